@@ -1,0 +1,28 @@
+"""Installs yoto_tf (the library) and the zoo, export and serving packages."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="yoto_tf",
+    version="0.1.0",
+    description="Loss-conditional training (You Only Train Once) for Keras/TensorFlow.",
+    python_requires="==3.11.*",
+    packages=find_packages(include=["yoto_tf*", "zoo*", "export*", "serving*"]),
+    # Exact pins live in requirements.lock; these are the direct dependencies.
+    install_requires=[
+        "tensorflow==2.14.1",
+        "tensorflow-compression==2.14.1",
+        "tensorflow-serving-api==2.14.1",
+        "absl-py",
+        "numpy<2",
+        "matplotlib",
+        "pillow",
+    ],
+    entry_points={
+        "console_scripts": [
+            "yoto-train=zoo.train:run",
+            "yoto-evaluate=zoo.evaluate:run",
+            "yoto-export=export.export_saved_model:run",
+        ]
+    },
+)

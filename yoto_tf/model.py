@@ -1,0 +1,182 @@
+"""`LossConditionalModel`: a `keras.Model` trained with randomly sampled loss weights."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import tensorflow as tf
+
+from yoto_tf.weights import WeightSampler
+
+keras = tf.keras
+
+
+class LossConditionalModel(keras.Model):
+    """Base class for networks conditioned on their own loss weights.
+
+    A subclass defines
+
+    * `call(inputs, loss_weights=None, training=None)`: the network, where
+      `loss_weights` is a float32 `[batch, k]` matrix in the order of
+      `weight_sampler.term_names` (None means the evaluation weights), and
+    * `compute_loss_terms(x, y, loss_weights, training)`: a dict mapping every
+      term name to a per-example loss `[batch]`.
+
+    `train_step` draws the weights from `weight_sampler` with the model's seeded
+    `tf.random.Generator`, minimises the batch mean of `sum_i lambda_i * L_i`,
+    and tracks each term and the total as `Mean` metrics. `test_step` does the
+    same at the fixed evaluation weights (`set_evaluation_weights`), so
+    `evaluate` at a grid of weights is a loop over `set_evaluation_weights` and
+    `evaluate`. Works with plain `compile(optimizer)`, `fit`, `evaluate` and
+    `predict`, and under `tf.distribute` strategies.
+
+    A sampler of `Constant` distributions trains the fixed-weight baseline
+    through this same code path.
+
+    Args:
+      weight_sampler: the loss terms and their weight distributions.
+      evaluation_weights: term name to weight for `test_step`/`predict`; a term
+        left out uses the geometric middle of its trained range.
+      seed: seed of the generator that draws the weights (and any other noise
+        the subclass draws from `self.generator`).
+    """
+
+    def __init__(
+        self,
+        weight_sampler: WeightSampler,
+        evaluation_weights: Mapping[str, float] | None = None,
+        seed: int | None = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(weight_sampler, WeightSampler):
+            raise TypeError(
+                f"weight_sampler must be a yoto_tf.WeightSampler, got {type(weight_sampler)}."
+            )
+        self.weight_sampler = weight_sampler
+        self.seed = seed
+        self.generator = (
+            tf.random.Generator.from_seed(seed)
+            if seed is not None
+            else tf.random.Generator.from_non_deterministic_state()
+        )
+        self._evaluation_weights = tf.Variable(
+            self._weight_vector(evaluation_weights or {}),
+            trainable=False,
+            name="evaluation_weights",
+        )
+        self._trackers = {
+            name: keras.metrics.Mean(name=name) for name in ("loss", *self.term_names)
+        }
+
+    @property
+    def term_names(self) -> tuple[str, ...]:
+        """The loss-term names, in the column order of the weight matrix."""
+        return self.weight_sampler.term_names
+
+    @property
+    def metrics(self):
+        """The total loss and one `Mean` per term; Keras resets them every epoch."""
+        return list(self._trackers.values())
+
+    def _weight_vector(self, weights: Mapping[str, float] | Sequence[float]) -> list[float]:
+        lows, highs = self.weight_sampler.bounds()
+        if not isinstance(weights, Mapping):
+            weights = list(weights)
+            if len(weights) != len(self.term_names):
+                raise ValueError(
+                    f"Expected {len(self.term_names)} loss weights for {self.term_names}, "
+                    f"got {len(weights)}."
+                )
+            weights = dict(zip(self.term_names, weights, strict=True))
+        unknown = set(weights) - set(self.term_names)
+        if unknown:
+            raise ValueError(f"Unknown loss terms {sorted(unknown)}; the terms are {self.term_names}.")
+        vector = []
+        for name, low, high in zip(self.term_names, lows, highs, strict=True):
+            if name in weights:
+                value = float(weights[name])
+            else:
+                value = (low * high) ** 0.5 if low > 0 else (low + high) / 2
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"Loss weight {name}={value} must be finite and >= 0.")
+            vector.append(value)
+        return vector
+
+    def set_evaluation_weights(self, weights: Mapping[str, float] | Sequence[float] | None = None):
+        """Sets the weights used by `evaluate`, `predict` and `call` without weights."""
+        self._evaluation_weights.assign(self._weight_vector(weights or {}))
+
+    @property
+    def evaluation_weights(self) -> dict[str, float]:
+        """The current evaluation weights by term name."""
+        values = self._evaluation_weights.numpy().tolist()
+        return dict(zip(self.term_names, values, strict=True))
+
+    def evaluation_weight_matrix(self, batch_size) -> tf.Tensor:
+        """The evaluation weights repeated to `[batch_size, k]`."""
+        return tf.tile(self._evaluation_weights[tf.newaxis, :], [batch_size, 1])
+
+    def compute_loss_terms(self, x, y, loss_weights, training) -> dict[str, tf.Tensor]:
+        """Returns `{term_name: per-example loss [batch]}`; subclasses implement it."""
+        raise NotImplementedError("Subclasses of LossConditionalModel define compute_loss_terms.")
+
+    @staticmethod
+    def _batch_size(x):
+        return tf.shape(tf.nest.flatten(x)[0])[0]
+
+    def _weighted_terms(self, x, y, loss_weights, training):
+        terms = self.compute_loss_terms(x, y, loss_weights, training=training)
+        missing = set(self.term_names) - set(terms)
+        if missing:
+            raise ValueError(
+                f"compute_loss_terms returned {sorted(terms)}, missing terms {sorted(missing)}."
+            )
+        per_example = {name: tf.cast(terms[name], tf.float32) for name in self.term_names}
+        total = tf.add_n(
+            [loss_weights[:, i] * per_example[name] for i, name in enumerate(self.term_names)]
+        )
+        return per_example, total
+
+    def _update_trackers(self, per_example, total, sample_weight):
+        self._trackers["loss"].update_state(total, sample_weight=sample_weight)
+        for name, value in per_example.items():
+            self._trackers[name].update_state(value, sample_weight=sample_weight)
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def train_step(self, data):
+        """Samples weights per example, minimises the mean weighted loss, updates metrics."""
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        loss_weights = self.weight_sampler.sample(self.generator, self._batch_size(x))
+        with tf.GradientTape() as tape:
+            per_example, total = self._weighted_terms(x, y, loss_weights, training=True)
+            # Divides by the global batch size, so gradients summed across replicas
+            # by the optimizer are the gradients of the global mean.
+            loss = tf.nn.compute_average_loss(total, sample_weight=sample_weight)
+            if self.losses:
+                loss += tf.nn.scale_regularization_loss(tf.add_n(self.losses))
+        self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
+        return self._update_trackers(per_example, total, sample_weight)
+
+    def test_step(self, data):
+        """Evaluates every term and the total at the evaluation weights."""
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        loss_weights = self.evaluation_weight_matrix(self._batch_size(x))
+        per_example, total = self._weighted_terms(x, y, loss_weights, training=False)
+        return self._update_trackers(per_example, total, sample_weight)
+
+    def get_config(self):
+        """The sampler, evaluation weights and seed; subclasses add their own arguments."""
+        return {
+            "weight_sampler": self.weight_sampler.get_config(),
+            "evaluation_weights": self.evaluation_weights,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds the model (untrained) from `get_config()`."""
+        config = dict(config)
+        config["weight_sampler"] = WeightSampler.from_config(config["weight_sampler"])
+        return cls(**config)
