@@ -1,0 +1,36 @@
+"""Parsing helpers shared by the zoo's absl binaries."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+
+
+def parse_grid(text: str) -> list[float]:
+    """Parses a comma-separated list of positive weights, e.g. "0.5,4,32"."""
+    try:
+        grid = [float(item) for item in text.split(",") if item.strip()]
+    except ValueError as error:
+        raise ValueError(f"--grid must be comma-separated numbers, got {text!r}.") from error
+    if not grid or any(not (value > 0 and value < float("inf")) for value in grid):
+        raise ValueError(f"--grid needs finite weights > 0, got {text!r}.")
+    return grid
+
+
+def parse_overrides(items: list[str], config_class) -> dict:
+    """Parses `field=value` strings into typed Config overrides (values as Python literals)."""
+    fields = {field.name for field in dataclasses.fields(config_class)}
+    overrides = {}
+    for item in items or []:
+        name, separator, text = item.partition("=")
+        name = name.strip()
+        if not separator or name not in fields:
+            raise ValueError(
+                f"--config expects field=value with a field of {sorted(fields)}, got {item!r}."
+            )
+        try:
+            value = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            value = text.strip()  # A bare word is a string.
+        overrides[name] = tuple(value) if isinstance(value, list) else value
+    return overrides
