@@ -18,14 +18,24 @@ TermsFn = Callable[[np.ndarray, float], dict]
 
 
 def keras_terms_fn(model, sweep_term: str) -> TermsFn:
-    """Loss terms of an in-memory `LossConditionalModel`, the other weights at their defaults."""
+    """Loss terms of an in-memory `LossConditionalModel`, the other weights at their defaults.
+
+    The swept weight is clipped to the model's trained range, so a fixed-weight
+    model is always run at its own weight: its terms do not change along the
+    grid, and its total at weight `w` is what that one model scores on the
+    objective with weight `w`.
+    """
     base = dict(model.evaluation_weights)
+    lows, highs = model.weight_sampler.bounds()
+    index = model.term_names.index(sweep_term)
+    low, high = lows[index], highs[index]
 
     @tf.function(reduce_retracing=True)
     def terms(images, weights):
         return model.compute_loss_terms(images, None, weights, training=False)
 
     def call(images, value):
+        value = min(max(value, low), high)
         vector = [value if name == sweep_term else base[name] for name in model.term_names]
         weights = tf.tile(tf.constant([vector], tf.float32), [len(images), 1])
         return {k: v.numpy() for k, v in terms(tf.constant(images), weights).items()}
