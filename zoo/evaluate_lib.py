@@ -43,16 +43,24 @@ def keras_terms_fn(model, sweep_term: str) -> TermsFn:
     return call
 
 
-def saved_model_terms_fn(path, weight_name: str) -> TermsFn:
-    """Loss terms from an exported SavedModel's `loss_terms` signature."""
+def saved_model_terms_fn(path, task) -> TermsFn:
+    """Loss terms from an exported SavedModel's `loss_terms` signature.
+
+    Like `keras_terms_fn`, the swept weight is clipped to the exported model's
+    trained range (read from its metadata), which the signature enforces.
+    """
+    from export import layout
+
+    low, high = layout.read_metadata(path)["weight_ranges"][task.SWEEP_TERM]
     loaded = tf.saved_model.load(str(path))
     if "loss_terms" not in loaded.signatures:
         raise ValueError(f"SavedModel {path} has no 'loss_terms' signature.")
     signature = loaded.signatures["loss_terms"]
 
     def call(images, value):
+        value = min(max(value, low), high)
         weight = tf.fill([len(images)], tf.constant(value, tf.float32))
-        outputs = signature(images=tf.constant(images), **{weight_name: weight})
+        outputs = signature(images=tf.constant(images), **{task.SWEEP_WEIGHT_NAME: weight})
         return {k: v.numpy() for k, v in outputs.items()}
 
     call.loaded = loaded  # Keeps the restored objects alive while the function is used.
@@ -63,7 +71,7 @@ def terms_fn_for(path, task) -> TermsFn:
     """A `TermsFn` for a training model dir or an exported SavedModel dir of `task`."""
     path = pathlib.Path(path)
     if (path / "saved_model.pb").is_file():
-        return saved_model_terms_fn(path, task.SWEEP_WEIGHT_NAME)
+        return saved_model_terms_fn(path, task)
     model, _, task_name = train_lib.restore_model(path)
     if zoo.get_task(task_name) is not task:
         raise ValueError(f"{path} holds a {task_name} model, not {task.__name__}.")

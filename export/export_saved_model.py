@@ -1,0 +1,45 @@
+"""Exports a trained model dir for TF Serving: `yoto-export --model_dir=DIR --base_dir=BASE`.
+
+Writes `BASE/<model_name>/<version>/` atomically (the next free version by
+default) and `BASE/models.config` for `tensorflow_model_server --model_config_file`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model_dir", None, "Training directory written by yoto-train.")
+flags.DEFINE_string("base_dir", None, "Model base directory served by TF Serving.")
+flags.DEFINE_string("model_name", None, "Served model name (default: the task name).")
+flags.DEFINE_integer("version", None, "Version number (default: one past the newest).")
+flags.mark_flags_as_required(["model_dir", "base_dir"])
+
+
+def main(argv):
+    """Reads flags and exports."""
+    del argv
+    from export import export_lib
+    from zoo import train_lib
+
+    try:
+        task_name, _, _ = train_lib.load_run(FLAGS.model_dir)
+        path = export_lib.export_model_dir(
+            FLAGS.model_dir, FLAGS.base_dir, FLAGS.model_name or task_name, FLAGS.version
+        )
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
+        print(f"yoto-export: error: {error}", file=sys.stderr)
+        return 2
+    print(f"exported {path}")
+    return 0
+
+
+def run():
+    """Console-script entry point."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,66 @@
+"""Graph-side checks for serving inputs: every bad request fails with a message naming the input.
+
+They are plain TensorFlow ops (Assert), so exported SavedModels stay loadable by
+a stock TF Serving ModelServer, which answers a failed check with INVALID_ARGUMENT.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+# Float32 cannot hold every decimal bound exactly; allow this relative slack at the edges.
+_RANGE_TOLERANCE = 1e-6
+
+
+def check_weight(name: str, weight: tf.Tensor, low: float, high: float) -> tf.Tensor:
+    """Asserts that a per-example weight `[N]` is finite and inside `[low, high]`."""
+    weight = tf.convert_to_tensor(weight, tf.float32)
+    checks = [
+        tf.debugging.assert_rank(weight, 1, message=f"{name} must be a vector, one per example"),
+        tf.debugging.assert_greater(
+            tf.size(weight), 0, message=f"{name} is empty: send at least one example"
+        ),
+        tf.debugging.Assert(
+            tf.reduce_all(tf.math.is_finite(weight)),
+            [f"{name} must be finite (no NaN or Inf); got", weight],
+        ),
+        tf.debugging.Assert(
+            tf.reduce_all(weight > 0.0) if low > 0 else tf.reduce_all(weight >= 0.0),
+            [f"{name} must be {'> 0' if low > 0 else '>= 0'}; got", weight],
+        ),
+        tf.debugging.Assert(
+            tf.reduce_all(
+                (weight >= low * (1 - _RANGE_TOLERANCE)) & (weight <= high * (1 + _RANGE_TOLERANCE))
+            ),
+            [f"{name} must lie in the trained range [{low:g}, {high:g}]; got", weight],
+        ),
+    ]
+    with tf.control_dependencies(checks):
+        return tf.identity(weight)
+
+
+def check_images(name: str, images: tf.Tensor, batch_size: tf.Tensor | None = None) -> tf.Tensor:
+    """Asserts that float images are finite, in [0, 1], non-empty, and match `batch_size`."""
+    checks = [
+        tf.debugging.assert_greater(
+            tf.shape(images)[0], 0, message=f"{name} is empty: send at least one image"
+        ),
+        tf.debugging.Assert(
+            tf.reduce_all(tf.math.is_finite(images)),
+            [f"{name} must be finite (no NaN or Inf)"],
+        ),
+        tf.debugging.Assert(
+            tf.reduce_all((images >= 0.0) & (images <= 1.0)),
+            [f"{name} values must lie in [0, 1]; scale 8-bit pixels by 1/255"],
+        ),
+    ]
+    if batch_size is not None:
+        checks.append(
+            tf.debugging.assert_equal(
+                tf.shape(images)[0],
+                batch_size,
+                message=f"{name} and the loss weight need the same batch size (one weight per image)",
+            )
+        )
+    with tf.control_dependencies(checks):
+        return tf.identity(images)
