@@ -45,7 +45,9 @@ class BetaVAEServing(tf.Module):
         return tf.stack([tf.ones_like(beta), beta], axis=-1)
 
     def _checked_images(self, images, beta):
-        return validation.check_images("images", images, batch_size=tf.shape(beta)[0])
+        return validation.check_images(
+            "images", images, self.model.image_shape, batch_size=tf.shape(beta)[0]
+        )
 
     def _reconstruct(self, images, beta):
         weights = self._weights(beta)

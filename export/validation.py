@@ -39,9 +39,24 @@ def check_weight(name: str, weight: tf.Tensor, low: float, high: float) -> tf.Te
         return tf.identity(weight)
 
 
-def check_images(name: str, images: tf.Tensor, batch_size: tf.Tensor | None = None) -> tf.Tensor:
-    """Asserts that float images are finite, in [0, 1], non-empty, and match `batch_size`."""
+def check_images(
+    name: str,
+    images: tf.Tensor,
+    image_shape: tuple[int, ...],
+    batch_size: tf.Tensor | None = None,
+) -> tf.Tensor:
+    """Asserts float images `[N, *image_shape]`: finite, in [0, 1], non-empty, N = `batch_size`.
+
+    The shape is checked in the graph because a SavedModel signature called
+    through TF Serving (or a reloaded concrete function) does not enforce it.
+    """
+    expected = "[N, " + ", ".join(str(d) for d in image_shape) + "]"
     checks = [
+        tf.debugging.assert_rank(images, len(image_shape) + 1, message=f"{name} must be {expected}"),
+        tf.debugging.Assert(
+            tf.reduce_all(tf.equal(tf.shape(images)[1:], image_shape)),
+            [f"{name} must have shape {expected}; got", tf.shape(images)],
+        ),
         tf.debugging.assert_greater(
             tf.shape(images)[0], 0, message=f"{name} is empty: send at least one image"
         ),

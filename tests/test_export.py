@@ -1,0 +1,179 @@
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import tensorflow as tf
+from google.protobuf import text_format
+from tensorflow_serving.apis import prediction_log_pb2
+from tensorflow_serving.config import model_server_config_pb2
+
+from export import export_lib, layout
+from zoo import data, train_lib
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+class BetaVAEExportTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        root = pathlib.Path(tf.compat.v1.test.get_temp_dir()) / "export_test"
+        cls.model_dir = root / "run"
+        cls.base_dir = root / "serving"
+        cls.model = train_lib.train("beta_vae", cls.model_dir, steps=3, runlocal=True, verbose=0)
+        cls.version_dir = export_lib.export_model_dir(cls.model_dir, cls.base_dir, "vae")
+        cls.loaded = tf.saved_model.load(str(cls.version_dir))
+        cls.images = data.load_mnist("test")[:4]
+
+    def signature(self, name):
+        return self.loaded.signatures[name]
+
+    def test_export_uses_tf_serving_layout(self):
+        self.assertEqual(self.version_dir, self.base_dir / "vae" / "1")
+        self.assertTrue((self.version_dir / "saved_model.pb").is_file())
+        self.assertTrue((self.version_dir / "assets.extra" / layout.WARMUP_FILE).is_file())
+        leftovers = [p.name for p in (self.base_dir / "vae").iterdir() if p.name.startswith(".")]
+        self.assertEmpty(leftovers)
+
+    def test_signatures_take_beta_as_a_named_per_example_input(self):
+        self.assertContainsSubset(
+            {"serving_default", "reconstruct", "sample", "loss_terms"}, set(self.loaded.signatures)
+        )
+        _, inputs = self.signature("reconstruct").structured_input_signature
+        self.assertEqual(inputs["beta"].shape.as_list(), [None])
+        self.assertEqual(inputs["images"].shape.as_list(), [None, 28, 28, 1])
+
+    def test_reloaded_model_matches_the_in_memory_model_at_two_betas(self):
+        for beta in (0.5, 32.0):
+            with self.subTest(beta=beta):
+                betas = tf.fill([4], beta)
+                weights = tf.stack([tf.ones([4]), betas], axis=-1)
+                served = self.signature("reconstruct")(images=self.images, beta=betas)
+                self.assertAllClose(
+                    served["reconstructions"], self.model(self.images, weights), atol=1e-6
+                )
+                terms = self.signature("loss_terms")(images=self.images, beta=betas)
+                expected = self.model.compute_loss_terms(self.images, None, weights, False)
+                self.assertAllClose(terms["kl"], expected["kl"], rtol=1e-5)
+                self.assertAllClose(
+                    terms["total"], expected["reconstruction"] + beta * expected["kl"], rtol=1e-5
+                )
+                seed = tf.constant(7, tf.int64)
+                sampled = self.signature("sample")(beta=betas, seed=seed)["images"]
+                self.assertAllClose(
+                    sampled, self.model.sample_images(weights, tf.constant([7, 0], tf.int64))
+                )
+
+    def test_serving_default_is_reconstruct(self):
+        betas = tf.constant([1.0, 2.0, 4.0, 8.0])
+        self.assertAllClose(
+            self.signature("serving_default")(images=self.images, beta=betas)["reconstructions"],
+            self.signature("reconstruct")(images=self.images, beta=betas)["reconstructions"],
+        )
+
+    def test_bad_beta_is_refused_with_a_message_naming_it(self):
+        cases = {
+            "nan": ([np.nan, 1, 1, 1], "beta must be finite"),
+            "inf": ([np.inf, 1, 1, 1], "beta must be finite"),
+            "negative": ([-1, 1, 1, 1], "beta must be > 0"),
+            "zero": ([0, 1, 1, 1], "beta must be > 0"),
+            "above_range": ([1000, 1, 1, 1], r"trained range \[0.125, 512\]"),
+            "below_range": ([0.01, 1, 1, 1], r"trained range \[0.125, 512\]"),
+            "too_few": ([1, 1], "same batch size"),
+        }
+        for name, (beta, message) in cases.items():
+            with self.subTest(name), self.assertRaisesRegex(tf.errors.InvalidArgumentError, message):
+                self.signature("reconstruct")(
+                    images=self.images, beta=tf.constant(beta, tf.float32)
+                )
+
+    def test_bad_images_are_refused(self):
+        beta = tf.ones([4])
+        with self.assertRaisesRegex(
+            tf.errors.InvalidArgumentError, r"images must have shape \[N, 28, 28, 1\]"
+        ):
+            self.signature("reconstruct")(images=tf.zeros([4, 32, 32, 1]), beta=beta)
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, r"images must have shape"):
+            self.signature("reconstruct")(images=tf.zeros([4, 28, 28, 3]), beta=beta)
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, r"images values must lie"):
+            self.signature("reconstruct")(images=self.images * 255.0, beta=beta)
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "images must be finite"):
+            self.signature("reconstruct")(images=self.images + np.nan, beta=beta)
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "empty"):
+            self.signature("reconstruct")(images=tf.zeros([0, 28, 28, 1]), beta=tf.zeros([0]))
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "beta must be finite"):
+            self.signature("sample")(beta=tf.constant([np.nan]), seed=tf.constant(0, tf.int64))
+
+    def test_warmup_requests_replay_through_the_signatures(self):
+        path = self.version_dir / "assets.extra" / layout.WARMUP_FILE
+        replayed = 0
+        for record in tf.data.TFRecordDataset(str(path)):
+            log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
+            request = log.predict_log.request
+            self.assertEqual(request.model_spec.name, "vae")
+            inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+            outputs = self.signature(request.model_spec.signature_name)(**inputs)
+            self.assertNotEmpty(outputs)
+            replayed += 1
+        self.assertGreaterEqual(replayed, 2)
+
+    def test_models_config_parses_with_the_serving_protos(self):
+        text = (self.base_dir / layout.MODELS_CONFIG).read_text()
+        config = text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
+        (model,) = config.model_config_list.config
+        self.assertEqual(model.name, "vae")
+        self.assertEqual(pathlib.Path(model.base_path), (self.base_dir / "vae").resolve())
+        self.assertEqual(model.model_platform, "tensorflow")
+
+    def test_metadata_records_terms_and_trained_ranges(self):
+        metadata = layout.read_metadata(self.version_dir)
+        self.assertEqual(metadata["task"], "beta_vae")
+        self.assertEqual(metadata["term_names"], ["reconstruction", "kl"])
+        self.assertEqual(metadata["weight_ranges"]["kl"], [0.125, 512.0])
+
+    def test_no_node_is_pinned_to_a_device(self):
+        for name, function in self.loaded.signatures.items():
+            devices = {node.device for node in function.graph.as_graph_def().node}
+            with self.subTest(name):
+                self.assertEqual(devices - {""}, set())
+
+    def test_next_export_takes_the_next_version_and_never_overwrites(self):
+        base = pathlib.Path(self.get_temp_dir()) / "versions"
+        first = export_lib.export_model("beta_vae", self.model, base, "vae")
+        second = export_lib.export_model("beta_vae", self.model, base, "vae")
+        self.assertEqual((first.name, second.name), ("1", "2"))
+        with self.assertRaisesRegex(FileExistsError, "already exists"):
+            export_lib.export_model("beta_vae", self.model, base, "vae", version=2)
+
+    def test_a_failed_export_leaves_no_version_behind(self):
+        base = pathlib.Path(self.get_temp_dir()) / "failed"
+
+        def write_then_fail(directory):
+            (directory / "saved_model.pb").write_bytes(b"partial")
+            raise RuntimeError("disk full")
+
+        with self.assertRaisesRegex(RuntimeError, "disk full"):
+            layout.write_version(base, "vae", None, write_then_fail)
+        self.assertEqual(list((base / "vae").iterdir()), [])
+
+    def test_export_binary_reports_a_missing_model_dir(self):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "export.export_saved_model",
+                f"--model_dir={self.get_temp_dir()}/nothing",
+                f"--base_dir={self.get_temp_dir()}/out",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("not a model directory", result.stderr)
+
+
+if __name__ == "__main__":
+    tf.test.main()

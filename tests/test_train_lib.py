@@ -1,0 +1,125 @@
+import json
+import pathlib
+import subprocess
+import sys
+
+import tensorflow as tf
+
+from zoo import evaluate_lib, train_lib
+import zoo
+
+keras = tf.keras
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+class TrainLibTest(tf.test.TestCase):
+    def test_training_writes_config_checkpoints_and_scalars(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "run"
+        train_lib.train("beta_vae", model_dir, steps=6, runlocal=True, log_every=3, verbose=0)
+        record = json.loads((model_dir / "config.json").read_text())
+        self.assertEqual(record["task"], "beta_vae")
+        self.assertEqual(tf.train.latest_checkpoint(str(model_dir / "checkpoints"))[-6:], "ckpt-6")
+        events = list((model_dir / "train").glob("events.out.tfevents.*"))
+        self.assertNotEmpty(events)
+        tags = {
+            value.tag
+            for event in tf.compat.v1.train.summary_iterator(str(events[0]))
+            for value in event.summary.value
+        }
+        self.assertContainsSubset({"loss/loss", "loss/reconstruction", "loss/kl"}, tags)
+
+    def test_a_second_run_resumes_from_the_checkpoint(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "resume"
+        first = train_lib.train("beta_vae", model_dir, steps=4, runlocal=True, verbose=0)
+        weights_after_first = [w.numpy() for w in first.weights]
+        second = train_lib.train("beta_vae", model_dir, steps=4, runlocal=True, verbose=0)
+        self.assertEqual(int(second.optimizer.iterations.numpy()), 4)  # Nothing left to do.
+        for a, b in zip(weights_after_first, second.weights, strict=True):
+            self.assertAllClose(a, b.numpy())
+        third = train_lib.train("beta_vae", model_dir, steps=7, runlocal=True, verbose=0)
+        self.assertEqual(int(third.optimizer.iterations.numpy()), 7)
+
+    def test_resuming_with_a_different_config_is_refused(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "mismatch"
+        train_lib.train("beta_vae", model_dir, steps=2, runlocal=True, verbose=0)
+        with self.assertRaisesRegex(ValueError, "different task, config or seed"):
+            train_lib.train(
+                "beta_vae",
+                model_dir,
+                steps=4,
+                runlocal=True,
+                config_overrides={"fixed_beta": 4.0},
+                verbose=0,
+            )
+
+    def test_bad_overrides_and_unknown_tasks_are_refused(self):
+        with self.assertRaisesRegex(ValueError, "Unknown beta_vae config fields"):
+            train_lib.make_config("beta_vae", {"betta": 1.0})
+        with self.assertRaisesRegex(ValueError, "LogUniform low must be > 0"):
+            train_lib.make_config("beta_vae", {"beta_low": 0.0})
+        with self.assertRaisesRegex(ValueError, "known tasks"):
+            zoo.get_task("gan")
+
+    def test_restore_without_a_checkpoint_names_the_directory(self):
+        with self.assertRaisesRegex(FileNotFoundError, "not a model directory"):
+            train_lib.restore_model(self.get_temp_dir())
+
+    def test_grid_evaluation_of_a_fixed_model_holds_its_terms_constant(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "fixed"
+        model = train_lib.train(
+            "beta_vae",
+            model_dir,
+            steps=2,
+            runlocal=True,
+            config_overrides={"fixed_beta": 4.0},
+            verbose=0,
+        )
+        task = zoo.get_task("beta_vae")
+        images = task.evaluation_images(16)
+        rows = evaluate_lib.evaluate_grid(
+            evaluate_lib.keras_terms_fn(model, "kl"), images, [0.5, 4.0, 32.0], task
+        )
+        self.assertEqual([r["beta"] for r in rows], [0.5, 4.0, 32.0])
+        self.assertAllClose([r["kl"] for r in rows], [rows[0]["kl"]] * 3)
+        for row in rows:
+            self.assertAllClose(row["total"], row["reconstruction"] + row["beta"] * row["kl"])
+
+
+class BinariesTest(tf.test.TestCase):
+    def run_module(self, *args):
+        return subprocess.run(
+            [sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, timeout=300
+        )
+
+    def test_train_then_evaluate_binaries_write_csv_and_plot(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "binary"
+        output_dir = pathlib.Path(self.get_temp_dir()) / "eval"
+        trained = self.run_module(
+            "zoo.train", "--runlocal", f"--model_dir={model_dir}", "--steps=3", "--log_every=3"
+        )
+        self.assertEqual(trained.returncode, 0, trained.stderr[-2000:])
+        evaluated = self.run_module(
+            "zoo.evaluate",
+            f"--model_dirs={model_dir}",
+            "--examples=20",
+            "--grid=0.125,8,512",
+            f"--output_dir={output_dir}",
+        )
+        self.assertEqual(evaluated.returncode, 0, evaluated.stderr[-2000:])
+        lines = (output_dir / "terms.csv").read_text().splitlines()
+        self.assertEqual(lines[0], "model,beta,reconstruction,kl,total")
+        self.assertLen(lines, 4)
+        self.assertEqual((output_dir / "terms.png").read_bytes()[:4], b"\x89PNG")
+
+    def test_train_binary_reports_bad_flags_with_exit_code_two(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "bad"
+        result = self.run_module(
+            "zoo.train", "--runlocal", f"--model_dir={model_dir}", "--config=beta_low=-1"
+        )
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("LogUniform low must be > 0", result.stderr)
+        self.assertFalse(model_dir.exists())
+
+
+if __name__ == "__main__":
+    tf.test.main()
