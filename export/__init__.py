@@ -1,0 +1,1 @@
+"""SavedModel exporters for TF Serving, with loss weights as named serving inputs."""

@@ -39,8 +39,7 @@ def export_model(
         "task": task_name,
         "term_names": list(model.term_names),
         "weight_ranges": {
-            name: [low, high]
-            for name, low, high in zip(model.term_names, lows, highs, strict=True)
+            name: [low, high] for name, low, high in zip(model.term_names, lows, highs, strict=True)
         },
         "weight_sampler": model.weight_sampler.get_config(),
         "signatures": sorted(signatures),

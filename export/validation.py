@@ -52,7 +52,9 @@ def check_images(
     """
     expected = "[N, " + ", ".join(str(d) for d in image_shape) + "]"
     checks = [
-        tf.debugging.assert_rank(images, len(image_shape) + 1, message=f"{name} must be {expected}"),
+        tf.debugging.assert_rank(
+            images, len(image_shape) + 1, message=f"{name} must be {expected}"
+        ),
         tf.debugging.Assert(
             tf.reduce_all(tf.equal(tf.shape(images)[1:], image_shape)),
             [f"{name} must have shape {expected}; got", tf.shape(images)],
@@ -74,7 +76,7 @@ def check_images(
             tf.debugging.assert_equal(
                 tf.shape(images)[0],
                 batch_size,
-                message=f"{name} and the loss weight need the same batch size (one weight per image)",
+                message=f"{name} and the loss weight need the same batch size (one per image)",
             )
         )
     with tf.control_dependencies(checks):

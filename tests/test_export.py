@@ -83,7 +83,10 @@ class BetaVAEExportTest(tf.test.TestCase):
             "too_few": ([1, 1], "same batch size"),
         }
         for name, (beta, message) in cases.items():
-            with self.subTest(name), self.assertRaisesRegex(tf.errors.InvalidArgumentError, message):
+            with (
+                self.subTest(name),
+                self.assertRaisesRegex(tf.errors.InvalidArgumentError, message),
+            ):
                 self.signature("reconstruct")(
                     images=self.images, beta=tf.constant(beta, tf.float32)
                 )

@@ -64,7 +64,9 @@ class LossConditionalModelTest(tf.test.TestCase):
             self.assertAllClose(a, b)
 
     def test_constant_distribution_trains_the_fixed_weight_baseline(self):
-        sampler = yoto_tf.WeightSampler({"fit": yoto_tf.Constant(1.0), "smooth": yoto_tf.Constant(2.0)})
+        sampler = yoto_tf.WeightSampler(
+            {"fit": yoto_tf.Constant(1.0), "smooth": yoto_tf.Constant(2.0)}
+        )
         model, history = fitted(SmoothRegressor(sampler, seed=1))
         self.assertAllClose(
             history.history["loss"][-1],
@@ -126,7 +128,9 @@ class LossConditionalModelTest(tf.test.TestCase):
 
     def test_mirrored_loss_matches_single_device_loss_for_one_step(self):
         x, y = regression_data(32)
-        sampler = yoto_tf.WeightSampler({"fit": yoto_tf.Constant(1.0), "smooth": yoto_tf.Constant(1.0)})
+        sampler = yoto_tf.WeightSampler(
+            {"fit": yoto_tf.Constant(1.0), "smooth": yoto_tf.Constant(1.0)}
+        )
         keras.utils.set_random_seed(0)
         single = SmoothRegressor(sampler, seed=1)
         single.compile(optimizer=keras.optimizers.SGD(0.1))

@@ -5,8 +5,8 @@ import sys
 
 import tensorflow as tf
 
-from zoo import evaluate_lib, train_lib
 import zoo
+from zoo import evaluate_lib, train_lib
 
 keras = tf.keras
 REPO = pathlib.Path(__file__).resolve().parents[1]

@@ -77,7 +77,5 @@ class ConditioningMLP(keras.layers.Layer):
     def get_config(self):
         """Returns the constructor arguments."""
         config = super().get_config()
-        config.update(
-            low=self.low, high=self.high, units=self.units, num_layers=self.num_layers
-        )
+        config.update(low=self.low, high=self.high, units=self.units, num_layers=self.num_layers)
         return config

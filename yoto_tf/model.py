@@ -92,7 +92,9 @@ class LossConditionalModel(keras.Model):
             weights = dict(zip(self.term_names, weights, strict=True))
         unknown = set(weights) - set(self.term_names)
         if unknown:
-            raise ValueError(f"Unknown loss terms {sorted(unknown)}; the terms are {self.term_names}.")
+            raise ValueError(
+                f"Unknown loss terms {sorted(unknown)}; the terms are {self.term_names}."
+            )
         vector = []
         for name, low, high in zip(self.term_names, lows, highs, strict=True):
             if name in weights:

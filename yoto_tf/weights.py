@@ -92,7 +92,9 @@ class Uniform(Distribution):
         low = _check_finite("Uniform low", low)
         high = _check_finite("Uniform high", high)
         if low < 0:
-            raise ValueError(f"Uniform low must be >= 0 (loss weights are not negative), got {low}.")
+            raise ValueError(
+                f"Uniform low must be >= 0 (loss weights are not negative), got {low}."
+            )
         if low > high:
             raise ValueError(f"Uniform needs low <= high, got low={low}, high={high}.")
         self.low, self.high = low, high
@@ -166,9 +168,7 @@ class Dirichlet:
         return hash(tuple(self.concentration))
 
 
-_DISTRIBUTIONS = {
-    cls.__name__: cls for cls in (LogUniform, Uniform, Constant, Dirichlet)
-}
+_DISTRIBUTIONS = {cls.__name__: cls for cls in (LogUniform, Uniform, Constant, Dirichlet)}
 
 
 def distribution_from_config(config: Mapping) -> Distribution | Dirichlet:
@@ -208,10 +208,10 @@ class WeightSampler:
         names = []
         for key, distribution in distributions.items():
             if isinstance(distribution, Dirichlet):
-                if not isinstance(key, tuple) or len(key) != len(distribution.concentration):
+                size = len(distribution.concentration)
+                if not isinstance(key, tuple) or len(key) != size:
                     raise ValueError(
-                        f"A Dirichlet must be keyed by a tuple of {len(distribution.concentration)} "
-                        f"term names, got key {key!r}."
+                        f"A Dirichlet must be keyed by a tuple of {size} term names, got {key!r}."
                     )
                 group_names = key
             elif isinstance(distribution, Distribution):

@@ -101,7 +101,9 @@ class BetaVAE(yoto_tf.LossConditionalModel):
     ):
         super().__init__(weight_sampler, evaluation_weights=evaluation_weights, seed=seed, **kwargs)
         if tuple(weight_sampler.term_names) != TERM_NAMES:
-            raise ValueError(f"BetaVAE needs loss terms {TERM_NAMES}, got {weight_sampler.term_names}.")
+            raise ValueError(
+                f"BetaVAE needs loss terms {TERM_NAMES}, got {weight_sampler.term_names}."
+            )
         self.latent_dim = int(latent_dim)
         self.filters = tuple(int(f) for f in filters)
         self.conditioning_units = int(conditioning_units)

@@ -35,7 +35,7 @@ def mnist_path() -> pathlib.Path:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mnist_arrays() -> tuple:
     with gzip.open(mnist_path(), "rb") as f:
         return pickle.load(f, encoding="latin1")

@@ -36,7 +36,9 @@ def main(argv):
         grid = flags_util.parse_grid(FLAGS.grid) if FLAGS.grid else list(task.EVALUATION_GRID)
         labels = FLAGS.labels or [pathlib.Path(d).name for d in FLAGS.model_dirs]
         if len(labels) != len(FLAGS.model_dirs):
-            raise ValueError(f"--labels has {len(labels)} entries for {len(FLAGS.model_dirs)} dirs.")
+            raise ValueError(
+                f"--labels has {len(labels)} entries for {len(FLAGS.model_dirs)} dirs."
+            )
         images = task.evaluation_images(FLAGS.examples)
         results = {}
         for label, model_dir in zip(labels, FLAGS.model_dirs, strict=True):
@@ -48,9 +50,7 @@ def main(argv):
         return 2
     if FLAGS.output_dir:
         output_dir = pathlib.Path(FLAGS.output_dir)
-        train_lib.write_text_atomically(
-            output_dir / "terms.csv", evaluate_lib.rows_to_csv(results)
-        )
+        train_lib.write_text_atomically(output_dir / "terms.csv", evaluate_lib.rows_to_csv(results))
         evaluate_lib.plot_terms(results, task.SWEEP_WEIGHT_NAME, output_dir / "terms.png")
         print(f"wrote {output_dir / 'terms.csv'} and {output_dir / 'terms.png'}")
     return 0

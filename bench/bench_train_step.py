@@ -1,0 +1,63 @@
+"""Train-step time of the YOTO beta-VAE over the same VAE without conditioning at a fixed beta.
+
+    .venv/bin/python bench/bench_train_step.py [--rounds=15 --steps_per_round=20]
+
+Both models are built and timed in one process, interleaved round by round so
+that machine noise hits both alike; prints each model's median step time and
+the ratio YOTO / plain (the issue's aim: at most 1.10).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from absl import app, flags
+
+flags.DEFINE_integer("rounds", 15, "Timed rounds per model (the median is reported).")
+flags.DEFINE_integer("steps_per_round", 20, "Train steps per timed round.")
+flags.DEFINE_integer("batch_size", 64, "Batch size.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    import tensorflow as tf
+
+    from zoo import beta_vae, data
+
+    tf.keras.utils.set_random_seed(0)
+    images = tf.constant(data.load_mnist("train")[: FLAGS.batch_size])
+    configs = {
+        "yoto (FiLM, beta ~ LogUniform[0.125, 512])": beta_vae.Config(batch_size=FLAGS.batch_size),
+        "plain (no conditioning, beta = 4)": beta_vae.Config(
+            batch_size=FLAGS.batch_size, conditioned=False, fixed_beta=4.0
+        ),
+    }
+    steps = {}
+    for name, config in configs.items():
+        model = beta_vae.build_model(config)
+        model.compile(optimizer=beta_vae.optimizer(config))
+        step = tf.function(model.train_step)
+        for _ in range(5):  # Trace and warm up.
+            step(images)["loss"].numpy()
+        steps[name] = step
+
+    times = {name: [] for name in steps}
+    for _ in range(FLAGS.rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(FLAGS.steps_per_round):
+                logs = step(images)
+            logs["loss"].numpy()
+            times[name].append((time.perf_counter() - start) / FLAGS.steps_per_round)
+
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, median in medians.items():
+        print(f"{name:48s} median {1000 * median:7.2f} ms/step (batch {FLAGS.batch_size})")
+    yoto, plain = medians.values()
+    print(f"ratio yoto / plain: {yoto / plain:.3f}")
+
+
+if __name__ == "__main__":
+    app.run(main)
