@@ -38,6 +38,7 @@ def main(argv):
     for name, config in configs.items():
         model = beta_vae.build_model(config)
         model.compile(optimizer=beta_vae.optimizer(config))
+        model.optimizer.build(model.trainable_variables)  # Slots outside the traced step.
         step = tf.function(model.train_step)
         for _ in range(5):  # Trace and warm up.
             step(images)["loss"].numpy()

@@ -31,8 +31,10 @@ class FiLMTest(LayerTestCase):
         features = tf.constant([[[[1.0, 2.0]]], [[[3.0, 4.0]]]])  # [2, 1, 1, 2]
         conditioning = tf.constant([[1.0], [2.0]])
         layer(features, conditioning)
-        layer.gamma_head.set_weights([tf.constant([[1.0, 0.0]]), tf.constant([0.0, 1.0])])
-        layer.beta_head.set_weights([tf.constant([[0.0, 2.0]]), tf.constant([1.0, 0.0])])
+        # Heads kernel [1, 2C]: gamma columns then beta columns.
+        layer.heads.set_weights(
+            [tf.constant([[1.0, 0.0, 0.0, 2.0]]), tf.constant([0.0, 1.0, 1.0, 0.0])]
+        )
         # gamma = 0.5 * [c, 1], beta = 0.5 * [1, 2c]
         expected = [[[[1 * 1.5 + 0.5, 2 * 1.5 + 1.0]]], [[[3 * 2.0 + 0.5, 4 * 1.5 + 2.0]]]]
         self.assertAllClose(layer(features, conditioning), expected)
@@ -47,7 +49,8 @@ class FiLMTest(LayerTestCase):
     def test_gamma_and_beta_heads_start_different(self):
         layer = yoto_tf.FiLM()
         layer(tf.ones([1, 4]), tf.ones([1, 4]))
-        self.assertNotAllClose(layer.gamma_head.kernel, layer.beta_head.kernel)
+        gamma, beta = layer.modulation(tf.ones([1, 4]))
+        self.assertNotAllClose(gamma, beta)
 
     def test_conditioning_of_wrong_rank_is_refused(self):
         with self.assertRaisesRegex(ValueError, r"\[batch, dim\]"):

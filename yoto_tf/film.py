@@ -11,7 +11,7 @@ keras = tf.keras
 class FiLM(keras.layers.Layer):
     """Feature-wise linear modulation: `features * (1 + gamma) + beta`.
 
-    `gamma = scale * W_g c + b_g` and `beta = scale * W_b c + b_b` are one value per
+    `gamma = scale * (W_g c + b_g)` and `beta = scale * (W_b c + b_b)` are one value per
     channel (the last axis of `features`), computed from the conditioning vector
     `c` by two dense heads. With the default `scale = 0.1` the layer starts near
     the identity, as in the YOTO reference implementation (Dosovitskiy &
@@ -22,7 +22,7 @@ class FiLM(keras.layers.Layer):
 
     Args:
       scale: multiplier on the heads' outputs; small values start near identity.
-      kernel_initializer: initializer of both heads' kernels.
+      kernel_initializer: initializer of the heads' kernel.
     """
 
     def __init__(self, scale: float = 0.1, kernel_initializer="glorot_uniform", **kwargs):
@@ -36,16 +36,18 @@ class FiLM(keras.layers.Layer):
         if channels is None:
             raise ValueError("FiLM needs a known channel count (last axis of features).")
         self.channels = int(channels)
-        # One initializer instance per head: a shared unseeded instance would give
-        # both heads identical kernels.
-        initializer = keras.initializers.serialize(self.kernel_initializer)
-        self.gamma_head = keras.layers.Dense(
-            self.channels, kernel_initializer=keras.initializers.get(initializer), name="gamma"
-        )
-        self.beta_head = keras.layers.Dense(
-            self.channels, kernel_initializer=keras.initializers.get(initializer), name="beta"
+        # Both heads as one Dense of 2C units: one matmul instead of two on the hot path.
+        # Columns [:C] are the gamma head, [C:] the beta head.
+        self.heads = keras.layers.Dense(
+            2 * self.channels, kernel_initializer=self.kernel_initializer, name="heads"
         )
         super().build(features_shape)
+
+    def modulation(self, conditioning):
+        """Returns `(gamma, beta)`, each `[B, C]`, for `conditioning` `[B, D]`."""
+        conditioning = tf.cast(conditioning, self.compute_dtype)
+        gamma, beta = tf.split(self.scale * self.heads(conditioning), 2, axis=-1)
+        return gamma, beta
 
     def call(self, features, conditioning):
         """Modulates `features` `[B, ..., C]` with `conditioning` `[B, D]`."""
@@ -53,17 +55,12 @@ class FiLM(keras.layers.Layer):
             raise ValueError(
                 f"FiLM conditioning must be [batch, dim], got shape {conditioning.shape}."
             )
-        conditioning = tf.cast(conditioning, self.compute_dtype)
-        gamma = self.scale * self.gamma_head(conditioning)
-        beta = self.scale * self.beta_head(conditioning)
+        gamma, beta = self.modulation(conditioning)
         # [B, C] -> [B, 1, ..., 1, C] so each example's modulation broadcasts over space.
-        broadcast_shape = tf.concat(
-            [tf.shape(gamma)[:1], tf.ones([features.shape.rank - 2], tf.int32), [self.channels]],
-            axis=0,
-        )
-        gamma = tf.reshape(gamma, broadcast_shape)
-        beta = tf.reshape(beta, broadcast_shape)
-        return features * (1.0 + gamma) + beta
+        broadcast_shape = [-1] + [1] * (features.shape.rank - 2) + [self.channels]
+        scale = tf.reshape(1.0 + gamma, broadcast_shape)
+        shift = tf.reshape(beta, broadcast_shape)
+        return features * scale + shift
 
     def get_config(self):
         """Returns the constructor arguments."""

@@ -40,6 +40,10 @@ class LossConditionalModel(keras.Model):
         left out uses the geometric middle of its trained range.
       seed: seed of the generator that draws the weights (and any other noise
         the subclass draws from `self.generator`).
+      normalize_by_weight_sum: train on `sum_i lambda_i L_i / sum_i lambda_i`.
+        A conditioned model's optimum at each lambda is unchanged (the factor
+        is positive and depends only on lambda); it evens out the gradient
+        scale across a wide weight range. Metrics report the plain weighted sum.
     """
 
     def __init__(
@@ -47,9 +51,11 @@ class LossConditionalModel(keras.Model):
         weight_sampler: WeightSampler,
         evaluation_weights: Mapping[str, float] | None = None,
         seed: int | None = 0,
+        normalize_by_weight_sum: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.normalize_by_weight_sum = bool(normalize_by_weight_sum)
         if not isinstance(weight_sampler, WeightSampler):
             raise TypeError(
                 f"weight_sampler must be a yoto_tf.WeightSampler, got {type(weight_sampler)}."
@@ -153,9 +159,12 @@ class LossConditionalModel(keras.Model):
         loss_weights = self.weight_sampler.sample(self.generator, self._batch_size(x))
         with tf.GradientTape() as tape:
             per_example, total = self._weighted_terms(x, y, loss_weights, training=True)
+            objective = total
+            if self.normalize_by_weight_sum:
+                objective = total / tf.reduce_sum(loss_weights, axis=-1)
             # Divides by the global batch size, so gradients summed across replicas
             # by the optimizer are the gradients of the global mean.
-            loss = tf.nn.compute_average_loss(total, sample_weight=sample_weight)
+            loss = tf.nn.compute_average_loss(objective, sample_weight=sample_weight)
             if self.losses:
                 loss += tf.nn.scale_regularization_loss(tf.add_n(self.losses))
         self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
@@ -174,6 +183,7 @@ class LossConditionalModel(keras.Model):
             "weight_sampler": self.weight_sampler.get_config(),
             "evaluation_weights": self.evaluation_weights,
             "seed": self.seed,
+            "normalize_by_weight_sum": self.normalize_by_weight_sum,
         }
 
     @classmethod

@@ -124,7 +124,9 @@ def train(
     model_dir = pathlib.Path(model_dir)
     task = zoo.get_task(task_name)
     config = make_config(task_name, config_overrides, runlocal=runlocal)
-    steps = config.steps if steps is None else int(steps)
+    if steps is not None:
+        config = dataclasses.replace(config, steps=int(steps))
+    steps = config.steps
     if steps < 1 or log_every < 1 or checkpoint_every < 1:
         raise ValueError(
             f"steps, log_every and checkpoint_every must be >= 1, got {steps}, {log_every}, "
