@@ -34,6 +34,8 @@ class TrainLibTest(tf.test.TestCase):
         weights_after_first = [w.numpy() for w in first.weights]
         second = train_lib.train("beta_vae", model_dir, steps=4, runlocal=True, verbose=0)
         self.assertEqual(int(second.optimizer.iterations.numpy()), 4)  # Nothing left to do.
+        # The weight sampler's random stream is restored too, not restarted.
+        self.assertAllEqual(second.generator.state, first.generator.state)
         for a, b in zip(weights_after_first, second.weights, strict=True):
             self.assertAllClose(a, b.numpy())
         third = train_lib.train("beta_vae", model_dir, steps=7, runlocal=True, verbose=0)
