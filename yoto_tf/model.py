@@ -40,10 +40,12 @@ class LossConditionalModel(keras.Model):
         left out uses the geometric middle of its trained range.
       seed: seed of the generator that draws the weights (and any other noise
         the subclass draws from `self.generator`).
-      normalize_by_weight_sum: train on `sum_i lambda_i L_i / sum_i lambda_i`.
+      weight_sum_power: train on `sum_i lambda_i L_i / (sum_i lambda_i) ** p`.
         A conditioned model's optimum at each lambda is unchanged (the factor
-        is positive and depends only on lambda); it evens out the gradient
-        scale across a wide weight range. Metrics report the plain weighted sum.
+        is positive and depends only on lambda), but it moves the model's
+        capacity between the ends of a wide weight range: p = 0 (default) is
+        the plain weighted sum; p = 1 gives every lambda the same gradient
+        scale. Metrics always report the plain weighted sum.
     """
 
     def __init__(
@@ -51,11 +53,13 @@ class LossConditionalModel(keras.Model):
         weight_sampler: WeightSampler,
         evaluation_weights: Mapping[str, float] | None = None,
         seed: int | None = 0,
-        normalize_by_weight_sum: bool = False,
+        weight_sum_power: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.normalize_by_weight_sum = bool(normalize_by_weight_sum)
+        if not math.isfinite(weight_sum_power):
+            raise ValueError(f"weight_sum_power must be finite, got {weight_sum_power}.")
+        self.weight_sum_power = float(weight_sum_power)
         if not isinstance(weight_sampler, WeightSampler):
             raise TypeError(
                 f"weight_sampler must be a yoto_tf.WeightSampler, got {type(weight_sampler)}."
@@ -160,8 +164,9 @@ class LossConditionalModel(keras.Model):
         with tf.GradientTape() as tape:
             per_example, total = self._weighted_terms(x, y, loss_weights, training=True)
             objective = total
-            if self.normalize_by_weight_sum:
-                objective = total / tf.reduce_sum(loss_weights, axis=-1)
+            if self.weight_sum_power:
+                weight_sum = tf.reduce_sum(loss_weights, axis=-1)
+                objective = total / tf.pow(weight_sum, self.weight_sum_power)
             # Divides by the global batch size, so gradients summed across replicas
             # by the optimizer are the gradients of the global mean.
             loss = tf.nn.compute_average_loss(objective, sample_weight=sample_weight)
@@ -183,7 +188,7 @@ class LossConditionalModel(keras.Model):
             "weight_sampler": self.weight_sampler.get_config(),
             "evaluation_weights": self.evaluation_weights,
             "seed": self.seed,
-            "normalize_by_weight_sum": self.normalize_by_weight_sum,
+            "weight_sum_power": self.weight_sum_power,
         }
 
     @classmethod
