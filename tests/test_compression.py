@@ -1,0 +1,134 @@
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+
+from zoo import codec, codec_format, compression, photos
+
+keras = tf.keras
+
+
+class HyperpriorCodecTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        keras.utils.set_random_seed(0)
+        config = compression.Config.runlocal()
+        cls.model = compression.build_model(config)
+        cls.model.compile(optimizer=compression.optimizer(config))
+        cls.history = cls.model.fit(
+            compression.train_dataset(config, seed=0), steps_per_epoch=3, epochs=2, verbose=0
+        )
+        cls.codec = codec.Codec(cls.model)
+        cls.image = photos.load_bundled("coffee")[:70, :100]
+
+    def test_training_tracks_rate_and_distortion(self):
+        self.assertEqual(set(self.history.history), {"loss", "rate", "distortion"})
+        for values in self.history.history.values():
+            self.assertTrue(np.all(np.isfinite(values)))
+
+    def test_loss_terms_are_per_image_bits_per_pixel_and_mse(self):
+        images = tf.constant(photos.load_bundled("coffee")[None, :64, :128])
+        terms = self.model.compute_loss_terms(images, None, tf.constant([[1.0, 0.01]]), False)
+        self.assertEqual(terms["rate"].shape, (1,))
+        self.assertAllGreater(terms["rate"], 0.0)
+        self.assertAllInRange(terms["distortion"], 0.0, 255.0**2)
+
+    def test_decoding_reproduces_the_quantized_reconstruction_exactly(self):
+        for lmbda in (0.0018, 0.02, 0.18):
+            with self.subTest(lmbda=lmbda):
+                data = self.codec.encode(self.image, lmbda)
+                decoded = self.codec.decode(data)
+                self.assertEqual(decoded.shape, self.image.shape)
+                self.assertEqual(decoded.dtype, np.uint8)
+                self.assertAllEqual(decoded, self.codec.reconstruct(self.image, lmbda))
+
+    def test_file_header_records_lambda_and_size(self):
+        header, side, latent = codec_format.unpack(self.codec.encode(self.image, 0.01))
+        self.assertAllClose(header.lmbda, 0.01)
+        self.assertEqual((header.height, header.width), (70, 100))
+        self.assertEqual(header.latent_shape, (8, 8))  # 70x100 pads to 128x128.
+        self.assertEqual(header.side_shape, (2, 2))
+        self.assertNotEmpty(side)
+        self.assertNotEmpty(latent)
+
+    def test_lambda_outside_the_trained_range_is_refused_with_the_range(self):
+        for lmbda in (0.001, 0.5, float("nan"), float("inf"), -0.01):
+            with self.subTest(lmbda=lmbda):
+                with self.assertRaisesRegex(ValueError, r"\[0.0018, 0.18\]"):
+                    self.codec.encode(self.image, lmbda)
+
+    def test_images_of_the_wrong_kind_are_refused(self):
+        cases = {
+            "greyscale": np.zeros([64, 64], np.uint8),
+            "rgba": np.zeros([64, 64, 4], np.uint8),
+            "sixteen_bit": np.zeros([64, 64, 3], np.uint16),
+            "float": np.zeros([64, 64, 3], np.float32),
+            "empty": np.zeros([0, 64, 3], np.uint8),
+        }
+        for name, image in cases.items():
+            with self.subTest(name), self.assertRaises(ValueError):
+                self.codec.encode(image, 0.01)
+
+    def test_corrupted_files_give_a_format_error(self):
+        data = self.codec.encode(self.image, 0.01)
+        rng = np.random.default_rng(0)
+        corruptions = [data[:n] for n in (0, 3, 41, 42, len(data) - 1)]
+        corruptions += [b"\x89PNG\r\n\x1a\n" + bytes(100), data + b"\0"]
+        for _ in range(300):
+            flipped = bytearray(data)
+            position = rng.integers(len(flipped))
+            flipped[position] ^= 1 << rng.integers(8)
+            corruptions.append(bytes(flipped))
+        for corrupted in corruptions:
+            with self.assertRaises(codec_format.FormatError):
+                self.codec.decode(corrupted)
+
+    def test_a_forged_huge_image_is_refused_before_decoding(self):
+        data = bytearray(self.codec.encode(self.image, 0.01))
+        data[14:22] = np.array([100_000, 100_000], "<u4").tobytes()
+        with self.assertRaisesRegex(codec_format.FormatError, "outside 1..16384"):
+            self.codec.decode(bytes(data))
+
+
+class PhotosTest(tf.test.TestCase):
+    def test_bundled_photographs_are_rgb8_and_held_out_ones_are_not_trained_on(self):
+        for name in photos.BUNDLED:
+            with self.subTest(name):
+                image = photos.load_bundled(name)
+                self.assertEqual(image.dtype, np.uint8)
+                self.assertEqual(image.shape[-1], 3)
+        self.assertEmpty(set(photos.HELD_OUT) & set(photos.TRAINING))
+
+    def test_random_crops_are_seeded(self):
+        images = [photos.load_bundled("astronaut")]
+        first = next(iter(photos.random_crops(images, 32, 2, seed=1)))
+        second = next(iter(photos.random_crops(images, 32, 2, seed=1)))
+        self.assertEqual(first.shape, (2, 32, 32, 3))
+        self.assertAllEqual(first, second)
+
+    def test_unreadable_and_unsupported_files_are_refused_with_their_name(self):
+        from PIL import Image
+
+        folder = pathlib.Path(self.get_temp_dir())
+        text = folder / "notes.png"
+        text.write_text("not an image")
+        with self.assertRaisesRegex(ValueError, "notes.png is not a readable image"):
+            photos.read_rgb8(text)
+        rgba = f"{folder}/rgba.png"
+        Image.fromarray(np.zeros([8, 8, 4], np.uint8)).save(rgba)
+        with self.assertRaisesRegex(ValueError, "alpha channel"):
+            photos.read_rgb8(rgba)
+        deep = f"{folder}/deep.png"
+        Image.fromarray(np.zeros([8, 8], np.uint16)).save(deep)
+        with self.assertRaisesRegex(ValueError, "16-bit"):
+            photos.read_rgb8(deep)
+        grey = f"{folder}/grey.png"
+        Image.fromarray(np.full([8, 8], 7, np.uint8)).save(grey)
+        self.assertAllEqual(photos.read_rgb8(grey), np.full([8, 8, 3], 7, np.uint8))
+        with self.assertRaisesRegex(FileNotFoundError, "does not exist"):
+            photos.read_rgb8(f"{folder}/missing.png")
+
+
+if __name__ == "__main__":
+    tf.test.main()

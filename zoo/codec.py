@@ -1,0 +1,113 @@
+"""Images to `.yoto` bytes and back with a trained `HyperpriorCodec`, at any lambda in range."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from zoo import codec_format
+
+# Float32 cannot hold every decimal bound exactly; allow this relative slack at the edges.
+_RANGE_TOLERANCE = 1e-6
+
+
+class Codec:
+    """Compresses uint8 RGB images `[H, W, 3]` of any size to bytes, and back.
+
+    Images are padded to a multiple of 64 by edge replication and cropped back
+    after decoding. `decode(encode(x, lmbda))` equals
+    `reconstruct(x, lmbda)` exactly: the model's forward pass with rounding.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        model.prepare_for_coding()
+        lows, highs = model.weight_sampler.bounds()
+        self.lmbda_range = (lows[1], highs[1])
+        images = tf.TensorSpec([1, None, None, 3], tf.uint8)
+        lmbda = tf.TensorSpec([1], tf.float32)
+        self._compress = tf.function(model.compress, input_signature=[images, lmbda])
+        self._decompress = tf.function(
+            model.decompress,
+            input_signature=[
+                tf.TensorSpec([1], tf.string),
+                tf.TensorSpec([1], tf.string),
+                lmbda,
+                tf.TensorSpec([2], tf.int32),
+            ],
+        )
+        self._reconstruct = tf.function(
+            model.quantized_reconstruction, input_signature=[images, lmbda]
+        )
+
+    def check_lmbda(self, lmbda: float) -> float:
+        """Returns `lmbda` as a float, or raises naming the trained range."""
+        low, high = self.lmbda_range
+        try:
+            lmbda = float(lmbda)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"lambda must be a number, got {lmbda!r}.") from error
+        if not math.isfinite(lmbda) or not (
+            low * (1 - _RANGE_TOLERANCE) <= lmbda <= high * (1 + _RANGE_TOLERANCE)
+        ):
+            raise ValueError(
+                f"lambda {lmbda} is outside the range this model was trained for "
+                f"[{low:g}, {high:g}]; pick a lambda inside it."
+            )
+        return lmbda
+
+    @staticmethod
+    def check_image(image) -> np.ndarray:
+        """Returns `image` as uint8 `[H, W, 3]`, or raises saying what is wrong and the fix."""
+        image = np.asarray(image)
+        if image.dtype != np.uint8:
+            raise ValueError(
+                f"image must be uint8 RGB, got dtype {image.dtype}; convert 16-bit or float "
+                "images to 8-bit first."
+            )
+        if image.ndim != 3 or image.shape[-1] != 3:
+            raise ValueError(
+                f"image must be [height, width, 3] RGB, got shape {image.shape}; convert "
+                "greyscale to RGB and drop alpha channels."
+            )
+        codec_format.check_image_size(*image.shape[:2])
+        return image
+
+    @staticmethod
+    def _pad(image: np.ndarray) -> np.ndarray:
+        height, width = image.shape[:2]
+        pad_height = codec_format.padded_size(height) - height
+        pad_width = codec_format.padded_size(width) - width
+        return np.pad(image, [(0, pad_height), (0, pad_width), (0, 0)], mode="edge")
+
+    def encode(self, image, lmbda: float) -> bytes:
+        """Compresses one image at `lmbda` into .yoto bytes."""
+        image = self.check_image(image)
+        lmbda = self.check_lmbda(lmbda)
+        padded = tf.constant(self._pad(image)[np.newaxis])
+        latent, side, _, _ = self._compress(padded, tf.constant([lmbda], tf.float32))
+        return codec_format.pack(
+            lmbda, image.shape[0], image.shape[1], side.numpy()[0], latent.numpy()[0]
+        )
+
+    def decode(self, data: bytes) -> np.ndarray:
+        """Decompresses .yoto bytes into a uint8 image `[H, W, 3]`."""
+        header, side, latent = codec_format.unpack(data)
+        lmbda = self.check_lmbda(header.lmbda)
+        decoded = self._decompress(
+            tf.constant([latent]),
+            tf.constant([side]),
+            tf.constant([lmbda], tf.float32),
+            tf.constant(header.side_shape, tf.int32),
+        )
+        return decoded.numpy()[0, : header.height, : header.width]
+
+    def reconstruct(self, image, lmbda: float) -> np.ndarray:
+        """The quantised reconstruction that `decode(encode(image, lmbda))` must equal."""
+        image = self.check_image(image)
+        lmbda = self.check_lmbda(lmbda)
+        padded = tf.constant(self._pad(image)[np.newaxis])
+        result = self._reconstruct(padded, tf.constant([lmbda], tf.float32))
+        return result.numpy()[0, : image.shape[0], : image.shape[1]]

@@ -1,0 +1,342 @@
+"""Variable-rate learned image compression: one scale-hyperprior model for every rate.
+
+The model is Ballé et al. 2018's scale hyperprior ("Variational image
+compression with a scale hyperprior", ICLR 2018), built from
+tensorflow-compression like its `models/bmshj2018.py`, with a FiLM layer after
+every convolution except the last of the synthesis transform, conditioned on
+log(1, lambda). Loss per image: `bpp + lambda * mse`, MSE on the 0..255 scale
+(tensorflow-compression's and CompressAI's convention), lambda log-uniform per
+example on [0.0018, 0.18] (the range of CompressAI's eight quality levels).
+
+The paper (Dosovitskiy & Djolonga, ICLR 2020) evaluated on Kodak, which is not
+available offline; this task trains on random crops of the photographs that ship
+inside installed wheels (`zoo/photos.py`) and evaluates on held-out ones.
+
+Default config and what to expect on this 2-core CPU (small filters):
+    yoto-train --task=compression --model_dir=runs/codec --steps=3000
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_compression as tfc
+
+import yoto_tf
+from zoo import photos
+
+keras = tf.keras
+
+TERM_NAMES = ("rate", "distortion")
+SWEEP_TERM = "distortion"
+SWEEP_WEIGHT_NAME = "lmbda"
+# Eight log-spaced lambdas over the default range, like CompressAI's quality levels.
+EVALUATION_GRID = tuple(float(v) for v in np.geomspace(0.0018, 0.18, 8))
+# The analysis transform downsamples by 16, the hyper-analysis by 4 more.
+STRIDE = 64
+
+
+@dataclasses.dataclass
+class Config:
+    """Hyperparameters of the compression task; `runlocal()` gives a tiny one for tests."""
+
+    # The paper-size model uses 192 (and 320 latent channels at high rates) on a GPU.
+    num_filters: int = 64
+    num_scales: int = 64
+    scale_min: float = 0.11
+    scale_max: float = 256.0
+    conditioning_units: int = 256
+    conditioned: bool = True
+    lmbda_low: float = 0.0018
+    lmbda_high: float = 0.18
+    # A fixed lambda (a Constant distribution) trains the fixed-rate baseline.
+    fixed_lmbda: float | None = None
+    per_example: bool = True
+    patch_size: int = 64
+    batch_size: int = 8
+    learning_rate: float = 1e-4
+    weight_sum_power: float = 0.0
+    image_folder: str | None = None
+    steps: int = 3000
+
+    def weight_sampler(self) -> yoto_tf.WeightSampler:
+        """Rate weight 1; lambda log-uniform, or constant for a fixed-rate baseline."""
+        lmbda = (
+            yoto_tf.Constant(self.fixed_lmbda)
+            if self.fixed_lmbda is not None
+            else yoto_tf.LogUniform(self.lmbda_low, self.lmbda_high)
+        )
+        return yoto_tf.WeightSampler(
+            {"rate": yoto_tf.Constant(1.0), "distortion": lmbda}, per_example=self.per_example
+        )
+
+    @classmethod
+    def runlocal(cls) -> Config:
+        """A tiny model and few steps: the same code path, fast enough for unit tests."""
+        return cls(
+            num_filters=8,
+            num_scales=16,
+            conditioning_units=16,
+            patch_size=64,
+            batch_size=2,
+            steps=4,
+        )
+
+
+class _Conditioned(keras.layers.Layer):
+    """conv -> FiLM (optional) -> activation: one block of a transform."""
+
+    def __init__(self, conv, film: bool, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.conv = conv
+        self.film = yoto_tf.FiLM() if film else None
+        self.activation = activation
+
+    def call(self, x, conditioning):
+        x = self.conv(x)
+        if self.film is not None:
+            x = self.film(x, conditioning)
+        return self.activation(x) if self.activation is not None else x
+
+
+def _conv(filters, kernel, down=1, up=1, use_bias=True):
+    return tfc.SignalConv2D(
+        filters,
+        (kernel, kernel),
+        corr=up == 1,
+        strides_down=down,
+        strides_up=up,
+        padding="same_zeros",
+        use_bias=use_bias,
+    )
+
+
+@keras.utils.register_keras_serializable(package="zoo")
+class HyperpriorCodec(yoto_tf.LossConditionalModel):
+    """Scale-hyperprior image codec conditioned on (1, lambda).
+
+    `compute_loss_terms` gives per-image bits per pixel ("rate") and MSE on the
+    0..255 scale ("distortion") with additive-noise quantisation (training) or
+    rounding (evaluation). `compress`/`decompress` produce and read real
+    range-coded strings; `zoo/codec.py` wraps them in a file format.
+    """
+
+    def __init__(
+        self,
+        weight_sampler: yoto_tf.WeightSampler,
+        num_filters: int = 64,
+        num_scales: int = 64,
+        scale_min: float = 0.11,
+        scale_max: float = 256.0,
+        conditioning_units: int = 256,
+        conditioned: bool = True,
+        evaluation_weights=None,
+        seed: int | None = 0,
+        **kwargs,
+    ):
+        super().__init__(weight_sampler, evaluation_weights=evaluation_weights, seed=seed, **kwargs)
+        if tuple(weight_sampler.term_names) != TERM_NAMES:
+            raise ValueError(
+                f"HyperpriorCodec needs loss terms {TERM_NAMES}, got {weight_sampler.term_names}."
+            )
+        self.num_filters = int(num_filters)
+        self.num_scales = int(num_scales)
+        self.scale_min, self.scale_max = float(scale_min), float(scale_max)
+        self.conditioning_units = int(conditioning_units)
+        self.conditioned = bool(conditioned)
+        n, film = self.num_filters, self.conditioned
+        gdn = [tfc.GDN() for _ in range(3)]
+        igdn = [tfc.GDN(inverse=True) for _ in range(3)]
+        self.analysis = [_Conditioned(_conv(n, 5, down=2), film, gdn[i]) for i in range(3)]
+        self.analysis.append(_Conditioned(_conv(n, 5, down=2, use_bias=False), film))
+        self.synthesis = [_Conditioned(_conv(n, 5, up=2), film, igdn[i]) for i in range(3)]
+        self.synthesis.append(_Conditioned(_conv(3, 5, up=2), False))
+        self.hyper_analysis = [
+            _Conditioned(_conv(n, 3), film, tf.nn.relu),
+            _Conditioned(_conv(n, 5, down=2), film, tf.nn.relu),
+            _Conditioned(_conv(n, 5, down=2, use_bias=False), False),
+        ]
+        self.hyper_synthesis = [
+            _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
+            _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
+            _Conditioned(_conv(n, 3), False),
+        ]
+        self.hyperprior = tfc.NoisyDeepFactorized(batch_shape=[n])
+        if self.conditioned:
+            lows, highs = weight_sampler.bounds()
+            self.conditioning = yoto_tf.ConditioningMLP(lows, highs, units=self.conditioning_units)
+        self._coding_models = None
+
+    def _scale_fn(self, index):
+        log_min, log_max = math.log(self.scale_min), math.log(self.scale_max)
+        return tf.exp(log_min + (log_max - log_min) / (self.num_scales - 1) * index)
+
+    def _entropy_models(self, compression: bool):
+        latent = tfc.LocationScaleIndexedEntropyModel(
+            tfc.NoisyNormal,
+            self.num_scales,
+            self._scale_fn,
+            coding_rank=3,
+            compression=compression,
+        )
+        side = tfc.ContinuousBatchedEntropyModel(
+            self.hyperprior, coding_rank=3, compression=compression
+        )
+        return latent, side
+
+    def prepare_for_coding(self):
+        """Builds the range-coding tables from the learned priors (call after training)."""
+        self._coding_models = self._entropy_models(compression=True)
+
+    def _condition(self, loss_weights):
+        return self.conditioning(loss_weights) if self.conditioned else None
+
+    @staticmethod
+    def _apply(blocks, x, conditioning):
+        for block in blocks:
+            x = block(x, conditioning)
+        return x
+
+    def _scale_indexes(self, z_hat, conditioning):
+        raw = self._apply(self.hyper_synthesis, z_hat, conditioning)
+        return tf.maximum(raw, 0.0)  # Index 0 is scale_min; negative indexes are invalid.
+
+    def analyse(self, images, conditioning):
+        """Latents `y` of float images on the 0..255 scale."""
+        return self._apply(self.analysis, images / 255.0, conditioning)
+
+    def synthesise(self, y_hat, conditioning):
+        """Images on the 0..255 scale (unclipped) from quantised latents."""
+        return self._apply(self.synthesis, y_hat, conditioning) * 255.0
+
+    def _forward(self, images, loss_weights, training):
+        conditioning = self._condition(loss_weights)
+        latent_model, side_model = self._entropy_models(compression=False)
+        y = self.analyse(images, conditioning)
+        z = self._apply(self.hyper_analysis, tf.abs(y), conditioning)
+        z_tilde, side_bits = side_model(z, training=training)
+        indexes = self._scale_indexes(z_tilde, conditioning)
+        y_tilde, bits = latent_model(y, indexes, training=training)
+        reconstruction = self.synthesise(y_tilde, conditioning)
+        return reconstruction, bits + side_bits
+
+    def call(self, images, loss_weights=None, training=None):
+        """Reconstructs float images `[B, H, W, 3]` (0..255, H and W multiples of 64)."""
+        images = tf.cast(images, tf.float32)
+        if loss_weights is None:
+            loss_weights = self.evaluation_weight_matrix(tf.shape(images)[0])
+        reconstruction, _ = self._forward(images, loss_weights, training=bool(training))
+        return reconstruction
+
+    def compute_loss_terms(self, x, y, loss_weights, training):
+        """Per-image bits per pixel and MSE (0..255 scale)."""
+        images = tf.cast(x, tf.float32)
+        reconstruction, bits = self._forward(images, loss_weights, training=training)
+        num_pixels = tf.cast(tf.reduce_prod(tf.shape(images)[1:3]), tf.float32)
+        if not training:
+            reconstruction = tf.clip_by_value(tf.round(reconstruction), 0.0, 255.0)
+        mse = tf.reduce_mean(tf.math.squared_difference(images, reconstruction), axis=[1, 2, 3])
+        return {"rate": bits / num_pixels, "distortion": mse}
+
+    def compress(self, images, lmbda):
+        """Range-codes uint8 images `[B, H, W, 3]` (H, W multiples of 64) at per-image `lmbda`.
+
+        Returns `(latent_strings [B], side_strings [B], latent_shape, side_shape)`.
+        """
+        if self._coding_models is None:
+            self.prepare_for_coding()
+        latent_model, side_model = self._coding_models
+        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+        conditioning = self._condition(weights)
+        y = self.analyse(tf.cast(images, tf.float32), conditioning)
+        z = self._apply(self.hyper_analysis, tf.abs(y), conditioning)
+        side_strings = side_model.compress(z)
+        z_hat = side_model.decompress(side_strings, tf.shape(z)[1:-1])
+        indexes = self._scale_indexes(z_hat, conditioning)
+        latent_strings = latent_model.compress(y, indexes)
+        return latent_strings, side_strings, tf.shape(y)[1:-1], tf.shape(z)[1:-1]
+
+    def decompress(self, latent_strings, side_strings, lmbda, side_shape):
+        """Inverse of `compress`: uint8 images `[B, H, W, 3]` (padded size)."""
+        if self._coding_models is None:
+            self.prepare_for_coding()
+        latent_model, side_model = self._coding_models
+        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+        conditioning = self._condition(weights)
+        z_hat = side_model.decompress(side_strings, side_shape)
+        indexes = self._scale_indexes(z_hat, conditioning)
+        y_hat = latent_model.decompress(latent_strings, indexes)
+        return self._to_uint8(self.synthesise(y_hat, conditioning))
+
+    def quantized_reconstruction(self, images, lmbda):
+        """What `decompress(compress(images))` must equal: the model with rounding, as uint8."""
+        if self._coding_models is None:
+            self.prepare_for_coding()
+        latent_model, _ = self._coding_models
+        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+        conditioning = self._condition(weights)
+        y = self.analyse(tf.cast(images, tf.float32), conditioning)
+        # The scale model has no location: latents are rounded to integers, whatever the scale.
+        y_hat = latent_model.quantize(y)
+        return self._to_uint8(self.synthesise(y_hat, conditioning))
+
+    @staticmethod
+    def _to_uint8(images):
+        return tf.cast(tf.clip_by_value(tf.round(images), 0.0, 255.0), tf.uint8)
+
+    def get_config(self):
+        """Constructor arguments, for rebuilding the (untrained) model."""
+        config = super().get_config()
+        config.update(
+            num_filters=self.num_filters,
+            num_scales=self.num_scales,
+            scale_min=self.scale_min,
+            scale_max=self.scale_max,
+            conditioning_units=self.conditioning_units,
+            conditioned=self.conditioned,
+        )
+        return config
+
+
+def build_model(config: Config, seed: int = 0) -> HyperpriorCodec:
+    """Builds (and creates the variables of) the codec described by `config`."""
+    model = HyperpriorCodec(
+        config.weight_sampler(),
+        num_filters=config.num_filters,
+        num_scales=config.num_scales,
+        scale_min=config.scale_min,
+        scale_max=config.scale_max,
+        conditioning_units=config.conditioning_units,
+        conditioned=config.conditioned,
+        weight_sum_power=config.weight_sum_power,
+        evaluation_weights={"distortion": config.fixed_lmbda or 0.018},
+        seed=seed,
+    )
+    model(tf.zeros([1, STRIDE, STRIDE, 3]))
+    return model
+
+
+def optimizer(config: Config) -> keras.optimizers.Optimizer:
+    """Adam at the configured learning rate (tensorflow-compression's default 1e-4)."""
+    return keras.optimizers.Adam(config.learning_rate)
+
+
+def training_images(config: Config) -> list[np.ndarray]:
+    """The user's image folder if configured, else the bundled training photographs."""
+    if config.image_folder:
+        return photos.load_folder(config.image_folder)
+    return [photos.load_bundled(name) for name in photos.TRAINING]
+
+
+def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
+    """Endless batches of random uint8 crops of the training photographs."""
+    return photos.random_crops(training_images(config), config.patch_size, config.batch_size, seed)
+
+
+def evaluation_images(limit: int | None = None) -> list[np.ndarray]:
+    """The held-out photographs (whole images, any size)."""
+    images = [photos.load_bundled(name) for name in photos.HELD_OUT]
+    return images if limit is None else images[:limit]

