@@ -23,6 +23,7 @@ setup(
             "yoto-train=zoo.train:run",
             "yoto-evaluate=zoo.evaluate:run",
             "yoto-export=export.export_saved_model:run",
+            "yoto-codec=zoo.codec_cli:run",
         ]
     },
 )

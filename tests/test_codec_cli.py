@@ -1,0 +1,66 @@
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from zoo import codec_cli, codec_format, photos, train_lib
+
+
+class CodecCliTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = pathlib.Path(tf.compat.v1.test.get_temp_dir()) / "codec_cli"
+        cls.model_dir = cls.root / "model"
+        train_lib.train("compression", cls.model_dir, steps=2, runlocal=True, verbose=0)
+        cls.photo = cls.root / "photo.png"
+        Image.fromarray(photos.load_bundled("china")[:80, :90]).save(cls.photo)
+
+    def test_compress_then_decompress_round_trips_through_files(self):
+        compressed = self.root / "photo.yoto"
+        restored = self.root / "restored.png"
+        model = f"--model={self.model_dir}"
+        self.assertEqual(
+            codec_cli.run(["compress", model, "--lmbda=0.01", str(self.photo), str(compressed)]), 0
+        )
+        header, _, _ = codec_format.unpack(compressed.read_bytes())
+        self.assertEqual((header.height, header.width), (80, 90))
+        self.assertEqual(codec_cli.run(["decompress", model, str(compressed), str(restored)]), 0)
+        self.assertEqual(np.asarray(Image.open(restored)).shape, (80, 90, 3))
+
+    def test_target_bpp_picks_a_lambda_in_range(self):
+        output = self.root / "target.yoto"
+        status = codec_cli.run(
+            [
+                "compress",
+                f"--model={self.model_dir}",
+                "--target-bpp=0.3",
+                str(self.photo),
+                str(output),
+            ]
+        )
+        self.assertEqual(status, 0)
+        header, _, _ = codec_format.unpack(output.read_bytes())
+        self.assertBetween(header.lmbda, 0.0018 * 0.999, 0.18 * 1.001)
+
+    def test_errors_exit_with_two_and_leave_no_output(self):
+        model = f"--model={self.model_dir}"
+        corrupt = self.root / "corrupt.yoto"
+        corrupt.write_bytes(b"YOTO" + bytes(60))
+        cases = {
+            "lambda_out_of_range": ["compress", model, "--lmbda=5", str(self.photo)],
+            "missing_input": ["compress", model, "--lmbda=0.01", str(self.root / "nope.png")],
+            "corrupt_file": ["decompress", model, str(corrupt)],
+            "missing_model": ["decompress", f"--model={self.root}/none", str(corrupt)],
+        }
+        for name, args in cases.items():
+            with self.subTest(name):
+                output = self.root / f"{name}.out"
+                self.assertEqual(codec_cli.run([*args, str(output)]), 2)
+                self.assertFalse(output.exists())
+                self.assertEmpty(list(self.root.glob("*.tmp")))
+
+
+if __name__ == "__main__":
+    tf.test.main()
