@@ -122,16 +122,16 @@ class BetaVAE(yoto_tf.LossConditionalModel):
             raise ValueError(
                 f"image_shape {self.image_shape} must have height and width divisible by {stride}."
             )
-        # A layer followed by FiLM needs no bias of its own: FiLM's shift head has one, and
-        # conditioning-dependent bias terms are linear in the conditioning vector too.
-        # Dropping it saves a pass over every feature map (as convs before BatchNorm do).
+        # A conv followed by FiLM needs no bias of its own: its bias is one value per channel,
+        # which FiLM's shift head already provides (conditioning-dependent terms are linear
+        # in the conditioning vector too). Dropping it saves a pass over every feature map,
+        # as convs before BatchNorm do. The decoder's dense layer keeps its bias: that one is
+        # per position, and it is what draws the mean image when KL collapses at high beta.
         conv = dict(kernel_size=3, strides=2, padding="same", use_bias=not self.conditioned)
         self.encoder_convs = [keras.layers.Conv2D(f, **conv) for f in self.filters]
         self.posterior = keras.layers.Dense(2 * self.latent_dim)
         self._bottom_shape = (height // stride, width // stride, self.filters[-1])
-        self.decoder_dense = keras.layers.Dense(
-            int(np.prod(self._bottom_shape)), use_bias=not self.conditioned
-        )
+        self.decoder_dense = keras.layers.Dense(int(np.prod(self._bottom_shape)))
         self.decoder_convs = [keras.layers.Conv2DTranspose(f, **conv) for f in self.filters[::-1]]
         self.to_logits = keras.layers.Conv2D(channels, 3, padding="same")
         if self.conditioned:

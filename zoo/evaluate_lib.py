@@ -147,6 +147,9 @@ def plot_terms(rows_by_model: dict[str, list[dict]], weight_name: str, path) -> 
             style = "o-" if len(rows) > 1 else "s"
             axis.plot(x, y, style, label=label, markersize=4)
         axis.set_xscale("log", base=2)
+        if name == "total":
+            # Fixed-weight models' totals grow linearly in the weight away from their own.
+            axis.set_yscale("log")
         axis.set_xlabel(weight_name)
         axis.set_title(name)
         axis.grid(alpha=0.3)
