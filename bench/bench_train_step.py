@@ -14,6 +14,10 @@ import time
 
 from absl import app, flags
 
+from zoo.flags_util import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
 flags.DEFINE_integer("rounds", 15, "Timed rounds per model (the median is reported).")
 flags.DEFINE_integer("steps_per_round", 20, "Train steps per timed round.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
@@ -38,7 +42,6 @@ def main(argv):
     for name, config in configs.items():
         model = beta_vae.build_model(config)
         model.compile(optimizer=beta_vae.optimizer(config))
-        model.optimizer.build(model.trainable_variables)  # Slots outside the traced step.
         step = tf.function(model.train_step)
         for _ in range(5):  # Trace and warm up.
             step(images)["loss"].numpy()

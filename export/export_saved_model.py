@@ -10,6 +10,10 @@ import sys
 
 from absl import app, flags
 
+from zoo.flags_util import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model_dir", None, "Training directory written by yoto-train.")
 flags.DEFINE_string("base_dir", None, "Model base directory served by TF Serving.")

@@ -16,6 +16,10 @@ import pathlib
 
 from absl import app, flags
 
+from zoo.flags_util import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
 flags.DEFINE_float("train_seconds", 180.0, "Training time budget in seconds.")
 flags.DEFINE_integer("steps", 4000, "Step cap (training stops at whichever comes first).")
 flags.DEFINE_integer("examples", 2000, "Held-out test images to evaluate on.")

@@ -15,6 +15,10 @@ import sys
 
 from absl import app, flags
 
+from zoo.flags_util import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("task", "beta_vae", "Zoo task the models belong to.")
 flags.DEFINE_list("model_dirs", None, "Training dirs or SavedModel dirs to evaluate.")

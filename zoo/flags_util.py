@@ -34,3 +34,22 @@ def parse_overrides(items: list[str], config_class) -> dict:
             value = text.strip()  # A bare word is a string.
         overrides[name] = tuple(value) if isinstance(value, list) else value
     return overrides
+
+
+def import_tensorflow_quietly():
+    """Imports TensorFlow with its C++ info logs and absl INFO lines hidden; returns the module.
+
+    Binaries call this at import time, before `app.run`: importing TensorFlow for the
+    first time inside an absl `main` made Keras's optimizer fail to build its slot
+    variables ("Tensor.op is undefined when eager execution is enabled"), seen with
+    TF 2.14.1. Warnings and errors still show; a `TF_CPP_MIN_LOG_LEVEL` set by the user wins.
+    """
+    import os
+
+    from absl import logging
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.set_verbosity(logging.WARNING)
+    import tensorflow
+
+    return tensorflow

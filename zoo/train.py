@@ -11,6 +11,10 @@ import sys
 
 from absl import app, flags
 
+from zoo.flags_util import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("task", "beta_vae", "Zoo task to train.")
 flags.DEFINE_string("model_dir", None, "Directory for config, checkpoints and TensorBoard.")
