@@ -118,14 +118,16 @@ def format_table(rows: Sequence[dict], label: str | None = None) -> str:
 
 
 def rows_to_csv(rows_by_model: dict[str, list[dict]]) -> str:
-    """CSV text with one line per (model, weight)."""
+    """CSV text with one line per (model, row); columns are the union of the rows' keys."""
+    fieldnames = ["model"]
+    for rows in rows_by_model.values():
+        for row in rows:
+            fieldnames += [key for key in row if key not in fieldnames]
     buffer = io.StringIO()
-    writer = None
+    writer = csv.DictWriter(buffer, fieldnames=fieldnames, lineterminator="\n")
+    writer.writeheader()
     for label, rows in rows_by_model.items():
         for row in rows:
-            if writer is None:
-                writer = csv.DictWriter(buffer, fieldnames=["model", *row], lineterminator="\n")
-                writer.writeheader()
             writer.writerow({"model": label, **row})
     return buffer.getvalue()
 
