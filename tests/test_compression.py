@@ -1,4 +1,6 @@
 import pathlib
+import struct
+import zlib
 
 import numpy as np
 import tensorflow as tf
@@ -83,6 +85,26 @@ class HyperpriorCodecTest(tf.test.TestCase):
         for corrupted in corruptions:
             with self.assertRaises(codec_format.FormatError):
                 self.codec.decode(corrupted)
+
+    def test_forged_payloads_with_a_valid_checksum_never_crash_the_range_decoder(self):
+        data = self.codec.encode(self.image, 0.01)
+        header_size = codec_format.HEADER_SIZE
+        rng = np.random.default_rng(1)
+        for case in range(60):
+            forged = bytearray(data)
+            if case % 2:
+                position = rng.integers(header_size, len(forged))
+                forged[position] ^= 1 << rng.integers(8)
+            else:
+                garbage = rng.integers(0, 256, len(forged) - header_size, dtype=np.uint8)
+                forged[header_size:] = garbage.tobytes()
+            crc = zlib.crc32(bytes(forged[header_size:]), zlib.crc32(bytes(forged[:38])))
+            forged[38:42] = struct.pack("<I", crc)
+            try:
+                decoded = self.codec.decode(bytes(forged))
+            except codec_format.FormatError:
+                continue
+            self.assertEqual(decoded.shape, self.image.shape)  # Garbage, but well-formed.
 
     def test_a_forged_huge_image_is_refused_before_decoding(self):
         data = bytearray(self.codec.encode(self.image, 0.01))

@@ -96,12 +96,18 @@ class Codec:
         """Decompresses .yoto bytes into a uint8 image `[H, W, 3]`."""
         header, side, latent = codec_format.unpack(data)
         lmbda = self.check_lmbda(header.lmbda)
-        decoded = self._decompress(
-            tf.constant([latent]),
-            tf.constant([side]),
-            tf.constant([lmbda], tf.float32),
-            tf.constant(header.side_shape, tf.int32),
-        )
+        try:
+            decoded = self._decompress(
+                tf.constant([latent]),
+                tf.constant([side]),
+                tf.constant([lmbda], tf.float32),
+                tf.constant(header.side_shape, tf.int32),
+            )
+        except tf.errors.InvalidArgumentError as error:
+            # Reachable only past the CRC (a forged file): the range decoder ran out of data.
+            raise codec_format.FormatError(
+                f"the range-coded data is corrupt ({error.message.splitlines()[0]})"
+            ) from error
         return decoded.numpy()[0, : header.height, : header.width]
 
     def reconstruct(self, image, lmbda: float) -> np.ndarray:
