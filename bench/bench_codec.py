@@ -1,0 +1,120 @@
+"""Codec speed beside Pillow JPEG, and the YOTO-over-fixed train-step ratio, in one run.
+
+    .venv/bin/python bench/bench_codec.py [--model=runs/codec] [--repeats=5]
+
+Encode and decode megapixels per second of the YOTO codec (a trained model dir if
+--model is given, else the default config untrained: range coding then sees fewer
+bits than a trained model writes) and of Pillow JPEG at quality 75, on the held-out
+photographs; then median train-step times of the YOTO model and of the same
+architecture without conditioning at a fixed lambda, interleaved, and their ratio.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import statistics
+import time
+
+from absl import app, flags
+
+from zoo.flags_util import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+flags.DEFINE_string("model", None, "Trained compression dir (default: untrained default config).")
+flags.DEFINE_float("lmbda", 0.01, "Lambda to encode at.")
+flags.DEFINE_integer("repeats", 5, "Timed repeats per image (the median is reported).")
+flags.DEFINE_integer("train_rounds", 7, "Timed train-step rounds per model.")
+flags.DEFINE_integer("steps_per_round", 5, "Train steps per round.")
+FLAGS = flags.FLAGS
+
+
+def _median_seconds(function, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv):
+    del argv
+    import tensorflow as tf
+    from PIL import Image
+
+    from zoo import codec, compression, train_lib
+
+    if FLAGS.model:
+        model, config, _ = train_lib.restore_model(FLAGS.model)
+    else:
+        config = compression.Config()
+        model = compression.build_model(config)
+    yoto_codec = codec.Codec(model)
+    images = compression.evaluation_images()
+    megapixels = sum(i.shape[0] * i.shape[1] for i in images) / 1e6
+
+    encoded = [yoto_codec.encode(i, FLAGS.lmbda) for i in images]  # Also warms up tracing.
+    [yoto_codec.decode(d) for d in encoded]
+
+    def jpeg_encode():
+        for image in images:
+            Image.fromarray(image).save(io.BytesIO(), format="JPEG", quality=75)
+
+    jpegs = []
+    for image in images:
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, format="JPEG", quality=75)
+        jpegs.append(buffer.getvalue())
+
+    def jpeg_decode():
+        for data in jpegs:
+            Image.open(io.BytesIO(data)).load()
+
+    timings = {
+        "yoto encode": _median_seconds(
+            lambda: [yoto_codec.encode(i, FLAGS.lmbda) for i in images], FLAGS.repeats
+        ),
+        "yoto decode": _median_seconds(
+            lambda: [yoto_codec.decode(d) for d in encoded], FLAGS.repeats
+        ),
+        "jpeg encode": _median_seconds(jpeg_encode, FLAGS.repeats),
+        "jpeg decode": _median_seconds(jpeg_decode, FLAGS.repeats),
+    }
+    print(f"{len(images)} held-out photographs, {megapixels:.3f} MP, lambda {FLAGS.lmbda}")
+    for name, seconds in timings.items():
+        print(f"{name:12s} {megapixels / seconds:9.3f} MP/s")
+    for step in ("encode", "decode"):
+        ratio = timings[f"yoto {step}"] / timings[f"jpeg {step}"]
+        print(f"{step}: yoto takes {ratio:.1f}x the time of Pillow JPEG")
+
+    batch = next(iter(compression.train_dataset(config, seed=0)))
+    fixed = compression.build_model(
+        dataclasses.replace(config, conditioned=False, fixed_lmbda=FLAGS.lmbda)
+    )
+    steps = {}
+    for name, candidate in (("yoto", compression.build_model(config)), ("fixed", fixed)):
+        candidate.compile(optimizer=compression.optimizer(config))
+        step = tf.function(candidate.train_step)
+        for _ in range(3):
+            step(batch)["loss"].numpy()
+        steps[name] = step
+    times = {name: [] for name in steps}
+    for _ in range(FLAGS.train_rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(FLAGS.steps_per_round):
+                logs = step(batch)
+            logs["loss"].numpy()
+            times[name].append((time.perf_counter() - start) / FLAGS.steps_per_round)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, median in medians.items():
+        print(f"train step {name:6s} median {1000 * median:8.1f} ms (batch {config.batch_size})")
+    print(
+        f"train-step ratio yoto / fixed (no conditioning): {medians['yoto'] / medians['fixed']:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    app.run(main)
