@@ -5,7 +5,7 @@ import zlib
 import numpy as np
 import tensorflow as tf
 
-from zoo import codec, codec_format, compression, photos
+from zoo import codec, codec_eval_lib, codec_format, compression, photos
 
 keras = tf.keras
 
@@ -111,6 +111,34 @@ class HyperpriorCodecTest(tf.test.TestCase):
         data[14:22] = np.array([100_000, 100_000], "<u4").tobytes()
         with self.assertRaisesRegex(codec_format.FormatError, "outside 1..16384"):
             self.codec.decode(bytes(data))
+
+
+class CodecEvaluationTest(tf.test.TestCase):
+    def test_pillow_sweeps_trade_bits_for_quality(self):
+        images = [photos.load_bundled("coffee")[:192, :192]]
+        rows = codec_eval_lib.evaluate_pillow(images, "JPEG", (10, 50, 90))
+        self.assertEqual([r["quality"] for r in rows], [10, 50, 90])
+        self.assertAllGreater(np.diff([r["bpp"] for r in rows]), 0.0)
+        self.assertAllGreater(np.diff([r["psnr"] for r in rows]), 0.0)
+        self.assertBetween(rows[-1]["ms_ssim"], 0.9, 1.0)
+
+    def test_codec_rows_take_bits_per_pixel_from_the_file_size(self):
+        keras.utils.set_random_seed(0)
+        model = compression.build_model(compression.Config.runlocal())
+        yoto = codec.Codec(model)
+        image = photos.load_bundled("coffee")[:64, :96]
+        (row,) = codec_eval_lib.evaluate_codec(yoto, [image], [0.01])
+        expected_bpp = 8 * len(yoto.encode(image, 0.01)) / (64 * 96)
+        self.assertAllClose(row["bpp"], expected_bpp)
+        self.assertEqual(row["lmbda"], 0.01)
+        self.assertTrue(np.isnan(row["ms_ssim"]))  # Too small for five scales.
+
+    def test_bd_rates_compare_one_curve_with_every_other(self):
+        curve = [{"bpp": b, "psnr": p} for b, p in ((0.1, 30), (0.2, 32), (0.4, 34), (0.8, 36))]
+        cheaper = [{"bpp": r["bpp"] / 2, "psnr": r["psnr"]} for r in curve]
+        results = codec_eval_lib.bd_rates({"JPEG": curve, "yoto": cheaper}, "yoto")
+        self.assertEqual(set(results), {"JPEG"})
+        self.assertAllClose(results["JPEG"], -50.0, atol=1e-6)
 
 
 class PhotosTest(tf.test.TestCase):

@@ -1,0 +1,117 @@
+"""Rate-distortion evaluation of YOTO codecs and Pillow baselines, from real bytes."""
+
+from __future__ import annotations
+
+import io
+import pathlib
+import sys
+
+import numpy as np
+
+JPEG_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
+WEBP_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
+
+
+def _mean_row(per_image: list[dict]) -> dict:
+    return {key: float(np.mean([row[key] for row in per_image])) for key in per_image[0]}
+
+
+def _quality(images, decoded_images) -> dict:
+    from yoto_tf import metrics
+
+    psnrs = [metrics.psnr(a, b) for a, b in zip(images, decoded_images, strict=True)]
+    ssims = [
+        metrics.ms_ssim(a, b) if min(a.shape[:2]) >= 161 else float("nan")
+        for a, b in zip(images, decoded_images, strict=True)
+    ]
+    return {"psnr": float(np.mean(psnrs)), "ms_ssim": float(np.mean(ssims))}
+
+
+def evaluate_codec(codec, images, grid) -> list[dict]:
+    """Mean actual bpp, estimated bpp, PSNR and MS-SSIM of `codec` at each lambda."""
+    import tensorflow as tf
+
+    from zoo import codec_format
+
+    rows = []
+    for lmbda in grid:
+        per_image, decoded = [], []
+        for image in images:
+            data = codec.encode(image, lmbda)
+            decoded.append(codec.decode(data))
+            pixels = image.shape[0] * image.shape[1]
+            padded = tf.constant(codec._pad(image)[None])
+            weights = tf.constant([[1.0, lmbda]], tf.float32)
+            terms = codec.model.compute_loss_terms(padded, None, weights, training=False)
+            padded_pixels = padded.shape[1] * padded.shape[2]
+            estimated_bits = float(terms["rate"][0]) * padded_pixels
+            per_image.append(
+                {
+                    "bpp": 8 * len(data) / pixels,
+                    "estimated_bpp": (estimated_bits + 8 * codec_format.HEADER_SIZE) / pixels,
+                }
+            )
+        rows.append({"lmbda": float(lmbda), **_mean_row(per_image), **_quality(images, decoded)})
+    return rows
+
+
+def evaluate_pillow(images, image_format: str, qualities) -> list[dict]:
+    """Mean bpp, PSNR and MS-SSIM of Pillow's `image_format` ("JPEG" or "WEBP") per quality."""
+    from PIL import Image
+
+    rows = []
+    for quality in qualities:
+        bpps, decoded = [], []
+        for image in images:
+            buffer = io.BytesIO()
+            Image.fromarray(image).save(buffer, format=image_format, quality=quality)
+            bpps.append(8 * buffer.tell() / (image.shape[0] * image.shape[1]))
+            decoded.append(np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")))
+        rows.append({"quality": quality, "bpp": float(np.mean(bpps)), **_quality(images, decoded)})
+    return rows
+
+
+def bd_rates(curves: dict[str, list[dict]], test: str) -> dict[str, float]:
+    """BD-rate (PSNR) of curve `test` against every other curve, in percent."""
+    from yoto_tf import metrics
+
+    results = {}
+    for anchor, rows in curves.items():
+        if anchor == test:
+            continue
+        try:
+            results[anchor] = metrics.bd_rate(
+                [r["bpp"] for r in rows],
+                [r["psnr"] for r in rows],
+                [r["bpp"] for r in curves[test]],
+                [r["psnr"] for r in curves[test]],
+            )
+        except ValueError as error:
+            results[anchor] = float("nan")
+            print(f"BD-rate {test} vs {anchor}: {error}", file=sys.stderr)
+    return results
+
+
+def plot(curves: dict[str, list[dict]], path) -> None:
+    """Writes a PSNR-against-bpp plot of every curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 4.2))
+    for label, rows in curves.items():
+        axis.plot([r["bpp"] for r in rows], [r["psnr"] for r in rows], "o-", ms=3, label=label)
+    axis.set_xlabel("bits per pixel (from file sizes)")
+    axis.set_ylabel("RGB PSNR (dB)")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".png.tmp")
+    temporary.write_bytes(buffer.getvalue())
+    temporary.replace(path)
