@@ -86,6 +86,14 @@ class TrainLibTest(tf.test.TestCase):
         for row in rows:
             self.assertAllClose(row["total"], row["reconstruction"] + row["beta"] * row["kl"])
 
+    def test_grid_values_outside_a_trained_range_are_refused(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "ranged"
+        model = train_lib.train("beta_vae", model_dir, steps=1, runlocal=True, verbose=0)
+        terms_fn = evaluate_lib.keras_terms_fn(model, "kl")
+        images = zoo.get_task("beta_vae").evaluation_images(4)
+        with self.assertRaisesRegex(ValueError, r"outside the trained range \[0.125, 512\]"):
+            terms_fn(images, 1000.0)
+
 
 class BinariesTest(tf.test.TestCase):
     def run_module(self, *args):

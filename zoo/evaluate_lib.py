@@ -20,10 +20,10 @@ TermsFn = Callable[[np.ndarray, float], dict]
 def keras_terms_fn(model, sweep_term: str) -> TermsFn:
     """Loss terms of an in-memory `LossConditionalModel`, the other weights at their defaults.
 
-    The swept weight is clipped to the model's trained range, so a fixed-weight
-    model is always run at its own weight: its terms do not change along the
-    grid, and its total at weight `w` is what that one model scores on the
-    objective with weight `w`.
+    A fixed-weight model is always run at its own weight: its terms do not
+    change along the grid, and its total at weight `w` is what that one model
+    scores on the objective with weight `w`. A model trained on a range refuses
+    grid values outside it rather than extrapolate.
     """
     base = dict(model.evaluation_weights)
     lows, highs = model.weight_sampler.bounds()
@@ -35,7 +35,7 @@ def keras_terms_fn(model, sweep_term: str) -> TermsFn:
         return model.compute_loss_terms(images, None, weights, training=False)
 
     def call(images, value):
-        value = min(max(value, low), high)
+        value = _weight_to_run(value, low, high)
         vector = [value if name == sweep_term else base[name] for name in model.term_names]
         weights = tf.tile(tf.constant([vector], tf.float32), [len(images), 1])
         return {k: v.numpy() for k, v in terms(tf.constant(images), weights).items()}
@@ -46,8 +46,8 @@ def keras_terms_fn(model, sweep_term: str) -> TermsFn:
 def saved_model_terms_fn(path, task) -> TermsFn:
     """Loss terms from an exported SavedModel's `loss_terms` signature.
 
-    Like `keras_terms_fn`, the swept weight is clipped to the exported model's
-    trained range (read from its metadata), which the signature enforces.
+    Weights are handled as in `keras_terms_fn`, with the trained range read from
+    the SavedModel's metadata.
     """
     from export import layout
 
@@ -58,13 +58,22 @@ def saved_model_terms_fn(path, task) -> TermsFn:
     signature = loaded.signatures["loss_terms"]
 
     def call(images, value):
-        value = min(max(value, low), high)
+        value = _weight_to_run(value, low, high)
         weight = tf.fill([len(images)], tf.constant(value, tf.float32))
         outputs = signature(images=tf.constant(images), **{task.SWEEP_WEIGHT_NAME: weight})
         return {k: v.numpy() for k, v in outputs.items()}
 
     call.loaded = loaded  # Keeps the restored objects alive while the function is used.
     return call
+
+
+def _weight_to_run(value: float, low: float, high: float) -> float:
+    """The constant of a fixed-weight model, or `value` if inside a trained range."""
+    if low == high:
+        return low
+    if not low * (1 - 1e-6) <= value <= high * (1 + 1e-6):
+        raise ValueError(f"Weight {value:g} is outside the trained range [{low:g}, {high:g}].")
+    return value
 
 
 def terms_fn_for(path, task) -> TermsFn:
