@@ -25,6 +25,8 @@ from google.protobuf import text_format
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
+from zoo import atomic
+
 WARMUP_FILE = "tf_serving_warmup_requests"
 METADATA_FILE = "yoto_metadata.json"
 MODELS_CONFIG = "models.config"
@@ -119,9 +121,4 @@ def models_config_text(base_dir) -> str:
 
 def write_models_config(base_dir) -> pathlib.Path:
     """Writes `<base>/models.config` atomically and returns its path."""
-    path = pathlib.Path(base_dir) / MODELS_CONFIG
-    text = models_config_text(base_dir)
-    temporary = path.with_name(f".{MODELS_CONFIG}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-    return path
+    return atomic.write_text(pathlib.Path(base_dir) / MODELS_CONFIG, models_config_text(base_dir))

@@ -13,22 +13,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import pathlib
 import sys
-import tempfile
 
 import numpy as np
 
-
-def write_atomically(path, data: bytes) -> None:
-    """Writes `data` to `path` through a temporary file in the same directory and a rename."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as f:
-        f.write(data)
-        temporary = f.name
-    os.replace(temporary, path)
+from zoo import atomic
 
 
 def lmbda_for_target_bpp(codec, image, target_bpp: float, iterations: int = 20) -> float:
@@ -78,7 +68,7 @@ def _compress(args) -> str:
     else:
         lmbda = args.lmbda
     data = codec.encode(image, lmbda)
-    write_atomically(args.output, data)
+    atomic.write_bytes(args.output, data)
     bpp = 8 * len(data) / (image.shape[0] * image.shape[1])
     return f"{args.output}: {len(data)} bytes, {bpp:.4f} bpp at lambda {lmbda:.5g}"
 
@@ -97,7 +87,7 @@ def _decompress(args) -> str:
     image = codec.decode(data)
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")
-    write_atomically(args.output, buffer.getvalue())
+    atomic.write_bytes(args.output, buffer.getvalue())
     return f"{args.output}: {image.shape[1]}x{image.shape[0]} PNG"
 
 

@@ -31,7 +31,7 @@ flags.DEFINE_string("output_dir", None, "Where to write rd.csv and rd.png.")
 def main(argv):
     """Evaluates the models and the Pillow baselines; prints, writes CSV and plot."""
     del argv
-    from zoo import codec, compression, evaluate_lib, flags_util, photos, train_lib
+    from zoo import atomic, codec, compression, evaluate_lib, flags_util, photos, train_lib
     from zoo.codec_eval_lib import (
         JPEG_QUALITIES,
         WEBP_QUALITIES,
@@ -70,7 +70,7 @@ def main(argv):
             print(f"BD-rate (PSNR) of {label} against {anchor}: {value:+.1f}%")
     if FLAGS.output_dir:
         output_dir = pathlib.Path(FLAGS.output_dir)
-        train_lib.write_text_atomically(output_dir / "rd.csv", evaluate_lib.rows_to_csv(curves))
+        atomic.write_text(output_dir / "rd.csv", evaluate_lib.rows_to_csv(curves))
         plot(curves, output_dir / "rd.png")
         print(f"wrote {output_dir / 'rd.csv'} and {output_dir / 'rd.png'}")
     return 0

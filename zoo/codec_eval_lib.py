@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
-import pathlib
 import sys
 
 import numpy as np
+
+from zoo import atomic
 
 JPEG_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
 WEBP_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
@@ -110,8 +111,4 @@ def plot(curves: dict[str, list[dict]], path) -> None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110)
     plt.close(figure)
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".png.tmp")
-    temporary.write_bytes(buffer.getvalue())
-    temporary.replace(path)
+    atomic.write_bytes(path, buffer.getvalue())

@@ -241,16 +241,19 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         mse = tf.reduce_mean(tf.math.squared_difference(images, reconstruction), axis=[1, 2, 3])
         return {"rate": bits / num_pixels, "distortion": mse}
 
+    def _coding_setup(self, lmbda):
+        """The range-coding entropy models and the conditioning for per-image `lmbda` `[B]`."""
+        if self._coding_models is None:
+            self.prepare_for_coding()
+        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+        return (*self._coding_models, self._condition(weights))
+
     def compress(self, images, lmbda):
         """Range-codes uint8 images `[B, H, W, 3]` (H, W multiples of 64) at per-image `lmbda`.
 
         Returns `(latent_strings [B], side_strings [B], latent_shape, side_shape)`.
         """
-        if self._coding_models is None:
-            self.prepare_for_coding()
-        latent_model, side_model = self._coding_models
-        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
-        conditioning = self._condition(weights)
+        latent_model, side_model, conditioning = self._coding_setup(lmbda)
         y = self.analyse(tf.cast(images, tf.float32), conditioning)
         z = self._apply(self.hyper_analysis, tf.abs(y), conditioning)
         side_strings = side_model.compress(z)
@@ -261,11 +264,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
 
     def decompress(self, latent_strings, side_strings, lmbda, side_shape):
         """Inverse of `compress`: uint8 images `[B, H, W, 3]` (padded size)."""
-        if self._coding_models is None:
-            self.prepare_for_coding()
-        latent_model, side_model = self._coding_models
-        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
-        conditioning = self._condition(weights)
+        latent_model, side_model, conditioning = self._coding_setup(lmbda)
         z_hat = side_model.decompress(side_strings, side_shape)
         indexes = self._scale_indexes(z_hat, conditioning)
         y_hat = latent_model.decompress(latent_strings, indexes)
@@ -273,11 +272,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
 
     def quantized_reconstruction(self, images, lmbda):
         """What `decompress(compress(images))` must equal: the model with rounding, as uint8."""
-        if self._coding_models is None:
-            self.prepare_for_coding()
-        latent_model, _ = self._coding_models
-        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
-        conditioning = self._condition(weights)
+        latent_model, _, conditioning = self._coding_setup(lmbda)
         y = self.analyse(tf.cast(images, tf.float32), conditioning)
         # The scale model has no location: latents are rounded to integers, whatever the scale.
         y_hat = latent_model.quantize(y)

@@ -33,7 +33,7 @@ def main(argv):
     """Evaluates every model on the grid, prints tables, writes CSV and PNG."""
     del argv
     import zoo
-    from zoo import evaluate_lib, flags_util, train_lib
+    from zoo import atomic, evaluate_lib, flags_util
 
     try:
         task = zoo.get_task(FLAGS.task)
@@ -54,7 +54,7 @@ def main(argv):
         return 2
     if FLAGS.output_dir:
         output_dir = pathlib.Path(FLAGS.output_dir)
-        train_lib.write_text_atomically(output_dir / "terms.csv", evaluate_lib.rows_to_csv(results))
+        atomic.write_text(output_dir / "terms.csv", evaluate_lib.rows_to_csv(results))
         evaluate_lib.plot_terms(results, task.SWEEP_WEIGHT_NAME, output_dir / "terms.png")
         print(f"wrote {output_dir / 'terms.csv'} and {output_dir / 'terms.png'}")
     return 0

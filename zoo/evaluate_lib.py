@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
-from zoo import train_lib
+from zoo import atomic, train_lib
 
 # (images [N, ...], weight value) -> {term: per-example values [N]}
 TermsFn = Callable[[np.ndarray, float], dict]
@@ -169,8 +169,4 @@ def plot_terms(rows_by_model: dict[str, list[dict]], weight_name: str, path) -> 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110)
     plt.close(figure)
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_bytes(buffer.getvalue())
-    temporary.replace(path)
+    atomic.write_bytes(path, buffer.getvalue())

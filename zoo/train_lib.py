@@ -15,28 +15,18 @@ import json
 import math
 import os
 import pathlib
-import tempfile
 import time
 from collections.abc import Mapping
 
 import tensorflow as tf
 
 import zoo
+from zoo import atomic
 
 keras = tf.keras
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
-
-
-def write_text_atomically(path: pathlib.Path, text: str) -> None:
-    """Writes `text` to `path` through a temporary file and a rename: never half written."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as f:
-        f.write(text)
-        temporary = f.name
-    os.replace(temporary, path)
 
 
 def make_config(task_name: str, overrides: Mapping | None = None, runlocal: bool = False):
@@ -142,7 +132,7 @@ def train(
                 f"({existing}); resume with the same flags or use a new --model_dir."
             )
     else:
-        write_text_atomically(config_path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+        atomic.write_text(config_path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
     tf.keras.utils.set_random_seed(seed)
     model = task.build_model(config, seed=seed)

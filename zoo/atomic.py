@@ -1,0 +1,30 @@
+"""Atomic file writes: a temporary file in the target's directory, then a rename.
+
+A reader (or a crash) never sees a half-written file: the rename either has
+happened, leaving the complete new file, or has not, leaving the old one.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+
+
+def write_bytes(path, data: bytes) -> pathlib.Path:
+    """Writes `data` to `path` atomically, creating parent directories; returns the path."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as f:
+        try:
+            f.write(data)
+        except BaseException:
+            os.unlink(f.name)
+            raise
+    os.replace(f.name, path)
+    return path
+
+
+def write_text(path, text: str) -> pathlib.Path:
+    """Writes UTF-8 `text` to `path` atomically; returns the path."""
+    return write_bytes(path, text.encode("utf-8"))
