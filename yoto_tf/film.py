@@ -30,7 +30,7 @@ class FiLM(keras.layers.Layer):
         self.scale = float(scale)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
-    def build(self, features_shape, conditioning_shape=None):
+    def build(self, features_shape):
         """Creates the heads for the channel count of `features`."""
         channels = features_shape[-1]
         if channels is None:

@@ -76,7 +76,8 @@ class Codec:
         return image
 
     @staticmethod
-    def _pad(image: np.ndarray) -> np.ndarray:
+    def pad(image: np.ndarray) -> np.ndarray:
+        """Pads `[H, W, 3]` to multiples of 64 by repeating the last row and column."""
         height, width = image.shape[:2]
         pad_height = codec_format.padded_size(height) - height
         pad_width = codec_format.padded_size(width) - width
@@ -86,7 +87,7 @@ class Codec:
         """Compresses one image at `lmbda` into .yoto bytes."""
         image = self.check_image(image)
         lmbda = self.check_lmbda(lmbda)
-        padded = tf.constant(self._pad(image)[np.newaxis])
+        padded = tf.constant(self.pad(image)[np.newaxis])
         latent, side, _, _ = self._compress(padded, tf.constant([lmbda], tf.float32))
         return codec_format.pack(
             lmbda, image.shape[0], image.shape[1], side.numpy()[0], latent.numpy()[0]
@@ -110,10 +111,19 @@ class Codec:
             ) from error
         return decoded.numpy()[0, : header.height, : header.width]
 
+    def estimated_bits(self, image, lmbda: float) -> float:
+        """The model's rate estimate for the padded image, in bits (header not included)."""
+        image = self.check_image(image)
+        lmbda = self.check_lmbda(lmbda)
+        padded = tf.constant(self.pad(image)[np.newaxis])
+        weights = tf.constant([[1.0, lmbda]], tf.float32)
+        terms = self.model.compute_loss_terms(padded, None, weights, training=False)
+        return float(terms["rate"][0]) * padded.shape[1] * padded.shape[2]
+
     def reconstruct(self, image, lmbda: float) -> np.ndarray:
         """The quantised reconstruction that `decode(encode(image, lmbda))` must equal."""
         image = self.check_image(image)
         lmbda = self.check_lmbda(lmbda)
-        padded = tf.constant(self._pad(image)[np.newaxis])
+        padded = tf.constant(self.pad(image)[np.newaxis])
         result = self._reconstruct(padded, tf.constant([lmbda], tf.float32))
         return result.numpy()[0, : image.shape[0], : image.shape[1]]

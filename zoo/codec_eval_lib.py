@@ -30,8 +30,6 @@ def _quality(images, decoded_images) -> dict:
 
 def evaluate_codec(codec, images, grid) -> list[dict]:
     """Mean actual bpp, estimated bpp, PSNR and MS-SSIM of `codec` at each lambda."""
-    import tensorflow as tf
-
     from zoo import codec_format
 
     rows = []
@@ -41,11 +39,7 @@ def evaluate_codec(codec, images, grid) -> list[dict]:
             data = codec.encode(image, lmbda)
             decoded.append(codec.decode(data))
             pixels = image.shape[0] * image.shape[1]
-            padded = tf.constant(codec._pad(image)[None])
-            weights = tf.constant([[1.0, lmbda]], tf.float32)
-            terms = codec.model.compute_loss_terms(padded, None, weights, training=False)
-            padded_pixels = padded.shape[1] * padded.shape[2]
-            estimated_bits = float(terms["rate"][0]) * padded_pixels
+            estimated_bits = codec.estimated_bits(image, lmbda)
             per_image.append(
                 {
                     "bpp": 8 * len(data) / pixels,

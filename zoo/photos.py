@@ -67,7 +67,7 @@ def read_rgb8(path) -> np.ndarray:
         with Image.open(path) as image:
             image.load()
             mode = image.mode
-            if mode in ("I;16", "I;16B", "I;16L", "I", "F") or mode.startswith("I;16"):
+            if mode in ("I", "F") or mode.startswith("I;16"):
                 raise ValueError(
                     f"Image {path} has {mode} (16-bit or float) pixels; convert it to 8-bit RGB."
                 )
