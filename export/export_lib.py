@@ -8,10 +8,11 @@ import tensorflow as tf
 
 from export import layout
 from export.beta_vae import BetaVAEServing
+from export.compression import CompressionServing
 from zoo import train_lib
 
 # Task name -> the tf.Module class holding that task's serving signatures.
-SERVING_MODULES = {"beta_vae": BetaVAEServing}
+SERVING_MODULES = {"beta_vae": BetaVAEServing, "compression": CompressionServing}
 
 
 def serving_module(task_name: str, model) -> tf.Module:

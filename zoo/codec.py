@@ -28,7 +28,8 @@ class Codec:
         self.lmbda_range = (lows[1], highs[1])
         images = tf.TensorSpec([1, None, None, 3], tf.uint8)
         lmbda = tf.TensorSpec([1], tf.float32)
-        self._compress = tf.function(model.compress, input_signature=[images, lmbda])
+        compress = tf.function(model.compress, input_signature=[images, lmbda])
+        self._compress = lambda padded, lmbda: compress(padded, lmbda)[:2]
         self._decompress = tf.function(
             model.decompress,
             input_signature=[
@@ -41,6 +42,54 @@ class Codec:
         self._reconstruct = tf.function(
             model.quantized_reconstruction, input_signature=[images, lmbda]
         )
+
+        def bits(padded, lmbda):
+            weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+            terms = model.compute_loss_terms(padded, None, weights, training=False)
+            return terms["rate"] * tf.cast(padded.shape[1] * padded.shape[2], tf.float32)
+
+        self._bits = bits
+
+    @classmethod
+    def from_saved_model(cls, saved_model_dir) -> Codec:
+        """A codec running an exported compression SavedModel (`export/compression.py`).
+
+        Its outputs are the same bytes and pixels as the model it was exported from.
+        """
+        import tensorflow_compression  # noqa: F401  Registers the range-coding ops.
+
+        from export import layout
+
+        metadata = layout.read_metadata(saved_model_dir)
+        if metadata.get("task") != "compression":
+            raise ValueError(
+                f"{saved_model_dir} holds a {metadata.get('task')!r} model, not a compression "
+                "codec; export a model trained with --task=compression."
+            )
+        loaded = tf.saved_model.load(str(saved_model_dir))
+        codec = cls.__new__(cls)
+        codec.model = loaded
+        codec.lmbda_range = tuple(metadata["weight_ranges"]["distortion"])
+        signatures = loaded.signatures
+
+        def compress(padded, lmbda):
+            outputs = signatures["compress"](images=padded, lmbda=lmbda)
+            return outputs["latent_strings"], outputs["side_strings"]
+
+        def decompress(latent, side, lmbda, side_shape):
+            return signatures["decompress"](
+                latent_strings=latent, side_strings=side, lmbda=lmbda, side_shape=side_shape
+            )["images"]
+
+        codec._compress = compress
+        codec._decompress = decompress
+        codec._reconstruct = lambda padded, lmbda: signatures["reconstruct"](
+            images=padded, lmbda=lmbda
+        )["reconstructions"]
+        codec._bits = lambda padded, lmbda: signatures["reconstruct"](images=padded, lmbda=lmbda)[
+            "bits"
+        ]
+        return codec
 
     def check_lmbda(self, lmbda: float) -> float:
         """Returns `lmbda` as a float, or raises naming the trained range."""
@@ -88,7 +137,7 @@ class Codec:
         image = self.check_image(image)
         lmbda = self.check_lmbda(lmbda)
         padded = tf.constant(self.pad(image)[np.newaxis])
-        latent, side, _, _ = self._compress(padded, tf.constant([lmbda], tf.float32))
+        latent, side = self._compress(padded, tf.constant([lmbda], tf.float32))
         return codec_format.pack(
             lmbda, image.shape[0], image.shape[1], side.numpy()[0], latent.numpy()[0]
         )
@@ -116,9 +165,7 @@ class Codec:
         image = self.check_image(image)
         lmbda = self.check_lmbda(lmbda)
         padded = tf.constant(self.pad(image)[np.newaxis])
-        weights = tf.constant([[1.0, lmbda]], tf.float32)
-        terms = self.model.compute_loss_terms(padded, None, weights, training=False)
-        return float(terms["rate"][0]) * padded.shape[1] * padded.shape[2]
+        return float(self._bits(padded, tf.constant([lmbda], tf.float32))[0])
 
     def reconstruct(self, image, lmbda: float) -> np.ndarray:
         """The quantised reconstruction that `decode(encode(image, lmbda))` must equal."""

@@ -1,0 +1,132 @@
+"""Serving signatures of the compression codec, with lambda a named per-image input.
+
+This is the full codec: its `compress` and `decompress` signatures run
+tensorflow-compression's range-coding ops, so loading it needs
+`import tensorflow_compression` (in process, or a ModelServer built with those
+ops). `zoo.codec.Codec.from_saved_model` wraps it in the `.yoto` file format.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from export import validation
+from zoo import codec_format
+from zoo.compression import STRIDE
+
+
+class CompressionServing(tf.Module):
+    """The codec's serving surface (images uint8 `[N, H, W, 3]`, H and W multiples of 64).
+
+    Signatures (lmbda is float32 `[N]`, one per image, inside the trained range):
+
+    * `compress(images, lmbda)` -> `latent_strings [N]`, `side_strings [N]` (range-coded),
+      `side_shape [2]` (the hyper-latents' height and width, needed to decode).
+    * `decompress(latent_strings, side_strings, lmbda, side_shape)` -> `images` uint8.
+    * `reconstruct(images, lmbda)` -> `reconstructions` uint8 (what decoding the bytes
+      gives) and the model's rate estimate `bits [N]`; also `serving_default`.
+    """
+
+    def __init__(self, model, max_pixels: int = codec_format.MAX_PIXELS):
+        super().__init__(name="compression_serving")
+        self.model = model
+        model.prepare_for_coding()
+        lows, highs = model.weight_sampler.bounds()
+        self.lmbda_range = (lows[1], highs[1])
+        self.max_pixels = int(max_pixels)
+        images = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
+        lmbda = tf.TensorSpec([None], tf.float32, name="lmbda")
+        strings = [
+            tf.TensorSpec([None], tf.string, name="latent_strings"),
+            tf.TensorSpec([None], tf.string, name="side_strings"),
+        ]
+        side_shape = tf.TensorSpec([2], tf.int32, name="side_shape")
+        self.compress = tf.function(self._compress, input_signature=[images, lmbda])
+        self.decompress = tf.function(
+            self._decompress, input_signature=[*strings, lmbda, side_shape]
+        )
+        self.reconstruct = tf.function(self._reconstruct, input_signature=[images, lmbda])
+
+    def signatures(self) -> dict:
+        """Signature name -> concrete function, for `tf.saved_model.save`."""
+        return {
+            "serving_default": self.reconstruct.get_concrete_function(),
+            "reconstruct": self.reconstruct.get_concrete_function(),
+            "compress": self.compress.get_concrete_function(),
+            "decompress": self.decompress.get_concrete_function(),
+        }
+
+    def _lmbda(self, lmbda):
+        return validation.check_weight("lmbda", lmbda, *self.lmbda_range)
+
+    def _checked_images(self, images, lmbda):
+        shape = tf.shape(images)
+        checks = [
+            tf.debugging.assert_equal(
+                shape[0], tf.shape(lmbda)[0], message="images and lmbda need one lmbda per image"
+            ),
+            tf.debugging.Assert(
+                tf.reduce_all(shape[1:3] % STRIDE == 0) & tf.reduce_all(shape[1:3] > 0),
+                [
+                    f"images height and width must be positive multiples of {STRIDE}; got",
+                    shape,
+                ],
+            ),
+            tf.debugging.Assert(
+                shape[1] * shape[2] <= self.max_pixels,
+                [f"images exceed the {self.max_pixels}-pixel limit; got", shape],
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            return tf.identity(images)
+
+    def _compress(self, images, lmbda):
+        lmbda = self._lmbda(lmbda)
+        images = self._checked_images(images, lmbda)
+        latent, side, _, side_shape = self.model.compress(images, lmbda)
+        return {"latent_strings": latent, "side_strings": side, "side_shape": side_shape}
+
+    def _decompress(self, latent_strings, side_strings, lmbda, side_shape):
+        lmbda = self._lmbda(lmbda)
+        checks = [
+            tf.debugging.assert_equal(
+                tf.shape(latent_strings),
+                tf.shape(lmbda),
+                message="latent_strings and lmbda need one lmbda per image",
+            ),
+            tf.debugging.assert_equal(
+                tf.shape(side_strings),
+                tf.shape(lmbda),
+                message="side_strings and lmbda need one lmbda per image",
+            ),
+            tf.debugging.Assert(
+                tf.reduce_all(side_shape > 0)
+                & (side_shape[0] * side_shape[1] * STRIDE * STRIDE <= self.max_pixels),
+                [
+                    f"side_shape must be positive, within {self.max_pixels} pixels; got",
+                    side_shape,
+                ],
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            images = self.model.decompress(latent_strings, side_strings, lmbda, side_shape)
+        return {"images": images}
+
+    def _reconstruct(self, images, lmbda):
+        lmbda = self._lmbda(lmbda)
+        images = self._checked_images(images, lmbda)
+        reconstructions = self.model.quantized_reconstruction(images, lmbda)
+        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+        terms = self.model.compute_loss_terms(images, None, weights, training=False)
+        pixels = tf.cast(tf.shape(images)[1] * tf.shape(images)[2], tf.float32)
+        return {"reconstructions": reconstructions, "bits": terms["rate"] * pixels}
+
+    def warmup_inputs(self) -> dict:
+        """Example inputs per signature, for TF Serving's warmup file."""
+        middle = (self.lmbda_range[0] * self.lmbda_range[1]) ** 0.5
+        images = tf.fill([2, STRIDE, STRIDE, 3], tf.constant(128, tf.uint8))
+        lmbda = tf.constant([self.lmbda_range[0], middle], tf.float32)
+        return {
+            "serving_default": {"images": images, "lmbda": lmbda},
+            "compress": {"images": images, "lmbda": lmbda},
+        }
