@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test test-all demo lint format bench clean
+.PHONY: venv test test-all demo demo-beta-vae lint format bench clean
 
 venv: $(STAMP)
 
@@ -30,8 +30,12 @@ test: venv
 test-all: venv
 	$(PY) -m pytest tests
 
+# The main job: a YOTO image codec trained, exported, and compared with JPEG.
 demo: venv
 	$(PY) -m zoo.demo
+
+demo-beta-vae: venv
+	$(PY) -m zoo.demo_beta_vae
 
 bench: venv
 	$(PY) bench/bench_train_step.py

@@ -66,7 +66,15 @@ class Codec:
                 f"{saved_model_dir} holds a {metadata.get('task')!r} model, not a compression "
                 "codec; export a model trained with --task=compression."
             )
-        loaded = tf.saved_model.load(str(saved_model_dir))
+        # Loading warns once per function that custom gradients were not saved; decoding
+        # never takes gradients, so keep those warnings off the user's screen.
+        logger = tf.get_logger()
+        level = logger.level
+        logger.setLevel("ERROR")
+        try:
+            loaded = tf.saved_model.load(str(saved_model_dir))
+        finally:
+            logger.setLevel(level)
         codec = cls.__new__(cls)
         codec.model = loaded
         codec.lmbda_range = tuple(metadata["weight_ranges"]["distortion"])

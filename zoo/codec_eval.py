@@ -21,8 +21,15 @@ from zoo.flags_util import import_tensorflow_quietly
 import_tensorflow_quietly()
 
 FLAGS = flags.FLAGS
+FIXED_LABEL = "fixed-lambda models"
 flags.DEFINE_list("models", None, "Compression training dirs to evaluate.")
 flags.DEFINE_list("labels", None, "A label per model (default: the dir names).")
+flags.DEFINE_list(
+    "fixed_models",
+    None,
+    "Fixed-lambda compression training dirs (--config=fixed_lmbda=...): together one curve, "
+    "each model at its own lambda.",
+)
 flags.DEFINE_string("grid", None, "Comma-separated lambdas (default: 8 log-spaced in range).")
 flags.DEFINE_string("image_folder", None, "Evaluate on these images instead of the held-out ones.")
 flags.DEFINE_string("output_dir", None, "Where to write rd.csv and rd.png.")
@@ -37,8 +44,10 @@ def main(argv):
         WEBP_QUALITIES,
         bd_rates,
         evaluate_codec,
+        evaluate_fixed_codecs,
         evaluate_pillow,
         plot,
+        rises_with_lambda,
     )
 
     try:
@@ -55,17 +64,29 @@ def main(argv):
             "JPEG": evaluate_pillow(images, "JPEG", JPEG_QUALITIES),
             "WebP": evaluate_pillow(images, "WEBP", WEBP_QUALITIES),
         }
-        for label, model_dir in zip(labels, FLAGS.models, strict=True):
+
+        def load_codec(model_dir):
             model, _, task_name = train_lib.restore_model(model_dir)
             if task_name != "compression":
-                raise ValueError(f"{model_dir} holds a {task_name} model.")
-            curves[label] = evaluate_codec(codec.Codec(model), images, grid)
+                raise ValueError(f"{model_dir} holds a {task_name} model, not a codec.")
+            return codec.Codec(model)
+
+        for label, model_dir in zip(labels, FLAGS.models, strict=True):
+            curves[label] = evaluate_codec(load_codec(model_dir), images, grid)
+        if FLAGS.fixed_models:
+            fixed = [load_codec(model_dir) for model_dir in FLAGS.fixed_models]
+            curves[FIXED_LABEL] = evaluate_fixed_codecs(fixed, images)
     except (ValueError, FileNotFoundError) as error:
         print(f"codec_eval: error: {error}", file=sys.stderr)
         return 2
     for label, rows in curves.items():
         print(evaluate_lib.format_table(rows, label=label))
     for label in labels:
+        rows = curves[label]
+        print(
+            f"{label}: bpp rises with lambda: {rises_with_lambda(rows, 'bpp')}; "
+            f"PSNR rises with lambda: {rises_with_lambda(rows, 'psnr')}"
+        )
         for anchor, value in bd_rates(curves, label).items():
             print(f"BD-rate (PSNR) of {label} against {anchor}: {value:+.1f}%")
     if FLAGS.output_dir:

@@ -50,6 +50,30 @@ def evaluate_codec(codec, images, grid) -> list[dict]:
     return rows
 
 
+def rises_with_lambda(rows: list[dict], key: str) -> bool:
+    """Whether `key` (e.g. "bpp" or "psnr") strictly increases along rows sorted by lambda."""
+    values = [row[key] for row in sorted(rows, key=lambda row: row["lmbda"])]
+    return all(later > earlier for earlier, later in zip(values[:-1], values[1:], strict=True))
+
+
+def evaluate_fixed_codecs(codecs, images) -> list[dict]:
+    """One curve from fixed-lambda codecs: each evaluated at its own lambda, sorted by it.
+
+    A fixed-lambda model refuses any other lambda (its trained range is one point), so
+    the baseline curve has one point per model, like CompressAI's quality levels.
+    """
+    rows = []
+    for codec in codecs:
+        low, high = codec.lmbda_range
+        if low != high:
+            raise ValueError(
+                f"A fixed-lambda baseline must be trained at one lambda; this one covers "
+                f"[{low:g}, {high:g}]. Pass YOTO models with --models instead."
+            )
+        rows.extend(evaluate_codec(codec, images, [low]))
+    return sorted(rows, key=lambda row: row["lmbda"])
+
+
 def evaluate_pillow(images, image_format: str, qualities) -> list[dict]:
     """Mean bpp, PSNR and MS-SSIM of Pillow's `image_format` ("JPEG" or "WEBP") per quality."""
     from PIL import Image
