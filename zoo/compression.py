@@ -62,7 +62,11 @@ class Config:
     # of a few thousand steps learns far more with it. Lower it for long runs.
     learning_rate: float = 1e-3
     weight_sum_power: float = 0.0
+    # Training data: the bundled photographs unless a folder or a prepared TFDS dataset is set.
     image_folder: str | None = None
+    tfds_name: str | None = None
+    tfds_split: str = "train"
+    tfds_data_dir: str | None = None
     steps: int = 3000
 
     def weight_sampler(self) -> yoto_tf.WeightSampler:
@@ -341,7 +345,20 @@ def training_images(config: Config) -> list[np.ndarray]:
 
 
 def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
-    """Endless batches of random uint8 crops of the training photographs."""
+    """Endless batches of random uint8 crops: of a TFDS dataset if configured, else of photos."""
+    if config.tfds_name:
+        if config.image_folder:
+            raise ValueError("Set image_folder or tfds_name, not both.")
+        from zoo import tfds_images
+
+        return tfds_images.random_crops(
+            config.tfds_name,
+            config.tfds_split,
+            config.patch_size,
+            config.batch_size,
+            seed,
+            data_dir=config.tfds_data_dir,
+        )
     return photos.random_crops(training_images(config), config.patch_size, config.batch_size, seed)
 
 
