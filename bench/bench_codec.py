@@ -4,8 +4,9 @@
 
 Encode and decode megapixels per second of the YOTO codec (a trained model dir if
 --model is given, else the default config untrained: range coding then sees fewer
-bits than a trained model writes) and of Pillow JPEG at quality 75, on the held-out
-photographs; then median train-step times of the YOTO model and of the same
+bits than a trained model writes), both in process and as the exported SavedModel
+(`export/compression.py`, what a server runs), and of Pillow JPEG at quality 75, on
+the held-out photographs; then median train-step times of the YOTO model and of the same
 architecture without conditioning at a fixed lambda, interleaved, and their ratio.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import statistics
+import tempfile
 import time
 
 from absl import app, flags
@@ -44,6 +46,7 @@ def main(argv):
     import tensorflow as tf
     from PIL import Image
 
+    from export import export_lib
     from zoo import codec, compression, train_lib
 
     if FLAGS.model:
@@ -52,11 +55,16 @@ def main(argv):
         config = compression.Config()
         model = compression.build_model(config)
     yoto_codec = codec.Codec(model)
+    version_dir = export_lib.export_model("compression", model, tempfile.mkdtemp(), "bench")
+    exported_codec = codec.Codec.from_saved_model(version_dir)
     images = compression.evaluation_images()
     megapixels = sum(i.shape[0] * i.shape[1] for i in images) / 1e6
 
     encoded = [yoto_codec.encode(i, FLAGS.lmbda) for i in images]  # Also warms up tracing.
     [yoto_codec.decode(d) for d in encoded]
+    if [exported_codec.encode(i, FLAGS.lmbda) for i in images] != encoded:
+        raise AssertionError("The exported codec wrote different bytes from the model.")
+    [exported_codec.decode(d) for d in encoded]
 
     def jpeg_encode():
         for image in images:
@@ -79,15 +87,22 @@ def main(argv):
         "yoto decode": _median_seconds(
             lambda: [yoto_codec.decode(d) for d in encoded], FLAGS.repeats
         ),
+        "exported encode": _median_seconds(
+            lambda: [exported_codec.encode(i, FLAGS.lmbda) for i in images], FLAGS.repeats
+        ),
+        "exported decode": _median_seconds(
+            lambda: [exported_codec.decode(d) for d in encoded], FLAGS.repeats
+        ),
         "jpeg encode": _median_seconds(jpeg_encode, FLAGS.repeats),
         "jpeg decode": _median_seconds(jpeg_decode, FLAGS.repeats),
     }
     print(f"{len(images)} held-out photographs, {megapixels:.3f} MP, lambda {FLAGS.lmbda}")
     for name, seconds in timings.items():
-        print(f"{name:12s} {megapixels / seconds:9.3f} MP/s")
+        print(f"{name:16s} {megapixels / seconds:9.3f} MP/s")
     for step in ("encode", "decode"):
-        ratio = timings[f"yoto {step}"] / timings[f"jpeg {step}"]
-        print(f"{step}: yoto takes {ratio:.1f}x the time of Pillow JPEG")
+        for codec_name in ("yoto", "exported"):
+            ratio = timings[f"{codec_name} {step}"] / timings[f"jpeg {step}"]
+            print(f"{step}: {codec_name} takes {ratio:.1f}x the time of Pillow JPEG")
 
     batch = next(iter(compression.train_dataset(config, seed=0)))
     fixed = compression.build_model(
