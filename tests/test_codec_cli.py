@@ -29,6 +29,17 @@ class CodecCliTest(tf.test.TestCase):
         self.assertEqual(codec_cli.run(["decompress", model, str(compressed), str(restored)]), 0)
         self.assertEqual(np.asarray(Image.open(restored)).shape, (80, 90, 3))
 
+    def test_an_exported_saved_model_writes_the_same_file_as_the_training_dir(self):
+        from export import export_lib
+
+        version_dir = export_lib.export_model_dir(self.model_dir, self.root / "serving", "codec")
+        files = {}
+        for name, model in (("trained", self.model_dir), ("exported", version_dir)):
+            files[name] = self.root / f"{name}.yoto"
+            args = ["compress", f"--model={model}", "--lmbda=0.02", str(self.photo)]
+            self.assertEqual(codec_cli.run([*args, str(files[name])]), 0)
+        self.assertEqual(files["trained"].read_bytes(), files["exported"].read_bytes())
+
     def test_target_bpp_picks_a_lambda_in_range(self):
         output = self.root / "target.yoto"
         status = codec_cli.run(

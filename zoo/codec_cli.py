@@ -4,7 +4,8 @@
     yoto-codec compress --model runs/codec --target-bpp 0.5 photo.png photo.yoto
     yoto-codec decompress --model runs/codec photo.yoto back.png
 
---model is a training directory written by `yoto-train --task=compression`.
+--model is a training directory written by `yoto-train --task=compression`, or a
+SavedModel version directory written by `yoto-export` (both give the same bytes).
 Outputs are written to a temporary file and renamed, so an interrupted or
 failed run never leaves a half-written file. Errors exit with status 2.
 """
@@ -50,6 +51,8 @@ def lmbda_for_target_bpp(codec, image, target_bpp: float, iterations: int = 20) 
 def _load_codec(model_dir):
     from zoo import codec, train_lib
 
+    if (pathlib.Path(model_dir) / "saved_model.pb").is_file():
+        return codec.Codec.from_saved_model(model_dir)
     model, _, task_name = train_lib.restore_model(model_dir)
     if task_name != "compression":
         raise ValueError(f"{model_dir} holds a {task_name} model, not a compression model.")
