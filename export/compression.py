@@ -15,46 +15,26 @@ from zoo import codec_format
 from zoo.compression import STRIDE
 
 
-class CompressionServing(tf.Module):
-    """The codec's serving surface (images uint8 `[N, H, W, 3]`, H and W multiples of 64).
+class CodecServingBase(tf.Module):
+    """What every codec servable shares: the lmbda and image checks, `reconstruct`, warmup.
 
-    Signatures (lmbda is float32 `[N]`, one per image, inside the trained range):
-
-    * `compress(images, lmbda)` -> `latent_strings [N]`, `side_strings [N]` (range-coded),
-      `side_shape [2]` (the hyper-latents' height and width, needed to decode).
-    * `decompress(latent_strings, side_strings, lmbda, side_shape)` -> `images` uint8.
-    * `reconstruct(images, lmbda)` -> `reconstructions` uint8 (what decoding the bytes
-      gives) and the model's rate estimate `bits [N]`; also `serving_default`.
+    `reconstruct(images, lmbda)` gives `reconstructions` uint8 (what decoding the bytes
+    gives) and the model's rate estimate `bits [N]`.
     """
 
-    def __init__(self, model, max_pixels: int = codec_format.MAX_PIXELS):
-        super().__init__(name="compression_serving")
+    images_spec = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
+    lmbda_spec = tf.TensorSpec([None], tf.float32, name="lmbda")
+
+    def __init__(self, model, max_pixels: int = codec_format.MAX_PIXELS, name=None):
+        super().__init__(name=name)
         self.model = model
         model.prepare_for_coding()
         lows, highs = model.weight_sampler.bounds()
         self.lmbda_range = (lows[1], highs[1])
         self.max_pixels = int(max_pixels)
-        images = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
-        lmbda = tf.TensorSpec([None], tf.float32, name="lmbda")
-        strings = [
-            tf.TensorSpec([None], tf.string, name="latent_strings"),
-            tf.TensorSpec([None], tf.string, name="side_strings"),
-        ]
-        side_shape = tf.TensorSpec([2], tf.int32, name="side_shape")
-        self.compress = tf.function(self._compress, input_signature=[images, lmbda])
-        self.decompress = tf.function(
-            self._decompress, input_signature=[*strings, lmbda, side_shape]
+        self.reconstruct = tf.function(
+            self._reconstruct, input_signature=[self.images_spec, self.lmbda_spec]
         )
-        self.reconstruct = tf.function(self._reconstruct, input_signature=[images, lmbda])
-
-    def signatures(self) -> dict:
-        """Signature name -> concrete function, for `tf.saved_model.save`."""
-        return {
-            "serving_default": self.reconstruct.get_concrete_function(),
-            "reconstruct": self.reconstruct.get_concrete_function(),
-            "compress": self.compress.get_concrete_function(),
-            "decompress": self.decompress.get_concrete_function(),
-        }
 
     def _lmbda(self, lmbda):
         return validation.check_weight("lmbda", lmbda, *self.lmbda_range)
@@ -79,6 +59,57 @@ class CompressionServing(tf.Module):
         ]
         with tf.control_dependencies(checks):
             return tf.identity(images)
+
+    def _reconstruct(self, images, lmbda):
+        lmbda = self._lmbda(lmbda)
+        images = self._checked_images(images, lmbda)
+        reconstructions = self.model.quantized_reconstruction(images, lmbda)
+        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+        terms = self.model.compute_loss_terms(images, None, weights, training=False)
+        pixels = tf.cast(tf.shape(images)[1] * tf.shape(images)[2], tf.float32)
+        return {"reconstructions": reconstructions, "bits": terms["rate"] * pixels}
+
+    def warmup_images(self) -> dict:
+        """Two small grey images at the lowest and the middle lmbda, for warmup requests."""
+        middle = (self.lmbda_range[0] * self.lmbda_range[1]) ** 0.5
+        images = tf.fill([2, STRIDE, STRIDE, 3], tf.constant(128, tf.uint8))
+        lmbda = tf.constant([self.lmbda_range[0], middle], tf.float32)
+        return {"images": images, "lmbda": lmbda}
+
+
+class CompressionServing(CodecServingBase):
+    """The full codec's serving surface (images uint8 `[N, H, W, 3]`, H, W multiples of 64).
+
+    Signatures (lmbda is float32 `[N]`, one per image, inside the trained range):
+
+    * `compress(images, lmbda)` -> `latent_strings [N]`, `side_strings [N]` (range-coded),
+      `side_shape [2]` (the hyper-latents' height and width, needed to decode).
+    * `decompress(latent_strings, side_strings, lmbda, side_shape)` -> `images` uint8.
+    * `reconstruct(images, lmbda)`, also `serving_default` (see `CodecServingBase`).
+    """
+
+    def __init__(self, model, max_pixels: int = codec_format.MAX_PIXELS):
+        super().__init__(model, max_pixels, name="compression_serving")
+        strings = [
+            tf.TensorSpec([None], tf.string, name="latent_strings"),
+            tf.TensorSpec([None], tf.string, name="side_strings"),
+        ]
+        side_shape = tf.TensorSpec([2], tf.int32, name="side_shape")
+        self.compress = tf.function(
+            self._compress, input_signature=[self.images_spec, self.lmbda_spec]
+        )
+        self.decompress = tf.function(
+            self._decompress, input_signature=[*strings, self.lmbda_spec, side_shape]
+        )
+
+    def signatures(self) -> dict:
+        """Signature name -> concrete function, for `tf.saved_model.save`."""
+        return {
+            "serving_default": self.reconstruct.get_concrete_function(),
+            "reconstruct": self.reconstruct.get_concrete_function(),
+            "compress": self.compress.get_concrete_function(),
+            "decompress": self.decompress.get_concrete_function(),
+        }
 
     def _compress(self, images, lmbda):
         lmbda = self._lmbda(lmbda)
@@ -112,21 +143,7 @@ class CompressionServing(tf.Module):
             images = self.model.decompress(latent_strings, side_strings, lmbda, side_shape)
         return {"images": images}
 
-    def _reconstruct(self, images, lmbda):
-        lmbda = self._lmbda(lmbda)
-        images = self._checked_images(images, lmbda)
-        reconstructions = self.model.quantized_reconstruction(images, lmbda)
-        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
-        terms = self.model.compute_loss_terms(images, None, weights, training=False)
-        pixels = tf.cast(tf.shape(images)[1] * tf.shape(images)[2], tf.float32)
-        return {"reconstructions": reconstructions, "bits": terms["rate"] * pixels}
-
     def warmup_inputs(self) -> dict:
         """Example inputs per signature, for TF Serving's warmup file."""
-        middle = (self.lmbda_range[0] * self.lmbda_range[1]) ** 0.5
-        images = tf.fill([2, STRIDE, STRIDE, 3], tf.constant(128, tf.uint8))
-        lmbda = tf.constant([self.lmbda_range[0], middle], tf.float32)
-        return {
-            "serving_default": {"images": images, "lmbda": lmbda},
-            "compress": {"images": images, "lmbda": lmbda},
-        }
+        inputs = self.warmup_images()
+        return {"serving_default": inputs, "compress": inputs}

@@ -9,17 +9,24 @@ import tensorflow as tf
 from export import layout
 from export.beta_vae import BetaVAEServing
 from export.compression import CompressionServing
+from export.compression_stock import CompressionStockServing
 from zoo import train_lib
 
 # Task name -> the tf.Module class holding that task's serving signatures.
 SERVING_MODULES = {"beta_vae": BetaVAEServing, "compression": CompressionServing}
+# Tasks whose main servable needs custom ops get a second one with stock ops only, for a
+# stock TF Serving ModelServer; it is exported next to the main one as `<name>_stock`.
+STOCK_MODULES = {"compression": CompressionStockServing}
+STOCK_SUFFIX = "_stock"
 
 
-def serving_module(task_name: str, model) -> tf.Module:
-    """Wraps `model` in its task's serving module."""
-    if task_name not in SERVING_MODULES:
-        raise ValueError(f"No exporter for task {task_name!r}; known: {sorted(SERVING_MODULES)}.")
-    return SERVING_MODULES[task_name](model)
+def serving_module(task_name: str, model, stock: bool = False) -> tf.Module:
+    """Wraps `model` in its task's serving module (the stock-op one if `stock`)."""
+    modules = STOCK_MODULES if stock else SERVING_MODULES
+    if task_name not in modules:
+        kind = "stock-op exporter" if stock else "exporter"
+        raise ValueError(f"No {kind} for task {task_name!r}; known: {sorted(modules)}.")
+    return modules[task_name](model)
 
 
 def export_model(
@@ -28,12 +35,13 @@ def export_model(
     base_dir,
     model_name: str,
     version: int | None = None,
+    stock: bool = False,
 ) -> pathlib.Path:
     """Writes `model` to `<base_dir>/<model_name>/<version>` atomically, with warmup and metadata.
 
     Also (re)writes `<base_dir>/models.config`. Returns the version directory.
     """
-    module = serving_module(task_name, model)
+    module = serving_module(task_name, model, stock=stock)
     signatures = module.signatures()
     lows, highs = model.weight_sampler.bounds()
     metadata = {
@@ -44,6 +52,7 @@ def export_model(
         },
         "weight_sampler": model.weight_sampler.get_config(),
         "signatures": sorted(signatures),
+        "stock_ops_only": stock or task_name not in STOCK_MODULES,
     }
 
     def write(directory: pathlib.Path):
@@ -62,3 +71,17 @@ def export_model_dir(model_dir, base_dir, model_name: str, version: int | None =
     """Restores the latest checkpoint of a training dir and exports it."""
     model, _, task_name = train_lib.restore_model(model_dir)
     return export_model(task_name, model, base_dir, model_name, version)
+
+
+def export_all(model_dir, base_dir, model_name: str, version: int | None = None) -> list:
+    """Exports a training dir's servable, and its stock-op twin where the task has one.
+
+    Returns the version directories written: `<base>/<model_name>/<v>` and, for
+    compression, `<base>/<model_name>_stock/<v>`.
+    """
+    model, _, task_name = train_lib.restore_model(model_dir)
+    written = [export_model(task_name, model, base_dir, model_name, version)]
+    if task_name in STOCK_MODULES:
+        stock_name = model_name + STOCK_SUFFIX
+        written.append(export_model(task_name, model, base_dir, stock_name, version, stock=True))
+    return written

@@ -2,6 +2,9 @@
 
 Writes `BASE/<model_name>/<version>/` atomically (the next free version by
 default) and `BASE/models.config` for `tensorflow_model_server --model_config_file`.
+A compression model also gets `BASE/<model_name>_stock/<version>/`: the same codec
+with stock TensorFlow ops only, for a stock ModelServer (serving/codec_client.py
+range-codes on the client).
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ def main(argv):
 
     try:
         task_name, _, _ = train_lib.load_run(FLAGS.model_dir)
-        path = export_lib.export_model_dir(
+        paths = export_lib.export_all(
             FLAGS.model_dir, FLAGS.base_dir, FLAGS.model_name or task_name, FLAGS.version
         )
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"yoto-export: error: {error}", file=sys.stderr)
         return 2
-    print(f"exported {path}")
+    for path in paths:
+        print(f"exported {path}")
     return 0
 
 

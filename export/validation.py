@@ -81,3 +81,22 @@ def check_images(
         )
     with tf.control_dependencies(checks):
         return tf.identity(images)
+
+
+def check_symbols(
+    name: str, symbols: tf.Tensor, batch_size: tf.Tensor, max_positions: int
+) -> tf.Tensor:
+    """Asserts int32 symbols `[N, h, w, C]`: non-empty, one per lmbda, at most `max_positions`."""
+    shape = tf.shape(symbols)
+    checks = [
+        tf.debugging.assert_rank(symbols, 4, message=f"{name} must be [N, height, width, C]"),
+        tf.debugging.assert_equal(
+            shape[0], batch_size, message=f"{name} and lmbda need one lmbda per image"
+        ),
+        tf.debugging.Assert(
+            tf.reduce_all(shape[1:3] > 0) & (shape[1] * shape[2] <= max_positions),
+            [f"{name} must be non-empty and at most {max_positions} positions; got", shape],
+        ),
+    ]
+    with tf.control_dependencies(checks):
+        return tf.identity(symbols)

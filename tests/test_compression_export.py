@@ -1,9 +1,14 @@
+import pathlib
+import subprocess
+import sys
 import tempfile
+import textwrap
 
 import tensorflow as tf
 
 from export import export_lib, layout
-from zoo import codec, compression, photos
+from serving import codec_client
+from zoo import codec, codec_format, compression, photos
 
 keras = tf.keras
 
@@ -82,3 +87,84 @@ class CompressionExportTest(tf.test.TestCase):
                 log.predict_log.request.inputs["images"].dtype, tf.uint8.as_datatype_enum
             )
         self.assertEqual(names, {"serving_default", "compress"})
+
+
+class StockCompressionExportTest(tf.test.TestCase):
+    """The stock-op servable and the client that range-codes locally."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        keras.utils.set_random_seed(1)
+        config = compression.Config.runlocal()
+        cls.model = compression.build_model(config)
+        cls.model.compile(optimizer=compression.optimizer(config))
+        cls.model.fit(
+            compression.train_dataset(config, seed=1), steps_per_epoch=3, epochs=1, verbose=0
+        )
+        base = pathlib.Path(tempfile.mkdtemp())
+        cls.full_dir = export_lib.export_model("compression", cls.model, base, "codec")
+        cls.stock_dir = export_lib.export_model(
+            "compression", cls.model, base, "codec_stock", stock=True
+        )
+        cls.in_memory = codec.Codec(cls.model)
+        cls.client = codec_client.StockCodecClient(codec_client.in_process_predict(cls.stock_dir))
+        cls.image = photos.load_bundled("coffee")[:90, :150]
+
+    def test_the_client_writes_and_reads_exactly_the_in_process_bytes(self):
+        for lmbda in (0.0018, 0.03, 0.18):
+            with self.subTest(lmbda=lmbda):
+                data = self.client.encode(self.image, lmbda)
+                self.assertEqual(data, self.in_memory.encode(self.image, lmbda))
+                self.assertAllEqual(self.client.decode(data), self.in_memory.decode(data))
+
+    def test_the_client_refuses_corrupt_files_and_lambdas_out_of_range(self):
+        data = bytearray(self.client.encode(self.image, 0.01))
+        data[-3] ^= 0x10
+        with self.assertRaises(codec_format.FormatError):
+            self.client.decode(bytes(data))
+        with self.assertRaisesRegex(ValueError, r"\[0.0018, 0.18\]"):
+            self.client.encode(self.image, 0.5)
+
+    def test_the_servable_loads_and_runs_in_a_process_without_tensorflow_compression(self):
+        script = textwrap.dedent(
+            f"""
+            import sys
+            import numpy as np
+            import tensorflow as tf
+            loaded = tf.saved_model.load({str(self.stock_dir)!r})
+            sig = loaded.signatures
+            images = tf.zeros([1, 64, 128, 3], tf.uint8)
+            lmbda = tf.constant([0.01])
+            symbols = sig["analyze"](images=images, lmbda=lmbda)
+            indexes = sig["scale_indexes"](side_symbols=symbols["side_symbols"], lmbda=lmbda)
+            assert np.array_equal(indexes["scale_indexes"], symbols["scale_indexes"])
+            out = sig["synthesize"](latent_symbols=symbols["latent_symbols"], lmbda=lmbda)
+            assert out["images"].shape == (1, 64, 128, 3)
+            assert sig["serving_default"](images=images, lmbda=lmbda)["bits"].shape == (1,)
+            assert sig["coding_tables"]()["latent_cdf"].dtype == tf.int32
+            assert "tensorflow_compression" not in sys.modules
+            print("ran", sorted(sig.keys()))
+            """
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        self.assertIn("'analyze', 'coding_tables', 'reconstruct', 'scale_indexes'", result.stdout)
+
+    def test_list_ops_finds_range_coding_only_in_the_full_codec(self):
+        def list_ops(directory):
+            return subprocess.run(
+                [sys.executable, "-m", "export.list_ops", str(directory)],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+
+        stock = list_ops(self.stock_dir)
+        self.assertEqual(stock.returncode, 0, stock.stdout + stock.stderr[-2000:])
+        self.assertIn("every op is a stock TensorFlow op", stock.stdout)
+        full = list_ops(self.full_dir)
+        self.assertEqual(full.returncode, 1, full.stdout)
+        self.assertRegex(full.stdout, r"NOT stock TensorFlow ops: .*Entropy")

@@ -13,6 +13,23 @@ from zoo import codec_format
 _RANGE_TOLERANCE = 1e-6
 
 
+def check_lmbda(lmbda, lmbda_range) -> float:
+    """Returns `lmbda` as a float, or raises ValueError naming `lmbda_range`, the trained one."""
+    low, high = lmbda_range
+    try:
+        lmbda = float(lmbda)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"lambda must be a number, got {lmbda!r}.") from error
+    if not math.isfinite(lmbda) or not (
+        low * (1 - _RANGE_TOLERANCE) <= lmbda <= high * (1 + _RANGE_TOLERANCE)
+    ):
+        raise ValueError(
+            f"lambda {lmbda} is outside the range this model was trained for "
+            f"[{low:g}, {high:g}]; pick a lambda inside it."
+        )
+    return lmbda
+
+
 class Codec:
     """Compresses uint8 RGB images `[H, W, 3]` of any size to bytes, and back.
 
@@ -101,19 +118,7 @@ class Codec:
 
     def check_lmbda(self, lmbda: float) -> float:
         """Returns `lmbda` as a float, or raises naming the trained range."""
-        low, high = self.lmbda_range
-        try:
-            lmbda = float(lmbda)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"lambda must be a number, got {lmbda!r}.") from error
-        if not math.isfinite(lmbda) or not (
-            low * (1 - _RANGE_TOLERANCE) <= lmbda <= high * (1 + _RANGE_TOLERANCE)
-        ):
-            raise ValueError(
-                f"lambda {lmbda} is outside the range this model was trained for "
-                f"[{low:g}, {high:g}]; pick a lambda inside it."
-            )
-        return lmbda
+        return check_lmbda(lmbda, self.lmbda_range)
 
     @staticmethod
     def check_image(image) -> np.ndarray:

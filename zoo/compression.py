@@ -232,7 +232,12 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
 
     def _forward(self, images, loss_weights, training):
         conditioning = self._condition(loss_weights)
-        latent_model, side_model = self._entropy_models(compression=False)
+        if training or self._coding_models is None:
+            latent_model, side_model = self._entropy_models(compression=False)
+        else:
+            # Once coding is prepared, evaluation quantizes the hyper-latents around the
+            # same offsets as the coder, so the estimate describes the very bitstream.
+            latent_model, side_model = self._coding_models
         y = self.analyse(images, conditioning)
         z = self._apply(self.hyper_analysis, tf.abs(y), conditioning)
         z_tilde, side_bits = side_model(z, training=training)
@@ -295,6 +300,56 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         # The scale model has no location: latents are rounded to integers, whatever the scale.
         y_hat = latent_model.quantize(y)
         return self._to_uint8(self.synthesise(y_hat, conditioning))
+
+    # The codec split at the range coder, in stock TensorFlow ops only: a server without
+    # tensorflow-compression's ops runs these, and the client range-codes the symbols
+    # with `coding_tables()` (serving/range_coding.py), writing the same bytes as
+    # `compress`.
+
+    def coding_symbols(self, images, lmbda):
+        """What `compress` range-codes, for uint8 images `[B, H, W, 3]` at per-image `lmbda`.
+
+        Returns int32 `latent_symbols` (the rounded latents), `side_symbols` (the
+        hyper-latents rounded around the prior's quantization offsets) and the latents'
+        `scale_indexes`.
+        """
+        latent_model, side_model, conditioning = self._coding_setup(lmbda)
+        y = self.analyse(tf.cast(images, tf.float32), conditioning)
+        z = self._apply(self.hyper_analysis, tf.abs(y), conditioning)
+        side_symbols = tf.cast(tf.round(z - self._side_offset(side_model)), tf.int32)
+        return {
+            "latent_symbols": tf.cast(tf.round(y), tf.int32),
+            "side_symbols": side_symbols,
+            "scale_indexes": self.scale_indexes_from_side_symbols(side_symbols, lmbda),
+        }
+
+    def scale_indexes_from_side_symbols(self, side_symbols, lmbda):
+        """The latents' int32 scale indexes from decoded hyper-latent symbols."""
+        _, side_model, conditioning = self._coding_setup(lmbda)
+        z_hat = tf.cast(side_symbols, tf.float32) + self._side_offset(side_model)
+        return tf.cast(self._scale_indexes(z_hat, conditioning), tf.int32)
+
+    def synthesise_symbols(self, latent_symbols, lmbda):
+        """uint8 images from decoded latent symbols: the end of `decompress`."""
+        _, _, conditioning = self._coding_setup(lmbda)
+        return self._to_uint8(self.synthesise(tf.cast(latent_symbols, tf.float32), conditioning))
+
+    def coding_tables(self):
+        """The range coder's tables: everything a client needs besides the symbols."""
+        if self._coding_models is None:
+            self.prepare_for_coding()
+        latent_model, side_model = self._coding_models
+        return {
+            "latent_cdf": latent_model.cdf,
+            "latent_cdf_offset": latent_model.cdf_offset,
+            "side_cdf": side_model.cdf,
+            "side_cdf_offset": side_model.cdf_offset,
+        }
+
+    @staticmethod
+    def _side_offset(side_model):
+        offset = side_model.quantization_offset
+        return 0.0 if offset is None else offset
 
     @staticmethod
     def _to_uint8(images):

@@ -1,0 +1,87 @@
+"""A `.yoto` codec whose transforms run on a server with stock TensorFlow ops only.
+
+    client = StockCodecClient(predict)       # predict(signature, inputs) -> outputs
+    data = client.encode(image, lmbda=0.01)  # the same bytes as zoo.codec.Codec
+    image = client.decode(data)
+
+`predict` calls the stock-op servable (`export/compression_stock.py`) by
+signature name, through gRPC, REST, or in process (`in_process_predict`); the
+range coding runs here, so the server needs no tensorflow-compression ops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import tensorflow as tf
+
+from zoo import codec, codec_format
+
+Predict = Callable[[str, Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
+
+
+def in_process_predict(saved_model_dir) -> Predict:
+    """A `predict` that runs the servable's signatures in this process."""
+    loaded = tf.saved_model.load(str(saved_model_dir))
+
+    def predict(signature_name, inputs):
+        outputs = loaded.signatures[signature_name](
+            **{name: tf.constant(value) for name, value in inputs.items()}
+        )
+        return {name: value.numpy() for name, value in outputs.items()}
+
+    predict.loaded = loaded
+    return predict
+
+
+class StockCodecClient:
+    """Encodes and decodes `.yoto` files through a stock-op codec servable."""
+
+    def __init__(self, predict: Predict):
+        from serving.range_coding import RangeCoder  # Needs tensorflow-compression here.
+
+        self._predict = predict
+        tables = dict(predict("coding_tables", {}))
+        self.lmbda_range = tuple(float(v) for v in tables.pop("lmbda_range"))
+        self._coder = RangeCoder(tables)
+
+    def encode(self, image, lmbda: float) -> bytes:
+        """Compresses one uint8 RGB image `[H, W, 3]` at `lmbda` into .yoto bytes."""
+        image = codec.Codec.check_image(image)
+        lmbda = codec.check_lmbda(lmbda, self.lmbda_range)
+        padded = codec.Codec.pad(image)[np.newaxis]
+        symbols = self._predict("analyze", {"images": padded, "lmbda": self._vector(lmbda)})
+        latent, side = self._coder.encode(
+            symbols["latent_symbols"][0], symbols["side_symbols"][0], symbols["scale_indexes"][0]
+        )
+        return codec_format.pack(lmbda, image.shape[0], image.shape[1], side, latent)
+
+    def decode(self, data: bytes) -> np.ndarray:
+        """Decompresses .yoto bytes into a uint8 image `[H, W, 3]`."""
+        header, side, latent = codec_format.unpack(data)
+        lmbda = self._vector(codec.check_lmbda(header.lmbda, self.lmbda_range))
+        side_symbols = self._range_decode(self._coder.decode_side, side, header.side_shape)
+        indexes = self._predict(
+            "scale_indexes", {"side_symbols": side_symbols[np.newaxis], "lmbda": lmbda}
+        )["scale_indexes"][0]
+        latent_symbols = self._range_decode(self._coder.decode_latents, latent, indexes)
+        images = self._predict(
+            "synthesize", {"latent_symbols": latent_symbols[np.newaxis], "lmbda": lmbda}
+        )["images"]
+        return images[0, : header.height, : header.width]
+
+    @staticmethod
+    def _range_decode(decode, *args):
+        try:
+            return decode(*args)
+        except (ValueError, tf.errors.InvalidArgumentError) as error:
+            # Reachable only past the CRC (a forged file): the range decoder ran out of data.
+            message = str(error).splitlines()[0]
+            raise codec_format.FormatError(
+                f"the range-coded data is corrupt ({message})"
+            ) from error
+
+    @staticmethod
+    def _vector(lmbda: float) -> np.ndarray:
+        return np.array([lmbda], np.float32)
