@@ -168,3 +168,27 @@ class StockCompressionExportTest(tf.test.TestCase):
         full = list_ops(self.full_dir)
         self.assertEqual(full.returncode, 1, full.stdout)
         self.assertRegex(full.stdout, r"NOT stock TensorFlow ops: .*Entropy")
+
+    def test_no_node_of_either_servable_is_pinned_to_a_device(self):
+        for directory in (self.full_dir, self.stock_dir):
+            for name, function in tf.saved_model.load(str(directory)).signatures.items():
+                with self.subTest(servable=directory.parent.name, signature=name):
+                    devices = {node.device for node in function.graph.as_graph_def().node}
+                    self.assertEqual(devices - {""}, set())
+
+    def test_exporting_a_training_dir_writes_both_servables_into_models_config(self):
+        from google.protobuf import text_format
+        from tensorflow_serving.config import model_server_config_pb2
+
+        from zoo import train_lib
+
+        root = pathlib.Path(tempfile.mkdtemp())
+        train_lib.train("compression", root / "run", steps=1, runlocal=True, verbose=0)
+        written = export_lib.export_all(root / "run", root / "serving", "codec")
+        self.assertEqual([p.parent.name for p in written], ["codec", "codec_stock"])
+        text = (root / "serving" / layout.MODELS_CONFIG).read_text()
+        config = text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
+        names = sorted(model.name for model in config.model_config_list.config)
+        self.assertEqual(names, ["codec", "codec_stock"])
+        self.assertTrue(layout.read_metadata(written[1])["stock_ops_only"])
+        self.assertFalse(layout.read_metadata(written[0])["stock_ops_only"])
