@@ -20,13 +20,16 @@ STOCK_MODULES = {"compression": CompressionStockServing}
 STOCK_SUFFIX = "_stock"
 
 
-def serving_module(task_name: str, model, stock: bool = False) -> tf.Module:
-    """Wraps `model` in its task's serving module (the stock-op one if `stock`)."""
+def serving_module(task_name: str, model, stock: bool = False, **options) -> tf.Module:
+    """Wraps `model` in its task's serving module (the stock-op one if `stock`).
+
+    `options` go to the module, e.g. `max_pixels` for the codecs' image size limit.
+    """
     modules = STOCK_MODULES if stock else SERVING_MODULES
     if task_name not in modules:
         kind = "stock-op exporter" if stock else "exporter"
         raise ValueError(f"No {kind} for task {task_name!r}; known: {sorted(modules)}.")
-    return modules[task_name](model)
+    return modules[task_name](model, **options)
 
 
 def export_model(
@@ -36,12 +39,13 @@ def export_model(
     model_name: str,
     version: int | None = None,
     stock: bool = False,
+    **options,
 ) -> pathlib.Path:
     """Writes `model` to `<base_dir>/<model_name>/<version>` atomically, with warmup and metadata.
 
     Also (re)writes `<base_dir>/models.config`. Returns the version directory.
     """
-    module = serving_module(task_name, model, stock=stock)
+    module = serving_module(task_name, model, stock=stock, **options)
     signatures = module.signatures()
     lows, highs = model.weight_sampler.bounds()
     metadata = {

@@ -69,7 +69,8 @@ class StockCodecClient:
         images = self._predict(
             "synthesize", {"latent_symbols": latent_symbols[np.newaxis], "lmbda": lmbda}
         )["images"]
-        return images[0, : header.height, : header.width]
+        # REST JSON carries no dtype; the pixels are integers in 0..255 either way.
+        return np.asarray(images[0, : header.height, : header.width], np.uint8)
 
     @staticmethod
     def _range_decode(decode, *args):

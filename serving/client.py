@@ -1,0 +1,182 @@
+"""Clients for exported yoto_tf models on TF Serving: gRPC and REST, one interface.
+
+    client = GrpcClient("localhost:8500", "beta_vae")
+    outputs = client.predict("reconstruct", {"images": images, "beta": np.full([8], 4.0)})
+
+Both clients send a whole batch in one request (the loss weight is a per-example
+input, so one request can mix trade-offs), retry UNAVAILABLE with exponential
+backoff, put a deadline on every call, and raise `ServingError` with the
+server's message (for a bad request, INVALID_ARGUMENT naming the input).
+`predict` has the signature that `serving.codec_client.StockCodecClient` takes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+
+import numpy as np
+
+from serving import rest_json
+
+
+class ServingError(Exception):
+    """A failed call: `code` is the gRPC status name (or HTTP status), `message` the reason."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class _Retrying:
+    """Retries a call on UNAVAILABLE with exponential backoff, up to `retries` times."""
+
+    def __init__(self, retries: int, backoff_seconds: float):
+        if retries < 0 or backoff_seconds < 0:
+            raise ValueError("retries and backoff_seconds must be >= 0.")
+        self.retries = retries
+        self.backoff_seconds = backoff_seconds
+
+    def call(self, function):
+        for attempt in range(self.retries + 1):
+            try:
+                return function()
+            except ServingError as error:
+                if error.code != "UNAVAILABLE" or attempt == self.retries:
+                    raise
+                time.sleep(self.backoff_seconds * 2**attempt)
+        raise AssertionError("unreachable")
+
+
+class GrpcClient:
+    """PredictionService over gRPC (`tensorflow_serving.apis`), for one served model."""
+
+    def __init__(
+        self,
+        target: str,
+        model_name: str,
+        version: int | None = None,
+        timeout_seconds: float = 30.0,
+        retries: int = 3,
+        backoff_seconds: float = 0.1,
+        max_message_bytes: int = 256 << 20,
+    ):
+        import grpc
+        from tensorflow_serving.apis import prediction_service_pb2_grpc
+
+        self._grpc = grpc
+        options = [
+            ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.max_receive_message_length", max_message_bytes),
+        ]
+        self._channel = grpc.insecure_channel(target, options=options)
+        self._stub = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
+        self.model_name = model_name
+        self.version = version
+        self.timeout_seconds = timeout_seconds
+        self._retrying = _Retrying(retries, backoff_seconds)
+
+    def _model_spec(self, spec, signature_name: str = ""):
+        spec.name = self.model_name
+        if signature_name:
+            spec.signature_name = signature_name
+        if self.version is not None:
+            spec.version.value = self.version
+
+    def _call(self, method, request):
+        def attempt():
+            try:
+                return method(request, timeout=self.timeout_seconds)
+            except self._grpc.RpcError as error:
+                raise ServingError(error.code().name, error.details() or "") from error
+
+        return self._retrying.call(attempt)
+
+    def predict(self, signature_name: str, inputs: Mapping[str, np.ndarray]) -> dict:
+        """Calls `signature_name` with named numpy inputs; returns named numpy outputs."""
+        import tensorflow as tf
+        from tensorflow_serving.apis import predict_pb2
+
+        request = predict_pb2.PredictRequest()
+        self._model_spec(request.model_spec, signature_name)
+        for name, value in inputs.items():
+            request.inputs[name].CopyFrom(tf.make_tensor_proto(np.asarray(value)))
+        response = self._call(self._stub.Predict, request)
+        return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
+
+    def signatures(self) -> dict:
+        """GetModelMetadata: signature name -> {"inputs": {name: dtype}, "outputs": {...}}."""
+        from tensorflow.core.framework import types_pb2
+        from tensorflow_serving.apis import get_model_metadata_pb2
+
+        request = get_model_metadata_pb2.GetModelMetadataRequest()
+        self._model_spec(request.model_spec)
+        request.metadata_field.append("signature_def")
+        response = self._call(self._stub.GetModelMetadata, request)
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        response.metadata["signature_def"].Unpack(signature_map)
+
+        def described(tensors):
+            return {name: types_pb2.DataType.Name(info.dtype) for name, info in tensors.items()}
+
+        return {
+            name: {"inputs": described(sig.inputs), "outputs": described(sig.outputs)}
+            for name, sig in signature_map.signature_def.items()
+        }
+
+    def close(self):
+        """Closes the channel."""
+        self._channel.close()
+
+
+class RestClient:
+    """TF Serving's REST predict API (`POST /v1/models/NAME[/versions/V]:predict`)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model_name: str,
+        version: int | None = None,
+        timeout_seconds: float = 30.0,
+        retries: int = 3,
+        backoff_seconds: float = 0.1,
+    ):
+        path = f"/v1/models/{model_name}" + (f"/versions/{version}" if version else "")
+        self.url = base_url.rstrip("/") + path + ":predict"
+        self.timeout_seconds = timeout_seconds
+        self._retrying = _Retrying(retries, backoff_seconds)
+
+    def predict(self, signature_name: str, inputs: Mapping[str, np.ndarray]) -> dict:
+        """Calls `signature_name` (columnar "inputs" JSON); returns named numpy outputs.
+
+        Bytes inputs go as {"b64": ...}; outputs whose alias ends in `_bytes` come back
+        base64-encoded and are decoded here.
+        """
+        body = {"signature_name": signature_name, "inputs": {}}
+        for name, value in inputs.items():
+            body["inputs"][name] = rest_json.encode_tensor(value)
+        data = json.dumps(body).encode()
+
+        def attempt():
+            request = urllib.request.Request(
+                self.url, data=data, headers={"Content-Type": "application/json"}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout_seconds) as reply:
+                    return json.loads(reply.read())
+            except urllib.error.HTTPError as error:
+                try:
+                    message = json.loads(error.read()).get("error", "")
+                except ValueError:
+                    message = error.reason
+                code = "UNAVAILABLE" if error.code == 503 else f"HTTP {error.code}"
+                raise ServingError(code, message) from error
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+                raise ServingError("UNAVAILABLE", str(error)) from error
+
+        outputs = self._retrying.call(attempt)["outputs"]
+        return {name: rest_json.decode_tensor(value) for name, value in outputs.items()}

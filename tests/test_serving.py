@@ -1,0 +1,187 @@
+"""The gRPC and REST clients against the TF Serving test double, over loopback."""
+
+import pathlib
+import tempfile
+import threading
+
+import numpy as np
+import tensorflow as tf
+
+from export import export_lib
+from serving import client as serving_client
+from serving import codec_client
+from tests import serving_double
+from zoo import beta_vae, codec, compression, photos
+
+keras = tf.keras
+# The stock codec is exported with a small image limit, to test that refusal.
+MAX_PIXELS = 128 * 192
+
+
+class ServingTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        keras.utils.set_random_seed(0)
+        cls.base = pathlib.Path(tempfile.mkdtemp())
+        cls.vae = beta_vae.build_model(beta_vae.Config.runlocal())
+        export_lib.export_model("beta_vae", cls.vae, cls.base, "vae")
+        cls.codec_model = compression.build_model(compression.Config.runlocal())
+        export_lib.export_model(
+            "compression", cls.codec_model, cls.base, "codec", stock=True, max_pixels=MAX_PIXELS
+        )
+        cls.grpc_server = serving_double.GrpcServer(cls.base)
+        cls.rest_server = serving_double.RestServer(cls.base)
+        cls.clients = {
+            "grpc": lambda name: serving_client.GrpcClient(cls.grpc_server.address, name),
+            "rest": lambda name: serving_client.RestClient(cls.rest_server.url, name),
+        }
+        cls.images = beta_vae.evaluation_images(4)
+        cls.photo = photos.load_bundled("china")[:100, :140]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.grpc_server.stop()
+        cls.rest_server.stop()
+        super().tearDownClass()
+
+    def test_beta_vae_outputs_match_the_in_memory_model_with_betas_mixed_in_one_batch(self):
+        betas = np.array([0.125, 1.0, 16.0, 512.0], np.float32)
+        weights = tf.stack([tf.ones_like(betas), betas], axis=-1)
+        expected = self.vae(self.images, weights, training=False).numpy()
+        for kind, make in self.clients.items():
+            with self.subTest(kind):
+                outputs = make("vae").predict("reconstruct", {"images": self.images, "beta": betas})
+                self.assertAllClose(outputs["reconstructions"], expected, atol=1e-5)
+
+    def test_codec_bytes_through_a_stock_server_equal_the_in_process_codec(self):
+        in_process = codec.Codec(self.codec_model)
+        for kind, make in self.clients.items():
+            client = codec_client.StockCodecClient(make("codec").predict)
+            for lmbda in (0.0018, 0.05):
+                with self.subTest(kind, lmbda=lmbda):
+                    data = client.encode(self.photo, lmbda)
+                    self.assertEqual(data, in_process.encode(self.photo, lmbda))
+                    self.assertAllEqual(client.decode(data), in_process.decode(data))
+
+    def test_bad_grpc_requests_are_invalid_argument_naming_the_input_and_serving_goes_on(self):
+        client = self.clients["grpc"]("vae")
+        images = self.images[:2]
+        cases = {
+            "missing": ({"images": images}, "beta"),
+            "dtype": ({"images": images, "beta": np.array([1.0, 2.0])}, "beta"),
+            "rank": ({"images": images, "beta": np.float32(1.0)}, "beta"),
+            "nan": ({"images": images, "beta": np.float32([np.nan, 1])}, "beta must be finite"),
+            "negative": ({"images": images, "beta": np.float32([-1, 1])}, "beta must be > 0"),
+            "range": ({"images": images, "beta": np.float32([1, 1e4])}, r"beta must lie in"),
+            "empty": (
+                {"images": images[:0], "beta": np.zeros([0], np.float32)},
+                "beta is empty",
+            ),
+        }
+        good = {"images": images, "beta": np.float32([1, 2])}
+        for name, (inputs, message) in cases.items():
+            with self.subTest(name):
+                with self.assertRaisesRegex(serving_client.ServingError, message) as raised:
+                    client.predict("reconstruct", inputs)
+                self.assertEqual(raised.exception.code, "INVALID_ARGUMENT")
+                self.assertIn("reconstructions", client.predict("reconstruct", good))
+
+    def test_images_over_the_size_limit_are_refused(self):
+        lmbda = np.float32([0.01])
+        for kind, make in self.clients.items():
+            with self.subTest(kind):
+                client = make("codec")
+                big = np.zeros([1, 192, 192, 3], np.uint8)
+                with self.assertRaisesRegex(serving_client.ServingError, "pixel limit"):
+                    client.predict("analyze", {"images": big, "lmbda": lmbda})
+                small = np.zeros([1, 64, 64, 3], np.uint8)
+                self.assertIn(
+                    "scale_indexes", client.predict("analyze", {"images": small, "lmbda": lmbda})
+                )
+
+    def test_bad_rest_requests_are_400_with_the_message(self):
+        client = self.clients["rest"]("vae")
+        with self.assertRaisesRegex(serving_client.ServingError, "beta must lie in") as raised:
+            client.predict("reconstruct", {"images": self.images[:1], "beta": [1e4]})
+        self.assertEqual(raised.exception.code, "HTTP 400")
+        with self.assertRaisesRegex(serving_client.ServingError, "missing \\['beta'\\]"):
+            client.predict("reconstruct", {"images": self.images[:1]})
+
+    def test_model_metadata_lists_the_signatures_and_their_inputs(self):
+        signatures = self.clients["grpc"]("codec").signatures()
+        self.assertEqual(
+            signatures["analyze"]["inputs"], {"images": "DT_UINT8", "lmbda": "DT_FLOAT"}
+        )
+        self.assertIn("coding_tables", signatures)
+
+    def test_an_unknown_model_is_not_found(self):
+        with self.assertRaises(serving_client.ServingError) as raised:
+            self.clients["grpc"]("nothing").predict("serving_default", {})
+        self.assertEqual(raised.exception.code, "NOT_FOUND")
+
+    def test_publishing_a_new_version_under_load_loses_no_request(self):
+        inputs = {"images": self.images[:1], "beta": np.float32([2.0])}
+        errors, done = [], threading.Event()
+        calls = [0] * 4
+
+        def call(worker):
+            client = self.clients["grpc"]("vae")
+            while not done.is_set():
+                try:
+                    client.predict("reconstruct", inputs)
+                    calls[worker] += 1
+                except serving_client.ServingError as error:
+                    errors.append(error)
+
+        workers = [threading.Thread(target=call, args=(i,)) for i in range(4)]
+        for worker in workers:
+            worker.start()
+        version = export_lib.export_model("beta_vae", self.vae, self.base, "vae")
+        later = sum(calls)
+        while sum(calls) < later + 8:  # Requests after the new version appeared.
+            pass
+        done.set()
+        for worker in workers:
+            worker.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(version.name, "2")
+        self.assertIn(("vae", 2), self.grpc_server.repository._loaded)
+
+
+class RetryTest(tf.test.TestCase):
+    def test_unavailable_is_retried_with_backoff_and_other_errors_are_not(self):
+        failures = iter([serving_client.ServingError("UNAVAILABLE", "down")] * 2)
+
+        def flaky():
+            error = next(failures, None)
+            if error:
+                raise error
+            return "ok"
+
+        retrying = serving_client._Retrying(retries=3, backoff_seconds=0.0)
+        self.assertEqual(retrying.call(flaky), "ok")
+
+        attempts = []
+
+        def invalid():
+            attempts.append(1)
+            raise serving_client.ServingError("INVALID_ARGUMENT", "bad")
+
+        with self.assertRaises(serving_client.ServingError):
+            retrying.call(invalid)
+        self.assertLen(attempts, 1)
+
+    def test_a_server_that_is_down_gives_unavailable_after_the_retries(self):
+        for client in (
+            serving_client.GrpcClient(
+                "127.0.0.1:1", "m", retries=1, backoff_seconds=0.01, timeout_seconds=2
+            ),
+            serving_client.RestClient(
+                "http://127.0.0.1:1", "m", retries=1, backoff_seconds=0.01, timeout_seconds=2
+            ),
+        ):
+            with self.subTest(type(client).__name__):
+                with self.assertRaises(serving_client.ServingError) as raised:
+                    client.predict("serving_default", {"beta": np.float32([1.0])})
+                self.assertEqual(raised.exception.code, "UNAVAILABLE")
