@@ -24,6 +24,7 @@ setup(
             "yoto-evaluate=zoo.evaluate:run",
             "yoto-export=export.export_saved_model:run",
             "yoto-codec=zoo.codec_cli:run",
+            "yoto-serving=serving.cli:main",
         ]
     },
 )

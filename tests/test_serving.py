@@ -148,6 +148,52 @@ class ServingTest(tf.test.TestCase):
         self.assertEqual(version.name, "2")
         self.assertIn(("vae", 2), self.grpc_server.repository._loaded)
 
+    def test_the_command_line_client_compresses_and_decompresses_through_the_servers(self):
+        from PIL import Image
+
+        from serving import cli
+
+        root = pathlib.Path(tempfile.mkdtemp())
+        Image.fromarray(self.photo).save(root / "in.png")
+        grpc_args = [f"--grpc={self.grpc_server.address}", "--model=codec"]
+        status = cli.run(
+            ["compress", *grpc_args, "--lmbda=0.02", f"{root}/in.png", f"{root}/a.yoto"]
+        )
+        self.assertEqual(status, 0)
+        expected = codec.Codec(self.codec_model).encode(self.photo, 0.02)
+        self.assertEqual((root / "a.yoto").read_bytes(), expected)
+        rest_args = [f"--rest={self.rest_server.url}", "--model=codec"]
+        self.assertEqual(cli.run(["decompress", *rest_args, f"{root}/a.yoto", f"{root}/b.png"]), 0)
+        decoded = np.asarray(Image.open(root / "b.png"))
+        self.assertAllEqual(decoded, codec.Codec(self.codec_model).decode(expected))
+
+    def test_the_command_line_client_exits_two_and_writes_nothing_on_errors(self):
+        from PIL import Image
+
+        from serving import cli
+
+        root = pathlib.Path(tempfile.mkdtemp())
+        Image.fromarray(self.photo).save(root / "in.png")
+        (root / "bad.yoto").write_bytes(b"not a yoto file")
+        grpc_args = [f"--grpc={self.grpc_server.address}", "--model=codec"]
+        cases = {
+            "lambda": ["compress", *grpc_args, "--lmbda=9", f"{root}/in.png"],
+            "corrupt": ["decompress", *grpc_args, f"{root}/bad.yoto"],
+            "down": [
+                "compress",
+                "--grpc=127.0.0.1:1",
+                "--model=codec",
+                "--retries=0",
+                "--timeout=2",
+                "--lmbda=0.01",
+                f"{root}/in.png",
+            ],
+        }
+        for name, args in cases.items():
+            with self.subTest(name):
+                self.assertEqual(cli.run([*args, f"{root}/{name}.out"]), 2)
+                self.assertFalse((root / f"{name}.out").exists())
+
 
 class RetryTest(tf.test.TestCase):
     def test_unavailable_is_retried_with_backoff_and_other_errors_are_not(self):
