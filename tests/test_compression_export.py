@@ -2,7 +2,6 @@ import pathlib
 import subprocess
 import sys
 import tempfile
-import textwrap
 
 import tensorflow as tf
 
@@ -125,33 +124,6 @@ class StockCompressionExportTest(tf.test.TestCase):
             self.client.decode(bytes(data))
         with self.assertRaisesRegex(ValueError, r"\[0.0018, 0.18\]"):
             self.client.encode(self.image, 0.5)
-
-    def test_the_servable_loads_and_runs_in_a_process_without_tensorflow_compression(self):
-        script = textwrap.dedent(
-            f"""
-            import sys
-            import numpy as np
-            import tensorflow as tf
-            loaded = tf.saved_model.load({str(self.stock_dir)!r})
-            sig = loaded.signatures
-            images = tf.zeros([1, 64, 128, 3], tf.uint8)
-            lmbda = tf.constant([0.01])
-            symbols = sig["analyze"](images=images, lmbda=lmbda)
-            indexes = sig["scale_indexes"](side_symbols=symbols["side_symbols"], lmbda=lmbda)
-            assert np.array_equal(indexes["scale_indexes"], symbols["scale_indexes"])
-            out = sig["synthesize"](latent_symbols=symbols["latent_symbols"], lmbda=lmbda)
-            assert out["images"].shape == (1, 64, 128, 3)
-            assert sig["serving_default"](images=images, lmbda=lmbda)["bits"].shape == (1,)
-            assert sig["coding_tables"]()["latent_cdf"].dtype == tf.int32
-            assert "tensorflow_compression" not in sys.modules
-            print("ran", sorted(sig.keys()))
-            """
-        )
-        result = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
-        )
-        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
-        self.assertIn("'analyze', 'coding_tables', 'reconstruct', 'scale_indexes'", result.stdout)
 
     def test_list_ops_finds_range_coding_only_in_the_full_codec(self):
         def list_ops(directory):

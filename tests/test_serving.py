@@ -1,7 +1,10 @@
 """The gRPC and REST clients against the TF Serving test double, over loopback."""
 
 import pathlib
+import subprocess
+import sys
 import tempfile
+import textwrap
 import threading
 
 import numpy as np
@@ -114,6 +117,41 @@ class ServingTest(tf.test.TestCase):
             signatures["analyze"]["inputs"], {"images": "DT_UINT8", "lmbda": "DT_FLOAT"}
         )
         self.assertIn("coding_tables", signatures)
+
+    def test_every_stock_servable_runs_every_signature_without_tensorflow_compression(self):
+        # A fresh interpreter that never imports tensorflow_compression: what a stock
+        # ModelServer can load. Loading fails outright if any function holds a custom op.
+        script = textwrap.dedent(
+            f"""
+            import sys
+            import numpy as np
+            import tensorflow as tf
+            base = {str(self.base)!r}
+            vae = tf.saved_model.load(base + "/vae/1").signatures
+            images, beta = tf.zeros([2, 28, 28, 1]), tf.constant([0.5, 8.0])
+            vae["reconstruct"](images=images, beta=beta)
+            vae["serving_default"](images=images, beta=beta)
+            vae["loss_terms"](images=images, beta=beta)
+            vae["sample"](beta=beta, seed=tf.constant(1, tf.int64))
+            codec = tf.saved_model.load(base + "/codec/1").signatures
+            images, lmbda = tf.zeros([1, 64, 128, 3], tf.uint8), tf.constant([0.01])
+            symbols = codec["analyze"](images=images, lmbda=lmbda)
+            indexes = codec["scale_indexes"](side_symbols=symbols["side_symbols"], lmbda=lmbda)
+            assert np.array_equal(indexes["scale_indexes"], symbols["scale_indexes"])
+            out = codec["synthesize"](latent_symbols=symbols["latent_symbols"], lmbda=lmbda)
+            assert out["images"].shape == (1, 64, 128, 3)
+            codec["reconstruct"](images=images, lmbda=lmbda)
+            codec["serving_default"](images=images, lmbda=lmbda)
+            codec["coding_tables"]()
+            assert "tensorflow_compression" not in sys.modules
+            print("signatures run:", len(vae) + len(codec))
+            """
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        self.assertIn("signatures run: 10", result.stdout)
 
     def test_an_unknown_model_is_not_found(self):
         with self.assertRaises(serving_client.ServingError) as raised:
