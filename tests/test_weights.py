@@ -92,7 +92,7 @@ class WeightSamplerTest(tf.test.TestCase):
             yoto_tf.WeightSampler(
                 {"a": yoto_tf.Constant(1.0), ("a", "b"): yoto_tf.Dirichlet([1.0, 1.0])}
             )
-        with self.assertRaisesRegex(TypeError, "Distribution or Dirichlet"):
+        with self.assertRaisesRegex(TypeError, "Distribution or a joint one"):
             yoto_tf.WeightSampler({"a": 1.0})
         with self.assertRaisesRegex(ValueError, "at least one"):
             yoto_tf.WeightSampler({})
@@ -100,3 +100,29 @@ class WeightSamplerTest(tf.test.TestCase):
 
 if __name__ == "__main__":
     tf.test.main()
+
+
+class ScaledMixtureTest(tf.test.TestCase):
+    def test_draws_single_terms_and_mixtures_at_log_uniform_strengths(self):
+        mixture = yoto_tf.ScaledMixture([1.0] * 4, scale_low=0.1, scale_high=10.0)
+        weights = mixture.sample(tf.random.Generator.from_seed(0), 4000).numpy()
+        self.assertEqual(weights.shape, (4000, 4))
+        totals = weights.sum(axis=1)
+        self.assertAllInRange(totals, 0.1 * (1 - 1e-5), 10.0 * (1 + 1e-5))
+        single = (weights > 0).sum(axis=1) == 1
+        self.assertBetween(single.mean(), 0.45, 0.55)
+        # Every style appears alone about equally often.
+        counts = np.bincount(weights[single].argmax(axis=1), minlength=4) / single.sum()
+        self.assertAllClose(counts, [0.25] * 4, atol=0.04)
+
+    def test_is_keyed_by_a_tuple_and_round_trips_through_config(self):
+        mixture = yoto_tf.ScaledMixture([0.5, 0.5], scale_low=1.0, scale_high=4.0)
+        sampler = yoto_tf.WeightSampler({"content": yoto_tf.Constant(1.0), ("a", "b"): mixture})
+        self.assertEqual(sampler.term_names, ("content", "a", "b"))
+        self.assertEqual(sampler.bounds(), ([1.0, 0.0, 0.0], [1.0, 4.0, 4.0]))
+        rebuilt = yoto_tf.WeightSampler.from_config(sampler.get_config())
+        self.assertEqual(rebuilt.distributions[("a", "b")], mixture)
+        with self.assertRaisesRegex(ValueError, "tuple of 2 term names"):
+            yoto_tf.WeightSampler({"a": mixture})
+        with self.assertRaisesRegex(ValueError, "single_probability"):
+            yoto_tf.ScaledMixture([1.0, 1.0], 1.0, 2.0, single_probability=1.5)

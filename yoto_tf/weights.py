@@ -126,7 +126,18 @@ class Constant(Distribution):
         return {"value": self.value}
 
 
-class Dirichlet:
+class JointDistribution:
+    """Base of distributions over several terms at once, keyed by a tuple of term names."""
+
+    concentration: list[float]
+
+    @property
+    def size(self) -> int:
+        """The number of terms the distribution draws weights for."""
+        return len(self.concentration)
+
+
+class Dirichlet(JointDistribution):
     """Joint weights for several terms that sum to one, `Dirichlet(concentration)`.
 
     Use it as the value for a tuple of term names in a `WeightSampler`, for
@@ -168,7 +179,63 @@ class Dirichlet:
         return hash(tuple(self.concentration))
 
 
-_DISTRIBUTIONS = {cls.__name__: cls for cls in (LogUniform, Uniform, Constant, Dirichlet)}
+class ScaledMixture(JointDistribution):
+    """Joint weights `scale * m` that cover single terms and mixtures of them.
+
+    With probability `single_probability`, `m` is one-hot (one term, chosen
+    uniformly); otherwise `m ~ Dirichlet(concentration)`. `scale` is log-uniform on
+    `[scale_low, scale_high]`. For example the four style weights of adjustable
+    style transfer: one model learns each style alone, every blend, and every
+    strength.
+    """
+
+    def __init__(
+        self,
+        concentration: Sequence[float],
+        scale_low: float,
+        scale_high: float,
+        single_probability: float = 0.5,
+    ):
+        self.dirichlet = Dirichlet(concentration)
+        self.concentration = self.dirichlet.concentration
+        self.scale = LogUniform(scale_low, scale_high)
+        single_probability = _check_finite("single_probability", single_probability)
+        if not 0.0 <= single_probability <= 1.0:
+            raise ValueError(f"single_probability must be in [0, 1], got {single_probability}.")
+        self.single_probability = single_probability
+        self.low, self.high = 0.0, self.scale.high
+
+    def sample(self, generator, n) -> tf.Tensor:
+        """Draws `[n, k]` weights: scaled one-hot rows or scaled Dirichlet rows."""
+        mixtures = self.dirichlet.sample(generator, n)
+        choice = generator.uniform([n], maxval=self.size, dtype=tf.int32)
+        single = tf.one_hot(choice, self.size, dtype=tf.float32)
+        is_single = generator.uniform([n, 1]) < self.single_probability
+        scale = self.scale.sample(generator, n)[:, tf.newaxis]
+        return scale * tf.where(is_single, single, mixtures)
+
+    def get_config(self) -> dict:
+        """Returns the constructor arguments."""
+        return {
+            "concentration": list(self.concentration),
+            "scale_low": self.scale.low,
+            "scale_high": self.scale.high,
+            "single_probability": self.single_probability,
+        }
+
+    def __repr__(self) -> str:
+        return f"ScaledMixture({self.get_config()!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ScaledMixture) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+
+_DISTRIBUTIONS = {
+    cls.__name__: cls for cls in (LogUniform, Uniform, Constant, Dirichlet, ScaledMixture)
+}
 
 
 def distribution_from_config(config: Mapping) -> Distribution | Dirichlet:
@@ -207,11 +274,12 @@ class WeightSampler:
         self._groups = []
         names = []
         for key, distribution in distributions.items():
-            if isinstance(distribution, Dirichlet):
-                size = len(distribution.concentration)
+            if isinstance(distribution, JointDistribution):
+                size = distribution.size
                 if not isinstance(key, tuple) or len(key) != size:
                     raise ValueError(
-                        f"A Dirichlet must be keyed by a tuple of {size} term names, got {key!r}."
+                        f"A {type(distribution).__name__} must be keyed by a tuple of {size} "
+                        f"term names, got {key!r}."
                     )
                 group_names = key
             elif isinstance(distribution, Distribution):
@@ -220,7 +288,8 @@ class WeightSampler:
                 group_names = (key,)
             else:
                 raise TypeError(
-                    f"Loss term {key!r}: expected a Distribution or Dirichlet, "
+                    f"Loss term {key!r}: expected a Distribution or a joint one (Dirichlet, "
+                    "ScaledMixture), "
                     f"got {type(distribution).__name__}."
                 )
             self._groups.append((group_names, distribution))
