@@ -10,10 +10,15 @@ from export import layout
 from export.beta_vae import BetaVAEServing
 from export.compression import CompressionServing
 from export.compression_stock import CompressionStockServing
+from export.style_transfer import StyleTransferServing
 from zoo import train_lib
 
 # Task name -> the tf.Module class holding that task's serving signatures.
-SERVING_MODULES = {"beta_vae": BetaVAEServing, "compression": CompressionServing}
+SERVING_MODULES = {
+    "beta_vae": BetaVAEServing,
+    "compression": CompressionServing,
+    "style_transfer": StyleTransferServing,
+}
 # Tasks whose main servable needs custom ops get a second one with stock ops only, for a
 # stock TF Serving ModelServer; it is exported next to the main one as `<name>_stock`.
 STOCK_MODULES = {"compression": CompressionStockServing}

