@@ -1,0 +1,131 @@
+"""Style transfer with a random loss network (nothing here judges style quality)."""
+
+import dataclasses
+import pathlib
+import tempfile
+
+import h5py
+import numpy as np
+import tensorflow as tf
+
+from export import export_lib
+from zoo import style_transfer, train_lib, vgg
+
+keras = tf.keras
+
+
+class StyleTransferModelTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        keras.utils.set_random_seed(0)
+        cls.config = style_transfer.Config.runlocal()
+        cls.model = style_transfer.build_model(cls.config)
+        cls.model.compile(optimizer=style_transfer.optimizer(cls.config))
+        cls.history = cls.model.fit(
+            style_transfer.train_dataset(cls.config, seed=0), steps_per_epoch=2, epochs=1, verbose=0
+        )
+        cls.base = pathlib.Path(tempfile.mkdtemp())
+        cls.version_dir = export_lib.export_model(
+            "style_transfer", cls.model, cls.base, "style", max_pixels=64 * 64
+        )
+        cls.loaded = tf.saved_model.load(str(cls.version_dir))
+        cls.images = tf.constant(style_transfer.evaluation_images(2, size=32))
+
+    def test_training_tracks_content_four_styles_and_tv(self):
+        self.assertEqual(
+            set(self.history.history),
+            {"loss", "content", "style_1", "style_2", "style_3", "style_4", "tv"},
+        )
+        for values in self.history.history.values():
+            self.assertTrue(np.all(np.isfinite(values)))
+
+    def test_terms_are_scaled_to_about_one_for_the_content_crops_themselves(self):
+        config = dataclasses.replace(self.config, batch_size=8)
+        crops = next(iter(style_transfer.train_dataset(config, seed=0)))
+        features = self.model.loss_network(vgg.preprocess(tf.cast(crops, tf.float32)))
+        distances = style_transfer.style_distances(features, self.model.style_grams)
+        self.assertAllClose(
+            tf.reduce_mean(distances, axis=0) / self.model.style_scales, [1.0] * 4, rtol=1e-4
+        )
+
+    def test_stylize_takes_five_weights_per_image_and_keeps_the_size(self):
+        weights = tf.constant([[1.0, 1.0, 0, 0, 0], [0.5, 0.25, 0.25, 0.25, 0.25]])
+        stylized = self.loaded.signatures["stylize"](images=self.images, loss_weights=weights)
+        self.assertEqual(stylized["stylized"].shape, (2, 32, 32, 3))
+        self.assertEqual(stylized["stylized"].dtype, tf.uint8)
+        full = tf.concat([weights, tf.fill([2, 1], self.config.tv_weight)], 1)
+        expected = self.model(tf.cast(self.images, tf.float32), full)
+        self.assertAllClose(
+            tf.cast(stylized["stylized"], tf.float32), tf.clip_by_value(tf.round(expected), 0, 255)
+        )
+        terms = self.loaded.signatures["loss_terms"](images=self.images, loss_weights=weights)
+        self.assertEqual(set(terms), set(style_transfer.TERM_NAMES))
+
+    def test_bad_weights_and_images_are_refused_naming_the_input(self):
+        stylize = self.loaded.signatures["stylize"]
+        good = tf.constant([[1.0, 1.0, 0, 0, 0]])
+        cases = {
+            "must have 5 columns": (self.images[:1], tf.constant([[1.0, 1.0, 0, 0]])),
+            "must be >= 0": (self.images[:1], tf.constant([[1.0, -1.0, 1.0, 0, 0]])),
+            "must be finite": (self.images[:1], tf.constant([[np.nan, 1.0, 0, 0, 0]])),
+            "all zeros is no style": (self.images[:1], tf.constant([[1.0, 0, 0, 0, 0]])),
+            "trained ranges": (self.images[:1], tf.constant([[50.0, 1.0, 0, 0, 0]])),
+            "3 channels": (tf.zeros([1, 32, 32, 1], tf.uint8), good),
+            "one row each": (self.images, good),
+            "pixel limit": (tf.zeros([1, 128, 128, 3], tf.uint8), good),
+        }
+        for message, (images, weights) in cases.items():
+            with self.subTest(message):
+                with self.assertRaisesRegex(tf.errors.InvalidArgumentError, message):
+                    stylize(images=images, loss_weights=weights)
+
+    def test_a_fixed_weight_baseline_trains_through_the_same_binary(self):
+        root = pathlib.Path(tempfile.mkdtemp())
+        overrides = {"fixed_weights": (1.0, 1.0, 0.0, 0.0, 0.0)}
+        model = train_lib.train(
+            "style_transfer", root, steps=1, config_overrides=overrides, runlocal=True, verbose=0
+        )
+        self.assertEqual(model.weight_sampler.bounds()[0][:5], [1.0, 1.0, 0.0, 0.0, 0.0])
+        restored, config, _ = train_lib.restore_model(root)
+        self.assertEqual(tuple(config.fixed_weights), (1.0, 1.0, 0.0, 0.0, 0.0))
+        with self.assertRaisesRegex(ValueError, "fixed_weights needs 5 values"):
+            style_transfer.Config(fixed_weights=(1.0, 2.0)).weight_sampler()
+        del restored
+
+
+class LossNetworkTest(tf.test.TestCase):
+    def test_hed_weights_load_into_the_vgg16_conv_stack(self):
+        network = vgg.loss_network(["block1_conv1"])
+        with h5py.File(vgg.hed_weights_path(), "r") as weights_file:
+            kernel = weights_file["block1/layers/conv2d/vars/0"][()]
+        self.assertAllEqual(network.get_layer("block1_conv1").kernel.numpy(), kernel)
+        self.assertFalse(network.trainable)
+
+    def test_keras_notop_files_of_vgg16_and_vgg19_are_accepted(self):
+        for application, depth in ((keras.applications.VGG16, 16), (keras.applications.VGG19, 19)):
+            with self.subTest(depth=depth):
+                keras.utils.set_random_seed(depth)
+                source = application(weights=None, include_top=False)
+                path = pathlib.Path(tempfile.mkdtemp()) / f"vgg{depth}_notop.h5"
+                source.save_weights(str(path))
+                network = vgg.loss_network(["block4_conv1"], weights_path=path)
+                self.assertEqual(network.name, f"vgg{depth}_loss_network")
+                self.assertAllEqual(
+                    network.get_layer("block4_conv1").kernel.numpy(),
+                    source.get_layer("block4_conv1").kernel.numpy(),
+                )
+
+    def test_missing_or_mismatched_weight_files_are_refused_with_their_name(self):
+        root = pathlib.Path(tempfile.mkdtemp())
+        with self.assertRaisesRegex(FileNotFoundError, "nope.h5 does not exist"):
+            vgg.loss_network(["block1_conv1"], weights_path=root / "nope.h5")
+        (root / "text.h5").write_text("not hdf5")
+        with self.assertRaisesRegex(ValueError, "not a readable HDF5"):
+            vgg.loss_network(["block1_conv1"], weights_path=root / "text.h5")
+        small = keras.Sequential(
+            [keras.Input([None, None, 3]), keras.layers.Conv2D(8, 3, name="block1_conv1")]
+        )
+        small.save_weights(str(root / "small.h5"))
+        with self.assertRaisesRegex(ValueError, "does not hold a VGG16 conv stack"):
+            vgg.loss_network(["block1_conv1"], weights_path=root / "small.h5")
