@@ -25,6 +25,7 @@ setup(
             "yoto-export=export.export_saved_model:run",
             "yoto-codec=zoo.codec_cli:run",
             "yoto-serving=serving.cli:main",
+            "yoto-stylize=zoo.stylize_cli:main",
         ]
     },
 )

@@ -93,6 +93,42 @@ class StyleTransferModelTest(tf.test.TestCase):
             style_transfer.Config(fixed_weights=(1.0, 2.0)).weight_sampler()
         del restored
 
+    def test_stylize_command_writes_a_png_and_refuses_bad_weights(self):
+        from PIL import Image
+
+        from zoo import stylize_cli
+
+        root = pathlib.Path(tempfile.mkdtemp())
+        Image.fromarray(style_transfer.evaluation_images(1, size=30)[0]).save(root / "in.png")
+        args = [f"--model={self.version_dir}", str(root / "in.png")]
+        self.assertEqual(stylize_cli.run(["--weights=1,1,0,0,0", *args, str(root / "out.png")]), 0)
+        self.assertEqual(np.asarray(Image.open(root / "out.png")).shape, (30, 30, 3))
+        for name, weights in {
+            "short": "1,1,0,0",
+            "negative": "1,-1,0,0,0",
+            "zero": "1,0,0,0,0",
+        }.items():
+            with self.subTest(name):
+                output = root / f"{name}.png"
+                self.assertEqual(stylize_cli.run([f"--weights={weights}", *args, str(output)]), 2)
+                self.assertFalse(output.exists())
+
+    def test_the_evaluation_renders_a_grid_and_sweeps_every_weight(self):
+        from zoo import style_eval, style_lib
+
+        stylizer = style_lib.Stylizer.load(self.version_dir)
+        path = pathlib.Path(tempfile.mkdtemp()) / "grid.png"
+        style_eval.render_grid(stylizer, self.images.numpy()[0], [0.1, 10.0], 1.0, path)
+        self.assertTrue(path.is_file())
+        sweeps = style_eval.sweeps([0.1, 10.0], [0.1, 1.0, 10.0], content=1.0, strength=1.0)
+        self.assertEqual(set(sweeps), {"content", *style_transfer.STYLE_TERMS})
+        self.assertEqual(sweeps["style_3"][2], [1.0, 0.0, 0.0, 10.0, 0.0])
+        rows = style_eval.evaluate_sweeps(stylizer, self.images.numpy(), sweeps)
+        self.assertLen(rows, 2 + 4 * 3)
+        falling = [{"sweep": "content", "content": v} for v in (3.0, 2.0, 1.0)]
+        self.assertTrue(style_eval.falls_monotonically(falling, "content"))
+        self.assertFalse(style_eval.falls_monotonically(falling[::-1], "content"))
+
 
 class LossNetworkTest(tf.test.TestCase):
     def test_hed_weights_load_into_the_vgg16_conv_stack(self):

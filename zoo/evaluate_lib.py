@@ -121,9 +121,13 @@ def format_table(rows: Sequence[dict], label: str | None = None) -> str:
     columns = (["model"] if label else []) + list(rows[0])
     lines = ["  ".join(f"{c:>14}" for c in columns)]
     for row in rows:
-        cells = ([label] if label else []) + [f"{row[c]:.5g}" for c in rows[0]]
+        cells = ([label] if label else []) + [_cell(row[c]) for c in rows[0]]
         lines.append("  ".join(f"{c:>14}" for c in cells))
     return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    return f"{value:.5g}" if isinstance(value, int | float) else str(value)
 
 
 def rows_to_csv(rows_by_model: dict[str, list[dict]]) -> str:

@@ -1,0 +1,134 @@
+"""Evaluates an adjustable style-transfer model: a picture grid and loss terms over weight grids.
+
+    python -m zoo.style_eval --model=runs/serving/style_transfer/1 --output_dir=runs/style_eval
+
+1. `grid.png`: rows are content weights, columns single styles 1..4 and an even
+   blend (style strength --strength), on a held-out photograph.
+2. On the held-out photographs (centre crops), the output's loss terms when one
+   weight moves over a grid and the others stay put: style i's weight alone
+   (content fixed at --content), and the content weight (style_1 fixed at
+   --strength). Prints the tables, says whether each term falls monotonically as
+   its weight rises, and writes `terms.csv`.
+--model is an exported SavedModel (the issue's check) or a training dir. With
+--compare, fixed-weight models are evaluated at their own weights beside it.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+from absl import app, flags
+
+from zoo.flags_util import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model", None, "SavedModel version dir or training dir.")
+flags.DEFINE_string("output_dir", None, "Where grid.png and terms.csv go.")
+flags.DEFINE_list("content_grid", ["0.1", "0.3", "1", "3", "10"], "Content weights.")
+flags.DEFINE_list("style_grid", ["0.1", "0.3", "1", "3", "10"], "Style strengths.")
+flags.DEFINE_float("content", 1.0, "Content weight while a style weight moves.")
+flags.DEFINE_float("strength", 1.0, "Style strength while the content weight moves.")
+flags.DEFINE_integer("size", 256, "Side of the held-out centre crops.")
+flags.mark_flags_as_required(["model", "output_dir"])
+
+BLEND = (0.25, 0.25, 0.25, 0.25)
+
+
+def sweeps(content_grid, style_grid, content, strength) -> dict[str, list[list[float]]]:
+    """Weight vectors per sweep: name -> list of [content, s1, s2, s3, s4]."""
+    result = {}
+    for style in range(4):
+        rows = []
+        for value in style_grid:
+            styles = [0.0] * 4
+            styles[style] = value
+            rows.append([content, *styles])
+        result[f"style_{style + 1}"] = rows
+    result["content"] = [[value, strength, 0.0, 0.0, 0.0] for value in content_grid]
+    return result
+
+
+def evaluate_sweeps(stylizer, images, weight_sweeps) -> list[dict]:
+    """Mean loss terms over `images` for every weight vector of every sweep."""
+    import numpy as np
+
+    rows = []
+    for term, vectors in weight_sweeps.items():
+        for vector in vectors:
+            terms = stylizer.loss_terms(images, [vector] * len(images))
+            row = {"sweep": term, "weights": ",".join(f"{w:g}" for w in vector)}
+            row.update({name: float(np.mean(values)) for name, values in terms.items()})
+            rows.append(row)
+    return rows
+
+
+def falls_monotonically(rows, term) -> bool:
+    """Whether `term` strictly falls along its own sweep (rows in weight order)."""
+    values = [row[term] for row in rows if row["sweep"] == term]
+    return all(later < earlier for earlier, later in zip(values[:-1], values[1:], strict=True))
+
+
+def render_grid(stylizer, image, content_grid, strength, path) -> None:
+    """Rows: content weights; columns: the input, single styles 1..4, the even blend."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from zoo import atomic
+
+    columns = [[strength if i == s else 0.0 for i in range(4)] for s in range(4)]
+    columns.append([strength * b for b in BLEND])
+    titles = ["input", "style 1", "style 2", "style 3", "style 4", "blend"]
+    figure, axes = plt.subplots(
+        len(content_grid), len(titles), figsize=(2 * len(titles), 2 * len(content_grid))
+    )
+    for r, content in enumerate(content_grid):
+        pictures = [image] + [stylizer.stylize(image, [content, *c]) for c in columns]
+        for c, picture in enumerate(pictures):
+            axis = axes[r, c]
+            axis.imshow(picture)
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if r == 0:
+                axis.set_title(titles[c], fontsize=9)
+        axes[r, 0].set_ylabel(f"content {content:g}", fontsize=9)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    plt.close(figure)
+    atomic.write_bytes(path, buffer.getvalue())
+
+
+def main(argv):
+    """Renders the grid, evaluates the sweeps, prints and writes the results."""
+    del argv
+    from zoo import atomic, evaluate_lib, flags_util, style_lib, style_transfer
+
+    try:
+        content_grid = flags_util.parse_grid(",".join(FLAGS.content_grid))
+        style_grid = flags_util.parse_grid(",".join(FLAGS.style_grid))
+        stylizer = style_lib.Stylizer.load(FLAGS.model)
+        images = style_transfer.evaluation_images(size=FLAGS.size)
+        output = pathlib.Path(FLAGS.output_dir)
+        render_grid(stylizer, images[0], content_grid, FLAGS.strength, output / "grid.png")
+        weight_sweeps = sweeps(content_grid, style_grid, FLAGS.content, FLAGS.strength)
+        rows = evaluate_sweeps(stylizer, images, weight_sweeps)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"style_eval: error: {error}", file=sys.stderr)
+        return 2
+    for term in weight_sweeps:
+        print(evaluate_lib.format_table([r for r in rows if r["sweep"] == term], label=term))
+        print(f"{term} falls monotonically as its weight rises: {falls_monotonically(rows, term)}")
+    atomic.write_text(output / "terms.csv", evaluate_lib.rows_to_csv({"yoto": rows}))
+    print(f"wrote {output / 'grid.png'} and {output / 'terms.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    app.run(main)

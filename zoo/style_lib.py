@@ -1,0 +1,82 @@
+"""Running a style-transfer model, trained or exported, at chosen loss weights.
+
+`Stylizer.load(path)` takes a training dir (`yoto-train --task=style_transfer`) or
+an exported SavedModel version dir; both give `stylize(image, weights)` and
+`loss_terms(images, weights)` with the five conditioned weights (content,
+style_1 .. style_4) and any image size (edge-padded to a multiple of 4).
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+
+from zoo import style_transfer
+
+NUM_WEIGHTS = len(style_transfer.CONDITIONED_TERMS)
+
+
+def parse_weights(text: str) -> list[float]:
+    """'1,0.5,0,0,0' -> five finite, non-negative floats, or ValueError naming the fix."""
+    try:
+        weights = [float(v) for v in text.split(",")]
+    except ValueError as error:
+        raise ValueError(
+            f"--weights must be {NUM_WEIGHTS} comma-separated numbers: {text!r}."
+        ) from error
+    if len(weights) != NUM_WEIGHTS:
+        names = ", ".join(style_transfer.CONDITIONED_TERMS)
+        raise ValueError(f"--weights needs {NUM_WEIGHTS} values ({names}), got {len(weights)}.")
+    if not all(math.isfinite(w) and w >= 0 for w in weights):
+        raise ValueError(f"--weights must be finite and >= 0, got {weights}.")
+    return weights
+
+
+class Stylizer:
+    """Stylizes uint8 RGB images with a trained or exported style-transfer model."""
+
+    def __init__(self, signatures):
+        self._signatures = signatures
+
+    @classmethod
+    def load(cls, path) -> Stylizer:
+        """From a SavedModel version dir (has saved_model.pb) or a training dir."""
+        path = pathlib.Path(path)
+        if (path / "saved_model.pb").is_file():
+            return cls(tf.saved_model.load(str(path)).signatures)
+        from export.style_transfer import StyleTransferServing
+        from zoo import train_lib
+
+        model, _, task_name = train_lib.restore_model(path)
+        if task_name != "style_transfer":
+            raise ValueError(f"{path} holds a {task_name} model, not style transfer.")
+        module = StyleTransferServing(model)
+        return cls(
+            {
+                "stylize": module.stylize.get_concrete_function(),
+                "loss_terms": module.loss_terms.get_concrete_function(),
+            }
+        )
+
+    def _call(self, name, images, weights):
+        images = np.asarray(images)
+        height, width = images.shape[1:3]
+        padded = np.pad(images, [(0, 0), (0, -height % 4), (0, -width % 4), (0, 0)], mode="edge")
+        weights = tf.constant(np.asarray(weights, np.float32).reshape(len(images), -1))
+        try:
+            return self._signatures[name](images=tf.constant(padded), loss_weights=weights)
+        except tf.errors.InvalidArgumentError as error:
+            raise ValueError(error.message.splitlines()[0]) from error
+
+    def stylize(self, image: np.ndarray, weights) -> np.ndarray:
+        """One uint8 image `[H, W, 3]` at five weights -> the stylized uint8 image."""
+        height, width = image.shape[:2]
+        outputs = self._call("stylize", image[np.newaxis], [weights])
+        return outputs["stylized"].numpy()[0, :height, :width]
+
+    def loss_terms(self, images: np.ndarray, weights) -> dict[str, np.ndarray]:
+        """Per-image terms of the outputs for images `[N, H, W, 3]` and weights `[N, 5]`."""
+        return {k: v.numpy() for k, v in self._call("loss_terms", images, weights).items()}
