@@ -105,6 +105,28 @@ class LossConditionalModelTest(tf.test.TestCase):
         model = SmoothRegressor(seed=1)
         self.assertAllClose(model.evaluation_weights["smooth"], 0.316227766, rtol=1e-6)
 
+    def test_weight_sum_terms_divide_the_objective_by_those_weights_only(self):
+        x, y = regression_data(32)
+
+        def one_sgd_step(**kwargs):
+            keras.utils.set_random_seed(3)
+            sampler = yoto_tf.WeightSampler(
+                {"fit": yoto_tf.Constant(1.0), "smooth": yoto_tf.Constant(4.0)}
+            )
+            model = SmoothRegressor(sampler, **kwargs)
+            model(x[:1])
+            before = [v.numpy() for v in model.trainable_variables]
+            model.compile(optimizer=keras.optimizers.SGD(0.01))
+            model.train_step((tf.constant(x), tf.constant(y)))
+            return [v.numpy() - b for v, b in zip(model.trainable_variables, before, strict=True)]
+
+        plain = one_sgd_step()
+        divided = one_sgd_step(weight_sum_power=1.0, weight_sum_terms=("smooth",))
+        for a, b in zip(plain, divided, strict=True):
+            self.assertAllClose(b, a / 4.0, atol=1e-7)
+        with self.assertRaisesRegex(ValueError, "not loss terms"):
+            SmoothRegressor(weight_sum_terms=("nope",))
+
     def test_model_config_round_trip(self):
         model = SmoothRegressor(seed=4, evaluation_weights={"smooth": 2.0})
         config = model.get_config()

@@ -46,6 +46,9 @@ class LossConditionalModel(keras.Model):
         capacity between the ends of a wide weight range: p = 0 (default) is
         the plain weighted sum; p = 1 gives every lambda the same gradient
         scale. Metrics always report the plain weighted sum.
+      weight_sum_terms: the terms whose weights make up that sum (default all).
+        A codec's loss `bpp + lambda * mse` has a constant rate weight, so
+        `("distortion",)` divides by `lambda ** p`.
     """
 
     def __init__(
@@ -54,6 +57,7 @@ class LossConditionalModel(keras.Model):
         evaluation_weights: Mapping[str, float] | None = None,
         seed: int | None = 0,
         weight_sum_power: float = 0.0,
+        weight_sum_terms: Sequence[str] | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -65,6 +69,14 @@ class LossConditionalModel(keras.Model):
                 f"weight_sampler must be a yoto_tf.WeightSampler, got {type(weight_sampler)}."
             )
         self.weight_sampler = weight_sampler
+        names = tuple(weight_sampler.term_names)
+        unknown = set(weight_sum_terms or ()) - set(names)
+        if unknown:
+            raise ValueError(f"weight_sum_terms {sorted(unknown)} are not loss terms {names}.")
+        self.weight_sum_terms = tuple(weight_sum_terms) if weight_sum_terms else names
+        self._weight_sum_mask = tf.constant(
+            [float(name in self.weight_sum_terms) for name in names], tf.float32
+        )
         self.seed = seed
         self.generator = (
             tf.random.Generator.from_seed(seed)
@@ -165,7 +177,7 @@ class LossConditionalModel(keras.Model):
             per_example, total = self._weighted_terms(x, y, loss_weights, training=True)
             objective = total
             if self.weight_sum_power:
-                weight_sum = tf.reduce_sum(loss_weights, axis=-1)
+                weight_sum = tf.reduce_sum(loss_weights * self._weight_sum_mask, axis=-1)
                 objective = total / tf.pow(weight_sum, self.weight_sum_power)
             # Divides by the global batch size, so gradients summed across replicas
             # by the optimizer are the gradients of the global mean.
@@ -189,6 +201,7 @@ class LossConditionalModel(keras.Model):
             "evaluation_weights": self.evaluation_weights,
             "seed": self.seed,
             "weight_sum_power": self.weight_sum_power,
+            "weight_sum_terms": list(self.weight_sum_terms),
         }
 
     @classmethod

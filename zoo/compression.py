@@ -61,7 +61,11 @@ class Config:
     # 10x tensorflow-compression's 1e-4, which is tuned for a million GPU steps; a CPU run
     # of a few thousand steps learns far more with it. Lower it for long runs.
     learning_rate: float = 1e-3
-    weight_sum_power: float = 0.0
+    # Each example's loss is divided by lambda ** 0.5 (yoto_tf's weight_sum_power over the
+    # distortion weight): bpp + lambda * mse spans 100x in scale over the lambda range, and
+    # undivided the high-lambda examples' gradients drown the rest, so one model learns one
+    # rate (measured: experiments/README.md). The optimum at each lambda is unchanged.
+    weight_sum_power: float = 0.5
     # Training data: the bundled photographs unless a folder or a prepared TFDS dataset is set.
     image_folder: str | None = None
     tfds_name: str | None = None
@@ -380,6 +384,7 @@ def build_model(config: Config, seed: int = 0) -> HyperpriorCodec:
         conditioning_units=config.conditioning_units,
         conditioned=config.conditioned,
         weight_sum_power=config.weight_sum_power,
+        weight_sum_terms=("distortion",),
         evaluation_weights={"distortion": config.fixed_lmbda or 0.018},
         seed=seed,
     )
