@@ -125,6 +125,12 @@ class StyleTransferModelTest(tf.test.TestCase):
         self.assertEqual(sweeps["style_3"][2], [1.0, 0.0, 0.0, 10.0, 0.0])
         rows = style_eval.evaluate_sweeps(stylizer, self.images.numpy(), sweeps)
         self.assertLen(rows, 2 + 4 * 3)
+        comparison = style_eval.parse_comparison(f"self={self.version_dir}@1,1,0,0,0")
+        compared = style_eval.compare_fixed(stylizer, self.images.numpy(), [comparison])
+        self.assertEqual(compared[-1]["term"], "total")
+        self.assertAllClose([r["ratio"] for r in compared], [1.0] * len(compared))
+        with self.assertRaisesRegex(ValueError, "LABEL=PATH@"):
+            style_eval.parse_comparison("no-at-sign")
         falling = [{"sweep": "content", "content": v} for v in (3.0, 2.0, 1.0)]
         self.assertTrue(style_eval.falls_monotonically(falling, "content"))
         self.assertFalse(style_eval.falls_monotonically(falling[::-1], "content"))

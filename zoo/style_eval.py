@@ -32,6 +32,11 @@ flags.DEFINE_list("style_grid", ["0.1", "0.3", "1", "3", "10"], "Style strengths
 flags.DEFINE_float("content", 1.0, "Content weight while a style weight moves.")
 flags.DEFINE_float("strength", 1.0, "Style strength while the content weight moves.")
 flags.DEFINE_integer("size", 256, "Side of the held-out centre crops.")
+flags.DEFINE_multi_string(
+    "compare",
+    [],
+    "A fixed-weight model to compare at its own weights: LABEL=PATH@c,s1,s2,s3,s4 (repeatable).",
+)
 flags.mark_flags_as_required(["model", "output_dir"])
 
 BLEND = (0.25, 0.25, 0.25, 0.25)
@@ -69,6 +74,51 @@ def falls_monotonically(rows, term) -> bool:
     """Whether `term` strictly falls along its own sweep (rows in weight order)."""
     values = [row[term] for row in rows if row["sweep"] == term]
     return all(later < earlier for earlier, later in zip(values[:-1], values[1:], strict=True))
+
+
+def parse_comparison(text: str) -> tuple[str, str, list[float]]:
+    """'label=path@1,1,0,0,0' -> (label, path, weights), or ValueError naming the format."""
+    from zoo import style_lib
+
+    label, equals, rest = text.partition("=")
+    path, at, weights = rest.rpartition("@")
+    if not (equals and at and label and path):
+        raise ValueError(f"--compare expects LABEL=PATH@c,s1,s2,s3,s4, got {text!r}.")
+    return label, path, style_lib.parse_weights(weights)
+
+
+def compare_fixed(stylizer, images, comparisons) -> list[dict]:
+    """Each term of the YOTO model beside each fixed model's, at the fixed model's weights.
+
+    The total is the weighted sum of the five conditioned terms; tv has the same small
+    constant weight in both models and is left out of it.
+    """
+    import numpy as np
+
+    from zoo import style_lib, style_transfer
+
+    def row(label, term, yoto, fixed):
+        ratio = yoto / fixed if fixed else float("nan")
+        return {"comparison": label, "term": term, "yoto": yoto, "fixed": fixed, "ratio": ratio}
+
+    rows = []
+    for label, path, weights in comparisons:
+        batch = [weights] * len(images)
+        terms = {
+            "yoto": stylizer.loss_terms(images, batch),
+            "fixed": style_lib.Stylizer.load(path).loss_terms(images, batch),
+        }
+        means = {k: {n: float(np.mean(v)) for n, v in t.items()} for k, t in terms.items()}
+        for name in style_transfer.TERM_NAMES:
+            rows.append(row(label, name, means["yoto"][name], means["fixed"][name]))
+        totals = {
+            key: sum(
+                w * mean[n] for w, n in zip(weights, style_transfer.CONDITIONED_TERMS, strict=True)
+            )
+            for key, mean in means.items()
+        }
+        rows.append(row(label, "total", totals["yoto"], totals["fixed"]))
+    return rows
 
 
 def render_grid(stylizer, image, content_grid, strength, path) -> None:
@@ -119,13 +169,19 @@ def main(argv):
         render_grid(stylizer, images[0], content_grid, FLAGS.strength, output / "grid.png")
         weight_sweeps = sweeps(content_grid, style_grid, FLAGS.content, FLAGS.strength)
         rows = evaluate_sweeps(stylizer, images, weight_sweeps)
+        comparisons = [parse_comparison(text) for text in FLAGS.compare]
+        compared = compare_fixed(stylizer, images, comparisons)
     except (ValueError, FileNotFoundError) as error:
         print(f"style_eval: error: {error}", file=sys.stderr)
         return 2
     for term in weight_sweeps:
         print(evaluate_lib.format_table([r for r in rows if r["sweep"] == term], label=term))
         print(f"{term} falls monotonically as its weight rises: {falls_monotonically(rows, term)}")
+    if compared:
+        print(evaluate_lib.format_table(compared))
     atomic.write_text(output / "terms.csv", evaluate_lib.rows_to_csv({"yoto": rows}))
+    if compared:
+        atomic.write_text(output / "compare.csv", evaluate_lib.rows_to_csv({"": compared}))
     print(f"wrote {output / 'grid.png'} and {output / 'terms.csv'}")
     return 0
 

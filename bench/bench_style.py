@@ -1,0 +1,92 @@
+"""Style-transfer speed: stylized images per second of the exported model, and YOTO/fixed steps.
+
+    .venv/bin/python bench/bench_style.py [--model=runs/style] [--rounds=7]
+
+1. Exports the model (a training dir if --model is given, else the default
+   config untrained: speed does not depend on training) and times its `stylize`
+   signature on batches of 256x256 held-out crops: images per second, median.
+2. Times train steps of the YOTO network and of the same network without
+   conditioning at fixed weights, interleaved round by round, and prints the
+   medians and the ratio YOTO / fixed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import tempfile
+import time
+
+from absl import app, flags
+
+from zoo.flags_util import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+flags.DEFINE_string("model", None, "Style-transfer training dir (default: untrained default).")
+flags.DEFINE_integer("batch", 4, "Images per stylize call.")
+flags.DEFINE_integer("rounds", 7, "Timed rounds (medians are reported).")
+flags.DEFINE_integer("steps_per_round", 3, "Train steps per round.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    import numpy as np
+    import tensorflow as tf
+
+    from export import export_lib
+    from zoo import style_transfer, train_lib
+
+    tf.keras.utils.set_random_seed(0)
+    if FLAGS.model:
+        model, config, _ = train_lib.restore_model(FLAGS.model)
+    else:
+        config = style_transfer.Config()
+        model = style_transfer.build_model(config)
+    version_dir = export_lib.export_model("style_transfer", model, tempfile.mkdtemp(), "bench")
+    stylize = tf.saved_model.load(str(version_dir)).signatures["stylize"]
+    crops = style_transfer.evaluation_images(size=256)
+    images = tf.constant(np.resize(crops, [FLAGS.batch, 256, 256, 3]))
+    weights = tf.constant([[1.0, 0.25, 0.25, 0.25, 0.25]] * FLAGS.batch)
+    stylize(images=images, loss_weights=weights)  # Warm up.
+    seconds = []
+    for _ in range(FLAGS.rounds):
+        start = time.perf_counter()
+        stylize(images=images, loss_weights=weights)["stylized"].numpy()
+        seconds.append(time.perf_counter() - start)
+    print(
+        f"exported stylize, 256x256, batch {FLAGS.batch}: "
+        f"{FLAGS.batch / statistics.median(seconds):.2f} images/s (median of {FLAGS.rounds})"
+    )
+
+    batch = next(iter(style_transfer.train_dataset(config, seed=0)))
+    fixed_config = dataclasses.replace(
+        config, conditioned=False, fixed_weights=(1.0, 1.0, 0.0, 0.0, 0.0)
+    )
+    steps = {}
+    for name, candidate_config in (("yoto", config), ("fixed", fixed_config)):
+        candidate = style_transfer.build_model(candidate_config)
+        candidate.compile(optimizer=style_transfer.optimizer(candidate_config))
+        step = tf.function(candidate.train_step)
+        for _ in range(2):
+            step(batch)["loss"].numpy()
+        steps[name] = step
+    times = {name: [] for name in steps}
+    for _ in range(FLAGS.rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(FLAGS.steps_per_round):
+                logs = step(batch)
+            logs["loss"].numpy()
+            times[name].append((time.perf_counter() - start) / FLAGS.steps_per_round)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, median in medians.items():
+        print(f"train step {name:6s} median {1000 * median:8.1f} ms (batch {config.batch_size})")
+    print(
+        f"train-step ratio yoto / fixed (no conditioning): {medians['yoto'] / medians['fixed']:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    app.run(main)
