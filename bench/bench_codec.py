@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import statistics
 import tempfile
-import time
 
+import timing
 from absl import app, flags
 
 from zoo.flags_util import import_tensorflow_quietly
@@ -32,18 +31,8 @@ flags.DEFINE_integer("steps_per_round", 5, "Train steps per round.")
 FLAGS = flags.FLAGS
 
 
-def _median_seconds(function, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main(argv):
     del argv
-    import tensorflow as tf
     from PIL import Image
 
     from export import export_lib
@@ -81,20 +70,20 @@ def main(argv):
             Image.open(io.BytesIO(data)).load()
 
     timings = {
-        "yoto encode": _median_seconds(
+        "yoto encode": timing.median_seconds(
             lambda: [yoto_codec.encode(i, FLAGS.lmbda) for i in images], FLAGS.repeats
         ),
-        "yoto decode": _median_seconds(
+        "yoto decode": timing.median_seconds(
             lambda: [yoto_codec.decode(d) for d in encoded], FLAGS.repeats
         ),
-        "exported encode": _median_seconds(
+        "exported encode": timing.median_seconds(
             lambda: [exported_codec.encode(i, FLAGS.lmbda) for i in images], FLAGS.repeats
         ),
-        "exported decode": _median_seconds(
+        "exported decode": timing.median_seconds(
             lambda: [exported_codec.decode(d) for d in encoded], FLAGS.repeats
         ),
-        "jpeg encode": _median_seconds(jpeg_encode, FLAGS.repeats),
-        "jpeg decode": _median_seconds(jpeg_decode, FLAGS.repeats),
+        "jpeg encode": timing.median_seconds(jpeg_encode, FLAGS.repeats),
+        "jpeg decode": timing.median_seconds(jpeg_decode, FLAGS.repeats),
     }
     print(f"{len(images)} held-out photographs, {megapixels:.3f} MP, lambda {FLAGS.lmbda}")
     for name, seconds in timings.items():
@@ -108,22 +97,10 @@ def main(argv):
     fixed = compression.build_model(
         dataclasses.replace(config, conditioned=False, fixed_lmbda=FLAGS.lmbda)
     )
-    steps = {}
-    for name, candidate in (("yoto", compression.build_model(config)), ("fixed", fixed)):
+    models = {"yoto": compression.build_model(config), "fixed": fixed}
+    for candidate in models.values():
         candidate.compile(optimizer=compression.optimizer(config))
-        step = tf.function(candidate.train_step)
-        for _ in range(3):
-            step(batch)["loss"].numpy()
-        steps[name] = step
-    times = {name: [] for name in steps}
-    for _ in range(FLAGS.train_rounds):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            for _ in range(FLAGS.steps_per_round):
-                logs = step(batch)
-            logs["loss"].numpy()
-            times[name].append((time.perf_counter() - start) / FLAGS.steps_per_round)
-    medians = {name: statistics.median(values) for name, values in times.items()}
+    medians = timing.median_train_steps(models, batch, FLAGS.train_rounds, FLAGS.steps_per_round)
     for name, median in medians.items():
         print(f"train step {name:6s} median {1000 * median:8.1f} ms (batch {config.batch_size})")
     print(

@@ -13,10 +13,9 @@
 from __future__ import annotations
 
 import dataclasses
-import statistics
 import tempfile
-import time
 
+import timing
 from absl import app, flags
 
 from zoo.flags_util import import_tensorflow_quietly
@@ -50,37 +49,25 @@ def main(argv):
     images = tf.constant(np.resize(crops, [FLAGS.batch, 256, 256, 3]))
     weights = tf.constant([[1.0, 0.25, 0.25, 0.25, 0.25]] * FLAGS.batch)
     stylize(images=images, loss_weights=weights)  # Warm up.
-    seconds = []
-    for _ in range(FLAGS.rounds):
-        start = time.perf_counter()
-        stylize(images=images, loss_weights=weights)["stylized"].numpy()
-        seconds.append(time.perf_counter() - start)
+    seconds = timing.median_seconds(
+        lambda: stylize(images=images, loss_weights=weights)["stylized"].numpy(), FLAGS.rounds
+    )
     print(
         f"exported stylize, 256x256, batch {FLAGS.batch}: "
-        f"{FLAGS.batch / statistics.median(seconds):.2f} images/s (median of {FLAGS.rounds})"
+        f"{FLAGS.batch / seconds:.2f} images/s (median of {FLAGS.rounds})"
     )
 
     batch = next(iter(style_transfer.train_dataset(config, seed=0)))
     fixed_config = dataclasses.replace(
         config, conditioned=False, fixed_weights=(1.0, 1.0, 0.0, 0.0, 0.0)
     )
-    steps = {}
+    models = {}
     for name, candidate_config in (("yoto", config), ("fixed", fixed_config)):
-        candidate = style_transfer.build_model(candidate_config)
-        candidate.compile(optimizer=style_transfer.optimizer(candidate_config))
-        step = tf.function(candidate.train_step)
-        for _ in range(2):
-            step(batch)["loss"].numpy()
-        steps[name] = step
-    times = {name: [] for name in steps}
-    for _ in range(FLAGS.rounds):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            for _ in range(FLAGS.steps_per_round):
-                logs = step(batch)
-            logs["loss"].numpy()
-            times[name].append((time.perf_counter() - start) / FLAGS.steps_per_round)
-    medians = {name: statistics.median(values) for name, values in times.items()}
+        models[name] = style_transfer.build_model(candidate_config)
+        models[name].compile(optimizer=style_transfer.optimizer(candidate_config))
+    medians = timing.median_train_steps(
+        models, batch, FLAGS.rounds, FLAGS.steps_per_round, warmup=2
+    )
     for name, median in medians.items():
         print(f"train step {name:6s} median {1000 * median:8.1f} ms (batch {config.batch_size})")
     print(

@@ -9,9 +9,7 @@ the ratio YOTO / plain (the issue's aim: at most 1.10).
 
 from __future__ import annotations
 
-import statistics
-import time
-
+import timing
 from absl import app, flags
 
 from zoo.flags_util import import_tensorflow_quietly
@@ -38,25 +36,13 @@ def main(argv):
             batch_size=FLAGS.batch_size, conditioned=False, fixed_beta=4.0
         ),
     }
-    steps = {}
+    models = {}
     for name, config in configs.items():
-        model = beta_vae.build_model(config)
-        model.compile(optimizer=beta_vae.optimizer(config))
-        step = tf.function(model.train_step)
-        for _ in range(5):  # Trace and warm up.
-            step(images)["loss"].numpy()
-        steps[name] = step
-
-    times = {name: [] for name in steps}
-    for _ in range(FLAGS.rounds):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            for _ in range(FLAGS.steps_per_round):
-                logs = step(images)
-            logs["loss"].numpy()
-            times[name].append((time.perf_counter() - start) / FLAGS.steps_per_round)
-
-    medians = {name: statistics.median(values) for name, values in times.items()}
+        models[name] = beta_vae.build_model(config)
+        models[name].compile(optimizer=beta_vae.optimizer(config))
+    medians = timing.median_train_steps(
+        models, images, FLAGS.rounds, FLAGS.steps_per_round, warmup=5
+    )
     for name, median in medians.items():
         print(f"{name:48s} median {1000 * median:7.2f} ms/step (batch {FLAGS.batch_size})")
     yoto, plain = medians.values()

@@ -5,6 +5,7 @@ import zlib
 import numpy as np
 import tensorflow as tf
 
+from tests.codec_fixtures import trained_runlocal_codec
 from zoo import codec, codec_eval_lib, codec_format, compression, photos
 
 keras = tf.keras
@@ -14,13 +15,7 @@ class HyperpriorCodecTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        keras.utils.set_random_seed(0)
-        config = compression.Config.runlocal()
-        cls.model = compression.build_model(config)
-        cls.model.compile(optimizer=compression.optimizer(config))
-        cls.history = cls.model.fit(
-            compression.train_dataset(config, seed=0), steps_per_epoch=3, epochs=2, verbose=0
-        )
+        cls.model, cls.history = trained_runlocal_codec(seed=0, epochs=2)
         cls.codec = codec.Codec(cls.model)
         cls.image = photos.load_bundled("coffee")[:70, :100]
 

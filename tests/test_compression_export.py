@@ -7,22 +7,15 @@ import tensorflow as tf
 
 from export import export_lib, layout
 from serving import codec_client
-from zoo import codec, codec_format, compression, photos
-
-keras = tf.keras
+from tests.codec_fixtures import trained_runlocal_codec
+from zoo import codec, codec_format, photos
 
 
 class CompressionExportTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        keras.utils.set_random_seed(0)
-        config = compression.Config.runlocal()
-        cls.model = compression.build_model(config)
-        cls.model.compile(optimizer=compression.optimizer(config))
-        cls.model.fit(
-            compression.train_dataset(config, seed=0), steps_per_epoch=3, epochs=1, verbose=0
-        )
+        cls.model, _ = trained_runlocal_codec(seed=0)
         cls.base_dir = tempfile.mkdtemp()
         cls.version_dir = export_lib.export_model("compression", cls.model, cls.base_dir, "codec")
         cls.in_memory = codec.Codec(cls.model)
@@ -94,13 +87,7 @@ class StockCompressionExportTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        keras.utils.set_random_seed(1)
-        config = compression.Config.runlocal()
-        cls.model = compression.build_model(config)
-        cls.model.compile(optimizer=compression.optimizer(config))
-        cls.model.fit(
-            compression.train_dataset(config, seed=1), steps_per_epoch=3, epochs=1, verbose=0
-        )
+        cls.model, _ = trained_runlocal_codec(seed=1)
         base = pathlib.Path(tempfile.mkdtemp())
         cls.full_dir = export_lib.export_model("compression", cls.model, base, "codec")
         cls.stock_dir = export_lib.export_model(
