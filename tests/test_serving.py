@@ -14,7 +14,7 @@ from export import export_lib
 from serving import client as serving_client
 from serving import codec_client
 from tests import serving_double
-from zoo import beta_vae, codec, compression, photos
+from zoo import beta_vae, codec, compression, photos, style_transfer
 
 keras = tf.keras
 # The stock codec is exported with a small image limit, to test that refusal.
@@ -33,6 +33,8 @@ class ServingTest(tf.test.TestCase):
         export_lib.export_model(
             "compression", cls.codec_model, cls.base, "codec", stock=True, max_pixels=MAX_PIXELS
         )
+        cls.style = style_transfer.build_model(style_transfer.Config.runlocal())
+        export_lib.export_model("style_transfer", cls.style, cls.base, "style")
         cls.grpc_server = serving_double.GrpcServer(cls.base)
         cls.rest_server = serving_double.RestServer(cls.base)
         cls.clients = {
@@ -56,6 +58,26 @@ class ServingTest(tf.test.TestCase):
             with self.subTest(kind):
                 outputs = make("vae").predict("reconstruct", {"images": self.images, "beta": betas})
                 self.assertAllClose(outputs["reconstructions"], expected, atol=1e-5)
+
+    def test_style_transfer_outputs_match_the_in_memory_model_with_weights_per_image(self):
+        images = style_transfer.evaluation_images(2, size=32)
+        weights = np.array([[1.0, 1.0, 0, 0, 0], [0.3, 0.25, 0.25, 0.25, 0.25]], np.float32)
+        full = np.concatenate(
+            [weights, np.full([2, 1], self.style.config.tv_weight, np.float32)], 1
+        )
+        expected = self.style(tf.constant(images, tf.float32), tf.constant(full)).numpy()
+        expected = np.clip(np.round(expected), 0, 255)
+        for kind, make in self.clients.items():
+            with self.subTest(kind):
+                outputs = make("style").predict(
+                    "stylize", {"images": images, "loss_weights": weights}
+                )
+                # Float noise can move a pixel that lands on .5 by one uint8 level.
+                self.assertAllClose(np.asarray(outputs["stylized"], np.float32), expected, atol=1.0)
+                with self.assertRaisesRegex(serving_client.ServingError, "must have 5 columns"):
+                    make("style").predict(
+                        "stylize", {"images": images, "loss_weights": weights[:, :4]}
+                    )
 
     def test_codec_bytes_through_a_stock_server_equal_the_in_process_codec(self):
         in_process = codec.Codec(self.codec_model)
@@ -143,15 +165,20 @@ class ServingTest(tf.test.TestCase):
             codec["reconstruct"](images=images, lmbda=lmbda)
             codec["serving_default"](images=images, lmbda=lmbda)
             codec["coding_tables"]()
+            style = tf.saved_model.load(base + "/style/1").signatures
+            images, weights = tf.zeros([1, 32, 32, 3], tf.uint8), tf.constant([[1.0, 1, 0, 0, 0]])
+            style["stylize"](images=images, loss_weights=weights)
+            style["serving_default"](images=images, loss_weights=weights)
+            style["loss_terms"](images=images, loss_weights=weights)
             assert "tensorflow_compression" not in sys.modules
-            print("signatures run:", len(vae) + len(codec))
+            print("signatures run:", len(vae) + len(codec) + len(style))
             """
         )
         result = subprocess.run(
             [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
         )
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
-        self.assertIn("signatures run: 10", result.stdout)
+        self.assertIn("signatures run: 13", result.stdout)
 
     def test_an_unknown_model_is_not_found(self):
         with self.assertRaises(serving_client.ServingError) as raised:
