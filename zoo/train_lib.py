@@ -143,6 +143,8 @@ def train(
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
 
     step = int(model.optimizer.iterations.numpy())
+    if manager.latest_checkpoint and verbose:
+        print(f"Resuming from step {step} ({manager.latest_checkpoint}).")
     dataset = task.train_dataset(config, seed=seed)
     writer = tf.summary.create_file_writer(str(model_dir / "train"))
     progress = _Progress(steps, step, verbose)
