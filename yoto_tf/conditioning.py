@@ -28,6 +28,10 @@ class ConditioningMLP(keras.layers.Layer):
       high: per-term upper bounds (or one float).
       units: width of each hidden layer and of the output.
       num_layers: number of Dense+ReLU layers.
+      kernel_initializer: of the Dense layers. Keras's default (Glorot) on a
+        two- or three-weight input gives a conditioning vector of about 0.07 in
+        magnitude, so FiLM modulations grow slowly; "he_uniform" gives about 1,
+        which a codec needs to learn rates that differ by 10x (experiments/README.md).
     """
 
     def __init__(
@@ -36,6 +40,7 @@ class ConditioningMLP(keras.layers.Layer):
         high: Sequence[float] | float,
         units: int = 256,
         num_layers: int = 1,
+        kernel_initializer="glorot_uniform",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -52,8 +57,14 @@ class ConditioningMLP(keras.layers.Layer):
         self._center = [(a + b) / 2 for a, b in zip(log_low, log_high, strict=True)]
         # A constant weight has zero width; any positive scale keeps its input at 0.
         self._half_width = [max((b - a) / 2, 1.0) for a, b in zip(log_low, log_high, strict=True)]
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.hidden = [
-            keras.layers.Dense(self.units, activation="relu", name=f"dense_{i}")
+            keras.layers.Dense(
+                self.units,
+                activation="relu",
+                kernel_initializer=self.kernel_initializer,
+                name=f"dense_{i}",
+            )
             for i in range(self.num_layers)
         ]
 
@@ -77,5 +88,11 @@ class ConditioningMLP(keras.layers.Layer):
     def get_config(self):
         """Returns the constructor arguments."""
         config = super().get_config()
-        config.update(low=self.low, high=self.high, units=self.units, num_layers=self.num_layers)
+        config.update(
+            low=self.low,
+            high=self.high,
+            units=self.units,
+            num_layers=self.num_layers,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+        )
         return config

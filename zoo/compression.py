@@ -49,6 +49,9 @@ class Config:
     scale_min: float = 0.11
     scale_max: float = 256.0
     conditioning_units: int = 256
+    # He initialisation makes the conditioning vector about 1 in size instead of Glorot's
+    # 0.07, so FiLM learns the large, lambda-dependent gains variable rate needs.
+    conditioning_initializer: str = "he_uniform"
     conditioned: bool = True
     lmbda_low: float = 0.0018
     lmbda_high: float = 0.18
@@ -143,6 +146,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         scale_min: float = 0.11,
         scale_max: float = 256.0,
         conditioning_units: int = 256,
+        conditioning_initializer: str = "glorot_uniform",
         conditioned: bool = True,
         evaluation_weights=None,
         seed: int | None = 0,
@@ -157,6 +161,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         self.num_scales = int(num_scales)
         self.scale_min, self.scale_max = float(scale_min), float(scale_max)
         self.conditioning_units = int(conditioning_units)
+        self.conditioning_initializer = conditioning_initializer
         self.conditioned = bool(conditioned)
         n, film = self.num_filters, self.conditioned
         gdn = [tfc.GDN() for _ in range(3)]
@@ -178,7 +183,12 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         self.hyperprior = tfc.NoisyDeepFactorized(batch_shape=[n])
         if self.conditioned:
             lows, highs = weight_sampler.bounds()
-            self.conditioning = yoto_tf.ConditioningMLP(lows, highs, units=self.conditioning_units)
+            self.conditioning = yoto_tf.ConditioningMLP(
+                lows,
+                highs,
+                units=self.conditioning_units,
+                kernel_initializer=self.conditioning_initializer,
+            )
         self._coding_models = None
 
     def _scale_fn(self, index):
@@ -368,6 +378,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             scale_min=self.scale_min,
             scale_max=self.scale_max,
             conditioning_units=self.conditioning_units,
+            conditioning_initializer=self.conditioning_initializer,
             conditioned=self.conditioned,
         )
         return config
@@ -382,6 +393,7 @@ def build_model(config: Config, seed: int = 0) -> HyperpriorCodec:
         scale_min=config.scale_min,
         scale_max=config.scale_max,
         conditioning_units=config.conditioning_units,
+        conditioning_initializer=config.conditioning_initializer,
         conditioned=config.conditioned,
         weight_sum_power=config.weight_sum_power,
         weight_sum_terms=("distortion",),
