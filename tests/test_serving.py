@@ -180,6 +180,14 @@ class ServingTest(tf.test.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         self.assertIn("signatures run: 13", result.stdout)
 
+    def test_no_node_of_any_servable_is_pinned_to_a_device(self):
+        for name in ("vae", "codec", "style"):
+            loaded = tf.saved_model.load(str(self.base / name / "1"))
+            for signature, function in loaded.signatures.items():
+                with self.subTest(servable=name, signature=signature):
+                    devices = {node.device for node in function.graph.as_graph_def().node}
+                    self.assertEqual(devices - {""}, set())
+
     def test_an_unknown_model_is_not_found(self):
         with self.assertRaises(serving_client.ServingError) as raised:
             self.clients["grpc"]("nothing").predict("serving_default", {})
