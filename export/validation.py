@@ -12,31 +12,47 @@ import tensorflow as tf
 _RANGE_TOLERANCE = 1e-6
 
 
+def _in_order(value: tf.Tensor, checks) -> tf.Tensor:
+    """Applies `checks` (functions of the value returning an assert op) one after another.
+
+    Independent asserts run in any order, so a bad input that fails two of them
+    (NaN fails "finite" and "in range") would get either message; in order, the
+    first failing check of the list always names the problem.
+    """
+    for make_check in checks:
+        with tf.control_dependencies([make_check(value)]):
+            value = tf.identity(value)
+    return value
+
+
 def check_weight(name: str, weight: tf.Tensor, low: float, high: float) -> tf.Tensor:
     """Asserts that a per-example weight `[N]` is finite and inside `[low, high]`."""
     weight = tf.convert_to_tensor(weight, tf.float32)
-    checks = [
-        tf.debugging.assert_rank(weight, 1, message=f"{name} must be a vector, one per example"),
-        tf.debugging.assert_greater(
-            tf.size(weight), 0, message=f"{name} is empty: send at least one example"
-        ),
-        tf.debugging.Assert(
-            tf.reduce_all(tf.math.is_finite(weight)),
-            [f"{name} must be finite (no NaN or Inf); got", weight],
-        ),
-        tf.debugging.Assert(
-            tf.reduce_all(weight > 0.0) if low > 0 else tf.reduce_all(weight >= 0.0),
-            [f"{name} must be {'> 0' if low > 0 else '>= 0'}; got", weight],
-        ),
-        tf.debugging.Assert(
-            tf.reduce_all(
-                (weight >= low * (1 - _RANGE_TOLERANCE)) & (weight <= high * (1 + _RANGE_TOLERANCE))
+    return _in_order(
+        weight,
+        [
+            lambda w: tf.debugging.assert_rank(
+                w, 1, message=f"{name} must be a vector, one per example"
             ),
-            [f"{name} must lie in the trained range [{low:g}, {high:g}]; got", weight],
-        ),
-    ]
-    with tf.control_dependencies(checks):
-        return tf.identity(weight)
+            lambda w: tf.debugging.assert_greater(
+                tf.size(w), 0, message=f"{name} is empty: send at least one example"
+            ),
+            lambda w: tf.debugging.Assert(
+                tf.reduce_all(tf.math.is_finite(w)),
+                [f"{name} must be finite (no NaN or Inf); got", w],
+            ),
+            lambda w: tf.debugging.Assert(
+                tf.reduce_all(w > 0.0) if low > 0 else tf.reduce_all(w >= 0.0),
+                [f"{name} must be {'> 0' if low > 0 else '>= 0'}; got", w],
+            ),
+            lambda w: tf.debugging.Assert(
+                tf.reduce_all(
+                    (w >= low * (1 - _RANGE_TOLERANCE)) & (w <= high * (1 + _RANGE_TOLERANCE))
+                ),
+                [f"{name} must lie in the trained range [{low:g}, {high:g}]; got", w],
+            ),
+        ],
+    )
 
 
 def check_images(
@@ -52,35 +68,33 @@ def check_images(
     """
     expected = "[N, " + ", ".join(str(d) for d in image_shape) + "]"
     checks = [
-        tf.debugging.assert_rank(
-            images, len(image_shape) + 1, message=f"{name} must be {expected}"
+        lambda x: tf.debugging.assert_rank(
+            x, len(image_shape) + 1, message=f"{name} must be {expected}"
         ),
-        tf.debugging.Assert(
-            tf.reduce_all(tf.equal(tf.shape(images)[1:], image_shape)),
-            [f"{name} must have shape {expected}; got", tf.shape(images)],
+        lambda x: tf.debugging.Assert(
+            tf.reduce_all(tf.equal(tf.shape(x)[1:], image_shape)),
+            [f"{name} must have shape {expected}; got", tf.shape(x)],
         ),
-        tf.debugging.assert_greater(
-            tf.shape(images)[0], 0, message=f"{name} is empty: send at least one image"
+        lambda x: tf.debugging.assert_greater(
+            tf.shape(x)[0], 0, message=f"{name} is empty: send at least one image"
         ),
-        tf.debugging.Assert(
-            tf.reduce_all(tf.math.is_finite(images)),
-            [f"{name} must be finite (no NaN or Inf)"],
+        lambda x: tf.debugging.Assert(
+            tf.reduce_all(tf.math.is_finite(x)), [f"{name} must be finite (no NaN or Inf)"]
         ),
-        tf.debugging.Assert(
-            tf.reduce_all((images >= 0.0) & (images <= 1.0)),
+        lambda x: tf.debugging.Assert(
+            tf.reduce_all((x >= 0.0) & (x <= 1.0)),
             [f"{name} values must lie in [0, 1]; scale 8-bit pixels by 1/255"],
         ),
     ]
     if batch_size is not None:
         checks.append(
-            tf.debugging.assert_equal(
-                tf.shape(images)[0],
+            lambda x: tf.debugging.assert_equal(
+                tf.shape(x)[0],
                 batch_size,
                 message=f"{name} and the loss weight need the same batch size (one per image)",
             )
         )
-    with tf.control_dependencies(checks):
-        return tf.identity(images)
+    return _in_order(images, checks)
 
 
 def check_symbols(
@@ -109,34 +123,43 @@ def check_weight_matrix(
     lows: list[float],
     highs: list[float],
 ) -> tf.Tensor:
-    """Asserts per-example weight vectors `[N, k]`: k columns, finite, each in its range."""
+    """Asserts per-example weight vectors `[N, k]`: k columns, finite, each in its range.
+
+    The shape is checked first: the value checks only run on a matrix of the right
+    width, so a wrong width fails with its own message, not a broadcasting error.
+    """
     weights = tf.convert_to_tensor(weights, tf.float32)
     k = len(term_names)
     order = ", ".join(term_names)
-    in_range = (weights >= tf.constant(lows) * (1 - _RANGE_TOLERANCE)) & (
-        weights <= tf.constant(highs) * (1 + _RANGE_TOLERANCE)
-    )
     ranges = ", ".join(
         f"{n} [{lo:g}, {hi:g}]" for n, lo, hi in zip(term_names, lows, highs, strict=True)
     )
-    checks = [
-        tf.debugging.assert_rank(weights, 2, message=f"{name} must be [N, {k}] ({order})"),
-        tf.debugging.Assert(
-            tf.shape(weights)[1] == k,
-            [f"{name} must have {k} columns ({order}); got shape", tf.shape(weights)],
-        ),
-        tf.debugging.assert_greater(
-            tf.shape(weights)[0], 0, message=f"{name} is empty: send at least one example"
-        ),
-        tf.debugging.Assert(
-            tf.reduce_all(tf.math.is_finite(weights)),
-            [f"{name} must be finite (no NaN or Inf); got", weights],
-        ),
-        tf.debugging.Assert(tf.reduce_all(weights >= 0.0), [f"{name} must be >= 0; got", weights]),
-        tf.debugging.Assert(
-            tf.reduce_all(in_range),
-            [f"{name} must lie in the trained ranges {ranges}; got", weights],
-        ),
-    ]
-    with tf.control_dependencies(checks):
-        return tf.identity(weights)
+
+    def in_range(w):
+        low = tf.constant(lows) * (1 - _RANGE_TOLERANCE)
+        high = tf.constant(highs) * (1 + _RANGE_TOLERANCE)
+        return tf.reduce_all((w >= low) & (w <= high))
+
+    return _in_order(
+        weights,
+        [
+            lambda w: tf.debugging.assert_rank(w, 2, message=f"{name} must be [N, {k}] ({order})"),
+            lambda w: tf.debugging.Assert(
+                tf.shape(w)[1] == k,
+                [f"{name} must have {k} columns ({order}); got shape", tf.shape(w)],
+            ),
+            lambda w: tf.debugging.assert_greater(
+                tf.shape(w)[0], 0, message=f"{name} is empty: send at least one example"
+            ),
+            lambda w: tf.debugging.Assert(
+                tf.reduce_all(tf.math.is_finite(w)),
+                [f"{name} must be finite (no NaN or Inf); got", w],
+            ),
+            lambda w: tf.debugging.Assert(
+                tf.reduce_all(w >= 0.0), [f"{name} must be >= 0; got", w]
+            ),
+            lambda w: tf.debugging.Assert(
+                in_range(w), [f"{name} must lie in the trained ranges {ranges}; got", w]
+            ),
+        ],
+    )
