@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -28,6 +29,11 @@ def check_lmbda(lmbda, lmbda_range) -> float:
             f"[{low:g}, {high:g}]; pick a lambda inside it."
         )
     return lmbda
+
+
+def _drop_custom_gradient_warnings(record) -> bool:
+    """A logging filter: False for TF's "unsaved custom gradients" warnings on load."""
+    return "with ops with unsaved custom gradients" not in record.getMessage()
 
 
 class Codec:
@@ -84,14 +90,10 @@ class Codec:
                 "codec; export a model trained with --task=compression."
             )
         # Loading warns once per function that custom gradients were not saved; decoding
-        # never takes gradients, so keep those warnings off the user's screen.
-        logger = tf.get_logger()
-        level = logger.level
-        logger.setLevel("ERROR")
-        try:
-            loaded = tf.saved_model.load(str(saved_model_dir))
-        finally:
-            logger.setLevel(level)
+        # never takes gradients, so keep those warnings (and only those) off the screen.
+        for name in ("tensorflow", "absl"):  # TF logs it through absl.
+            logging.getLogger(name).addFilter(_drop_custom_gradient_warnings)
+        loaded = tf.saved_model.load(str(saved_model_dir))
         codec = cls.__new__(cls)
         codec.model = loaded
         codec.lmbda_range = tuple(metadata["weight_ranges"]["distortion"])
