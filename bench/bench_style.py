@@ -68,11 +68,7 @@ def main(argv):
     medians = timing.median_train_steps(
         models, batch, FLAGS.rounds, FLAGS.steps_per_round, warmup=2
     )
-    for name, median in medians.items():
-        print(f"train step {name:6s} median {1000 * median:8.1f} ms (batch {config.batch_size})")
-    print(
-        f"train-step ratio yoto / fixed (no conditioning): {medians['yoto'] / medians['fixed']:.3f}"
-    )
+    timing.print_yoto_over_fixed(medians, config.batch_size)
 
 
 if __name__ == "__main__":

@@ -38,3 +38,12 @@ def median_train_steps(models: dict, batch, rounds: int, steps_per_round: int, w
             logs["loss"].numpy()
             times[name].append((time.perf_counter() - start) / steps_per_round)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def print_yoto_over_fixed(medians: dict, batch_size: int) -> None:
+    """Prints the "yoto" and "fixed" median step times and their ratio."""
+    for name, median in medians.items():
+        print(f"train step {name:6s} median {1000 * median:8.1f} ms (batch {batch_size})")
+    print(
+        f"train-step ratio yoto / fixed (no conditioning): {medians['yoto'] / medians['fixed']:.3f}"
+    )
