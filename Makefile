@@ -67,6 +67,8 @@ bazel-setup: venv
 	    echo "bazel not found: installing Debian's bazel-bootstrap"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y bazel-bootstrap \
 	    || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y bazel-bootstrap; }; \
+	    command -v $(BAZEL) >/dev/null 2>&1 || { \
+	      echo "error: $(BAZEL) still not found after installing bazel-bootstrap."; exit 2; }; \
 	  else \
 	    echo "error: $(BAZEL) not found. Install Bazel 4.2 from Debian as root:"; \
 	    echo "       apt-get update && apt-get install -y bazel-bootstrap"; \
