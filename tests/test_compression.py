@@ -24,6 +24,19 @@ class HyperpriorCodecTest(tf.test.TestCase):
         for values in self.history.history.values():
             self.assertTrue(np.all(np.isfinite(values)))
 
+    def test_training_noise_bits_equal_tfc_entropy_models_on_their_own_noise(self):
+        # The codec draws training noise from its own generator and computes the bits with
+        # `noisy_bits`; on the noise tfc draws itself, the two must agree exactly.
+        latent_model, side_model = self.model._entropy_models(compression=False)
+        z = tf.random.stateless_normal([2, 4, 4, self.model.num_filters], seed=[1, 2])
+        z_tilde, side_bits = side_model(z, training=True)
+        self.assertAllClose(compression.noisy_bits(side_model, z_tilde), side_bits, rtol=1e-6)
+        y = 3.0 * tf.random.stateless_normal([2, 4, 4, self.model.num_filters], seed=[3, 4])
+        indexes = tf.random.stateless_uniform(y.shape, [5, 6], 0.0, self.model.num_scales - 1.0)
+        y_tilde, bits = latent_model(y, indexes, training=True)
+        self.assertAllClose(compression.noisy_bits(latent_model, y_tilde, indexes), bits, rtol=1e-6)
+        self.assertNotAllClose(y_tilde, y)  # Training really perturbs.
+
     def test_loss_terms_are_per_image_bits_per_pixel_and_mse(self):
         images = tf.constant(photos.load_bundled("coffee")[None, :64, :128])
         terms = self.model.compute_loss_terms(images, None, tf.constant([[1.0, 0.01]]), False)

@@ -3,6 +3,7 @@ import tensorflow as tf
 
 import yoto_tf
 from tests.toy_models import SmoothRegressor, regression_data
+from zoo import distribute
 
 keras = tf.keras
 
@@ -134,9 +135,10 @@ class LossConditionalModelTest(tf.test.TestCase):
         self.assertEqual(rebuilt.get_config(), config)
 
     def test_mirrored_strategy_on_two_logical_cpus_trains(self):
-        devices = [d.name for d in tf.config.list_logical_devices("CPU")][:2]
-        self.assertLen(devices, 2)
-        strategy = tf.distribute.MirroredStrategy(devices)
+        # One strategy per process (zoo.distribute): a second one over the same devices
+        # would reuse the first one's collective keys.
+        strategy = distribute.make_strategy("mirrored")
+        self.assertEqual(strategy.num_replicas_in_sync, 2)
         with strategy.scope():
             model = SmoothRegressor(seed=1)
             model.compile(optimizer=keras.optimizers.Adam(0.01))
@@ -157,8 +159,7 @@ class LossConditionalModelTest(tf.test.TestCase):
         single = SmoothRegressor(sampler, seed=1)
         single.compile(optimizer=keras.optimizers.SGD(0.1))
         single(x[:1])
-        devices = [d.name for d in tf.config.list_logical_devices("CPU")][:2]
-        with tf.distribute.MirroredStrategy(devices).scope():
+        with distribute.make_strategy("mirrored").scope():
             mirrored = SmoothRegressor(sampler, seed=1)
             mirrored.compile(optimizer=keras.optimizers.SGD(0.1))
             mirrored(x[:1])

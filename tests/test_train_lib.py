@@ -44,7 +44,7 @@ class TrainLibTest(tf.test.TestCase):
     def test_resuming_with_a_different_config_is_refused(self):
         model_dir = pathlib.Path(self.get_temp_dir()) / "mismatch"
         train_lib.train("beta_vae", model_dir, steps=2, runlocal=True, verbose=0)
-        with self.assertRaisesRegex(ValueError, "different task, config or seed"):
+        with self.assertRaisesRegex(ValueError, "different task, config, seed or precision"):
             train_lib.train(
                 "beta_vae",
                 model_dir,

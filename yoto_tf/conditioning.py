@@ -43,6 +43,9 @@ class ConditioningMLP(keras.layers.Layer):
         kernel_initializer="glorot_uniform",
         **kwargs,
     ):
+        # float32 under any dtype policy: one small MLP per batch, and log-weights near the
+        # range's ends would lose their differences in float16.
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         low = [float(v) for v in (low if isinstance(low, Sequence) else [low])]
         high = [float(v) for v in (high if isinstance(high, Sequence) else [high])]
@@ -64,6 +67,7 @@ class ConditioningMLP(keras.layers.Layer):
                 activation="relu",
                 kernel_initializer=self.kernel_initializer,
                 name=f"dense_{i}",
+                dtype=self.dtype_policy,
             )
             for i in range(self.num_layers)
         ]

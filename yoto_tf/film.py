@@ -38,14 +38,19 @@ class FiLM(keras.layers.Layer):
         self.channels = int(channels)
         # Both heads as one Dense of 2C units: one matmul instead of two on the hot path.
         # Columns [:C] are the gamma head, [C:] the beta head.
+        # float32 under any dtype policy: the modulation is computed once per example, so
+        # float16 would save nothing and would round 1 + gamma to steps of 1e-3.
         self.heads = keras.layers.Dense(
-            2 * self.channels, kernel_initializer=self.kernel_initializer, name="heads"
+            2 * self.channels,
+            kernel_initializer=self.kernel_initializer,
+            name="heads",
+            dtype="float32",
         )
         super().build(features_shape)
 
     def modulation(self, conditioning):
-        """Returns `(gamma, beta)`, each `[B, C]`, for `conditioning` `[B, D]`."""
-        conditioning = tf.cast(conditioning, self.compute_dtype)
+        """Returns float32 `(gamma, beta)`, each `[B, C]`, for `conditioning` `[B, D]`."""
+        conditioning = tf.cast(conditioning, tf.float32)
         gamma, beta = tf.split(self.scale * self.heads(conditioning), 2, axis=-1)
         return gamma, beta
 
@@ -58,8 +63,8 @@ class FiLM(keras.layers.Layer):
         gamma, beta = self.modulation(conditioning)
         # [B, C] -> [B, 1, ..., 1, C] so each example's modulation broadcasts over space.
         broadcast_shape = [-1] + [1] * (features.shape.rank - 2) + [self.channels]
-        scale = tf.reshape(1.0 + gamma, broadcast_shape)
-        shift = tf.reshape(beta, broadcast_shape)
+        scale = tf.cast(tf.reshape(1.0 + gamma, broadcast_shape), features.dtype)
+        shift = tf.cast(tf.reshape(beta, broadcast_shape), features.dtype)
         return features * scale + shift
 
     def get_config(self):

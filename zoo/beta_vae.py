@@ -153,18 +153,20 @@ class BetaVAE(yoto_tf.LossConditionalModel):
         for i, conv in enumerate(self.encoder_convs):
             x = tf.nn.relu(self._film(films, i, conv(x), conditioning))
         x = tf.reshape(x, [-1, int(np.prod(self._bottom_shape))])
-        mean, log_variance = tf.split(self.posterior(x), 2, axis=-1)
+        # float32 under any dtype policy: exp(log_variance) and the KL overflow float16.
+        posterior = tf.cast(self.posterior(x), tf.float32)
+        mean, log_variance = tf.split(posterior, 2, axis=-1)
         return mean, log_variance
 
     def decode(self, latents, conditioning):
-        """Returns pixel logits `[batch, *image_shape]`."""
+        """Returns float32 pixel logits `[batch, *image_shape]`."""
         films = self.decoder_films if self.conditioned else None
         # FiLM on the reshaped feature map: one scale and shift per channel, as for convs.
         x = tf.reshape(self.decoder_dense(latents), [-1, *self._bottom_shape])
         x = tf.nn.relu(self._film(films, 0, x, conditioning))
         for i, conv in enumerate(self.decoder_convs):
             x = tf.nn.relu(self._film(films, i + 1, conv(x), conditioning))
-        return self.to_logits(x)
+        return tf.cast(self.to_logits(x), tf.float32)
 
     def _weights_or_default(self, images, loss_weights):
         if loss_weights is None:

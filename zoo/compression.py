@@ -119,6 +119,22 @@ class _Conditioned(keras.layers.Layer):
         return self.activation(x) if self.activation is not None else x
 
 
+def noisy_bits(entropy_model, perturbed, indexes=None):
+    """Bits of noise-perturbed values under a tfc entropy model's (indexed) prior, per image.
+
+    What `entropy_model(x, [indexes], training=True)` returns beside `perturbed = x + u`,
+    for noise `u` drawn by the caller. tfc 2.14 takes no noise argument, so this calls
+    its `_make_prior` and `_log_prob` (pinned; tests compare the two on tfc's own noise).
+    """
+    if indexes is None:
+        prior = entropy_model.prior
+    else:
+        prior = entropy_model._make_prior(entropy_model._normalize_indexes(indexes))  # noqa: SLF001
+    log_probs = entropy_model._log_prob(prior, perturbed)  # noqa: SLF001
+    axes = tuple(range(-entropy_model.coding_rank, 0))
+    return tf.reduce_sum(log_probs, axis=axes) / -math.log(2.0)
+
+
 def _conv(filters, kernel, down=1, up=1, use_bias=True):
     return tfc.SignalConv2D(
         filters,
@@ -199,15 +215,17 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         return tf.exp(log_min + (log_max - log_min) / (self.num_scales - 1) * index)
 
     def _entropy_models(self, compression: bool):
+        # float32 whatever the dtype policy: likelihoods of small scales underflow in float16.
         latent = tfc.LocationScaleIndexedEntropyModel(
             tfc.NoisyNormal,
             self.num_scales,
             self._scale_fn,
             coding_rank=3,
             compression=compression,
+            bottleneck_dtype=tf.float32,
         )
         side = tfc.ContinuousBatchedEntropyModel(
-            self.hyperprior, coding_rank=3, compression=compression
+            self.hyperprior, coding_rank=3, compression=compression, bottleneck_dtype=tf.float32
         )
         return latent, side
 
@@ -234,18 +252,30 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         (it clamps, then truncates), so the model's rate estimate is computed under exactly
         the distributions the bitstream is coded with.
         """
-        raw = self._apply(self.hyper_synthesis, z_hat, conditioning)
+        raw = tf.cast(self._apply(self.hyper_synthesis, z_hat, conditioning), tf.float32)
         if training:
             return raw
         return tf.floor(tf.clip_by_value(raw, 0.0, self.num_scales - 1.0))
 
     def analyse(self, images, conditioning):
-        """Latents `y` of float images on the 0..255 scale."""
-        return self._apply(self.analysis, images / 255.0, conditioning)
+        """float32 latents `y` of float images on the 0..255 scale."""
+        return tf.cast(self._apply(self.analysis, images / 255.0, conditioning), tf.float32)
+
+    def _hyper_analyse(self, y, conditioning):
+        return tf.cast(self._apply(self.hyper_analysis, tf.abs(y), conditioning), tf.float32)
 
     def synthesise(self, y_hat, conditioning):
-        """Images on the 0..255 scale (unclipped) from quantised latents."""
-        return self._apply(self.synthesis, y_hat, conditioning) * 255.0
+        """float32 images on the 0..255 scale (unclipped) from quantised latents."""
+        return tf.cast(self._apply(self.synthesis, y_hat, conditioning), tf.float32) * 255.0
+
+    def _perturb(self, x):
+        """Training's quantization noise, `x + U(-1/2, 1/2)`, from the model's generator.
+
+        tfc's entropy models draw it from TensorFlow's global stream, which depends on how
+        the graph was replicated; the generator gives each replica a stream of its own,
+        derived from the seed and the replica index, like the loss weights.
+        """
+        return x + self.generator.uniform(tf.shape(x), -0.5, 0.5)
 
     def _forward(self, images, loss_weights, training):
         conditioning = self._condition(loss_weights)
@@ -256,10 +286,17 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             # same offsets as the coder, so the estimate describes the very bitstream.
             latent_model, side_model = self._coding_models
         y = self.analyse(images, conditioning)
-        z = self._apply(self.hyper_analysis, tf.abs(y), conditioning)
-        z_tilde, side_bits = side_model(z, training=training)
-        indexes = self._scale_indexes(z_tilde, conditioning, training=training)
-        y_tilde, bits = latent_model(y, indexes, training=training)
+        z = self._hyper_analyse(y, conditioning)
+        if training:
+            z_tilde = self._perturb(z)
+            side_bits = noisy_bits(side_model, z_tilde)
+            indexes = self._scale_indexes(z_tilde, conditioning, training=True)
+            y_tilde = self._perturb(y)
+            bits = noisy_bits(latent_model, y_tilde, indexes)
+        else:
+            z_tilde, side_bits = side_model(z, training=False)
+            indexes = self._scale_indexes(z_tilde, conditioning)
+            y_tilde, bits = latent_model(y, indexes, training=False)
         reconstruction = self.synthesise(y_tilde, conditioning)
         return reconstruction, bits + side_bits
 
@@ -295,7 +332,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         """
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
         y = self.analyse(tf.cast(images, tf.float32), conditioning)
-        z = self._apply(self.hyper_analysis, tf.abs(y), conditioning)
+        z = self._hyper_analyse(y, conditioning)
         side_strings = side_model.compress(z)
         z_hat = side_model.decompress(side_strings, tf.shape(z)[1:-1])
         indexes = self._scale_indexes(z_hat, conditioning)
@@ -332,7 +369,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         """
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
         y = self.analyse(tf.cast(images, tf.float32), conditioning)
-        z = self._apply(self.hyper_analysis, tf.abs(y), conditioning)
+        z = self._hyper_analyse(y, conditioning)
         side_symbols = tf.cast(tf.round(z - self._side_offset(side_model)), tf.int32)
         return {
             "latent_symbols": tf.cast(tf.round(y), tf.int32),

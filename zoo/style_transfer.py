@@ -159,11 +159,15 @@ def gram_matrix(features: tf.Tensor) -> tf.Tensor:
 
 
 class _InstanceNorm(keras.layers.Layer):
-    """Instance normalisation without its own scale and shift (FiLM supplies them)."""
+    """Instance normalisation without its own scale and shift (FiLM supplies them).
+
+    The statistics are float32 under any dtype policy, as in Keras's own normalisations.
+    """
 
     def call(self, x):
-        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
-        return (x - mean) * tf.math.rsqrt(variance + 1e-5)
+        x32 = tf.cast(x, tf.float32)
+        mean, variance = tf.nn.moments(x32, axes=[1, 2], keepdims=True)
+        return tf.cast((x32 - mean) * tf.math.rsqrt(variance + 1e-5), x.dtype)
 
 
 class _Residual(keras.layers.Layer):
@@ -245,14 +249,14 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         x = images / 127.5 - 1.0
         for block in [*self.down, *self.residual, *self.up]:
             x = block(x, conditioning)
-        return 255.0 * tf.sigmoid(self.output_conv(x))
+        return 255.0 * tf.sigmoid(tf.cast(self.output_conv(x), tf.float32))
 
     def compute_loss_terms(self, x, y, loss_weights, training):
         """Per-example content, four style and total-variation terms."""
         images = tf.cast(x, tf.float32)
         outputs = self(images, loss_weights, training=training)
         batch = tf.shape(images)[0]
-        features = self.loss_network(vgg.preprocess(tf.concat([outputs, images], axis=0)))
+        features = loss_features(self.loss_network, tf.concat([outputs, images], axis=0))
         content_out, content_in = tf.split(features[CONTENT_LAYER], 2)
         content = tf.reduce_mean(tf.square(content_out - content_in), axis=[1, 2, 3])
         style = style_distances({k: v[:batch] for k, v in features.items()}, self.style_grams)
@@ -266,11 +270,21 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         return terms
 
 
+def loss_features(loss_network, images) -> dict[str, tf.Tensor]:
+    """`{layer: float32 activations}` of the loss network for RGB images on 0..255.
+
+    float32 whatever the dtype policy: Gram matrices sum H * W products, which
+    overflow float16.
+    """
+    features = loss_network(vgg.preprocess(tf.cast(images, tf.float32)))
+    return {name: tf.cast(value, tf.float32) for name, value in features.items()}
+
+
 def style_grams(config: Config, loss_network) -> dict[str, tf.Tensor]:
     """`{layer: [NUM_STYLES, C, C]}` Gram matrices of the style images (computed once)."""
     grams = {layer: [] for layer in STYLE_LAYERS}
     for image in load_style_images(config):
-        features = loss_network(vgg.preprocess(tf.cast(image[np.newaxis], tf.float32)))
+        features = loss_features(loss_network, image[np.newaxis])
         for layer in STYLE_LAYERS:
             grams[layer].append(gram_matrix(features[layer])[0])
     return {layer: tf.constant(tf.stack(values)) for layer, values in grams.items()}
@@ -288,7 +302,7 @@ def style_distances(features: dict, grams: dict) -> tf.Tensor:
 def term_scales(config: Config, loss_network, grams) -> tuple[tf.Tensor, tf.Tensor]:
     """The content and per-style scales, measured on a fixed batch of 8 training crops."""
     crops = next(iter(train_dataset(dataclasses.replace(config, batch_size=8), seed=0)))
-    features = loss_network(vgg.preprocess(tf.cast(crops, tf.float32)))
+    features = loss_features(loss_network, crops)
     content_scale = tf.reduce_mean(tf.square(features[CONTENT_LAYER]))
     style_scales = tf.reduce_mean(style_distances(features, grams), axis=0)
     return tf.constant(content_scale), tf.constant(style_scales)

@@ -31,6 +31,23 @@ flags.DEFINE_integer("log_every", 100, "Steps between TensorBoard scalars.")
 flags.DEFINE_integer("checkpoint_every", 500, "Steps between checkpoints.")
 flags.DEFINE_float("max_seconds", None, "Stop (after a checkpoint) when this much time is spent.")
 flags.DEFINE_bool("runlocal", False, "Tiny config: the same code path, fast.")
+flags.DEFINE_enum(
+    "strategy",
+    "default",
+    ["default", "mirrored", "multi_worker", "tpu"],
+    "tf.distribute strategy: mirrored over local GPUs (or --logical_cpus), multi_worker "
+    "from TF_CONFIG, or a TPU (--tpu).",
+)
+flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --strategy=tpu.")
+flags.DEFINE_integer(
+    "logical_cpus", None, "Split the host CPU into this many devices (MirroredStrategy on a CPU)."
+)
+flags.DEFINE_enum(
+    "precision",
+    "float32",
+    ["float32", "mixed_float16", "mixed_bfloat16"],
+    "Keras dtype policy; conditioning, FiLM modulation, entropy models and losses stay float32.",
+)
 flags.mark_flag_as_required("model_dir")
 
 
@@ -38,9 +55,12 @@ def main(argv):
     """Reads flags, trains, and optionally evaluates on the grid."""
     del argv
     import zoo
-    from zoo import evaluate_lib, flags_util, train_lib
+    from zoo import distribute, evaluate_lib, flags_util, train_lib
 
     try:
+        if FLAGS.logical_cpus:
+            distribute.split_host_cpu(FLAGS.logical_cpus)
+        strategy = distribute.make_strategy(FLAGS.strategy, tpu=FLAGS.tpu)
         task = zoo.get_task(FLAGS.task)
         overrides = flags_util.parse_overrides(FLAGS.config, task.Config)
         if FLAGS.batch_size is not None:
@@ -58,11 +78,13 @@ def main(argv):
             checkpoint_every=FLAGS.checkpoint_every,
             max_seconds=FLAGS.max_seconds,
             runlocal=FLAGS.runlocal,
+            strategy=strategy,
+            precision=FLAGS.precision,
         )
     except (ValueError, FileNotFoundError, FloatingPointError) as error:
         print(f"yoto-train: error: {error}", file=sys.stderr)
         return 2
-    if grid:
+    if grid and distribute.is_chief(strategy):
         images = task.evaluation_images(FLAGS.eval_examples)
         terms_fn = evaluate_lib.keras_terms_fn(model, task.SWEEP_TERM)
         rows = evaluate_lib.evaluate_grid(terms_fn, images, grid, task)

@@ -1,4 +1,4 @@
-"""Training loop for zoo tasks: resumable checkpoints, TensorBoard scalars, a time budget.
+"""Training loop for zoo tasks: resumable checkpoints, TensorBoard, a time budget, any strategy.
 
 `zoo/train.py` is a thin absl binary over `train()`; tests call `train()` directly.
 A model directory holds:
@@ -15,13 +15,12 @@ import json
 import math
 import os
 import pathlib
-import time
 from collections.abc import Mapping
 
 import tensorflow as tf
 
 import zoo
-from zoo import atomic
+from zoo import atomic, distribute, train_callbacks
 
 keras = tf.keras
 
@@ -44,11 +43,28 @@ def make_config(task_name: str, overrides: Mapping | None = None, runlocal: bool
     return config
 
 
-def _config_record(task_name: str, config, seed: int) -> dict:
+def _config_record(task_name: str, config, seed: int, precision: str = "float32") -> dict:
     record = dataclasses.asdict(config)
     record.pop("steps")  # Resuming with more steps is allowed.
     record = json.loads(json.dumps(record))  # Tuples become lists, as after a reload.
-    return {"task": task_name, "seed": seed, "config": record}
+    run = {"task": task_name, "seed": seed, "config": record}
+    if precision != "float32":
+        # Mixed float16 checkpoints hold a loss-scale optimizer: a run resumes in its policy.
+        run["precision"] = precision
+    return run
+
+
+def _check_or_write_record(model_dir: pathlib.Path, record: dict) -> None:
+    config_path = model_dir / CONFIG_FILE
+    if config_path.exists():
+        existing = json.loads(config_path.read_text())
+        if existing != record:
+            raise ValueError(
+                f"{model_dir} holds a run with a different task, config, seed or precision "
+                f"({existing}); resume with the same flags or use a new --model_dir."
+            )
+    else:
+        atomic.write_text(config_path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
 def load_run(model_dir) -> tuple[str, object, int]:
@@ -79,21 +95,6 @@ def restore_model(model_dir, expect_partial: bool = True):
     return model, config, task_name
 
 
-class _Progress:
-    """A progress bar over the whole run (Keras's Progbar), updated once per chunk."""
-
-    def __init__(self, target: int, initial: int, verbose: int):
-        self.bar = keras.utils.Progbar(target, stateful_metrics=None) if verbose else None
-        if self.bar is not None and initial:
-            self.bar.update(initial)
-
-    def update(self, step: int, logs: Mapping[str, float]):
-        if self.bar is not None:
-            # Progbar averages non-stateful metrics itself; pass the chunk means as stateful.
-            self.bar.stateful_metrics = set(logs)
-            self.bar.update(step, values=list(logs.items()))
-
-
 def train(
     task_name: str,
     model_dir,
@@ -105,13 +106,19 @@ def train(
     max_seconds: float | None = None,
     runlocal: bool = False,
     verbose: int = 1,
+    strategy: tf.distribute.Strategy | None = None,
+    precision: str = "float32",
 ):
     """Trains `task_name` into `model_dir` up to `steps` (resuming if it holds a checkpoint).
 
     Returns the trained model. Stops early, after a checkpoint, when
-    `max_seconds` of training time have passed.
+    `max_seconds` of training time have passed. `strategy` (default: the current
+    one) replicates the model; `precision` is a Keras dtype policy name
+    (`zoo.distribute.PRECISIONS`).
     """
     model_dir = pathlib.Path(model_dir)
+    strategy = strategy or tf.distribute.get_strategy()
+    chief = distribute.is_chief(strategy)
     task = zoo.get_task(task_name)
     config = make_config(task_name, config_overrides, runlocal=runlocal)
     if steps is not None:
@@ -122,52 +129,75 @@ def train(
             f"steps, log_every and checkpoint_every must be >= 1, got {steps}, {log_every}, "
             f"{checkpoint_every}."
         )
-    record = _config_record(task_name, config, seed)
-    config_path = model_dir / CONFIG_FILE
-    if config_path.exists():
-        existing = json.loads(config_path.read_text())
-        if existing != record:
-            raise ValueError(
-                f"{model_dir} holds a run with a different task, config or seed "
-                f"({existing}); resume with the same flags or use a new --model_dir."
-            )
-    else:
-        atomic.write_text(config_path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    with distribute.precision_policy(precision):
+        if chief:
+            _check_or_write_record(model_dir, _config_record(task_name, config, seed, precision))
+        tf.keras.utils.set_random_seed(seed)
+        with strategy.scope():
+            model = task.build_model(config, seed=seed)
+            model.compile(optimizer=task.optimizer(config))
+        return _fit(
+            model,
+            task,
+            config,
+            model_dir,
+            strategy,
+            seed=seed,
+            log_every=log_every,
+            checkpoint_every=checkpoint_every,
+            max_seconds=max_seconds,
+            verbose=verbose if chief else 0,
+        )
 
-    tf.keras.utils.set_random_seed(seed)
-    model = task.build_model(config, seed=seed)
-    model.compile(optimizer=task.optimizer(config))
+
+def _fit(
+    model,
+    task,
+    config,
+    model_dir,
+    strategy,
+    seed,
+    log_every,
+    checkpoint_every,
+    max_seconds,
+    verbose,
+):
+    chief = distribute.is_chief(strategy)
+    steps = config.steps
     checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
-    manager = tf.train.CheckpointManager(checkpoint, model_dir / CHECKPOINT_DIR, max_to_keep=3)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    # Saving is collective: every worker saves, but only the chief's copy is kept.
+    save_dir = model_dir if chief else distribute.scratch_dir(model_dir, strategy)
+    manager = tf.train.CheckpointManager(checkpoint, save_dir / CHECKPOINT_DIR, max_to_keep=3)
+    latest = tf.train.latest_checkpoint(str(model_dir / CHECKPOINT_DIR))
+    if latest:
+        checkpoint.restore(latest).assert_existing_objects_matched()
 
     step = int(model.optimizer.iterations.numpy())
-    if manager.latest_checkpoint and verbose:
-        print(f"Resuming from step {step} ({manager.latest_checkpoint}).")
+    if latest and verbose:
+        print(f"Resuming from step {step} ({latest}).")
     dataset = task.train_dataset(config, seed=seed)
-    writer = tf.summary.create_file_writer(str(model_dir / "train"))
-    progress = _Progress(steps, step, verbose)
-    start = time.monotonic()
-    last_saved = step
-    while step < steps:
-        chunk = min(log_every, steps - step)
-        history = model.fit(dataset, steps_per_epoch=chunk, epochs=1, verbose=0)
-        step = int(model.optimizer.iterations.numpy())
-        logs = {name: values[-1] for name, values in history.history.items()}
-        if not all(math.isfinite(v) for v in logs.values()):
-            raise FloatingPointError(f"Training diverged at step {step}: {logs}.")
-        with writer.as_default(step=step):
-            for name, value in logs.items():
-                tf.summary.scalar(f"loss/{name}", value)
-        progress.update(step, logs)
-        out_of_time = max_seconds is not None and time.monotonic() - start >= max_seconds
-        if step - last_saved >= checkpoint_every or step >= steps or out_of_time:
-            manager.save(checkpoint_number=step)
-            last_saved = step
-        if out_of_time:
-            if verbose:
-                print(f"\nStopped at step {step}/{steps}: the {max_seconds:g} s budget is spent.")
-            break
-    writer.flush()
+    options = tf.data.Options()
+    # Every worker builds the same seeded pipeline and keeps its share of each global
+    # batch, so N workers see the batches one worker would (FILE sharding would not).
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    dataset = dataset.with_options(options)
+    writer = (
+        tf.summary.create_file_writer(str(model_dir / "train"))
+        if chief
+        else tf.summary.create_noop_writer()
+    )
+    monitor = train_callbacks.RunMonitor(
+        initial_step=step,
+        steps=steps,
+        checkpoint_every=checkpoint_every,
+        max_seconds=max_seconds,
+        manager=manager,
+        scratch=None if chief else save_dir,
+        writer=writer,
+        strategy=strategy,
+        verbose=verbose,
+    )
+    if step < steps:
+        epochs = math.ceil((steps - step) / log_every)
+        model.fit(dataset, steps_per_epoch=log_every, epochs=epochs, callbacks=[monitor], verbose=0)
     return model

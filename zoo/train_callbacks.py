@@ -1,0 +1,115 @@
+"""Keras callbacks of the training loop: progress, scalars, checkpoints, budgets, stopping.
+
+`train_lib.train` runs one `model.fit` for the whole run, one Keras epoch per
+`log_every` steps, so the data pipeline is iterated by a single iterator from
+start to end: a new iterator per chunk would drop whatever its predecessor had
+prefetched, and how much that is depends on timing (workers would then disagree).
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import shutil
+import time
+from collections.abc import Mapping
+
+import tensorflow as tf
+
+from zoo import distribute
+
+keras = tf.keras
+
+
+class ProgressBar:
+    """A progress bar over the whole run (Keras's Progbar), updated once per chunk."""
+
+    def __init__(self, target: int, initial: int, verbose: int):
+        self.bar = keras.utils.Progbar(target, stateful_metrics=None) if verbose else None
+        if self.bar is not None and initial:
+            self.bar.update(initial)
+
+    def update(self, step: int, logs: Mapping[str, float]):
+        """Shows `logs` (means over the last chunk) at `step`."""
+        if self.bar is not None:
+            # Progbar averages non-stateful metrics itself; pass the chunk means as stateful.
+            self.bar.stateful_metrics = set(logs)
+            self.bar.update(step, values=list(logs.items()))
+
+
+class RunMonitor(keras.callbacks.Callback):
+    """Stops at `steps`; after every chunk logs scalars, checks them, saves, keeps the budget.
+
+    Args:
+      initial_step: the optimizer's step when `fit` starts.
+      steps: the step to stop at.
+      checkpoint_every: steps between checkpoints (one is always saved at the end).
+      max_seconds: stop (after a checkpoint) once this much time has passed; None: no limit.
+      manager: the `tf.train.CheckpointManager` to save with.
+      scratch: a directory to remove after each save (a non-chief worker's copy), or None.
+      writer: the TensorBoard writer of the scalars.
+      strategy: the run's strategy, so that all workers stop at the same step.
+      verbose: 1 shows a progress bar.
+    """
+
+    def __init__(
+        self,
+        initial_step: int,
+        steps: int,
+        checkpoint_every: int,
+        max_seconds: float | None,
+        manager: tf.train.CheckpointManager,
+        scratch: pathlib.Path | None,
+        writer,
+        strategy: tf.distribute.Strategy,
+        verbose: int,
+    ):
+        super().__init__()
+        self.step, self.steps = initial_step, steps
+        self.checkpoint_every, self.max_seconds = checkpoint_every, max_seconds
+        self.manager, self.scratch, self.writer = manager, scratch, writer
+        self.strategy, self.verbose = strategy, verbose
+        self.progress = ProgressBar(steps, initial_step, verbose)
+        self.last_saved = initial_step
+        self.stopped_for_time = False
+
+    def on_train_begin(self, logs=None):
+        """Starts the clock of the time budget."""
+        self.start = time.monotonic()
+
+    def on_train_batch_end(self, batch, logs=None):
+        """Counts the step; the last chunk may end before its epoch does."""
+        self.step += 1
+        if self.step >= self.steps:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Logs, checks and maybe saves the chunk that just ended."""
+        logs = {name: float(value) for name, value in (logs or {}).items()}
+        if not all(math.isfinite(v) for v in logs.values()):
+            raise FloatingPointError(f"Training diverged at step {self.step}: {logs}.")
+        with self.writer.as_default(step=self.step):
+            for name, value in logs.items():
+                tf.summary.scalar(f"loss/{name}", value)
+        self.progress.update(self.step, logs)
+        elapsed = time.monotonic() - self.start
+        out_of_time = self.max_seconds is not None and elapsed >= self.max_seconds
+        out_of_time = distribute.any_replica(self.strategy, out_of_time)
+        finished = self.step >= self.steps
+        if self.step - self.last_saved >= self.checkpoint_every or finished or out_of_time:
+            self.manager.save(checkpoint_number=self.step)
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+            self.last_saved = self.step
+        if out_of_time and not finished:
+            self.model.stop_training = True
+            self.stopped_for_time = True
+            if self.verbose:
+                print(
+                    f"\nStopped at step {self.step}/{self.steps}: "
+                    f"the {self.max_seconds:g} s budget is spent."
+                )
+
+    def on_train_end(self, logs=None):
+        """Flushes the scalars."""
+        self.writer.flush()
