@@ -56,10 +56,10 @@ clean:
 # Python. bazel-setup installs bazel-bootstrap when `bazel` is missing and we are root,
 # and writes .bazelrc.user (imported by .bazelrc) so Bazel's output root is .bazel-cache/
 # in this clone. bazel-test, part of `make test`, builds everything and runs the test
-# targets not tagged "slow" (BUILD's SLOW_TESTS); `bazel test //...` runs them all.
+# targets tagged "fast" (BUILD's FAST_TESTS, the unit tests); `bazel test //...` runs all.
 BAZEL ?= bazel
 BAZEL_OUTPUT_USER_ROOT ?= $(CURDIR)/.bazel-cache
-BAZEL_TEST_FLAGS ?= --test_tag_filters=-slow
+BAZEL_TEST_FLAGS ?= --test_tag_filters=fast
 
 bazel-setup: venv
 	@command -v $(BAZEL) >/dev/null 2>&1 || { \
