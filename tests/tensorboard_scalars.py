@@ -1,7 +1,8 @@
-"""Reads the scalars of a TensorBoard log directory, for tests."""
+"""Reads the scalars and images of a TensorBoard log directory, for tests."""
 
 import pathlib
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -19,3 +20,18 @@ def read_scalars(log_dir) -> dict[str, dict[int, float]]:
                     continue
                 scalars.setdefault(value.tag, {})[event.step] = number
     return scalars
+
+
+def read_images(log_dir) -> dict[str, dict[int, np.ndarray]]:
+    """`{tag: {step: uint8 image [H, W, C]}}` of every image summary in `log_dir`."""
+    images: dict[str, dict[int, np.ndarray]] = {}
+    for path in sorted(pathlib.Path(log_dir).glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                strings = value.tensor.string_val
+                # TF2 image summaries are string tensors [width, height, png, ...].
+                if len(strings) >= 3 and strings[2][:4] == b"\x89PNG":
+                    images.setdefault(value.tag, {})[event.step] = tf.image.decode_png(
+                        strings[2]
+                    ).numpy()
+    return images

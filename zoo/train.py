@@ -29,6 +29,9 @@ flags.DEFINE_string("eval_grid", None, "Comma-separated weights to evaluate at a
 flags.DEFINE_integer("eval_examples", 1000, "Evaluation examples for --eval_grid.")
 flags.DEFINE_integer("log_every", 100, "Steps between TensorBoard scalars.")
 flags.DEFINE_integer("checkpoint_every", 500, "Steps between checkpoints.")
+flags.DEFINE_integer(
+    "image_every", 1000, "Steps between TensorBoard images at a fixed weight grid (0: none)."
+)
 flags.DEFINE_float("max_seconds", None, "Stop (after a checkpoint) when this much time is spent.")
 flags.DEFINE_bool("runlocal", False, "Tiny config: the same code path, fast.")
 flags.DEFINE_enum(
@@ -80,6 +83,7 @@ def main(argv):
             runlocal=FLAGS.runlocal,
             strategy=strategy,
             precision=FLAGS.precision,
+            image_every=FLAGS.image_every,
         )
     except (ValueError, FileNotFoundError, FloatingPointError) as error:
         print(f"yoto-train: error: {error}", file=sys.stderr)

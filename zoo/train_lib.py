@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import tensorflow as tf
 
 import zoo
-from zoo import atomic, distribute, train_callbacks
+from zoo import atomic, distribute, summaries, train_callbacks
 
 keras = tf.keras
 
@@ -108,13 +108,16 @@ def train(
     verbose: int = 1,
     strategy: tf.distribute.Strategy | None = None,
     precision: str = "float32",
+    image_every: int | None = None,
 ):
     """Trains `task_name` into `model_dir` up to `steps` (resuming if it holds a checkpoint).
 
     Returns the trained model. Stops early, after a checkpoint, when
     `max_seconds` of training time have passed. `strategy` (default: the current
     one) replicates the model; `precision` is a Keras dtype policy name
-    (`zoo.distribute.PRECISIONS`).
+    (`zoo.distribute.PRECISIONS`). Every `image_every` steps and at the end, the
+    task's images at a fixed weight grid go to TensorBoard (`zoo/summaries.py`; None
+    or 0: none).
     """
     model_dir = pathlib.Path(model_dir)
     strategy = strategy or tf.distribute.get_strategy()
@@ -137,6 +140,7 @@ def train(
             model = task.build_model(config, seed=seed)
             model.compile(optimizer=task.optimizer(config))
         return _fit(
+            task_name,
             model,
             task,
             config,
@@ -147,10 +151,12 @@ def train(
             checkpoint_every=checkpoint_every,
             max_seconds=max_seconds,
             verbose=verbose if chief else 0,
+            image_every=image_every,
         )
 
 
 def _fit(
+    task_name,
     model,
     task,
     config,
@@ -161,6 +167,7 @@ def _fit(
     checkpoint_every,
     max_seconds,
     verbose,
+    image_every,
 ):
     chief = distribute.is_chief(strategy)
     steps = config.steps
@@ -197,7 +204,12 @@ def _fit(
         strategy=strategy,
         verbose=verbose,
     )
+    callbacks = [monitor]
+    if chief and image_every:
+        callbacks.append(
+            summaries.ImageSummaries(task_name, config, writer, every=image_every, steps=steps)
+        )
     if step < steps:
         epochs = math.ceil((steps - step) / log_every)
-        model.fit(dataset, steps_per_epoch=log_every, epochs=epochs, callbacks=[monitor], verbose=0)
+        model.fit(dataset, steps_per_epoch=log_every, epochs=epochs, callbacks=callbacks, verbose=0)
     return model
