@@ -183,6 +183,10 @@ def _fit(
     if latest and verbose:
         print(f"Resuming from step {step} ({latest}).")
     dataset = task.train_dataset(config, seed=seed)
+    if step:
+        # Every task's stream is a function of the seed alone, so skipping the batches the
+        # checkpointed steps consumed makes a resumed run see what an uninterrupted one would.
+        dataset = dataset.skip(step)
     options = tf.data.Options()
     # Every worker builds the same seeded pipeline and keeps its share of each global
     # batch, so N workers see the batches one worker would (FILE sharding would not).
