@@ -53,6 +53,21 @@ class TrainLibTest(tf.test.TestCase):
         for a, b in zip(straight.weights, resumed.weights, strict=True):
             self.assertAllEqual(a.numpy(), b.numpy(), msg=a.name)
 
+    def test_a_spent_time_budget_stops_after_the_chunk_with_a_checkpoint(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "budget"
+        model = train_lib.train(
+            "beta_vae",
+            model_dir,
+            steps=100,
+            runlocal=True,
+            log_every=3,
+            max_seconds=1e-9,
+            verbose=0,
+        )
+        self.assertEqual(int(model.optimizer.iterations.numpy()), 3)  # One chunk, then stop.
+        latest = tf.train.latest_checkpoint(str(model_dir / "checkpoints"))
+        self.assertTrue(latest.endswith("ckpt-3"), latest)
+
     def test_resuming_with_a_different_config_is_refused(self):
         model_dir = pathlib.Path(self.get_temp_dir()) / "mismatch"
         train_lib.train("beta_vae", model_dir, steps=2, runlocal=True, verbose=0)
