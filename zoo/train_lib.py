@@ -142,7 +142,6 @@ def train(
         return _fit(
             task_name,
             model,
-            task,
             config,
             model_dir,
             strategy,
@@ -158,7 +157,6 @@ def train(
 def _fit(
     task_name,
     model,
-    task,
     config,
     model_dir,
     strategy,
@@ -182,7 +180,7 @@ def _fit(
     step = int(model.optimizer.iterations.numpy())
     if latest and verbose:
         print(f"Resuming from step {step} ({latest}).")
-    dataset = task.train_dataset(config, seed=seed)
+    dataset = zoo.get_task(task_name).train_dataset(config, seed=seed)
     if step:
         # Every task's stream is a function of the seed alone, so skipping the batches the
         # checkpointed steps consumed makes a resumed run see what an uninterrupted one would.
