@@ -1,14 +1,19 @@
-"""How much a trained codec's FiLM layers differ between the ends of its lambda range.
+"""How much a trained model's FiLM layers differ between the ends of its swept weight's grid.
 
     .venv/bin/python experiments/film_modulation_check.py runs/codec
+    .venv/bin/python experiments/film_modulation_check.py runs/style
 
-Prints the conditioning vector's mean size and how far apart it is at lambda 0.0018
-and 0.18, then, per FiLM layer, the mean |gamma| at each end and their mean
-difference: the numbers behind experiments/README.md's conditioning diagnosis.
+Any zoo task: the swept weight is the task's `SWEEP_TERM` (the codec's lambda, the
+style network's content weight, beta) at the two ends of its `EVALUATION_GRID`, the
+other weights at the model's evaluation weights. Prints the conditioning vector's mean
+size and how far apart it is at the two ends, then, per FiLM layer, the mean |gamma|
+at each end and their mean difference: the numbers behind experiments/README.md's
+conditioning diagnoses.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from zoo.flags_util import import_tensorflow_quietly
@@ -17,25 +22,34 @@ tf = import_tensorflow_quietly()
 
 
 def main(model_dir: str) -> None:
-    """Restores the codec in `model_dir` and prints its FiLM modulations at both ends."""
+    """Restores the model in `model_dir` and prints its FiLM modulations at both ends."""
+    import yoto_tf
     from zoo import train_lib
 
-    model, _, _ = train_lib.restore_model(model_dir)
-    conditioning = model.conditioning(tf.constant([[1.0, 0.0018], [1.0, 0.18]]))
+    model, _, task_name = train_lib.restore_model(model_dir)
+    task = importlib.import_module(f"zoo.{task_name}")
+    ends = (task.EVALUATION_GRID[0], task.EVALUATION_GRID[-1])
+    vectors = []
+    for value in ends:
+        weights = dict(model.evaluation_weights, **{task.SWEEP_TERM: value})
+        vectors.append([weights[name] for name in model.term_names])
+    conditioning = model.conditioning(tf.constant(vectors))
     size = float(tf.reduce_mean(tf.abs(conditioning)))
     apart = float(tf.reduce_mean(tf.abs(conditioning[0] - conditioning[1])))
-    print(f"conditioning: mean |c| {size:.3f}, mean |c(0.0018) - c(0.18)| {apart:.3f}")
-    for name in ("analysis", "synthesis", "hyper_analysis", "hyper_synthesis"):
-        for index, block in enumerate(getattr(model, name)):
-            if block.film is None:
-                continue
-            gamma, _ = block.film.modulation(conditioning)
-            ends = [float(tf.reduce_mean(tf.abs(g))) for g in gamma]
-            difference = float(tf.reduce_mean(tf.abs(gamma[0] - gamma[1])))
-            print(f"{name} {index}: |gamma| {ends[0]:.4f} / {ends[1]:.4f}, apart {difference:.4f}")
+    label = f"{task.SWEEP_WEIGHT_NAME} {ends[0]:g} and {ends[1]:g}"
+    print(f"conditioning: mean |c| {size:.3f}, mean |c| difference at {label}: {apart:.3f}")
+    films = [layer for layer in model.submodules if isinstance(layer, yoto_tf.FiLM)]
+    for index, film in enumerate(films):
+        gamma, _ = film.modulation(conditioning)
+        sizes = [float(tf.reduce_mean(tf.abs(g))) for g in gamma]
+        difference = float(tf.reduce_mean(tf.abs(gamma[0] - gamma[1])))
+        print(
+            f"FiLM {index} ({film.channels} channels): |gamma| {sizes[0]:.4f} / {sizes[1]:.4f}, "
+            f"apart {difference:.4f}"
+        )
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: film_modulation_check.py COMPRESSION_TRAINING_DIR")
+        sys.exit("usage: film_modulation_check.py TRAINING_DIR")
     main(sys.argv[1])

@@ -72,7 +72,7 @@ class Config:
     conditioning_units: int = 128
     # He initialisation makes the conditioning vector about 1 in size (Glorot: about 0.17
     # here), so the FiLM gains that carry each style grow at a useful rate: with Glorot,
-    # 800 steps left the gains for content 0.1 and 10 only 0.02-0.06 apart
+    # about 700 steps left the gains for content 0.1 and 10 only 0.02-0.06 apart
     # (experiments/README.md, "Style transfer").
     conditioning_initializer: str = "he_uniform"
     conditioned: bool = True
