@@ -56,8 +56,13 @@ class StyleTransferModelTest(tf.test.TestCase):
         self.assertEqual(stylized["stylized"].dtype, tf.uint8)
         full = tf.concat([weights, tf.fill([2, 1], self.config.tv_weight)], 1)
         expected = self.model(tf.cast(self.images, tf.float32), full)
+        # Within one level: the graph and eager computations differ in the last float bits,
+        # which moves a value sitting at .5 to the other side of the rounding.
         self.assertAllClose(
-            tf.cast(stylized["stylized"], tf.float32), tf.clip_by_value(tf.round(expected), 0, 255)
+            tf.cast(stylized["stylized"], tf.float32),
+            tf.clip_by_value(tf.round(expected), 0, 255),
+            atol=1.0,
+            rtol=0,
         )
         terms = self.loaded.signatures["loss_terms"](images=self.images, loss_weights=weights)
         self.assertEqual(set(terms), set(style_transfer.TERM_NAMES))
