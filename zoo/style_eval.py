@@ -60,12 +60,15 @@ def evaluate_sweeps(stylizer, images, weight_sweeps) -> list[dict]:
     """Mean loss terms over `images` for every weight vector of every sweep."""
     import numpy as np
 
+    from zoo import style_transfer
+
     rows = []
     for term, vectors in weight_sweeps.items():
         for vector in vectors:
             terms = stylizer.loss_terms(images, [vector] * len(images))
             row = {"sweep": term, "weights": ",".join(f"{w:g}" for w in vector)}
-            row.update({name: float(np.mean(values)) for name, values in terms.items()})
+            # In the terms' own order: the signature's output dict comes back in no fixed order.
+            row.update({name: float(np.mean(terms[name])) for name in style_transfer.TERM_NAMES})
             rows.append(row)
     return rows
 
