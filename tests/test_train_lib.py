@@ -1,3 +1,5 @@
+import contextlib
+import io
 import json
 import pathlib
 import subprocess
@@ -32,8 +34,10 @@ class TrainLibTest(tf.test.TestCase):
         model_dir = pathlib.Path(self.get_temp_dir()) / "resume"
         first = train_lib.train("beta_vae", model_dir, steps=4, runlocal=True, verbose=0)
         weights_after_first = [w.numpy() for w in first.weights]
-        second = train_lib.train("beta_vae", model_dir, steps=4, runlocal=True, verbose=0)
-        self.assertEqual(int(second.optimizer.iterations.numpy()), 4)  # Nothing left to do.
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            second = train_lib.train("beta_vae", model_dir, steps=4, runlocal=True, verbose=1)
+        self.assertEqual(int(second.optimizer.iterations.numpy()), 4)
+        self.assertIn("already holds 4 of 4 steps: nothing to train", printed.getvalue())
         # The weight sampler's random stream is restored too, not restarted.
         self.assertAllEqual(second.generator.state, first.generator.state)
         for a, b in zip(weights_after_first, second.weights, strict=True):

@@ -175,9 +175,18 @@ def _fit(
     manager = tf.train.CheckpointManager(checkpoint, save_dir / CHECKPOINT_DIR, max_to_keep=3)
     latest = tf.train.latest_checkpoint(str(model_dir / CHECKPOINT_DIR))
     if latest:
-        checkpoint.restore(latest).assert_existing_objects_matched()
+        restored = checkpoint.restore(latest)
+        restored.assert_existing_objects_matched()
 
     step = int(model.optimizer.iterations.numpy())
+    if step >= steps:
+        if latest:
+            # No step will run, so the optimizer never builds the slots that would take
+            # their checkpointed values; without this TF warns about each of them.
+            restored.expect_partial()
+        if verbose:
+            print(f"{model_dir} already holds {step} of {steps} steps: nothing to train.")
+        return model
     if latest and verbose:
         print(f"Resuming from step {step} ({latest}).")
     dataset = zoo.get_task(task_name).train_dataset(config, seed=seed)
@@ -211,7 +220,6 @@ def _fit(
         callbacks.append(
             summaries.ImageSummaries(task_name, config, writer, every=image_every, steps=steps)
         )
-    if step < steps:
-        epochs = math.ceil((steps - step) / log_every)
-        model.fit(dataset, steps_per_epoch=log_every, epochs=epochs, callbacks=callbacks, verbose=0)
+    epochs = math.ceil((steps - step) / log_every)
+    model.fit(dataset, steps_per_epoch=log_every, epochs=epochs, callbacks=callbacks, verbose=0)
     return model
