@@ -13,7 +13,6 @@ conditioning diagnoses.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 from zoo.flags_util import import_tensorflow_quietly
@@ -24,10 +23,11 @@ tf = import_tensorflow_quietly()
 def main(model_dir: str) -> None:
     """Restores the model in `model_dir` and prints its FiLM modulations at both ends."""
     import yoto_tf
+    import zoo
     from zoo import train_lib
 
     model, _, task_name = train_lib.restore_model(model_dir)
-    task = importlib.import_module(f"zoo.{task_name}")
+    task = zoo.get_task(task_name)
     ends = (task.EVALUATION_GRID[0], task.EVALUATION_GRID[-1])
     vectors = []
     for value in ends:
