@@ -63,6 +63,10 @@ def export_model(
         "signatures": sorted(signatures),
         "stock_ops_only": stock or task_name not in STOCK_MODULES,
     }
+    # Task-specific extras, e.g. the style names and images of style transfer.
+    if hasattr(module, "extra_metadata"):
+        metadata.update(module.extra_metadata())
+    assets = module.asset_files() if hasattr(module, "asset_files") else {}
 
     def write(directory: pathlib.Path):
         # No device placement is recorded, so the same SavedModel runs on CPU or GPU servers.
@@ -70,6 +74,8 @@ def export_model(
         tf.saved_model.save(module, str(directory), signatures=signatures, options=options)
         layout.write_warmup_requests(directory, model_name, module.warmup_inputs())
         layout.write_metadata(directory, metadata)
+        for relative, content in assets.items():
+            layout.write_extra_asset(directory, relative, content)
 
     final = layout.write_version(base_dir, model_name, version, write)
     layout.write_models_config(base_dir)

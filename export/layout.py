@@ -97,6 +97,14 @@ def write_metadata(saved_model_dir, metadata: Mapping) -> pathlib.Path:
     return path
 
 
+def write_extra_asset(saved_model_dir, relative: str, content: bytes) -> pathlib.Path:
+    """Writes `assets.extra/<relative>`: a file that ships with the version, unread by serving."""
+    path = pathlib.Path(saved_model_dir) / "assets.extra" / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path
+
+
 def read_metadata(saved_model_dir) -> dict:
     """Reads the metadata written by `write_metadata`."""
     path = pathlib.Path(saved_model_dir) / "assets.extra" / METADATA_FILE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import tensorflow as tf
 
 from export import validation
@@ -9,6 +11,8 @@ from zoo import style_transfer
 
 # Images are checked against this size by default: 4096 x 4096.
 MAX_PIXELS = 1 << 24
+# Under a version's assets.extra/: the style images, one PNG per style weight.
+STYLE_ASSET_DIR = "styles"
 
 
 class StyleTransferServing(tf.Module):
@@ -98,6 +102,37 @@ class StyleTransferServing(tf.Module):
     def _loss_terms(self, images, loss_weights):
         images, weights = self._checked(images, loss_weights)
         return self.model.compute_loss_terms(images, None, weights, training=False)
+
+    def extra_metadata(self) -> dict:
+        """`{"styles": {"style_1": name, ...}}`: which image each style weight stands for.
+
+        `{"styles": null}` when a user's style folder has moved since training.
+        """
+        try:
+            files = style_transfer.style_files(self.model.config)
+        except (FileNotFoundError, ValueError):
+            return {"styles": None}
+        names = [name for name, _ in files]
+        return {"styles": dict(zip(style_transfer.STYLE_TERMS, names, strict=True))}
+
+    def asset_files(self) -> dict[str, bytes]:
+        """`styles/style_1.png` ..: the style images as the loss network saw them.
+
+        For people and tools to see what each weight does (the evaluation grid
+        shows them). Empty, with a warning, when the style images cannot be read
+        any more: the network needs only its Gram targets, which it holds.
+        """
+        try:
+            images = style_transfer.load_style_images(self.model.config)
+        except (FileNotFoundError, ValueError) as error:
+            warnings.warn(
+                f"The exported model will not include its style images: {error}", stacklevel=2
+            )
+            return {}
+        return {
+            f"{STYLE_ASSET_DIR}/{term}.png": tf.io.encode_png(image).numpy()
+            for term, image in zip(style_transfer.STYLE_TERMS, images, strict=True)
+        }
 
     def warmup_inputs(self) -> dict:
         """Example inputs for TF Serving's warmup file: one single style, one blend."""

@@ -118,6 +118,44 @@ class StyleTransferModelTest(tf.test.TestCase):
                 self.assertEqual(stylize_cli.run([f"--weights={weights}", *args, str(output)]), 2)
                 self.assertFalse(output.exists())
 
+    def test_the_export_names_each_style_and_carries_its_image(self):
+        from export import layout
+        from zoo import style_lib
+
+        metadata = layout.read_metadata(self.version_dir)
+        self.assertEqual(
+            metadata["styles"],
+            {"style_1": "brick", "style_2": "grass", "style_3": "gravel", "style_4": "retina"},
+        )
+        styles = style_lib.Stylizer.load(self.version_dir).styles
+        expected = style_transfer.load_style_images(self.config)
+        self.assertEqual([name for name, _ in styles], ["brick", "grass", "gravel", "retina"])
+        for (_, image), original in zip(styles, expected, strict=True):
+            self.assertAllEqual(image, original)  # PNG is lossless.
+
+    def test_a_moved_style_folder_still_exports_without_the_style_images(self):
+        folder = pathlib.Path(tempfile.mkdtemp()) / "styles"
+        folder.mkdir()
+        for index, name in enumerate(["ink", "oil", "pencil", "water"]):
+            pixels = np.full([64, 64, 3], 40 * index, np.uint8)
+            tf.io.write_file(str(folder / f"{name}.png"), tf.io.encode_png(pixels))
+        config = dataclasses.replace(self.config, style_folder=str(folder))
+        model = style_transfer.build_model(config)
+        with_folder = export_lib.export_model("style_transfer", model, self.base, "own_styles")
+        from zoo import style_lib
+
+        recorded = style_lib.exported_styles(with_folder)
+        self.assertEqual([name for name, _ in recorded], ["ink", "oil", "pencil", "water"])
+        side = config.style_size
+        self.assertAllEqual(recorded[2][1], np.full([side, side, 3], 80, np.uint8))
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
+        with self.assertWarnsRegex(UserWarning, "will not include its style images"):
+            moved = export_lib.export_model("style_transfer", model, self.base, "own_styles")
+        self.assertEqual(style_lib.exported_styles(moved), [(None, None)] * 4)
+        self.assertTrue((moved / "saved_model.pb").is_file())
+
     def test_the_evaluation_renders_a_grid_and_sweeps_every_weight(self):
         from zoo import style_eval, style_lib
 

@@ -98,15 +98,20 @@ def load_bundled(name: str) -> np.ndarray:
     return array
 
 
-def load_folder(folder) -> list[np.ndarray]:
-    """Every image file directly in `folder`, as uint8 RGB arrays, in name order."""
+def folder_files(folder) -> list[pathlib.Path]:
+    """The image files directly in `folder`, in name order, or an error naming the folder."""
     folder = pathlib.Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"Image folder {folder} does not exist.")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise ValueError(f"Image folder {folder} has no {'/'.join(IMAGE_SUFFIXES)} files.")
-    return [read_rgb8(path) for path in files]
+    return files
+
+
+def load_folder(folder) -> list[np.ndarray]:
+    """Every image file directly in `folder`, as uint8 RGB arrays, in name order."""
+    return [read_rgb8(path) for path in folder_files(folder)]
 
 
 def random_crops(

@@ -125,7 +125,12 @@ def compare_fixed(stylizer, images, comparisons) -> list[dict]:
 
 
 def render_grid(stylizer, image, content_grid, strength, path) -> None:
-    """Rows: content weights; columns: the input, single styles 1..4, the even blend."""
+    """Rows: content weights; columns: the input, single styles 1..4, the even blend.
+
+    Above them, a row with the style images the model records (exports carry
+    them), at the scale the loss network saw them, so each column can be judged
+    against its style.
+    """
     import io
 
     import matplotlib
@@ -137,20 +142,34 @@ def render_grid(stylizer, image, content_grid, strength, path) -> None:
 
     columns = [[strength if i == s else 0.0 for i in range(4)] for s in range(4)]
     columns.append([strength * b for b in BLEND])
-    titles = ["input", "style 1", "style 2", "style 3", "style 4", "blend"]
+    names = [name for name, _ in stylizer.styles]
+    titles = ["input"]
+    titles += [f"style {i}" + (f": {name}" if name else "") for i, name in enumerate(names, 1)]
+    titles.append("blend")
+    style_row = any(picture is not None for _, picture in stylizer.styles)
+    rows = len(content_grid) + style_row
     figure, axes = plt.subplots(
-        len(content_grid), len(titles), figsize=(2 * len(titles), 2 * len(content_grid))
+        rows, len(titles), figsize=(2 * len(titles), 2 * rows), squeeze=False
     )
-    for r, content in enumerate(content_grid):
+    if style_row:
+        side = image.shape[0]
+        for c, (_, picture) in enumerate(stylizer.styles, start=1):
+            if picture is not None:
+                # A crop the size of the content image: textures at the scale they were learnt.
+                axes[0, c].imshow(picture[:side, :side])
+        axes[0, 0].set_ylabel("style image", fontsize=9)
+    for r, content in enumerate(content_grid, start=style_row):
         pictures = [image] + [stylizer.stylize(image, [content, *c]) for c in columns]
         for c, picture in enumerate(pictures):
-            axis = axes[r, c]
-            axis.imshow(picture)
-            axis.set_xticks([])
-            axis.set_yticks([])
-            if r == 0:
-                axis.set_title(titles[c], fontsize=9)
+            axes[r, c].imshow(picture)
         axes[r, 0].set_ylabel(f"content {content:g}", fontsize=9)
+    for c, title in enumerate(titles):
+        axes[0, c].set_title(title, fontsize=9)
+    for axis in axes.flat:
+        axis.set_xticks([])
+        axis.set_yticks([])
+        if not axis.images:  # The style row's input and blend cells.
+            axis.axis("off")
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80)

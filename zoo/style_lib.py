@@ -14,7 +14,7 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from zoo import style_transfer
+from zoo import photos, style_transfer
 
 NUM_WEIGHTS = len(style_transfer.CONDITIONED_TERMS)
 
@@ -35,18 +35,45 @@ def parse_weights(text: str) -> list[float]:
     return weights
 
 
-class Stylizer:
-    """Stylizes uint8 RGB images with a trained or exported style-transfer model."""
+def exported_styles(version_dir) -> list[tuple[str | None, np.ndarray | None]]:
+    """`(name, image)` per style of an export: names from its metadata, images from assets.
 
-    def __init__(self, signatures):
+    Exports from before style images were written have neither: `(None, None)`.
+    """
+    from export import layout
+    from export import style_transfer as style_serving
+
+    version_dir = pathlib.Path(version_dir)
+    try:
+        names = layout.read_metadata(version_dir).get("styles") or {}
+    except (FileNotFoundError, ValueError):
+        names = {}
+    styles = []
+    for term in style_transfer.STYLE_TERMS:
+        path = version_dir / "assets.extra" / style_serving.STYLE_ASSET_DIR / f"{term}.png"
+        image = photos.read_rgb8(path) if path.is_file() else None
+        styles.append((names.get(term), image))
+    return styles
+
+
+class Stylizer:
+    """Stylizes uint8 RGB images with a trained or exported style-transfer model.
+
+    `styles` lists `(name, image)` for style_1 .. style_4, as far as the model
+    records them: names and images from an export's metadata and assets, or
+    from a training dir's config; `None` for whatever is unknown.
+    """
+
+    def __init__(self, signatures, styles=None):
         self._signatures = signatures
+        self.styles = styles or [(None, None)] * len(style_transfer.STYLE_TERMS)
 
     @classmethod
     def load(cls, path) -> Stylizer:
         """From a SavedModel version dir (has saved_model.pb) or a training dir."""
         path = pathlib.Path(path)
         if (path / "saved_model.pb").is_file():
-            return cls(tf.saved_model.load(str(path)).signatures)
+            return cls(tf.saved_model.load(str(path)).signatures, exported_styles(path))
         from export.style_transfer import StyleTransferServing
         from zoo import train_lib
 
@@ -54,12 +81,17 @@ class Stylizer:
         if task_name != "style_transfer":
             raise ValueError(f"{path} holds a {task_name} model, not style transfer.")
         module = StyleTransferServing(model)
-        return cls(
-            {
-                "stylize": module.stylize.get_concrete_function(),
-                "loss_terms": module.loss_terms.get_concrete_function(),
-            }
-        )
+        signatures = {
+            "stylize": module.stylize.get_concrete_function(),
+            "loss_terms": module.loss_terms.get_concrete_function(),
+        }
+        try:
+            files = style_transfer.style_files(model.config)
+            images = style_transfer.load_style_images(model.config)
+            styles = [(name, image) for (name, _), image in zip(files, images, strict=True)]
+        except (FileNotFoundError, ValueError):  # A user's style folder moved since training.
+            styles = None
+        return cls(signatures, styles)
 
     def _call(self, name, images, weights):
         images = np.asarray(images)

@@ -29,6 +29,7 @@ paintings, which are not available offline.
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 
 import numpy as np
 import tensorflow as tf
@@ -129,11 +130,16 @@ class Config:
         )
 
 
-def load_style_images(config: Config) -> list[np.ndarray]:
-    """The four style images as uint8 RGB, resized so the shorter side is `style_size`."""
+def style_files(config: Config) -> list[tuple[str, pathlib.Path]]:
+    """`(name, file)` of the four style images in weight order (style_1 .. style_4).
+
+    Bundled styles are named as in `Config.styles`; a `style_folder`'s images by
+    their file names without suffix, in name order.
+    """
     if config.style_folder:
-        images = photos.load_folder(config.style_folder)
+        files = photos.folder_files(config.style_folder)
         source = config.style_folder
+        named = [(path.stem, path) for path in files]
     else:
         unknown = [name for name in config.styles if name not in BUNDLED_STYLES]
         if unknown:
@@ -141,14 +147,20 @@ def load_style_images(config: Config) -> list[np.ndarray]:
                 f"Unknown bundled styles {unknown}; bundled: {sorted(BUNDLED_STYLES)}. "
                 "Use style_folder for your own."
             )
-        images = [photos.read_rgb8(photos.locate(*BUNDLED_STYLES[n])) for n in config.styles]
+        named = [(name, photos.locate(*BUNDLED_STYLES[name])) for name in config.styles]
         source = "styles"
-    if len(images) != NUM_STYLES:
+    if len(named) != NUM_STYLES:
         raise ValueError(
-            f"Style transfer needs {NUM_STYLES} style images, {source} has {len(images)}."
+            f"Style transfer needs {NUM_STYLES} style images, {source} has {len(named)}."
         )
+    return named
+
+
+def load_style_images(config: Config) -> list[np.ndarray]:
+    """The four style images as uint8 RGB, resized so the shorter side is `style_size`."""
     resized = []
-    for image in images:
+    for _, path in style_files(config):
+        image = photos.read_rgb8(path)
         scale = config.style_size / min(image.shape[:2])
         size = [max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale))]
         resized.append(tf.cast(tf.image.resize(image, size, antialias=True), tf.uint8).numpy())
