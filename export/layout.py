@@ -4,6 +4,7 @@
     <base>/<model>/<version>/variables/
     <base>/<model>/<version>/assets.extra/tf_serving_warmup_requests
     <base>/<model>/<version>/assets.extra/yoto_metadata.json
+    <base>/<model>/<version>/assets.extra/...  task extras (style transfer: styles/style_N.png)
     <base>/models.config
 
 A version is written into a hidden temporary directory beside its final place
