@@ -85,6 +85,25 @@ class TrainLibTest(tf.test.TestCase):
                 verbose=0,
             )
 
+    def test_a_run_written_before_a_config_field_existed_resumes_at_its_default(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "older"
+        train_lib.train("beta_vae", model_dir, steps=2, runlocal=True, verbose=0)
+        config_path = model_dir / "config.json"
+        record = json.loads(config_path.read_text())
+        del record["config"]["fixed_beta"]  # As if written before the field was added.
+        config_path.write_text(json.dumps(record))
+        model = train_lib.train("beta_vae", model_dir, steps=3, runlocal=True, verbose=0)
+        self.assertEqual(int(model.optimizer.iterations.numpy()), 3)
+        with self.assertRaisesRegex(ValueError, "different task, config, seed or precision"):
+            train_lib.train(
+                "beta_vae",
+                model_dir,
+                steps=4,
+                runlocal=True,
+                config_overrides={"fixed_beta": 4.0},
+                verbose=0,
+            )
+
     def test_bad_overrides_and_unknown_tasks_are_refused(self):
         with self.assertRaisesRegex(ValueError, "Unknown beta_vae config fields"):
             train_lib.make_config("beta_vae", {"betta": 1.0})

@@ -54,10 +54,31 @@ def _config_record(task_name: str, config, seed: int, precision: str = "float32"
     return run
 
 
+def _with_new_fields(record: dict) -> dict:
+    """`record` with Config fields added since it was written, at their defaults.
+
+    A new field's default keeps the behaviour from before the field existed, so a
+    run written then resumes as long as the field is left at its default.
+    """
+    try:
+        config_class = zoo.get_task(record["task"]).Config
+    except (KeyError, ValueError):
+        return record  # Not a known task: the comparison will report the difference.
+    defaults = {
+        field.name: field.default
+        for field in dataclasses.fields(config_class)
+        if field.default is not dataclasses.MISSING
+    }
+    defaults = json.loads(json.dumps(defaults))  # Tuples become lists, as in the record.
+    config = {**defaults, **record.get("config", {})}
+    config.pop("steps", None)
+    return {**record, "config": config}
+
+
 def _check_or_write_record(model_dir: pathlib.Path, record: dict) -> None:
     config_path = model_dir / CONFIG_FILE
     if config_path.exists():
-        existing = json.loads(config_path.read_text())
+        existing = _with_new_fields(json.loads(config_path.read_text()))
         if existing != record:
             raise ValueError(
                 f"{model_dir} holds a run with a different task, config, seed or precision "
