@@ -220,5 +220,25 @@ class PhotosTest(tf.test.TestCase):
             photos.read_rgb8(f"{folder}/missing.png")
 
 
+class LearningRateTest(tf.test.TestCase):
+    def test_the_learning_rate_drops_tenfold_after_each_configured_step(self):
+        config = compression.Config(learning_rate=1e-3, learning_rate_drops=(3, 5))
+        optimizer = compression.optimizer(config)
+        variable = tf.Variable(1.0)
+        updates = []
+        for _ in range(7):
+            before = variable.numpy()
+            optimizer.apply_gradients([(tf.constant(1.0), variable)])
+            updates.append(before - variable.numpy())
+        # Adam's update for a constant gradient is the learning rate itself.
+        self.assertAllClose(updates, [1e-3] * 3 + [1e-4] * 2 + [1e-5] * 2, rtol=1e-3)
+
+    def test_drops_that_are_not_increasing_step_numbers_are_refused(self):
+        for drops in [(5, 3), (0,), (2.5,), (4, 4)]:
+            with self.subTest(drops=drops):
+                with self.assertRaisesRegex(ValueError, "increasing positive step numbers"):
+                    compression.Config(learning_rate_drops=drops)
+
+
 if __name__ == "__main__":
     tf.test.main()

@@ -67,6 +67,11 @@ class Config:
     # 10x tensorflow-compression's 1e-4, which is tuned for a million GPU steps; a CPU run
     # of a few thousand steps learns far more with it. Lower it for long runs.
     learning_rate: float = 1e-3
+    # Steps at which the learning rate drops 10x each, e.g. (10000,) for a 12000-step run,
+    # as tensorflow-compression's and CompressAI's recipes end training at a lower rate: at a
+    # constant 1e-3 the high-lambda end moved by tenths of a dB from one checkpoint to the
+    # next (experiments/README.md). Counted in optimizer steps, so a resumed run keeps them.
+    learning_rate_drops: tuple = ()
     # Each example's loss is divided by lambda ** 0.5 (yoto_tf's weight_sum_power over the
     # distortion weight): bpp + lambda * mse spans 100x in scale over the lambda range, and
     # undivided the high-lambda examples' gradients drown the rest, so one model learns one
@@ -78,6 +83,13 @@ class Config:
     tfds_split: str = "train"
     tfds_data_dir: str | None = None
     steps: int = 3000
+
+    def __post_init__(self):
+        drops = list(self.learning_rate_drops)
+        if any(not float(d).is_integer() or d <= 0 for d in drops) or drops != sorted(set(drops)):
+            raise ValueError(
+                f"learning_rate_drops must be increasing positive step numbers, got {drops}."
+            )
 
     def weight_sampler(self) -> yoto_tf.WeightSampler:
         """Rate weight 1; lambda log-uniform, or constant for a fixed-rate baseline."""
@@ -445,8 +457,15 @@ def build_model(config: Config, seed: int = 0) -> HyperpriorCodec:
 
 
 def optimizer(config: Config) -> keras.optimizers.Optimizer:
-    """Adam at the configured learning rate (tensorflow-compression's default 1e-4)."""
-    return keras.optimizers.Adam(config.learning_rate)
+    """Adam at the configured learning rate, divided by 10 at each of `learning_rate_drops`."""
+    if not config.learning_rate_drops:
+        return keras.optimizers.Adam(config.learning_rate)
+    # The schedule reads the optimizer's step counter (checkpointed) before each update and
+    # keeps the first rate while it is <= a boundary: `d - 1` makes exactly d updates at it.
+    boundaries = [int(step) - 1 for step in config.learning_rate_drops]
+    rates = [config.learning_rate * 0.1**index for index in range(len(boundaries) + 1)]
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, rates)
+    return keras.optimizers.Adam(schedule)
 
 
 def training_images(config: Config) -> list[np.ndarray]:
