@@ -1,6 +1,8 @@
 """Style transfer with a random loss network (nothing here judges style quality)."""
 
+import contextlib
 import dataclasses
+import io
 import pathlib
 import tempfile
 
@@ -106,7 +108,10 @@ class StyleTransferModelTest(tf.test.TestCase):
         root = pathlib.Path(tempfile.mkdtemp())
         Image.fromarray(style_transfer.evaluation_images(1, size=30)[0]).save(root / "in.png")
         args = [f"--model={self.version_dir}", str(root / "in.png")]
-        self.assertEqual(stylize_cli.run(["--weights=1,1,0,0,0", *args, str(root / "out.png")]), 0)
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            status = stylize_cli.run(["--weights=1,0.5,0,0,0.5", *args, str(root / "out.png")])
+        self.assertEqual(status, 0)
+        self.assertIn("content 1, brick 0.5, grass 0, gravel 0, retina 0.5", printed.getvalue())
         self.assertEqual(np.asarray(Image.open(root / "out.png")).shape, (30, 30, 3))
         for name, weights in {
             "short": "1,1,0,0",

@@ -17,6 +17,7 @@ import tensorflow as tf
 from zoo import photos, style_transfer
 
 NUM_WEIGHTS = len(style_transfer.CONDITIONED_TERMS)
+STYLE_TERMS = style_transfer.STYLE_TERMS
 
 
 def parse_weights(text: str) -> list[float]:

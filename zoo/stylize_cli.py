@@ -4,8 +4,9 @@
     yoto-stylize --model runs/serving/style_transfer/1 --weights 0.3,0.5,0.5,0,0 in.jpg out.png
 
 --weights are content, style_1 .. style_4 (the model's styles, in its config's
-order); the style weights' sum is the strength. --model is a training dir or an
-exported SavedModel. The output is written atomically; errors exit with status 2.
+order; the output line names them); the style weights' sum is the strength.
+--model is a training dir or an exported SavedModel. The output is written
+atomically; errors exit with status 2.
 """
 
 from __future__ import annotations
@@ -35,14 +36,20 @@ def run(argv=None) -> int:
     try:
         weights = style_lib.parse_weights(args.weights)
         image = photos.read_rgb8(args.input)
-        stylized = style_lib.Stylizer.load(args.model).stylize(image, weights)
+        stylizer = style_lib.Stylizer.load(args.model)
+        stylized = stylizer.stylize(image, weights)
         buffer = io.BytesIO()
         Image.fromarray(np.asarray(stylized, np.uint8)).save(buffer, format="PNG")
         atomic.write_bytes(args.output, buffer.getvalue())
     except (ValueError, FileNotFoundError) as error:
         print(f"yoto-stylize: error: {error}", file=sys.stderr)
         return 2
-    print(f"{args.output}: {image.shape[1]}x{image.shape[0]} at weights {weights}")
+    # Name each style weight by its image where the model records it: "brick 1" not "1".
+    names = ["content"] + [
+        name or term for (name, _), term in zip(stylizer.styles, style_lib.STYLE_TERMS, strict=True)
+    ]
+    named = ", ".join(f"{name} {weight:g}" for name, weight in zip(names, weights, strict=True))
+    print(f"{args.output}: {image.shape[1]}x{image.shape[0]} at {named}")
     return 0
 
 
