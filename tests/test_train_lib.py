@@ -15,6 +15,17 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
 class TrainLibTest(tf.test.TestCase):
+    def assert_resuming_with_a_fixed_beta_is_refused(self, model_dir):
+        with self.assertRaisesRegex(ValueError, "different task, config, seed or precision"):
+            train_lib.train(
+                "beta_vae",
+                model_dir,
+                steps=4,
+                runlocal=True,
+                config_overrides={"fixed_beta": 4.0},
+                verbose=0,
+            )
+
     def test_training_writes_config_checkpoints_and_scalars(self):
         model_dir = pathlib.Path(self.get_temp_dir()) / "run"
         train_lib.train("beta_vae", model_dir, steps=6, runlocal=True, log_every=3, verbose=0)
@@ -75,15 +86,7 @@ class TrainLibTest(tf.test.TestCase):
     def test_resuming_with_a_different_config_is_refused(self):
         model_dir = pathlib.Path(self.get_temp_dir()) / "mismatch"
         train_lib.train("beta_vae", model_dir, steps=2, runlocal=True, verbose=0)
-        with self.assertRaisesRegex(ValueError, "different task, config, seed or precision"):
-            train_lib.train(
-                "beta_vae",
-                model_dir,
-                steps=4,
-                runlocal=True,
-                config_overrides={"fixed_beta": 4.0},
-                verbose=0,
-            )
+        self.assert_resuming_with_a_fixed_beta_is_refused(model_dir)
 
     def test_a_run_written_before_a_config_field_existed_resumes_at_its_default(self):
         model_dir = pathlib.Path(self.get_temp_dir()) / "older"
@@ -94,15 +97,7 @@ class TrainLibTest(tf.test.TestCase):
         config_path.write_text(json.dumps(record))
         model = train_lib.train("beta_vae", model_dir, steps=3, runlocal=True, verbose=0)
         self.assertEqual(int(model.optimizer.iterations.numpy()), 3)
-        with self.assertRaisesRegex(ValueError, "different task, config, seed or precision"):
-            train_lib.train(
-                "beta_vae",
-                model_dir,
-                steps=4,
-                runlocal=True,
-                config_overrides={"fixed_beta": 4.0},
-                verbose=0,
-            )
+        self.assert_resuming_with_a_fixed_beta_is_refused(model_dir)
 
     def test_bad_overrides_and_unknown_tasks_are_refused(self):
         with self.assertRaisesRegex(ValueError, "Unknown beta_vae config fields"):
