@@ -39,7 +39,8 @@ def parse_weights(text: str) -> list[float]:
 def exported_styles(version_dir) -> list[tuple[str | None, np.ndarray | None]]:
     """`(name, image)` per style of an export: names from its metadata, images from assets.
 
-    Exports from before style images were written have neither: `(None, None)`.
+    Exports from before style images were written have neither: `(None, None)`; an
+    unreadable image is `None` too.
     """
     from export import layout
     from export import style_transfer as style_serving
@@ -52,7 +53,10 @@ def exported_styles(version_dir) -> list[tuple[str | None, np.ndarray | None]]:
     styles = []
     for term in style_transfer.STYLE_TERMS:
         path = version_dir / "assets.extra" / style_serving.STYLE_ASSET_DIR / f"{term}.png"
-        image = photos.read_rgb8(path) if path.is_file() else None
+        try:
+            image = photos.read_rgb8(path)
+        except (FileNotFoundError, ValueError):
+            image = None  # A picture for people: its absence must not stop stylizing.
         styles.append((names.get(term), image))
     return styles
 
