@@ -153,6 +153,9 @@ class StyleTransferModelTest(tf.test.TestCase):
         self.assertEqual([name for name, _ in recorded], ["ink", "oil", "pencil", "water"])
         side = config.style_size
         self.assertAllEqual(recorded[2][1], np.full([side, side, 3], 80, np.uint8))
+        (with_folder / "assets.extra" / "styles" / "style_2.png").write_bytes(b"\x89PNG broken")
+        self.assertEqual(style_lib.exported_styles(with_folder)[1][0], "oil")
+        self.assertIsNone(style_lib.exported_styles(with_folder)[1][1])
         for path in folder.iterdir():
             path.unlink()
         folder.rmdir()
