@@ -44,10 +44,12 @@ def export_model(
     model_name: str,
     version: int | None = None,
     stock: bool = False,
+    source: dict | None = None,
     **options,
 ) -> pathlib.Path:
     """Writes `model` to `<base_dir>/<model_name>/<version>` atomically, with warmup and metadata.
 
+    `source` (the training dir and checkpoint it came from) goes into the metadata.
     Also (re)writes `<base_dir>/models.config`. Returns the version directory.
     """
     module = serving_module(task_name, model, stock=stock, **options)
@@ -63,6 +65,8 @@ def export_model(
         "signatures": sorted(signatures),
         "stock_ops_only": stock or task_name not in STOCK_MODULES,
     }
+    if source is not None:
+        metadata["source"] = source
     # Task-specific extras, e.g. the style names and images of style transfer.
     if hasattr(module, "extra_metadata"):
         metadata.update(module.extra_metadata())
@@ -82,10 +86,17 @@ def export_model(
     return final
 
 
+def _source(model_dir) -> dict:
+    """Where an export comes from: the training dir and its latest checkpoint's name."""
+    checkpoints = pathlib.Path(model_dir).resolve() / train_lib.CHECKPOINT_DIR
+    latest = tf.train.latest_checkpoint(str(checkpoints))
+    return {"model_dir": str(checkpoints.parent), "checkpoint": pathlib.Path(latest).name}
+
+
 def export_model_dir(model_dir, base_dir, model_name: str, version: int | None = None):
     """Restores the latest checkpoint of a training dir and exports it."""
     model, _, task_name = train_lib.restore_model(model_dir)
-    return export_model(task_name, model, base_dir, model_name, version)
+    return export_model(task_name, model, base_dir, model_name, version, source=_source(model_dir))
 
 
 def export_all(model_dir, base_dir, model_name: str, version: int | None = None) -> list:
@@ -95,8 +106,11 @@ def export_all(model_dir, base_dir, model_name: str, version: int | None = None)
     compression, `<base>/<model_name>_stock/<v>`.
     """
     model, _, task_name = train_lib.restore_model(model_dir)
-    written = [export_model(task_name, model, base_dir, model_name, version)]
+    source = _source(model_dir)
+    written = [export_model(task_name, model, base_dir, model_name, version, source=source)]
     if task_name in STOCK_MODULES:
         stock_name = model_name + STOCK_SUFFIX
-        written.append(export_model(task_name, model, base_dir, stock_name, version, stock=True))
+        written.append(
+            export_model(task_name, model, base_dir, stock_name, version, stock=True, source=source)
+        )
     return written

@@ -129,11 +129,15 @@ class BetaVAEExportTest(tf.test.TestCase):
         self.assertEqual(pathlib.Path(model.base_path), (self.base_dir / "vae").resolve())
         self.assertEqual(model.model_platform, "tensorflow")
 
-    def test_metadata_records_terms_and_trained_ranges(self):
+    def test_metadata_records_terms_trained_ranges_and_the_checkpoint(self):
         metadata = layout.read_metadata(self.version_dir)
         self.assertEqual(metadata["task"], "beta_vae")
         self.assertEqual(metadata["term_names"], ["reconstruction", "kl"])
         self.assertEqual(metadata["weight_ranges"]["kl"], [0.125, 512.0])
+        self.assertEqual(
+            metadata["source"],
+            {"model_dir": str(self.model_dir.resolve()), "checkpoint": "ckpt-3"},
+        )
 
     def test_no_node_is_pinned_to_a_device(self):
         for name, function in self.loaded.signatures.items():
