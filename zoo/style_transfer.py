@@ -83,6 +83,10 @@ class Config:
     style_high: float = 10.0
     single_style_probability: float = 0.5
     tv_weight: float = 1e-3
+    # Train on the weighted loss divided by (content + style weights) ** p: the optimum at
+    # every weight vector is unchanged, but the examples with large weights (their sum spans
+    # 0.2..20) stop drowning the rest. 0 is the plain weighted sum.
+    weight_sum_power: float = 0.0
     # Five fixed weights (content, style_1..4) train a fixed-weight baseline.
     fixed_weights: tuple | None = None
     patch_size: int = 128
@@ -335,7 +339,16 @@ def build_model(config: Config, seed: int = 0) -> StyleTransferNet:
     )
     grams = style_grams(config, network)
     scales = term_scales(config, network, grams)
-    model = StyleTransferNet(config.weight_sampler(), config, network, grams, scales, seed=seed)
+    model = StyleTransferNet(
+        config.weight_sampler(),
+        config,
+        network,
+        grams,
+        scales,
+        seed=seed,
+        weight_sum_power=config.weight_sum_power,
+        weight_sum_terms=CONDITIONED_TERMS,  # tv's small constant weight is not a trade-off.
+    )
     model.set_evaluation_weights(
         {
             "content": 1.0,
