@@ -42,6 +42,13 @@ class StyleTransferModelTest(tf.test.TestCase):
         for values in self.history.history.values():
             self.assertTrue(np.all(np.isfinite(values)))
 
+    def test_the_weight_sum_power_divides_by_the_content_and_style_weights_only(self):
+        self.assertEqual(self.model.weight_sum_power, 0.0)  # The plain weighted sum.
+        config = dataclasses.replace(self.config, weight_sum_power=0.5)
+        model = style_transfer.build_model(config)
+        self.assertEqual(model.weight_sum_power, 0.5)
+        self.assertEqual(model.weight_sum_terms, style_transfer.CONDITIONED_TERMS)
+
     def test_terms_are_scaled_to_about_one_for_the_content_crops_themselves(self):
         config = dataclasses.replace(self.config, batch_size=8)
         crops = next(iter(style_transfer.train_dataset(config, seed=0)))
