@@ -46,7 +46,7 @@ def synthesize(loss_network, grams, scales, style_index, size, steps, seed):
         pixels.assign(tf.clip_by_value(pixels, 0.0, 255.0))
         return loss
 
-    first = float(step())
+    first = last = float(step())
     for _ in range(steps - 1):
         last = float(step())
     return pixels[0].numpy().astype(np.uint8), first, last
@@ -69,9 +69,10 @@ def main():
     grams = style_transfer.style_grams(config, network)
     _, scales = style_transfer.term_scales(config, network, grams)
     styles = style_transfer.load_style_images(config)
+    names = [name for name, _ in style_transfer.style_files(config)]
 
     figure, axes = plt.subplots(2, len(styles), figsize=(2.4 * len(styles), 5))
-    for index, (name, image) in enumerate(zip(config.styles, styles, strict=True)):
+    for index, (name, image) in enumerate(zip(names, styles, strict=True)):
         synthesis, first, last = synthesize(
             network, grams, scales, index, args.size, args.steps, args.seed
         )
