@@ -56,6 +56,18 @@ class TrainLibTest(tf.test.TestCase):
         third = train_lib.train("beta_vae", model_dir, steps=7, runlocal=True, verbose=0)
         self.assertEqual(int(third.optimizer.iterations.numpy()), 7)
 
+    def test_a_resumed_run_removes_the_staging_folder_of_an_interrupted_save(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "interrupted"
+        train_lib.train("beta_vae", model_dir, steps=2, runlocal=True, verbose=0)
+        # What a SIGKILL during the next save leaves: shards staged, never merged.
+        staging = model_dir / "checkpoints" / "ckpt-3_temp"
+        staging.mkdir()
+        (staging / "part-00000-of-00001.data-00000-of-00001.tempstate8151").write_bytes(b"half")
+        resumed = train_lib.train("beta_vae", model_dir, steps=3, runlocal=True, verbose=0)
+        self.assertEqual(int(resumed.optimizer.iterations.numpy()), 3)
+        self.assertFalse(staging.exists())
+        self.assertEqual(tf.train.latest_checkpoint(str(model_dir / "checkpoints"))[-6:], "ckpt-3")
+
     def test_a_run_stopped_and_resumed_ends_where_an_uninterrupted_run_ends(self):
         # The beta-VAE's CPU ops are deterministic (the codec's are not: two identical codec
         # runs differ by ~2e-4 after six steps), so the parameters must match exactly.

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import pathlib
+import shutil
 from collections.abc import Mapping
 
 import tensorflow as tf
@@ -175,6 +176,26 @@ def train(
         )
 
 
+def remove_interrupted_saves(checkpoint_dir) -> list[str]:
+    """Deletes the staging folders of checkpoint saves that a kill interrupted.
+
+    TensorFlow writes a checkpoint's shards into `ckpt-N_temp/` and merges them into
+    `ckpt-N.index`/`.data-*` afterwards; a process killed in between leaves the folder
+    behind, never referenced by the `checkpoint` state file. Returns the names removed.
+    """
+    checkpoint_dir = pathlib.Path(checkpoint_dir)
+    if not checkpoint_dir.is_dir():
+        return []
+    removed = []
+    for staging in sorted(checkpoint_dir.glob("ckpt-*_temp*")):
+        if staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            staging.unlink(missing_ok=True)
+        removed.append(staging.name)
+    return removed
+
+
 def _fit(
     task_name,
     model,
@@ -193,6 +214,8 @@ def _fit(
     checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
     # Saving is collective: every worker saves, but only the chief's copy is kept.
     save_dir = model_dir if chief else distribute.scratch_dir(model_dir, strategy)
+    if chief:
+        remove_interrupted_saves(model_dir / CHECKPOINT_DIR)
     manager = tf.train.CheckpointManager(checkpoint, save_dir / CHECKPOINT_DIR, max_to_keep=3)
     latest = tf.train.latest_checkpoint(str(model_dir / CHECKPOINT_DIR))
     if latest:
