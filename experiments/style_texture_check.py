@@ -30,7 +30,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from zoo import style_transfer, vgg  # noqa: E402
 
 
-def synthesize(loss_network, grams, scales, style_index, size, steps, seed):
+def synthesize(loss_network, grams, layer_factors, style_index, size, steps, seed):
     """Pixels `[size, size, 3]` on 0..255 whose style distance to one style is minimised."""
     generator = np.random.default_rng(seed)
     pixels = tf.Variable(generator.uniform(96.0, 160.0, [1, size, size, 3]).astype(np.float32))
@@ -40,8 +40,7 @@ def synthesize(loss_network, grams, scales, style_index, size, steps, seed):
     def step():
         with tf.GradientTape() as tape:
             features = style_transfer.loss_features(loss_network, pixels)
-            distance = style_transfer.style_distances(features, grams)[0, style_index]
-            loss = distance / scales[style_index]
+            loss = style_transfer.style_terms(features, grams, layer_factors)[0, style_index]
         optimizer.apply_gradients([(tape.gradient(loss, pixels), pixels)])
         pixels.assign(tf.clip_by_value(pixels, 0.0, 255.0))
         return loss
@@ -67,14 +66,14 @@ def main():
         (style_transfer.CONTENT_LAYER, *style_transfer.STYLE_LAYERS), config.vgg_weights
     )
     grams = style_transfer.style_grams(config, network)
-    _, scales = style_transfer.term_scales(config, network, grams)
+    _, layer_factors = style_transfer.term_scales(config, network, grams)
     styles = style_transfer.load_style_images(config)
     names = [name for name, _ in style_transfer.style_files(config)]
 
     figure, axes = plt.subplots(2, len(styles), figsize=(2.4 * len(styles), 5))
     for index, (name, image) in enumerate(zip(names, styles, strict=True)):
         synthesis, first, last = synthesize(
-            network, grams, scales, index, args.size, args.steps, args.seed
+            network, grams, layer_factors, index, args.size, args.steps, args.seed
         )
         print(f"{name}: style distance {first:.3f} (noise) -> {last:.4f} after {args.steps} steps")
         # The style image's crop at the synthesis's size and scale, for comparison.

@@ -43,20 +43,41 @@ class StyleTransferModelTest(tf.test.TestCase):
             self.assertTrue(np.all(np.isfinite(values)))
 
     def test_the_weight_sum_power_divides_by_the_content_and_style_weights_only(self):
-        self.assertEqual(self.model.weight_sum_power, 0.0)  # The plain weighted sum.
-        config = dataclasses.replace(self.config, weight_sum_power=0.5)
-        model = style_transfer.build_model(config)
-        self.assertEqual(model.weight_sum_power, 0.5)
-        self.assertEqual(model.weight_sum_terms, style_transfer.CONDITIONED_TERMS)
+        self.assertEqual(self.model.weight_sum_power, 0.5)
+        self.assertEqual(self.model.weight_sum_terms, style_transfer.CONDITIONED_TERMS)
+        config = dataclasses.replace(self.config, weight_sum_power=0.0)
+        self.assertEqual(style_transfer.build_model(config).weight_sum_power, 0.0)
+
+    def test_summed_style_layers_share_one_scale_and_still_score_about_one(self):
+        config = dataclasses.replace(self.config, style_layer_balance="summed")
+        network, grams = self.model.loss_network, self.model.style_grams
+        _, factors = style_transfer.term_scales(config, network, grams)
+        for layer in style_transfer.STYLE_LAYERS:
+            self.assertAllEqual(factors[layer], factors[style_transfer.STYLE_LAYERS[0]])
+        crops = next(
+            iter(style_transfer.train_dataset(dataclasses.replace(config, batch_size=8), 0))
+        )
+        features = style_transfer.loss_features(network, crops)
+        terms = style_transfer.style_terms(features, grams, factors)
+        self.assertAllClose(tf.reduce_mean(terms, axis=0), [1.0] * 4, rtol=1e-4)
+
+    def test_an_unknown_style_layer_balance_is_refused_with_the_choices(self):
+        with self.assertRaisesRegex(ValueError, "per_layer.*summed.*'mean'"):
+            dataclasses.replace(self.config, style_layer_balance="mean")
 
     def test_terms_are_scaled_to_about_one_for_the_content_crops_themselves(self):
         config = dataclasses.replace(self.config, batch_size=8)
         crops = next(iter(style_transfer.train_dataset(config, seed=0)))
         features = self.model.loss_network(vgg.preprocess(tf.cast(crops, tf.float32)))
-        distances = style_transfer.style_distances(features, self.model.style_grams)
-        self.assertAllClose(
-            tf.reduce_mean(distances, axis=0) / self.model.style_scales, [1.0] * 4, rtol=1e-4
+        terms = style_transfer.style_terms(
+            features, self.model.style_grams, self.model.style_layer_factors
         )
+        self.assertAllClose(tf.reduce_mean(terms, axis=0), [1.0] * 4, rtol=1e-4)
+        # Per layer too: every style layer has the same say, a quarter each.
+        distances = style_transfer.style_layer_distances(features, self.model.style_grams)
+        for layer in style_transfer.STYLE_LAYERS:
+            share = tf.reduce_mean(distances[layer], 0) * self.model.style_layer_factors[layer]
+            self.assertAllClose(share, [0.25] * 4, rtol=1e-4, msg=layer)
 
     def test_stylize_takes_five_weights_per_image_and_keeps_the_size(self):
         weights = tf.constant([[1.0, 1.0, 0, 0, 0], [0.5, 0.25, 0.25, 0.25, 0.25]])

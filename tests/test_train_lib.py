@@ -111,6 +111,28 @@ class TrainLibTest(tf.test.TestCase):
         self.assertEqual(int(model.optimizer.iterations.numpy()), 3)
         self.assert_resuming_with_a_fixed_beta_is_refused(model_dir)
 
+    def test_a_run_written_before_a_changed_default_keeps_the_old_behaviour(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "legacy"
+        old = {"style_layer_balance": "summed", "weight_sum_power": 0.0}
+        options = dict(runlocal=True, verbose=0)
+        train_lib.train("style_transfer", model_dir, steps=1, config_overrides=old, **options)
+        config_path = model_dir / "config.json"
+        record = json.loads(config_path.read_text())
+        for field in old:
+            del record["config"][field]  # As if written before these fields existed.
+        config_path.write_text(json.dumps(record))
+        _, config, _ = train_lib.load_run(model_dir)
+        self.assertEqual(config.style_layer_balance, "summed")
+        self.assertEqual(config.weight_sum_power, 0.0)
+        # Today's defaults are another objective: resuming under them is refused ...
+        with self.assertRaisesRegex(ValueError, "different task, config, seed or precision"):
+            train_lib.train("style_transfer", model_dir, steps=2, **options)
+        # ... and the old objective, spelled out, resumes.
+        model = train_lib.train(
+            "style_transfer", model_dir, steps=2, config_overrides=old, **options
+        )
+        self.assertEqual(int(model.optimizer.iterations.numpy()), 2)
+
     def test_bad_overrides_and_unknown_tasks_are_refused(self):
         with self.assertRaisesRegex(ValueError, "Unknown beta_vae config fields"):
             train_lib.make_config("beta_vae", {"betta": 1.0})

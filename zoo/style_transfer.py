@@ -9,7 +9,8 @@ YOTO paper's third task. Loss terms, per example:
 * `content`: mean squared difference of the output's and the input's features
   at `block3_conv3` of the loss network;
 * `style_1` .. `style_4`: for each style image, the mean squared difference of
-  Gram matrices over `block1_conv1` .. `block4_conv1`;
+  Gram matrices at `block1_conv1` .. `block4_conv1`, each layer's distance divided
+  by its own scale and the four averaged (`style_layer_balance="per_layer"`);
 * `tv`: total variation of the output (a fixed, small weight, not conditioned).
 
 Weights per example: content ~ LogUniform[0.1, 10]; the four style weights ~
@@ -17,8 +18,13 @@ Weights per example: content ~ LogUniform[0.1, 10]; the four style weights ~
 times a strength ~ LogUniform[0.1, 10]. The terms are divided by scales measured
 when the model is built, on a fixed batch of training crops: the content term by
 the crops' mean squared content feature (a blank output scores about 1), each
-style term by the crops' own distance to that style (an unstyled output scores
-about 1). So the weights mean the same for every style and every data set.
+style layer's distance by the crops' own distance to that style at that layer (an
+unstyled output scores about 1). So the weights mean the same for every style and
+every data set. Scaling each layer separately matters: the raw distances at
+`block1_conv1` and `block2_conv1` are 10^2-10^4 times those at `block3_conv1` and
+`block4_conv1`, so a single scale over their sum (`"summed"`, the behaviour before
+this option existed) leaves the structure-carrying deeper layers almost no say and
+the networks learn the styles' colour and grey level but not their texture.
 
 The loss network is VGG16 from HED (`zoo/vgg.py`): ImageNet weights cannot be
 downloaded here. The default styles are the scikit-image textures brick, grass
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+from typing import ClassVar
 
 import numpy as np
 import tensorflow as tf
@@ -46,6 +53,7 @@ TERM_NAMES = ("content", *STYLE_TERMS, "tv")
 CONDITIONED_TERMS = TERM_NAMES[:-1]
 CONTENT_LAYER = "block3_conv3"
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1")
+STYLE_LAYER_BALANCES = ("per_layer", "summed")
 # For train.py's --eval_grid and evaluate_lib: sweep the content weight.
 SWEEP_TERM = "content"
 SWEEP_WEIGHT_NAME = "content"
@@ -86,13 +94,26 @@ class Config:
     # Train on the weighted loss divided by (content + style weights) ** p: the optimum at
     # every weight vector is unchanged, but the examples with large weights (their sum spans
     # 0.2..20) stop drowning the rest. 0 is the plain weighted sum.
-    weight_sum_power: float = 0.0
+    weight_sum_power: float = 0.5
+    # How the style layers add up: "per_layer" scales each layer's Gram distance to about
+    # 1 before averaging; "summed" scales only their sum, which block1/2 dominate.
+    style_layer_balance: str = "per_layer"
     # Five fixed weights (content, style_1..4) train a fixed-weight baseline.
     fixed_weights: tuple | None = None
     patch_size: int = 128
     batch_size: int = 4
     learning_rate: float = 1e-3
     steps: int = 4000
+
+    # What a run written before a field existed trained with (train_lib fills these in).
+    LEGACY_DEFAULTS: ClassVar[dict] = {"weight_sum_power": 0.0, "style_layer_balance": "summed"}
+
+    def __post_init__(self):
+        if self.style_layer_balance not in STYLE_LAYER_BALANCES:
+            raise ValueError(
+                f"style_layer_balance must be one of {STYLE_LAYER_BALANCES}, "
+                f"got {self.style_layer_balance!r}."
+            )
 
     def weight_sampler(self) -> yoto_tf.WeightSampler:
         """Content log-uniform, styles a `ScaledMixture`, tv constant (or five constants)."""
@@ -242,7 +263,8 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         self.config = config
         self.loss_network = loss_network
         self.style_grams = style_grams  # {layer: [NUM_STYLES, C, C]} constants.
-        self.content_scale, self.style_scales = scales  # Scalar and [NUM_STYLES].
+        # A scalar, and {layer: [NUM_STYLES]} factors that turn Gram distances into terms.
+        self.content_scale, self.style_layer_factors = scales
         f, film = config.filters, config.conditioned
         self.down = [
             _ConvBlock(f, 9, film=film),
@@ -283,13 +305,15 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         features = loss_features(self.loss_network, tf.concat([outputs, images], axis=0))
         content_out, content_in = tf.split(features[CONTENT_LAYER], 2)
         content = tf.reduce_mean(tf.square(content_out - content_in), axis=[1, 2, 3])
-        style = style_distances({k: v[:batch] for k, v in features.items()}, self.style_grams)
+        style = style_terms(
+            {k: v[:batch] for k, v in features.items()}, self.style_grams, self.style_layer_factors
+        )
         tv = tf.reduce_mean(
             tf.abs(outputs[:, 1:] - outputs[:, :-1]), axis=[1, 2, 3]
         ) + tf.reduce_mean(tf.abs(outputs[:, :, 1:] - outputs[:, :, :-1]), axis=[1, 2, 3])
         terms = {"content": content / self.content_scale}
         for index, name in enumerate(STYLE_TERMS):
-            terms[name] = style[:, index] / self.style_scales[index]
+            terms[name] = style[:, index]
         terms["tv"] = tv
         return terms
 
@@ -314,22 +338,40 @@ def style_grams(config: Config, loss_network) -> dict[str, tf.Tensor]:
     return {layer: tf.constant(tf.stack(values)) for layer, values in grams.items()}
 
 
-def style_distances(features: dict, grams: dict) -> tf.Tensor:
-    """`[B, NUM_STYLES]`: summed over style layers, mean squared Gram difference to each style."""
-    distances = 0.0
+def style_layer_distances(features: dict, grams: dict) -> dict[str, tf.Tensor]:
+    """`{layer: [B, NUM_STYLES]}`: mean squared Gram difference to each style, per layer."""
+    distances = {}
     for layer in STYLE_LAYERS:
         difference = gram_matrix(features[layer])[:, tf.newaxis] - grams[layer][tf.newaxis]
-        distances += tf.reduce_mean(tf.square(difference), axis=[2, 3])
+        distances[layer] = tf.reduce_mean(tf.square(difference), axis=[2, 3])
     return distances
 
 
-def term_scales(config: Config, loss_network, grams) -> tuple[tf.Tensor, tf.Tensor]:
-    """The content and per-style scales, measured on a fixed batch of 8 training crops."""
+def style_terms(features: dict, grams: dict, layer_factors: dict) -> tf.Tensor:
+    """`[B, NUM_STYLES]` style terms: per-layer Gram distances times their factors, summed."""
+    distances = style_layer_distances(features, grams)
+    return tf.add_n([distances[layer] * layer_factors[layer] for layer in STYLE_LAYERS])
+
+
+def term_scales(config: Config, loss_network, grams) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+    """The content scale and per-layer style factors, from a fixed batch of 8 training crops.
+
+    The factors make each style term about 1 on the crops themselves: with "per_layer"
+    every layer's mean distance becomes 1/L, with "summed" only the layers' total is scaled.
+    """
     crops = next(iter(train_dataset(dataclasses.replace(config, batch_size=8), seed=0)))
     features = loss_features(loss_network, crops)
     content_scale = tf.reduce_mean(tf.square(features[CONTENT_LAYER]))
-    style_scales = tf.reduce_mean(style_distances(features, grams), axis=0)
-    return tf.constant(content_scale), tf.constant(style_scales)
+    scales = {
+        layer: tf.reduce_mean(distance, axis=0)
+        for layer, distance in style_layer_distances(features, grams).items()
+    }
+    if config.style_layer_balance == "per_layer":
+        factors = {layer: 1.0 / (len(STYLE_LAYERS) * scale) for layer, scale in scales.items()}
+    else:
+        total = tf.add_n(list(scales.values()))
+        factors = {layer: 1.0 / total for layer in STYLE_LAYERS}
+    return tf.constant(content_scale), {k: tf.constant(v) for k, v in factors.items()}
 
 
 def build_model(config: Config, seed: int = 0) -> StyleTransferNet:

@@ -56,17 +56,20 @@ def _config_record(task_name: str, config, seed: int, precision: str = "float32"
 
 
 def _with_new_fields(record: dict) -> dict:
-    """`record` with Config fields added since it was written, at their defaults.
+    """`record` with Config fields added since it was written, at their old behaviour.
 
-    A new field's default keeps the behaviour from before the field existed, so a
-    run written then resumes as long as the field is left at its default.
+    A missing field takes the value in the Config class's `LEGACY_DEFAULTS` when it has
+    one (the behaviour before the field existed, when the default now differs), else
+    its default. So a run written before a field existed resumes, rebuilds and exports
+    with the objective it was trained on, whatever the defaults are now.
     """
     try:
         config_class = zoo.get_task(record["task"]).Config
     except (KeyError, ValueError):
         return record  # Not a known task: the comparison will report the difference.
+    legacy = getattr(config_class, "LEGACY_DEFAULTS", {})
     defaults = {
-        field.name: field.default
+        field.name: legacy.get(field.name, field.default)
         for field in dataclasses.fields(config_class)
         if field.default is not dataclasses.MISSING
     }
@@ -96,7 +99,7 @@ def load_run(model_dir) -> tuple[str, object, int]:
         raise FileNotFoundError(
             f"{path} not found: {model_dir} is not a model directory written by yoto-train."
         )
-    record = json.loads(path.read_text())
+    record = _with_new_fields(json.loads(path.read_text()))
     task = zoo.get_task(record["task"])
     fields = dict(record["config"])
     config = task.Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
