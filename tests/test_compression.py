@@ -220,6 +220,36 @@ class PhotosTest(tf.test.TestCase):
             photos.read_rgb8(f"{folder}/missing.png")
 
 
+class LatentGainTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.model, _ = trained_runlocal_codec(seed=0, latent_gain_exponent=0.5)
+        cls.codec = codec.Codec(cls.model)
+        cls.image = photos.load_bundled("coffee")[:70, :100]
+
+    def test_the_latents_scale_with_lambda_over_the_reference_to_the_exponent(self):
+        images = tf.constant(photos.load_bundled("coffee")[None, :64, :64], tf.float32)
+        conditioning = self.model._condition(tf.constant([[1.0, 0.018]]))
+        at_reference = self.model.analyse(images, conditioning, tf.constant([0.018]))
+        at_high = self.model.analyse(images, conditioning, tf.constant([0.18]))
+        # Same conditioning, so only the gain differs: (0.18 / 0.018) ** 0.5.
+        self.assertAllClose(at_high, at_reference * 10**0.5, rtol=1e-5, atol=1e-5)
+        self.assertGreater(float(tf.reduce_max(tf.abs(at_reference))), 0.0)
+
+    def test_decoding_with_a_latent_gain_reproduces_the_quantized_reconstruction(self):
+        for lmbda in (0.0018, 0.02, 0.18):
+            with self.subTest(lmbda=lmbda):
+                decoded = self.codec.decode(self.codec.encode(self.image, lmbda))
+                self.assertAllEqual(decoded, self.codec.reconstruct(self.image, lmbda))
+
+    def test_a_negative_or_non_finite_exponent_is_refused(self):
+        for exponent in (-0.5, float("nan"), float("inf")):
+            with self.subTest(exponent=exponent):
+                with self.assertRaisesRegex(ValueError, "latent_gain_exponent must be"):
+                    compression.Config(latent_gain_exponent=exponent)
+
+
 class LearningRateTest(tf.test.TestCase):
     def test_the_learning_rate_drops_tenfold_after_each_configured_step(self):
         config = compression.Config(learning_rate=1e-3, learning_rate_drops=(3, 5))

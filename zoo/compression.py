@@ -77,6 +77,12 @@ class Config:
     # undivided the high-lambda examples' gradients drown the rest, so one model learns one
     # rate (measured: experiments/README.md). The optimum at each lambda is unchanged.
     weight_sum_power: float = 0.5
+    # Latents are multiplied by (lambda / lambda_ref) ** latent_gain_exponent before
+    # quantization and divided by it after (lambda_ref: the range's geometric mean), so
+    # lambda sets the quantization step from the first step on, as the gain units of
+    # variable-rate codecs do (Cui et al., CVPR 2021). 0.5 is high-rate theory's optimum for
+    # fixed transforms (step ~ lambda ** -0.5); FiLM learns the rest. 0 turns it off.
+    latent_gain_exponent: float = 0.0
     # Training data: the bundled photographs unless a folder or a prepared TFDS dataset is set.
     image_folder: str | None = None
     tfds_name: str | None = None
@@ -85,6 +91,11 @@ class Config:
     steps: int = 3000
 
     def __post_init__(self):
+        if not math.isfinite(self.latent_gain_exponent) or self.latent_gain_exponent < 0:
+            raise ValueError(
+                "latent_gain_exponent must be a finite number >= 0 (0 turns the gain off), "
+                f"got {self.latent_gain_exponent}."
+            )
         drops = list(self.learning_rate_drops)
         if any(not float(d).is_integer() or d <= 0 for d in drops) or drops != sorted(set(drops)):
             raise ValueError(
@@ -179,6 +190,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         conditioning_units: int = 256,
         conditioning_initializer: str = "glorot_uniform",
         conditioned: bool = True,
+        latent_gain_exponent: float = 0.0,
         evaluation_weights=None,
         seed: int | None = 0,
         **kwargs,
@@ -194,6 +206,10 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         self.conditioning_units = int(conditioning_units)
         self.conditioning_initializer = conditioning_initializer
         self.conditioned = bool(conditioned)
+        self.latent_gain_exponent = float(latent_gain_exponent)
+        lows, highs = weight_sampler.bounds()
+        distortion = TERM_NAMES.index("distortion")
+        self._reference_lmbda = math.sqrt(lows[distortion] * highs[distortion])
         n, film = self.num_filters, self.conditioned
         gdn = [tfc.GDN() for _ in range(3)]
         igdn = [tfc.GDN(inverse=True) for _ in range(3)]
@@ -269,15 +285,23 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             return raw
         return tf.floor(tf.clip_by_value(raw, 0.0, self.num_scales - 1.0))
 
-    def analyse(self, images, conditioning):
-        """float32 latents `y` of float images on the 0..255 scale."""
-        return tf.cast(self._apply(self.analysis, images / 255.0, conditioning), tf.float32)
+    def _latent_gain(self, lmbda):
+        """`[B, 1, 1, 1]` gain on the latents for per-image `lmbda` `[B]` (1 when off)."""
+        lmbda = tf.cast(lmbda, tf.float32)
+        gain = (lmbda / self._reference_lmbda) ** self.latent_gain_exponent
+        return tf.reshape(gain, [-1, 1, 1, 1])
+
+    def analyse(self, images, conditioning, lmbda):
+        """float32 latents `y` (gain applied) of float images on the 0..255 scale."""
+        y = tf.cast(self._apply(self.analysis, images / 255.0, conditioning), tf.float32)
+        return y * self._latent_gain(lmbda)
 
     def _hyper_analyse(self, y, conditioning):
         return tf.cast(self._apply(self.hyper_analysis, tf.abs(y), conditioning), tf.float32)
 
-    def synthesise(self, y_hat, conditioning):
+    def synthesise(self, y_hat, conditioning, lmbda):
         """float32 images on the 0..255 scale (unclipped) from quantised latents."""
+        y_hat = y_hat / self._latent_gain(lmbda)
         return tf.cast(self._apply(self.synthesis, y_hat, conditioning), tf.float32) * 255.0
 
     def _perturb(self, x):
@@ -291,13 +315,14 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
 
     def _forward(self, images, loss_weights, training):
         conditioning = self._condition(loss_weights)
+        lmbda = loss_weights[:, TERM_NAMES.index("distortion")]
         if training or self._coding_models is None:
             latent_model, side_model = self._entropy_models(compression=False)
         else:
             # Once coding is prepared, evaluation quantizes the hyper-latents around the
             # same offsets as the coder, so the estimate describes the very bitstream.
             latent_model, side_model = self._coding_models
-        y = self.analyse(images, conditioning)
+        y = self.analyse(images, conditioning, lmbda)
         z = self._hyper_analyse(y, conditioning)
         if training:
             z_tilde = self._perturb(z)
@@ -309,7 +334,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             z_tilde, side_bits = side_model(z, training=False)
             indexes = self._scale_indexes(z_tilde, conditioning)
             y_tilde, bits = latent_model(y, indexes, training=False)
-        reconstruction = self.synthesise(y_tilde, conditioning)
+        reconstruction = self.synthesise(y_tilde, conditioning, lmbda)
         return reconstruction, bits + side_bits
 
     def call(self, images, loss_weights=None, training=None):
@@ -343,7 +368,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         Returns `(latent_strings [B], side_strings [B], latent_shape, side_shape)`.
         """
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
-        y = self.analyse(tf.cast(images, tf.float32), conditioning)
+        y = self.analyse(tf.cast(images, tf.float32), conditioning, lmbda)
         z = self._hyper_analyse(y, conditioning)
         side_strings = side_model.compress(z)
         z_hat = side_model.decompress(side_strings, tf.shape(z)[1:-1])
@@ -357,15 +382,15 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         z_hat = side_model.decompress(side_strings, side_shape)
         indexes = self._scale_indexes(z_hat, conditioning)
         y_hat = latent_model.decompress(latent_strings, indexes)
-        return self._to_uint8(self.synthesise(y_hat, conditioning))
+        return self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
 
     def quantized_reconstruction(self, images, lmbda):
         """What `decompress(compress(images))` must equal: the model with rounding, as uint8."""
         latent_model, _, conditioning = self._coding_setup(lmbda)
-        y = self.analyse(tf.cast(images, tf.float32), conditioning)
+        y = self.analyse(tf.cast(images, tf.float32), conditioning, lmbda)
         # The scale model has no location: latents are rounded to integers, whatever the scale.
         y_hat = latent_model.quantize(y)
-        return self._to_uint8(self.synthesise(y_hat, conditioning))
+        return self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
 
     # The codec split at the range coder, in stock TensorFlow ops only: a server without
     # tensorflow-compression's ops runs these, and the client range-codes the symbols
@@ -380,7 +405,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         `scale_indexes`.
         """
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
-        y = self.analyse(tf.cast(images, tf.float32), conditioning)
+        y = self.analyse(tf.cast(images, tf.float32), conditioning, lmbda)
         z = self._hyper_analyse(y, conditioning)
         side_symbols = tf.cast(tf.round(z - self._side_offset(side_model)), tf.int32)
         return {
@@ -398,7 +423,9 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
     def synthesise_symbols(self, latent_symbols, lmbda):
         """uint8 images from decoded latent symbols: the end of `decompress`."""
         _, _, conditioning = self._coding_setup(lmbda)
-        return self._to_uint8(self.synthesise(tf.cast(latent_symbols, tf.float32), conditioning))
+        return self._to_uint8(
+            self.synthesise(tf.cast(latent_symbols, tf.float32), conditioning, lmbda)
+        )
 
     def coding_tables(self):
         """The range coder's tables: everything a client needs besides the symbols."""
@@ -432,6 +459,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             conditioning_units=self.conditioning_units,
             conditioning_initializer=self.conditioning_initializer,
             conditioned=self.conditioned,
+            latent_gain_exponent=self.latent_gain_exponent,
         )
         return config
 
@@ -447,6 +475,7 @@ def build_model(config: Config, seed: int = 0) -> HyperpriorCodec:
         conditioning_units=config.conditioning_units,
         conditioning_initializer=config.conditioning_initializer,
         conditioned=config.conditioned,
+        latent_gain_exponent=config.latent_gain_exponent,
         weight_sum_power=config.weight_sum_power,
         weight_sum_terms=("distortion",),
         evaluation_weights={"distortion": config.fixed_lmbda or 0.018},
