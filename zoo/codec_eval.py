@@ -1,12 +1,12 @@
 """Rate-distortion evaluation of a YOTO codec against JPEG and WebP, from real bytes.
 
-    python -m zoo.codec_eval --model=runs/codec --output_dir=runs/codec_eval
+    python -m zoo.codec_eval --models=runs/codec --output_dir=runs/codec_eval
 
 For each lambda of the grid, every held-out photograph (or --image_folder) is
 encoded to a .yoto file: bits per pixel come from the file's length, PSNR and
 MS-SSIM from decoding it. JPEG and WebP go through Pillow quality sweeps on the
 same images. Prints the curves and the BD-rate (PSNR) of YOTO against each
-baseline, and writes rd.csv and rd.png.
+baseline (`--bd_method`: piecewise cubic by default), and writes rd.csv and rd.png.
 """
 
 from __future__ import annotations
@@ -33,6 +33,13 @@ flags.DEFINE_list(
 flags.DEFINE_string("grid", None, "Comma-separated lambdas (default: 8 log-spaced in range).")
 flags.DEFINE_string("image_folder", None, "Evaluate on these images instead of the held-out ones.")
 flags.DEFINE_string("output_dir", None, "Where to write rd.csv and rd.png.")
+flags.DEFINE_enum(
+    "bd_method",
+    "pchip",
+    ["pchip", "cubic"],
+    "BD-rate interpolation: piecewise monotone cubic (VCEG-AL22, robust on flat curves) or "
+    "one cubic polynomial per curve (VCEG-M33, this tool's method before 2026-11-26).",
+)
 
 
 def main(argv):
@@ -87,8 +94,8 @@ def main(argv):
             f"{label}: bpp rises with lambda: {rises_with_lambda(rows, 'bpp')}; "
             f"PSNR rises with lambda: {rises_with_lambda(rows, 'psnr')}"
         )
-        for anchor, value in bd_rates(curves, label).items():
-            print(f"BD-rate (PSNR) of {label} against {anchor}: {value:+.1f}%")
+        for anchor, value in bd_rates(curves, label, FLAGS.bd_method).items():
+            print(f"BD-rate (PSNR, {FLAGS.bd_method}) of {label} against {anchor}: {value:+.1f}%")
     if FLAGS.output_dir:
         output_dir = pathlib.Path(FLAGS.output_dir)
         atomic.write_text(output_dir / "rd.csv", evaluate_lib.rows_to_csv(curves))

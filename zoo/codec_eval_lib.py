@@ -90,8 +90,11 @@ def evaluate_pillow(images, image_format: str, qualities) -> list[dict]:
     return rows
 
 
-def bd_rates(curves: dict[str, list[dict]], test: str) -> dict[str, float]:
-    """BD-rate (PSNR) of curve `test` against every other curve, in percent."""
+def bd_rates(curves: dict[str, list[dict]], test: str, method: str = "pchip") -> dict[str, float]:
+    """BD-rate (PSNR) of curve `test` against every other curve, in percent.
+
+    `method`: `yoto_tf.metrics.bd_rate`'s interpolation ("pchip" or VCEG-M33's "cubic").
+    """
     from yoto_tf import metrics
 
     results = {}
@@ -104,6 +107,7 @@ def bd_rates(curves: dict[str, list[dict]], test: str) -> dict[str, float]:
                 [r["psnr"] for r in rows],
                 [r["bpp"] for r in curves[test]],
                 [r["psnr"] for r in curves[test]],
+                method=method,
             )
         except ValueError as error:
             results[anchor] = float("nan")
