@@ -17,6 +17,8 @@ setup(
         "numpy<2",
         "matplotlib",
         "pillow",
+        # BD-rate's piecewise cubic interpolation; already pinned (scikit-image needs it).
+        "scipy",
     ],
     entry_points={
         "console_scripts": [
