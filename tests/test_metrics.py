@@ -56,6 +56,11 @@ class MetricsTest(tf.test.TestCase):
         self.assertAllEqual(rates, [0.2, 0.3, 0.4])
         self.assertAllEqual(qualities, [25.0, 25.5, 26.0])
 
+    def test_a_curve_whose_extra_bits_buy_no_quality_is_refused(self):
+        rate, quality = [0.1, 0.2, 0.4, 0.8], [30.0, 32.0, 34.0, 36.0]
+        with self.assertRaisesRegex(ValueError, "test curve has no two points"):
+            metrics.bd_rate(rate, quality, rate, [30.0, 30.0, 29.0, 28.0])
+
     def test_an_unknown_bd_rate_method_is_refused(self):
         with self.assertRaisesRegex(ValueError, "pchip"):
             metrics.bd_rate([1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], method="akima")

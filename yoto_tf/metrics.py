@@ -89,6 +89,11 @@ def bd_rate(
     if method == "pchip":
         rate_anchor, psnr_anchor = rate_distortion_front(rate_anchor, psnr_anchor)
         rate_test, psnr_test = rate_distortion_front(rate_test, psnr_test)
+        for name, qualities in (("anchor", psnr_anchor), ("test", psnr_test)):
+            if len(qualities) < 2:
+                raise ValueError(
+                    f"The {name} curve has no two points where more bits buy more PSNR."
+                )
     low = max(psnr_anchor.min(), psnr_test.min())
     high = min(psnr_anchor.max(), psnr_test.max())
     if low >= high:
