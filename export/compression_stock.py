@@ -30,9 +30,10 @@ class CompressionStockServing(CodecServingBase):
     def __init__(self, model, **kwargs):
         super().__init__(model, name="compression_stock_serving", **kwargs)
         lmbda, images = self.lmbda_spec, self.images_spec
-        channels = model.num_filters
-        side = tf.TensorSpec([None, None, None, channels], tf.int32, name="side_symbols")
-        latent = tf.TensorSpec([None, None, None, channels], tf.int32, name="latent_symbols")
+        side = tf.TensorSpec([None, None, None, model.num_filters], tf.int32, name="side_symbols")
+        latent = tf.TensorSpec(
+            [None, None, None, model.num_latent_filters], tf.int32, name="latent_symbols"
+        )
         self.analyze = tf.function(self._analyze, input_signature=[images, lmbda])
         self.scale_indexes = tf.function(self._scale_indexes, input_signature=[side, lmbda])
         self.synthesize = tf.function(self._synthesize, input_signature=[latent, lmbda])

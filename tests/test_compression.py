@@ -31,7 +31,8 @@ class HyperpriorCodecTest(tf.test.TestCase):
         z = tf.random.stateless_normal([2, 4, 4, self.model.num_filters], seed=[1, 2])
         z_tilde, side_bits = side_model(z, training=True)
         self.assertAllClose(compression.noisy_bits(side_model, z_tilde), side_bits, rtol=1e-6)
-        y = 3.0 * tf.random.stateless_normal([2, 4, 4, self.model.num_filters], seed=[3, 4])
+        latent_shape = [2, 4, 4, self.model.num_latent_filters]
+        y = 3.0 * tf.random.stateless_normal(latent_shape, seed=[3, 4])
         indexes = tf.random.stateless_uniform(y.shape, [5, 6], 0.0, self.model.num_scales - 1.0)
         y_tilde, bits = latent_model(y, indexes, training=True)
         self.assertAllClose(compression.noisy_bits(latent_model, y_tilde, indexes), bits, rtol=1e-6)
@@ -197,6 +198,22 @@ class PhotosTest(tf.test.TestCase):
         self.assertEqual(first.shape, (2, 32, 32, 3))
         self.assertAllEqual(first, second)
 
+    def test_crops_come_from_images_by_area_or_equally_often_by_image(self):
+        # A dark 32x32 image beside a bright one with 100 times its area.
+        images = [np.zeros([32, 32, 3], np.uint8), np.full([320, 320, 3], 255, np.uint8)]
+        for weighting, expected_dark_share in (("area", 1 / 101), ("image", 0.5)):
+            with self.subTest(weighting=weighting):
+                crops = photos.random_crops(images, 32, 100, seed=3, weighting=weighting)
+                batches = [batch.numpy() for batch in crops.take(4)]
+                dark = np.mean([crop.max() == 0 for batch in batches for crop in batch])
+                self.assertAllClose(dark, expected_dark_share, atol=0.07)
+
+    def test_an_unknown_crop_weighting_is_refused(self):
+        with self.assertRaisesRegex(ValueError, "weighting must be one of"):
+            photos.random_crops([np.zeros([32, 32, 3], np.uint8)], 32, 1, seed=0, weighting="x")
+        with self.assertRaisesRegex(ValueError, "crop_weighting must be one of"):
+            compression.Config(crop_weighting="x")
+
     def test_unreadable_and_unsupported_files_are_refused_with_their_name(self):
         from PIL import Image
 
@@ -248,6 +265,33 @@ class LatentGainTest(tf.test.TestCase):
             with self.subTest(exponent=exponent):
                 with self.assertRaisesRegex(ValueError, "latent_gain_exponent must be"):
                     compression.Config(latent_gain_exponent=exponent)
+
+
+class LatentChannelsTest(tf.test.TestCase):
+    """A codec whose latents have more channels than its transforms (the paper's M > N)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.model, _ = trained_runlocal_codec(seed=0, num_latent_filters=12)
+        cls.codec = codec.Codec(cls.model)
+
+    def test_latents_have_num_latent_filters_channels_and_hyper_latents_num_filters(self):
+        images = tf.constant(photos.load_bundled("coffee")[None, :128, :64], tf.float32)
+        conditioning = self.model._condition(tf.constant([[1.0, 0.01]]))
+        y = self.model.analyse(images, conditioning, tf.constant([0.01]))
+        z = self.model._hyper_analyse(y, conditioning)
+        self.assertEqual(y.shape, (1, 8, 4, 12))
+        self.assertEqual(z.shape, (1, 2, 1, 8))
+        indexes = self.model._scale_indexes(z, conditioning)
+        self.assertEqual(indexes.shape, y.shape)
+
+    def test_decoding_reproduces_the_quantized_reconstruction_exactly(self):
+        image = photos.load_bundled("coffee")[:70, :100]
+        for lmbda in (0.0018, 0.18):
+            with self.subTest(lmbda=lmbda):
+                decoded = self.codec.decode(self.codec.encode(image, lmbda))
+                self.assertAllEqual(decoded, self.codec.reconstruct(image, lmbda))
 
 
 class LearningRateTest(tf.test.TestCase):

@@ -87,7 +87,8 @@ class StockCompressionExportTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.model, _ = trained_runlocal_codec(seed=1)
+        # Latents wider than the transforms (M > N): the symbols' signatures must follow.
+        cls.model, _ = trained_runlocal_codec(seed=1, num_latent_filters=12)
         base = pathlib.Path(tempfile.mkdtemp())
         cls.full_dir = export_lib.export_model("compression", cls.model, base, "codec")
         cls.stock_dir = export_lib.export_model(

@@ -49,6 +49,10 @@ class Config:
 
     # The paper-size model uses 192 (and 320 latent channels at high rates) on a GPU.
     num_filters: int = 64
+    # Channels of the latents y, the paper's M (192 beside N=128; None: num_filters). More
+    # did not help on this CPU: at M=192 a 30-minute model's transforms capped PSNR where
+    # M=64's did, at 29% more time per step (experiments/README.md).
+    num_latent_filters: int | None = None
     num_scales: int = 64
     scale_min: float = 0.11
     scale_max: float = 256.0
@@ -89,9 +93,19 @@ class Config:
     tfds_name: str | None = None
     tfds_split: str = "train"
     tfds_data_dir: str | None = None
+    # How random crops pick among the photographs (or a folder's images): "area" picks an
+    # image in proportion to its size; "image" picks each equally often, as an epoch of one
+    # crop per image does. Among the bundled photographs "area" gives the mostly black
+    # hubble_deep_field 32% of the crops.
+    crop_weighting: str = "area"
     steps: int = 3000
 
     def __post_init__(self):
+        if self.crop_weighting not in photos.CROP_WEIGHTINGS:
+            raise ValueError(
+                f"crop_weighting must be one of {photos.CROP_WEIGHTINGS}, "
+                f"got {self.crop_weighting!r}."
+            )
         if not math.isfinite(self.latent_gain_exponent) or self.latent_gain_exponent < 0:
             raise ValueError(
                 "latent_gain_exponent must be a finite number >= 0 (0 turns the gain off), "
@@ -185,6 +199,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         self,
         weight_sampler: yoto_tf.WeightSampler,
         num_filters: int = 64,
+        num_latent_filters: int | None = None,
         num_scales: int = 64,
         scale_min: float = 0.11,
         scale_max: float = 256.0,
@@ -202,6 +217,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
                 f"HyperpriorCodec needs loss terms {TERM_NAMES}, got {weight_sampler.term_names}."
             )
         self.num_filters = int(num_filters)
+        self.num_latent_filters = int(num_latent_filters or num_filters)
         self.num_scales = int(num_scales)
         self.scale_min, self.scale_max = float(scale_min), float(scale_max)
         self.conditioning_units = int(conditioning_units)
@@ -211,11 +227,11 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         lows, highs = weight_sampler.bounds()
         distortion = TERM_NAMES.index("distortion")
         self._reference_lmbda = math.sqrt(lows[distortion] * highs[distortion])
-        n, film = self.num_filters, self.conditioned
+        n, m, film = self.num_filters, self.num_latent_filters, self.conditioned
         gdn = [tfc.GDN() for _ in range(3)]
         igdn = [tfc.GDN(inverse=True) for _ in range(3)]
         self.analysis = [_Conditioned(_conv(n, 5, down=2), film, gdn[i]) for i in range(3)]
-        self.analysis.append(_Conditioned(_conv(n, 5, down=2, use_bias=False), film))
+        self.analysis.append(_Conditioned(_conv(m, 5, down=2, use_bias=False), film))
         self.synthesis = [_Conditioned(_conv(n, 5, up=2), film, igdn[i]) for i in range(3)]
         self.synthesis.append(_Conditioned(_conv(3, 5, up=2), False))
         self.hyper_analysis = [
@@ -226,7 +242,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         self.hyper_synthesis = [
             _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
             _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
-            _Conditioned(_conv(n, 3), False),
+            _Conditioned(_conv(m, 3), False),
         ]
         self.hyperprior = tfc.NoisyDeepFactorized(batch_shape=[n])
         if self.conditioned:
@@ -454,6 +470,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         config = super().get_config()
         config.update(
             num_filters=self.num_filters,
+            num_latent_filters=self.num_latent_filters,
             num_scales=self.num_scales,
             scale_min=self.scale_min,
             scale_max=self.scale_max,
@@ -470,6 +487,7 @@ def build_model(config: Config, seed: int = 0) -> HyperpriorCodec:
     model = HyperpriorCodec(
         config.weight_sampler(),
         num_filters=config.num_filters,
+        num_latent_filters=config.num_latent_filters,
         num_scales=config.num_scales,
         scale_min=config.scale_min,
         scale_max=config.scale_max,
@@ -520,7 +538,13 @@ def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
             seed,
             data_dir=config.tfds_data_dir,
         )
-    return photos.random_crops(training_images(config), config.patch_size, config.batch_size, seed)
+    return photos.random_crops(
+        training_images(config),
+        config.patch_size,
+        config.batch_size,
+        seed,
+        weighting=config.crop_weighting,
+    )
 
 
 def evaluation_images(limit: int | None = None) -> list[np.ndarray]:

@@ -114,24 +114,34 @@ def load_folder(folder) -> list[np.ndarray]:
     return [read_rgb8(path) for path in folder_files(folder)]
 
 
+CROP_WEIGHTINGS = ("area", "image")
+
+
 def random_crops(
-    images: list[np.ndarray], patch_size: int, batch_size: int, seed: int
+    images: list[np.ndarray], patch_size: int, batch_size: int, seed: int, weighting: str = "area"
 ) -> tf.data.Dataset:
     """An endless dataset of uint8 random crops `[batch, patch, patch, 3]` from `images`.
 
-    Each crop picks an image (with probability proportional to its area) and a
-    position uniformly, from a seeded stream; images smaller than the patch are
-    refused with their size.
+    Each crop picks an image and a position in it uniformly, from a seeded stream.
+    `weighting="area"` picks images with probability proportional to their area;
+    `"image"` picks every image equally often, as an epoch of one crop per image does
+    (tensorflow-compression's and CompressAI's training loops). Images smaller than the
+    patch are refused with their size.
     """
+    if weighting not in CROP_WEIGHTINGS:
+        raise ValueError(f"Crop weighting must be one of {CROP_WEIGHTINGS}, got {weighting!r}.")
     too_small = [i.shape for i in images if min(i.shape[:2]) < patch_size]
     if too_small:
         raise ValueError(f"Images {too_small} are smaller than the {patch_size}px patch size.")
-    areas = np.array([i.shape[0] * i.shape[1] for i in images], np.float64)
+    if weighting == "area":
+        odds = np.array([i.shape[0] * i.shape[1] for i in images], np.float64)
+    else:
+        odds = np.ones(len(images))
     rng = np.random.default_rng(seed)
 
     def generate():
         while True:
-            image = images[rng.choice(len(images), p=areas / areas.sum())]
+            image = images[rng.choice(len(images), p=odds / odds.sum())]
             top = rng.integers(0, image.shape[0] - patch_size + 1)
             left = rng.integers(0, image.shape[1] - patch_size + 1)
             yield image[top : top + patch_size, left : left + patch_size]
