@@ -133,6 +133,18 @@ class TrainLibTest(tf.test.TestCase):
         )
         self.assertEqual(int(model.optimizer.iterations.numpy()), 2)
 
+    def test_a_codec_run_written_before_the_loss_division_keeps_the_plain_loss(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "legacy_codec"
+        options = dict(runlocal=True, verbose=0)
+        train_lib.train("compression", model_dir, steps=1, **options)
+        config_path = model_dir / "config.json"
+        record = json.loads(config_path.read_text())
+        self.assertEqual(record["config"]["weight_sum_power"], 1.0)  # Today's default.
+        del record["config"]["weight_sum_power"]  # As if written before the field existed.
+        config_path.write_text(json.dumps(record))
+        _, config, _ = train_lib.load_run(model_dir)
+        self.assertEqual(config.weight_sum_power, 0.0)
+
     def test_bad_overrides_and_unknown_tasks_are_refused(self):
         with self.assertRaisesRegex(ValueError, "Unknown beta_vae config fields"):
             train_lib.make_config("beta_vae", {"betta": 1.0})
