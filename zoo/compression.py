@@ -6,7 +6,9 @@ tensorflow-compression like its `models/bmshj2018.py`, with a FiLM layer after
 every convolution except the last of the synthesis transform, conditioned on
 log(1, lambda). Loss per image: `bpp + lambda * mse`, MSE on the 0..255 scale
 (tensorflow-compression's and CompressAI's convention), lambda log-uniform per
-example on [0.0018, 0.18] (the range of CompressAI's eight quality levels).
+example on [0.0018, 0.18] (the range of CompressAI's eight quality levels), each
+image's loss divided by its lambda so that every rate gets its share of the
+gradient (`Config.weight_sum_power`).
 
 The paper (Dosovitskiy & Djolonga, ICLR 2020) evaluated on Kodak, which is not
 available offline; this task trains on random crops of the photographs that ship
@@ -15,9 +17,9 @@ inside installed wheels (`zoo/photos.py`) and evaluates on held-out ones.
 Default config and what to expect on this 2-core CPU (small filters):
     yoto-train --task=compression --model_dir=runs/codec --steps=5400 \
         --config='learning_rate_drops=(4320,)'
-takes about 26 minutes and gives a codec whose file size rises strictly with lambda
-and whose PSNR rises from 23.9 to 25.4 dB (0.34-0.84 bpp, +17% BD-rate against JPEG
-on the held-out photos): far from a trained hyperprior; experiments/README.md.
+takes about 26 minutes and gives a codec whose file size and PSNR rise strictly
+with lambda (0.28-0.74 bpp, 24.0-25.5 dB, -3.5% BD-rate against JPEG on the
+held-out photos): still far from a trained hyperprior; experiments/README.md.
 """
 
 from __future__ import annotations
