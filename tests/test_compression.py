@@ -237,13 +237,27 @@ class PhotosTest(tf.test.TestCase):
             photos.read_rgb8(f"{folder}/missing.png")
 
 
-class LatentGainTest(tf.test.TestCase):
+class _CodecVariant:
+    """Mixin: a runlocal codec with the subclass's Config `OVERRIDES` still decodes exactly."""
+
+    OVERRIDES: dict = {}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.model, _ = trained_runlocal_codec(seed=0, latent_gain_exponent=0.5)
+        cls.model, _ = trained_runlocal_codec(seed=0, **cls.OVERRIDES)
         cls.codec = codec.Codec(cls.model)
         cls.image = photos.load_bundled("coffee")[:70, :100]
+
+    def test_decoding_reproduces_the_quantized_reconstruction_exactly(self):
+        for lmbda in (0.0018, 0.02, 0.18):
+            with self.subTest(lmbda=lmbda):
+                decoded = self.codec.decode(self.codec.encode(self.image, lmbda))
+                self.assertAllEqual(decoded, self.codec.reconstruct(self.image, lmbda))
+
+
+class LatentGainTest(_CodecVariant, tf.test.TestCase):
+    OVERRIDES = {"latent_gain_exponent": 0.5}
 
     def test_the_latents_scale_with_lambda_over_the_reference_to_the_exponent(self):
         images = tf.constant(photos.load_bundled("coffee")[None, :64, :64], tf.float32)
@@ -254,12 +268,6 @@ class LatentGainTest(tf.test.TestCase):
         self.assertAllClose(at_high, at_reference * 10**0.5, rtol=1e-5, atol=1e-5)
         self.assertGreater(float(tf.reduce_max(tf.abs(at_reference))), 0.0)
 
-    def test_decoding_with_a_latent_gain_reproduces_the_quantized_reconstruction(self):
-        for lmbda in (0.0018, 0.02, 0.18):
-            with self.subTest(lmbda=lmbda):
-                decoded = self.codec.decode(self.codec.encode(self.image, lmbda))
-                self.assertAllEqual(decoded, self.codec.reconstruct(self.image, lmbda))
-
     def test_a_negative_or_non_finite_exponent_is_refused(self):
         for exponent in (-0.5, float("nan"), float("inf")):
             with self.subTest(exponent=exponent):
@@ -267,14 +275,10 @@ class LatentGainTest(tf.test.TestCase):
                     compression.Config(latent_gain_exponent=exponent)
 
 
-class LatentChannelsTest(tf.test.TestCase):
+class LatentChannelsTest(_CodecVariant, tf.test.TestCase):
     """A codec whose latents have more channels than its transforms (the paper's M > N)."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.model, _ = trained_runlocal_codec(seed=0, num_latent_filters=12)
-        cls.codec = codec.Codec(cls.model)
+    OVERRIDES = {"num_latent_filters": 12}
 
     def test_latents_have_num_latent_filters_channels_and_hyper_latents_num_filters(self):
         images = tf.constant(photos.load_bundled("coffee")[None, :128, :64], tf.float32)
@@ -285,13 +289,6 @@ class LatentChannelsTest(tf.test.TestCase):
         self.assertEqual(z.shape, (1, 2, 1, 8))
         indexes = self.model._scale_indexes(z, conditioning)
         self.assertEqual(indexes.shape, y.shape)
-
-    def test_decoding_reproduces_the_quantized_reconstruction_exactly(self):
-        image = photos.load_bundled("coffee")[:70, :100]
-        for lmbda in (0.0018, 0.18):
-            with self.subTest(lmbda=lmbda):
-                decoded = self.codec.decode(self.codec.encode(image, lmbda))
-                self.assertAllEqual(decoded, self.codec.reconstruct(image, lmbda))
 
 
 class LearningRateTest(tf.test.TestCase):
