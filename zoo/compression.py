@@ -101,7 +101,8 @@ class Config:
     # How random crops pick among the photographs (or a folder's images): "area" picks an
     # image in proportion to its size; "image" picks each equally often, as an epoch of one
     # crop per image does. Among the bundled photographs "area" gives the mostly black
-    # hubble_deep_field 32% of the crops.
+    # hubble_deep_field 32% of the crops, yet "image" measured the same in a 30-minute run
+    # (BD-rate against JPEG -2.6% against -3.5%, experiments/README.md).
     crop_weighting: str = "area"
     steps: int = 3000
 
