@@ -54,7 +54,7 @@ class Config:
     num_filters: int = 64
     # Channels of the latents y, the paper's M (192 beside N=128; None: num_filters). More
     # did not help on this CPU: at M=192 a 30-minute model's transforms capped PSNR where
-    # M=64's did, at 29% more time per step (experiments/README.md).
+    # M=64's did, at 26% more time per step (experiments/README.md).
     num_latent_filters: int | None = None
     num_scales: int = 64
     scale_min: float = 0.11
