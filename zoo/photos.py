@@ -137,11 +137,12 @@ def random_crops(
         odds = np.array([i.shape[0] * i.shape[1] for i in images], np.float64)
     else:
         odds = np.ones(len(images))
+    probabilities = odds / odds.sum()  # Once, not per crop.
     rng = np.random.default_rng(seed)
 
     def generate():
         while True:
-            image = images[rng.choice(len(images), p=odds / odds.sum())]
+            image = images[rng.choice(len(images), p=probabilities)]
             top = rng.integers(0, image.shape[0] - patch_size + 1)
             left = rng.integers(0, image.shape[1] - patch_size + 1)
             yield image[top : top + patch_size, left : left + patch_size]
