@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 
 import numpy as np
 import tensorflow as tf
 
-from zoo import codec_format
+from zoo import codec_format, latent_refinement
 
 # Float32 cannot hold every decimal bound exactly; allow this relative slack at the edges.
 _RANGE_TOLERANCE = 1e-6
@@ -42,10 +43,18 @@ class Codec:
     Images are padded to a multiple of 64 by edge replication and cropped back
     after decoding. `decode(encode(x, lmbda))` equals
     `reconstruct(x, lmbda)` exactly: the model's forward pass with rounding.
+
+    With `refine_steps` > 0 the encoder refines each image's latents by that many
+    gradient steps before coding them (`zoo/latent_refinement.py`): fewer bits or
+    less distortion for the same decoder and file format, at the cost of encode time.
+    `estimated_bits` and `reconstruct` then describe the refined latents.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, refine_steps: int = 0):
         self.model = model
+        self.refine_steps = latent_refinement.check_steps(refine_steps)
+        self._refined = None  # (key, latents) of the last refined image: encode and
+        # estimate or reconstruct of one image share one refinement.
         model.prepare_for_coding()
         lows, highs = model.weight_sampler.bounds()
         self.lmbda_range = (lows[1], highs[1])
@@ -72,6 +81,20 @@ class Codec:
             return terms["rate"] * tf.cast(padded.shape[1] * padded.shape[2], tf.float32)
 
         self._bits = bits
+        if self.refine_steps:
+            latents = [tf.TensorSpec([1, None, None, None], tf.float32)] * 2
+            self._refine = tf.function(
+                lambda padded, lmbda: latent_refinement.refine_latents(
+                    model, padded, lmbda, self.refine_steps
+                ),
+                input_signature=[images, lmbda],
+            )
+            self._compress_latents = tf.function(
+                model.compress_latents, input_signature=[*latents, lmbda]
+            )
+            self._coded_terms = tf.function(
+                model.coded_terms, input_signature=[images, *latents, lmbda]
+            )
 
     @classmethod
     def from_saved_model(cls, saved_model_dir) -> Codec:
@@ -96,6 +119,8 @@ class Codec:
         loaded = tf.saved_model.load(str(saved_model_dir))
         codec = cls.__new__(cls)
         codec.model = loaded
+        # Refinement takes gradients through the model, which a SavedModel does not keep.
+        codec.refine_steps = 0
         codec.lmbda_range = tuple(metadata["weight_ranges"]["distortion"])
         signatures = loaded.signatures
 
@@ -152,7 +177,13 @@ class Codec:
         image = self.check_image(image)
         lmbda = self.check_lmbda(lmbda)
         padded = tf.constant(self.pad(image)[np.newaxis])
-        latent, side = self._compress(padded, tf.constant([lmbda], tf.float32))
+        lmbda_tensor = tf.constant([lmbda], tf.float32)
+        if self.refine_steps:
+            latent, side = self._compress_latents(
+                *self._refined_latents(padded, lmbda_tensor), lmbda_tensor
+            )
+        else:
+            latent, side = self._compress(padded, lmbda_tensor)
         return codec_format.pack(
             lmbda, image.shape[0], image.shape[1], side.numpy()[0], latent.numpy()[0]
         )
@@ -180,12 +211,29 @@ class Codec:
         image = self.check_image(image)
         lmbda = self.check_lmbda(lmbda)
         padded = tf.constant(self.pad(image)[np.newaxis])
-        return float(self._bits(padded, tf.constant([lmbda], tf.float32))[0])
+        lmbda_tensor = tf.constant([lmbda], tf.float32)
+        if self.refine_steps:
+            terms = self._refined_terms(padded, lmbda_tensor)
+            return float(terms["rate"][0]) * padded.shape[1] * padded.shape[2]
+        return float(self._bits(padded, lmbda_tensor)[0])
 
     def reconstruct(self, image, lmbda: float) -> np.ndarray:
         """The quantised reconstruction that `decode(encode(image, lmbda))` must equal."""
         image = self.check_image(image)
         lmbda = self.check_lmbda(lmbda)
         padded = tf.constant(self.pad(image)[np.newaxis])
-        result = self._reconstruct(padded, tf.constant([lmbda], tf.float32))
+        lmbda_tensor = tf.constant([lmbda], tf.float32)
+        if self.refine_steps:
+            result = self._refined_terms(padded, lmbda_tensor)["reconstruction"]
+        else:
+            result = self._reconstruct(padded, lmbda_tensor)
         return result.numpy()[0, : image.shape[0], : image.shape[1]]
+
+    def _refined_latents(self, padded, lmbda):
+        key = (hashlib.sha256(padded.numpy().tobytes()).digest(), padded.shape, float(lmbda[0]))
+        if self._refined is None or self._refined[0] != key:
+            self._refined = (key, self._refine(padded, lmbda))
+        return self._refined[1]
+
+    def _refined_terms(self, padded, lmbda):
+        return self._coded_terms(padded, *self._refined_latents(padded, lmbda), lmbda)

@@ -7,6 +7,7 @@ encoded to a .yoto file: bits per pixel come from the file's length, PSNR and
 MS-SSIM from decoding it. JPEG and WebP go through Pillow quality sweeps on the
 same images. Prints the curves and the BD-rate (PSNR) of YOTO against each
 baseline (`--bd_method`: piecewise cubic by default), and writes rd.csv and rd.png.
+`--refine_steps` encodes with latent refinement (every learned codec alike).
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ flags.DEFINE_list(
 flags.DEFINE_string("grid", None, "Comma-separated lambdas (default: 8 log-spaced in range).")
 flags.DEFINE_string("image_folder", None, "Evaluate on these images instead of the held-out ones.")
 flags.DEFINE_string("output_dir", None, "Where to write rd.csv and rd.png.")
+flags.DEFINE_integer(
+    "refine_steps",
+    0,
+    "Encode every learned codec (YOTO and fixed) with this many latent-refinement steps "
+    "per image and lambda (zoo/latent_refinement.py; 0: the encoder's latents as they are).",
+)
 flags.DEFINE_enum(
     "bd_method",
     "pchip",
@@ -76,7 +83,7 @@ def main(argv):
             model, _, task_name = train_lib.restore_model(model_dir)
             if task_name != "compression":
                 raise ValueError(f"{model_dir} holds a {task_name} model, not a codec.")
-            return codec.Codec(model)
+            return codec.Codec(model, refine_steps=FLAGS.refine_steps)
 
         for label, model_dir in zip(labels, FLAGS.models, strict=True):
             curves[label] = evaluate_codec(load_codec(model_dir), images, grid)

@@ -388,19 +388,71 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
         return (*self._coding_models, self._condition(weights))
 
+    def latents(self, images, lmbda):
+        """The encoder's latents `y` and hyper-latents `z` of uint8 images at per-image `lmbda`."""
+        _, _, conditioning = self._coding_setup(lmbda)
+        y = self.analyse(tf.cast(images, tf.float32), conditioning, lmbda)
+        return y, self._hyper_analyse(y, conditioning)
+
     def compress(self, images, lmbda):
         """Range-codes uint8 images `[B, H, W, 3]` (H, W multiples of 64) at per-image `lmbda`.
 
         Returns `(latent_strings [B], side_strings [B], latent_shape, side_shape)`.
         """
+        y, z = self.latents(images, lmbda)
+        latent_strings, side_strings = self.compress_latents(y, z, lmbda)
+        return latent_strings, side_strings, tf.shape(y)[1:-1], tf.shape(z)[1:-1]
+
+    def compress_latents(self, y, z, lmbda):
+        """Range-codes latents `y` and hyper-latents `z`, from `latents` or refined ones.
+
+        Returns `(latent_strings [B], side_strings [B])`; `decompress` reads them back.
+        """
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
-        y = self.analyse(tf.cast(images, tf.float32), conditioning, lmbda)
-        z = self._hyper_analyse(y, conditioning)
         side_strings = side_model.compress(z)
         z_hat = side_model.decompress(side_strings, tf.shape(z)[1:-1])
         indexes = self._scale_indexes(z_hat, conditioning)
-        latent_strings = latent_model.compress(y, indexes)
-        return latent_strings, side_strings, tf.shape(y)[1:-1], tf.shape(z)[1:-1]
+        return latent_model.compress(y, indexes), side_strings
+
+    def coded_terms(self, images, y, z, lmbda):
+        """What coding latents `y`, `z` gives: per-image bpp estimate, MSE, uint8 images.
+
+        The rate is computed under the coder's integer scale indexes and the distortion
+        from the rounded, clipped reconstruction `decompress` returns.
+        """
+        latent_model, side_model, conditioning = self._coding_setup(lmbda)
+        z_hat, side_bits = side_model(z, training=False)
+        indexes = self._scale_indexes(z_hat, conditioning)
+        y_hat, bits = latent_model(y, indexes, training=False)
+        reconstruction = self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
+        return self._rate_and_distortion(images, bits + side_bits, reconstruction)
+
+    def relaxed_terms(self, images, y, z, lmbda, y_noise, z_noise):
+        """A differentiable stand-in for `coded_terms`, for optimising the latents themselves.
+
+        Rates as in training, from noise-perturbed latents (`*_noise`: uniform in
+        [-1/2, 1/2]); distortion from rounded latents with a straight-through gradient,
+        so the decoder is optimised for what it will really receive (Minnen and Singh,
+        ICIP 2020, train this way).
+        """
+        latent_model, side_model = self._entropy_models(compression=False)
+        conditioning = self._condition(tf.stack([tf.ones_like(lmbda), lmbda], axis=-1))
+        z_tilde = z + z_noise
+        indexes = self._scale_indexes(z_tilde, conditioning, training=True)
+        bits = noisy_bits(side_model, z_tilde) + noisy_bits(latent_model, y + y_noise, indexes)
+        y_hat = y + tf.stop_gradient(tf.round(y) - y)
+        return self._rate_and_distortion(images, bits, self.synthesise(y_hat, conditioning, lmbda))
+
+    @staticmethod
+    def _rate_and_distortion(images, bits, reconstruction):
+        images = tf.cast(images, tf.float32)
+        num_pixels = tf.cast(tf.reduce_prod(tf.shape(images)[1:3]), tf.float32)
+        difference = images - tf.cast(reconstruction, tf.float32)
+        return {
+            "rate": bits / num_pixels,
+            "distortion": tf.reduce_mean(tf.square(difference), axis=[1, 2, 3]),
+            "reconstruction": reconstruction,
+        }
 
     def decompress(self, latent_strings, side_strings, lmbda, side_shape):
         """Inverse of `compress`: uint8 images `[B, H, W, 3]` (padded size)."""
