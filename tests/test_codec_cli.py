@@ -55,15 +55,36 @@ class CodecCliTest(tf.test.TestCase):
         header, _, _ = codec_format.unpack(output.read_bytes())
         self.assertBetween(header.lmbda, 0.0018 * 0.999, 0.18 * 1.001)
 
+    def test_refined_files_decode_with_the_plain_decompress_command(self):
+        refined = self.root / "refined.yoto"
+        restored = self.root / "refined.png"
+        model = f"--model={self.model_dir}"
+        args = ["compress", model, "--lmbda=0.01", "--refine-steps=5", str(self.photo)]
+        self.assertEqual(codec_cli.run([*args, str(refined)]), 0)
+        self.assertEqual(codec_cli.run(["decompress", model, str(refined), str(restored)]), 0)
+        self.assertEqual(np.asarray(Image.open(restored)).shape, (80, 90, 3))
+
     def test_errors_exit_with_two_and_leave_no_output(self):
         model = f"--model={self.model_dir}"
         corrupt = self.root / "corrupt.yoto"
         corrupt.write_bytes(b"YOTO" + bytes(60))
+        saved_model = self.root / "fake_saved_model"
+        saved_model.mkdir(exist_ok=True)
+        (saved_model / "saved_model.pb").write_bytes(b"")
+        compress = ["compress", model, "--lmbda=0.01"]
         cases = {
             "lambda_out_of_range": ["compress", model, "--lmbda=5", str(self.photo)],
             "missing_input": ["compress", model, "--lmbda=0.01", str(self.root / "nope.png")],
             "corrupt_file": ["decompress", model, str(corrupt)],
             "missing_model": ["decompress", f"--model={self.root}/none", str(corrupt)],
+            "negative_refine_steps": [*compress, "--refine-steps=-3", str(self.photo)],
+            "refining_with_a_saved_model": [
+                "compress",
+                f"--model={saved_model}",
+                "--lmbda=0.01",
+                "--refine-steps=5",
+                str(self.photo),
+            ],
         }
         for name, args in cases.items():
             with self.subTest(name):

@@ -68,9 +68,7 @@ def _load_codec(model_dir, refine_steps: int = 0):
 
 
 def _compress(args) -> str:
-    from zoo import photos
-
-    from zoo import latent_refinement
+    from zoo import latent_refinement, photos
 
     refine_steps = latent_refinement.check_steps(args.refine_steps)
     image = photos.read_rgb8(args.input)
