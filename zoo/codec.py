@@ -229,6 +229,10 @@ class Codec:
             result = self._reconstruct(padded, lmbda_tensor)
         return result.numpy()[0, : image.shape[0], : image.shape[1]]
 
+    def clear_refinement_cache(self):
+        """Forgets the last image's refined latents, so the next call refines again."""
+        self._refined = None
+
     def _refined_latents(self, padded, lmbda):
         key = (hashlib.sha256(padded.numpy().tobytes()).digest(), padded.shape, float(lmbda[0]))
         if self._refined is None or self._refined[0] != key:
