@@ -66,7 +66,7 @@ class LatentRefinementTest(tf.test.TestCase):
         self.assertAllClose(self.refining.estimated_bits(image, 0.18), actual, rtol=0.15)
 
     def test_negative_or_fractional_steps_are_refused(self):
-        for steps in (-1, 2.5, True):
+        for steps in (-1, 2.5, True, "5", float("nan")):
             with self.subTest(steps=steps):
                 with self.assertRaisesRegex(ValueError, "refine steps must be a whole number"):
                     codec.Codec(self.model, refine_steps=steps)

@@ -24,9 +24,10 @@ _BETA_1, _BETA_2, _EPSILON = 0.9, 0.999, 1e-8
 
 def check_steps(steps) -> int:
     """Returns `steps` as an int >= 0, or raises ValueError naming it."""
-    if isinstance(steps, bool) or not float(steps).is_integer() or steps < 0:
+    is_whole = isinstance(steps, (int, float)) and not isinstance(steps, bool)
+    if not is_whole or not float(steps).is_integer() or steps < 0:
         raise ValueError(
-            f"refine steps must be a whole number >= 0 (0: no refinement), got {steps}."
+            f"refine steps must be a whole number >= 0 (0: no refinement), got {steps!r}."
         )
     return int(steps)
 
