@@ -24,10 +24,11 @@ class LatentRefinementTest(tf.test.TestCase):
         lmbda = tf.constant([0.002, 0.1])
         before = self._coded_objective(images, self.model.latents(images, lmbda), lmbda)
         refined = latent_refinement.refine_latents(
-            self.model, images, lmbda, steps=12, check_every=4
+            self.model, images, lmbda, steps=60, check_every=5
         )
         after = self._coded_objective(images, refined, lmbda)
-        self.assertTrue(np.all(after.numpy() < before.numpy()), f"{after} against {before}")
+        # By a margin, not a rounding error: 0.1% and 0.6% on this barely trained model.
+        self.assertAllLessEqual(after / before, 0.9995)
 
     def test_refinement_is_repeatable(self):
         images = tf.constant(photos.load_bundled("chelsea")[None, :64, :128])
