@@ -53,8 +53,9 @@ class Codec:
     def __init__(self, model, refine_steps: int = 0):
         self.model = model
         self.refine_steps = latent_refinement.check_steps(refine_steps)
-        self._refined = None  # (key, latents) of the last refined image: encode and
-        # estimate or reconstruct of one image share one refinement.
+        # (key, latents) of the last refined image: encoding an image and estimating its
+        # bits or reconstructing it share one refinement.
+        self._refined = None
         model.prepare_for_coding()
         lows, highs = model.weight_sampler.bounds()
         self.lmbda_range = (lows[1], highs[1])

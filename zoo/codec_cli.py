@@ -2,13 +2,14 @@
 
     yoto-codec compress --model runs/codec --lmbda 0.01 photo.png photo.yoto
     yoto-codec compress --model runs/codec --target-bpp 0.5 photo.png photo.yoto
-    yoto-codec compress --model runs/codec --lmbda 0.01 --refine-steps 200 photo.png photo.yoto
+    yoto-codec compress --model runs/codec --lmbda 0.01 --refine-steps 100 photo.png photo.yoto
     yoto-codec decompress --model runs/codec photo.yoto back.png
 
 --model is a training directory written by `yoto-train --task=compression`, or a
 SavedModel version directory written by `yoto-export` (both give the same bytes).
 --refine-steps optimises each image's latents at encode time (a training directory
-only: it takes gradients through the model); any decoder reads the result.
+only: it takes gradients through the model); any decoder reads the result. With
+--target-bpp every bisection step refines again, so the search costs ~20 refinements.
 Outputs are written to a temporary file and renamed, so an interrupted or
 failed run never leaves a half-written file. Errors exit with status 2.
 """
