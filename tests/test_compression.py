@@ -1,3 +1,5 @@
+import contextlib
+import io
 import pathlib
 import struct
 import zlib
@@ -159,6 +161,17 @@ class CodecEvaluationTest(tf.test.TestCase):
         results = codec_eval_lib.bd_rates({"JPEG": curve, "yoto": cheaper}, "yoto")
         self.assertEqual(set(results), {"JPEG"})
         self.assertAllClose(results["JPEG"], -50.0, atol=1e-6)
+
+    def test_bd_rates_leave_out_an_anchor_whose_psnr_range_does_not_overlap(self):
+        curve = [{"bpp": b, "psnr": p} for b, p in ((0.1, 30), (0.2, 32), (0.4, 34), (0.8, 36))]
+        far_above = [{"bpp": r["bpp"], "psnr": r["psnr"] + 10} for r in curve]
+        cheaper = [{"bpp": r["bpp"] / 2, "psnr": r["psnr"]} for r in curve]
+        curves = {"JPEG": curve, "WebP": far_above, "yoto": cheaper}
+        with contextlib.redirect_stderr(io.StringIO()) as stderr:
+            results = codec_eval_lib.bd_rates(curves, "yoto")
+        self.assertEqual(set(results), {"JPEG"})
+        self.assertIn("yoto vs WebP", stderr.getvalue())
+        self.assertIn("do not overlap", stderr.getvalue())
 
     def test_fixed_lambda_codecs_form_one_curve_each_at_its_own_lambda(self):
         keras.utils.set_random_seed(0)

@@ -91,9 +91,12 @@ def evaluate_pillow(images, image_format: str, qualities) -> list[dict]:
 
 
 def bd_rates(curves: dict[str, list[dict]], test: str, method: str = "pchip") -> dict[str, float]:
-    """BD-rate (PSNR) of curve `test` against every other curve, in percent.
+    """BD-rate (PSNR) of curve `test` against every other curve it overlaps, in percent.
 
-    `method`: `yoto_tf.metrics.bd_rate`'s interpolation ("pchip" or VCEG-M33's "cubic").
+    An anchor whose PSNR range does not overlap the test curve's has no BD-rate: it is
+    left out of the result and the reason is printed to stderr (a NaN would read as a
+    number in the report). `method`: `yoto_tf.metrics.bd_rate`'s interpolation ("pchip"
+    or VCEG-M33's "cubic").
     """
     from yoto_tf import metrics
 
@@ -110,7 +113,6 @@ def bd_rates(curves: dict[str, list[dict]], test: str, method: str = "pchip") ->
                 method=method,
             )
         except ValueError as error:
-            results[anchor] = float("nan")
             print(f"BD-rate {test} vs {anchor}: {error}", file=sys.stderr)
     return results
 
