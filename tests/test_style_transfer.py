@@ -124,6 +124,14 @@ class StyleTransferModelTest(tf.test.TestCase):
         self.assertEqual(model.weight_sampler.bounds()[0][:5], [1.0, 1.0, 0.0, 0.0, 0.0])
         restored, config, _ = train_lib.restore_model(root)
         self.assertEqual(tuple(config.fixed_weights), (1.0, 1.0, 0.0, 0.0, 0.0))
+        from zoo import style_lib
+
+        styles = style_lib.Stylizer.load(root).styles  # From the training dir, not an export.
+        self.assertEqual([name for name, _ in styles], ["brick", "grass", "gravel", "retina"])
+        for (_, image), original in zip(
+            styles, style_transfer.load_style_images(config), strict=True
+        ):
+            self.assertAllEqual(image, original)
         with self.assertRaisesRegex(ValueError, "fixed_weights needs 5 values"):
             style_transfer.Config(fixed_weights=(1.0, 2.0)).weight_sampler()
         del restored

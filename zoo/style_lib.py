@@ -91,9 +91,7 @@ class Stylizer:
             "loss_terms": module.loss_terms.get_concrete_function(),
         }
         try:
-            files = style_transfer.style_files(model.config)
-            images = style_transfer.load_style_images(model.config)
-            styles = [(name, image) for (name, _), image in zip(files, images, strict=True)]
+            styles = style_transfer.named_style_images(model.config)
         except (FileNotFoundError, ValueError):  # A user's style folder moved since training.
             styles = None
         return cls(signatures, styles)

@@ -181,15 +181,21 @@ def style_files(config: Config) -> list[tuple[str, pathlib.Path]]:
     return named
 
 
-def load_style_images(config: Config) -> list[np.ndarray]:
-    """The four style images as uint8 RGB, resized so the shorter side is `style_size`."""
-    resized = []
-    for _, path in style_files(config):
+def named_style_images(config: Config) -> list[tuple[str, np.ndarray]]:
+    """`(name, image)` of the four styles in weight order, as `load_style_images` gives them."""
+    named = []
+    for name, path in style_files(config):
         image = photos.read_rgb8(path)
         scale = config.style_size / min(image.shape[:2])
         size = [max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale))]
-        resized.append(tf.cast(tf.image.resize(image, size, antialias=True), tf.uint8).numpy())
-    return resized
+        resized = tf.cast(tf.image.resize(image, size, antialias=True), tf.uint8).numpy()
+        named.append((name, resized))
+    return named
+
+
+def load_style_images(config: Config) -> list[np.ndarray]:
+    """The four style images as uint8 RGB, resized so the shorter side is `style_size`."""
+    return [image for _, image in named_style_images(config)]
 
 
 def gram_matrix(features: tf.Tensor) -> tf.Tensor:
