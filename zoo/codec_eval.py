@@ -21,6 +21,8 @@ from zoo.flags_util import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
+from yoto_tf.metrics import BD_RATE_METHODS  # noqa: E402 (TensorFlow first, quietly)
+
 FLAGS = flags.FLAGS
 FIXED_LABEL = "fixed-lambda models"
 flags.DEFINE_list("models", None, "Compression training dirs to evaluate.")
@@ -43,7 +45,7 @@ flags.DEFINE_integer(
 flags.DEFINE_enum(
     "bd_method",
     "pchip",
-    ["pchip", "cubic"],
+    list(BD_RATE_METHODS),
     "BD-rate interpolation: piecewise monotone cubic (VCEG-AL22, robust on flat curves) or "
     "one cubic polynomial per curve (VCEG-M33, this tool's method before 2026-11-26).",
 )
