@@ -1,0 +1,74 @@
+"""The evaluation binary `python -m zoo.codec_eval`, end to end on a tiny trained codec."""
+
+import csv
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import tensorflow as tf
+from PIL import Image
+
+from zoo import photos, train_lib
+
+
+def run_codec_eval(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "zoo.codec_eval", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+class CodecEvalTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = pathlib.Path(tempfile.mkdtemp())
+        cls.model_dir = cls.root / "codec"
+        train_lib.train("compression", cls.model_dir, steps=2, runlocal=True, verbose=0)
+        cls.images = cls.root / "images"
+        cls.images.mkdir()
+        coffee = photos.load_bundled("coffee")
+        for index, (top, left) in enumerate([(0, 0), (200, 300)]):
+            crop = coffee[top : top + 64, left : left + 96]
+            Image.fromarray(crop).save(cls.images / f"crop{index}.png")
+
+    def test_it_writes_every_curve_to_csv_and_plot_and_reports_the_checks(self):
+        output_dir = self.root / "eval"
+        result = run_codec_eval(
+            f"--models={self.model_dir}",
+            "--labels=tiny",
+            "--grid=0.0018,0.18",
+            f"--image_folder={self.images}",
+            f"--output_dir={output_dir}",
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        self.assertIn("tiny: bpp rises with lambda:", result.stdout)
+        self.assertNotIn("nan%", result.stdout)
+        with open(output_dir / "rd.csv", newline="") as file:
+            rows = list(csv.DictReader(file))
+        self.assertEqual({row["model"] for row in rows}, {"JPEG", "WebP", "tiny"})
+        tiny = [row for row in rows if row["model"] == "tiny"]
+        self.assertEqual([float(row["lmbda"]) for row in tiny], [0.0018, 0.18])
+        self.assertTrue(all(float(row["bpp"]) > 0 for row in tiny))
+        self.assertGreater((output_dir / "rd.png").stat().st_size, 1000)
+
+    def test_bad_arguments_exit_2_with_the_reason_and_write_nothing(self):
+        output_dir = self.root / "not_written"
+        cases = {
+            "--models is required": [],
+            "is not a model directory": [f"--models={self.root / 'missing'}"],
+            "outside": [f"--models={self.model_dir}", "--grid=0.5"],
+        }
+        for message, args in cases.items():
+            with self.subTest(message):
+                result = run_codec_eval(*args, f"--output_dir={output_dir}")
+                self.assertEqual(result.returncode, 2, result.stderr[-3000:])
+                self.assertIn(message, result.stderr)
+                self.assertFalse(output_dir.exists())
+
+
+if __name__ == "__main__":
+    tf.test.main()
