@@ -33,6 +33,12 @@ flags.DEFINE_integer(
     "image_every", 1000, "Steps between TensorBoard images at a fixed weight grid (0: none)."
 )
 flags.DEFINE_float("max_seconds", None, "Stop (after a checkpoint) when this much time is spent.")
+flags.DEFINE_bool(
+    "timed_learning_rate_drop",
+    False,
+    "With --max_seconds: divide the learning rate by 10 for the last fifth of the time "
+    "budget (the config's learning_rate_drops does it at given steps).",
+)
 flags.DEFINE_bool("runlocal", False, "Tiny config: the same code path, fast.")
 flags.DEFINE_enum(
     "strategy",
@@ -84,6 +90,7 @@ def main(argv):
             strategy=strategy,
             precision=FLAGS.precision,
             image_every=FLAGS.image_every,
+            timed_learning_rate_drop=FLAGS.timed_learning_rate_drop,
         )
     except (ValueError, FileNotFoundError, FloatingPointError) as error:
         print(f"yoto-train: error: {error}", file=sys.stderr)

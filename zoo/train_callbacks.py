@@ -1,4 +1,5 @@
-"""Keras callbacks of the training loop: progress, scalars, checkpoints, budgets, stopping.
+"""Keras callbacks of the training loop: progress, scalars, checkpoints, budgets, stopping,
+and a learning-rate drop timed by the budget.
 
 `train_lib.train` runs one `model.fit` for the whole run, one Keras epoch per
 `log_every` steps, so the data pipeline is iterated by a single iterator from
@@ -113,3 +114,73 @@ class RunMonitor(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         """Flushes the scalars."""
         self.writer.flush()
+
+
+class TimedLearningRateDrop(keras.callbacks.Callback):
+    """Divides a constant learning rate by `factor` once `fraction` of the time budget is spent.
+
+    A run bounded by time does not know in advance the step at which to drop the rate
+    (`learning_rate_drops` needs it), yet ending at a lower rate is how codecs are
+    trained. Each run starts again at `learning_rate`: the optimizer checkpoints its
+    rate, and a resumed run has a budget of its own. Every worker drops at the same step.
+
+    Args:
+      learning_rate: the rate to start each run at (the config's).
+      max_seconds: the run's time budget.
+      strategy: the run's strategy.
+      fraction: the share of the budget spent at `learning_rate`.
+      factor: what the rate is divided by afterwards.
+      verbose: 1 prints the step of the drop.
+      clock: seconds from an arbitrary origin (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        learning_rate: float,
+        max_seconds: float,
+        strategy: tf.distribute.Strategy,
+        fraction: float = 0.8,
+        factor: float = 10.0,
+        verbose: int = 1,
+        clock=time.monotonic,
+    ):
+        super().__init__()
+        if not 0 < fraction < 1 or factor <= 0 or max_seconds <= 0:
+            raise ValueError(
+                f"Need 0 < fraction < 1, factor > 0 and max_seconds > 0; got {fraction}, "
+                f"{factor}, {max_seconds}."
+            )
+        self.learning_rate, self.max_seconds, self.strategy = learning_rate, max_seconds, strategy
+        self.fraction, self.factor, self.verbose = fraction, factor, verbose
+        self.clock = clock
+        self.dropped_at = None
+
+    def _set_rate(self, rate: float):
+        try:
+            self.model.optimizer.learning_rate = rate
+        except TypeError as error:  # Keras refuses to overwrite a LearningRateSchedule.
+            raise ValueError(
+                "A timed learning-rate drop needs a constant learning rate; this optimizer "
+                "follows a schedule (learning_rate_drops): set one or the other."
+            ) from error
+
+    def on_train_begin(self, logs=None):
+        """Restarts the clock and the rate."""
+        self._set_rate(self.learning_rate)
+        self.start = self.clock()
+        self.dropped_at = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Drops the rate after the chunk that crosses `fraction` of the budget."""
+        if self.dropped_at is not None:
+            return
+        due = self.clock() - self.start >= self.fraction * self.max_seconds
+        if distribute.any_replica(self.strategy, due):
+            self._set_rate(self.learning_rate / self.factor)
+            self.dropped_at = int(self.model.optimizer.iterations.numpy())
+            if self.verbose:
+                print(
+                    f"\nLearning rate {self.learning_rate:g} -> "
+                    f"{self.learning_rate / self.factor:g} at step {self.dropped_at} "
+                    f"({self.fraction:.0%} of the {self.max_seconds:g} s budget)."
+                )

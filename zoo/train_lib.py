@@ -134,6 +134,7 @@ def train(
     strategy: tf.distribute.Strategy | None = None,
     precision: str = "float32",
     image_every: int | None = None,
+    timed_learning_rate_drop: bool = False,
 ):
     """Trains `task_name` into `model_dir` up to `steps` (resuming if it holds a checkpoint).
 
@@ -142,9 +143,12 @@ def train(
     one) replicates the model; `precision` is a Keras dtype policy name
     (`zoo.distribute.PRECISIONS`). Every `image_every` steps and at the end, the
     task's images at a fixed weight grid go to TensorBoard (`zoo/summaries.py`; None
-    or 0: none).
+    or 0: none). `timed_learning_rate_drop` divides the (constant) learning rate by
+    10 once 80% of `max_seconds` has passed (`train_callbacks.TimedLearningRateDrop`).
     """
     model_dir = pathlib.Path(model_dir)
+    if timed_learning_rate_drop and max_seconds is None:
+        raise ValueError("timed_learning_rate_drop needs max_seconds, the budget it divides.")
     strategy = strategy or tf.distribute.get_strategy()
     chief = distribute.is_chief(strategy)
     task = zoo.get_task(task_name)
@@ -176,6 +180,7 @@ def train(
             max_seconds=max_seconds,
             verbose=verbose if chief else 0,
             image_every=image_every,
+            timed_learning_rate_drop=timed_learning_rate_drop,
         )
 
 
@@ -211,6 +216,7 @@ def _fit(
     max_seconds,
     verbose,
     image_every,
+    timed_learning_rate_drop,
 ):
     chief = distribute.is_chief(strategy)
     steps = config.steps
@@ -263,6 +269,12 @@ def _fit(
         verbose=verbose,
     )
     callbacks = [monitor]
+    if timed_learning_rate_drop:
+        callbacks.append(
+            train_callbacks.TimedLearningRateDrop(
+                config.learning_rate, max_seconds, strategy, verbose=verbose
+            )
+        )
     if chief and image_every:
         callbacks.append(
             summaries.ImageSummaries(task_name, config, writer, every=image_every, steps=steps)
