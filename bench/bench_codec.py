@@ -8,8 +8,8 @@ bits than a trained model writes), both in process and as the exported SavedMode
 (`export/compression.py`, what a server runs), and of Pillow JPEG at quality 75, on
 the held-out photographs (and, with --refine_steps, the in-process encoder refining
 each image's latents that many steps); then median train-step times of the YOTO
-model and of the same architecture without conditioning at a fixed lambda,
-interleaved, and their ratio.
+model and of the same architecture without conditioning at a fixed lambda
+(`--fixed_config` changes the latter, e.g. its width), interleaved, and their ratio.
 """
 
 from __future__ import annotations
@@ -31,6 +31,12 @@ flags.DEFINE_integer("repeats", 5, "Timed repeats per image (the median is repor
 flags.DEFINE_integer("refine_steps", 0, "Also time encoding with this many refinement steps.")
 flags.DEFINE_integer("train_rounds", 7, "Timed train-step rounds per model.")
 flags.DEFINE_integer("steps_per_round", 5, "Train steps per round.")
+flags.DEFINE_multi_string(
+    "fixed_config",
+    [],
+    "Config override field=value for the fixed-lambda model of the train-step ratio only, "
+    "repeatable (e.g. num_filters=64 to time a wider YOTO model against the default fixed one).",
+)
 FLAGS = flags.FLAGS
 
 
@@ -39,7 +45,7 @@ def main(argv):
     from PIL import Image
 
     from export import export_lib
-    from zoo import codec, compression, train_lib
+    from zoo import codec, compression, flags_util, train_lib
 
     if FLAGS.model:
         model, config, _ = train_lib.restore_model(FLAGS.model)
@@ -112,9 +118,12 @@ def main(argv):
         print(f"encode: refining takes {refined / timings['yoto encode']:.0f}x the time of yoto")
 
     batch = next(iter(compression.train_dataset(config, seed=0)))
-    fixed = compression.build_model(
-        dataclasses.replace(config, conditioned=False, fixed_lmbda=FLAGS.lmbda)
+    fixed_overrides = flags_util.parse_overrides(FLAGS.fixed_config, compression.Config)
+    fixed_config = dataclasses.replace(
+        config, conditioned=False, fixed_lmbda=FLAGS.lmbda, **fixed_overrides
     )
+    print(f"train steps: yoto {config.num_filters} filters, fixed {fixed_config.num_filters}")
+    fixed = compression.build_model(fixed_config)
     models = {"yoto": compression.build_model(config), "fixed": fixed}
     for candidate in models.values():
         candidate.compile(optimizer=compression.optimizer(config))
