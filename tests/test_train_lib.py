@@ -80,8 +80,8 @@ class TrainLibTest(tf.test.TestCase):
         for a, b in zip(straight.weights, resumed.weights, strict=True):
             self.assertAllEqual(a.numpy(), b.numpy(), msg=a.name)
 
-    def test_a_spent_time_budget_stops_after_the_chunk_with_a_checkpoint(self):
-        model_dir = pathlib.Path(self.get_temp_dir()) / "budget"
+    def spend_the_budget_in_one_chunk(self, name, **kwargs):
+        model_dir = pathlib.Path(self.get_temp_dir()) / name
         model = train_lib.train(
             "beta_vae",
             model_dir,
@@ -90,10 +90,22 @@ class TrainLibTest(tf.test.TestCase):
             log_every=3,
             max_seconds=1e-9,
             verbose=0,
+            **kwargs,
         )
+        return model, model_dir
+
+    def test_a_spent_time_budget_stops_after_the_chunk_with_a_checkpoint(self):
+        model, model_dir = self.spend_the_budget_in_one_chunk("budget")
         self.assertEqual(int(model.optimizer.iterations.numpy()), 3)  # One chunk, then stop.
         latest = tf.train.latest_checkpoint(str(model_dir / "checkpoints"))
         self.assertTrue(latest.endswith("ckpt-3"), latest)
+
+    def test_a_timed_learning_rate_drop_ends_a_spent_budget_at_the_lower_rate(self):
+        model, model_dir = self.spend_the_budget_in_one_chunk(
+            "timed", timed_learning_rate_drop=True
+        )
+        _, config, _ = train_lib.restore_model(model_dir)
+        self.assertAllClose(float(model.optimizer.learning_rate), config.learning_rate / 10)
 
     def test_resuming_with_a_different_config_is_refused(self):
         model_dir = pathlib.Path(self.get_temp_dir()) / "mismatch"

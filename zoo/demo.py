@@ -4,8 +4,7 @@
 
 1. Trains one scale-hyperprior codec on random crops of the bundled photographs,
    with lambda sampled per example from LogUniform[0.0018, 0.18] (at most
-   --train_seconds, the last fifth at a 10x lower learning rate, as codec training
-   ends; run it again to train on from the last checkpoint, with a budget of its own).
+   --train_seconds; run it again to train on from the last checkpoint).
 2. Exports it for TF Serving to OUTPUT_DIR/serving/compression/<version>.
 3. Reloads the SavedModel and compresses a held-out photograph at several
    lambdas to real .yoto files, decodes them, and prints bits per pixel and PSNR
@@ -54,7 +53,6 @@ def main(argv):
         steps=FLAGS.steps,
         max_seconds=FLAGS.train_seconds,
         log_every=20,
-        timed_learning_rate_drop=True,
     )
     print(f"\n[2/3] Exporting for TF Serving (step {int(model.optimizer.iterations.numpy())}) ...")
     version_dir = export_lib.export_model("compression", model, output / "serving", "compression")
