@@ -161,7 +161,8 @@ class TimedLearningRateDrop(keras.callbacks.Callback):
         except TypeError as error:  # Keras refuses to overwrite a LearningRateSchedule.
             raise ValueError(
                 "A timed learning-rate drop needs a constant learning rate; this optimizer "
-                "follows a schedule (learning_rate_drops): set one or the other."
+                "follows a schedule (the config's learning_rate_drops or "
+                "learning_rate_schedule): use one or the other."
             ) from error
 
     def on_train_begin(self, logs=None):
