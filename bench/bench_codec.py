@@ -118,7 +118,9 @@ def main(argv):
         print(f"encode: refining takes {refined / timings['yoto encode']:.0f}x the time of yoto")
 
     batch = next(iter(compression.train_dataset(config, seed=0)))
-    fixed_overrides = flags_util.parse_overrides(FLAGS.fixed_config, compression.Config)
+    fixed_overrides = flags_util.parse_overrides(
+        FLAGS.fixed_config, compression.Config, flag_name="--fixed_config"
+    )
     fixed_config = dataclasses.replace(
         config, conditioned=False, fixed_lmbda=FLAGS.lmbda, **fixed_overrides
     )

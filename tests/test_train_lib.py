@@ -165,6 +165,22 @@ class TrainLibTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "known tasks"):
             zoo.get_task("gan")
 
+    def test_override_strings_become_typed_values_and_errors_name_their_flag(self):
+        from zoo import compression, flags_util
+
+        overrides = flags_util.parse_overrides(
+            ["num_filters=96", "learning_rate_drops=[10, 20]", "crop_weighting=image"],
+            compression.Config,
+        )
+        self.assertEqual(
+            overrides,
+            {"num_filters": 96, "learning_rate_drops": (10, 20), "crop_weighting": "image"},
+        )
+        with self.assertRaisesRegex(ValueError, "^--fixed_config expects field=value"):
+            flags_util.parse_overrides(["filters=96"], compression.Config, "--fixed_config")
+        with self.assertRaisesRegex(ValueError, "^--config expects field=value"):
+            flags_util.parse_overrides(["num_filters"], compression.Config)
+
     def test_restore_without_a_checkpoint_names_the_directory(self):
         with self.assertRaisesRegex(FileNotFoundError, "not a model directory"):
             train_lib.restore_model(self.get_temp_dir())

@@ -17,8 +17,11 @@ def parse_grid(text: str) -> list[float]:
     return grid
 
 
-def parse_overrides(items: list[str], config_class) -> dict:
-    """Parses `field=value` strings into typed Config overrides (values as Python literals)."""
+def parse_overrides(items: list[str], config_class, flag_name: str = "--config") -> dict:
+    """Parses `field=value` strings into typed Config overrides (values as Python literals).
+
+    `flag_name` is the flag the strings came from, for the error message.
+    """
     fields = {field.name for field in dataclasses.fields(config_class)}
     overrides = {}
     for item in items or []:
@@ -26,7 +29,7 @@ def parse_overrides(items: list[str], config_class) -> dict:
         name = name.strip()
         if not separator or name not in fields:
             raise ValueError(
-                f"--config expects field=value with a field of {sorted(fields)}, got {item!r}."
+                f"{flag_name} expects field=value with a field of {sorted(fields)}, got {item!r}."
             )
         try:
             value = ast.literal_eval(text.strip())
