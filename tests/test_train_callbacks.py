@@ -101,16 +101,18 @@ class TimedDropThroughTrainingTest(tf.test.TestCase):
             ),
         }
         for message, (task_name, kwargs) in cases.items():
-            with self.subTest(message), self.assertRaisesRegex(ValueError, message):
-                train_lib.train(
-                    task_name,
-                    model_dir / task_name,
-                    steps=3,
-                    runlocal=True,
-                    verbose=0,
-                    timed_learning_rate_drop=True,
-                    **kwargs,
-                )
+            with self.subTest(message):
+                with self.assertRaisesRegex(ValueError, message):
+                    train_lib.train(
+                        task_name,
+                        model_dir / task_name,
+                        steps=3,
+                        runlocal=True,
+                        verbose=0,
+                        timed_learning_rate_drop=True,
+                        **kwargs,
+                    )
+                self.assertFalse((model_dir / task_name).exists())  # Refused before writing.
 
 
 if __name__ == "__main__":

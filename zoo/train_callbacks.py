@@ -116,6 +116,18 @@ class RunMonitor(keras.callbacks.Callback):
         self.writer.flush()
 
 
+def set_learning_rate(optimizer: keras.optimizers.Optimizer, rate: float):
+    """Sets `optimizer`'s constant learning rate; a ValueError if it follows a schedule."""
+    try:
+        optimizer.learning_rate = rate
+    except TypeError as error:  # Keras refuses to overwrite a LearningRateSchedule.
+        raise ValueError(
+            "A timed learning-rate drop needs a constant learning rate; this optimizer "
+            "follows a schedule (the config's learning_rate_drops or "
+            "learning_rate_schedule): use one or the other."
+        ) from error
+
+
 class TimedLearningRateDrop(keras.callbacks.Callback):
     """Divides a constant learning rate by `factor` once `fraction` of the time budget is spent.
 
@@ -156,14 +168,7 @@ class TimedLearningRateDrop(keras.callbacks.Callback):
         self.dropped_at = None
 
     def _set_rate(self, rate: float):
-        try:
-            self.model.optimizer.learning_rate = rate
-        except TypeError as error:  # Keras refuses to overwrite a LearningRateSchedule.
-            raise ValueError(
-                "A timed learning-rate drop needs a constant learning rate; this optimizer "
-                "follows a schedule (the config's learning_rate_drops or "
-                "learning_rate_schedule): use one or the other."
-            ) from error
+        set_learning_rate(self.model.optimizer, rate)
 
     def on_train_begin(self, logs=None):
         """Restarts the clock and the rate."""

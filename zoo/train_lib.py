@@ -156,6 +156,9 @@ def train(
     if steps is not None:
         config = dataclasses.replace(config, steps=int(steps))
     steps = config.steps
+    if timed_learning_rate_drop:
+        # A schedule is refused before anything is written to model_dir.
+        train_callbacks.set_learning_rate(task.optimizer(config), config.learning_rate)
     if steps < 1 or log_every < 1 or checkpoint_every < 1:
         raise ValueError(
             f"steps, log_every and checkpoint_every must be >= 1, got {steps}, {log_every}, "
