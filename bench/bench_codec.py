@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import sys
 import tempfile
 
 import timing
@@ -47,6 +48,14 @@ def main(argv):
     from export import export_lib
     from zoo import codec, compression, flags_util, train_lib
 
+    # Parsed first, so that a bad value fails before minutes of timing, not after.
+    try:
+        fixed_overrides = flags_util.parse_overrides(
+            FLAGS.fixed_config, compression.Config, flag_name="--fixed_config"
+        )
+    except ValueError as error:
+        print(f"bench_codec: error: {error}", file=sys.stderr)
+        return 2
     if FLAGS.model:
         model, config, _ = train_lib.restore_model(FLAGS.model)
     else:
@@ -118,9 +127,6 @@ def main(argv):
         print(f"encode: refining takes {refined / timings['yoto encode']:.0f}x the time of yoto")
 
     batch = next(iter(compression.train_dataset(config, seed=0)))
-    fixed_overrides = flags_util.parse_overrides(
-        FLAGS.fixed_config, compression.Config, flag_name="--fixed_config"
-    )
     fixed_config = dataclasses.replace(
         config, conditioned=False, fixed_lmbda=FLAGS.lmbda, **fixed_overrides
     )
