@@ -32,6 +32,8 @@ class CodecServingBase(tf.Module):
         lows, highs = model.weight_sampler.bounds()
         self.lmbda_range = (lows[1], highs[1])
         self.max_pixels = int(max_pixels)
+        # Computed here, eagerly: it hashes the tables' values.
+        self.fingerprint = model.coding_fingerprint()
         self.reconstruct = tf.function(
             self._reconstruct, input_signature=[self.images_spec, self.lmbda_spec]
         )
@@ -68,6 +70,10 @@ class CodecServingBase(tf.Module):
         terms = self.model.compute_loss_terms(images, None, weights, training=False)
         pixels = tf.cast(tf.shape(images)[1] * tf.shape(images)[2], tf.float32)
         return {"reconstructions": reconstructions, "bits": terms["rate"] * pixels}
+
+    def extra_metadata(self) -> dict:
+        """The model's coding fingerprint (integer-index models), for `.yoto` version 2 files."""
+        return {} if self.fingerprint is None else {"coding_fingerprint": self.fingerprint.hex()}
 
     def warmup_images(self) -> dict:
         """Two small grey images at the lowest and the middle lmbda, for warmup requests."""

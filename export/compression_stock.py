@@ -22,7 +22,8 @@ class CompressionStockServing(CodecServingBase):
     * `analyze(images, lmbda)` -> int32 `latent_symbols`, `side_symbols`, `scale_indexes`.
     * `scale_indexes(side_symbols, lmbda)` -> int32 `scale_indexes` (decoding, step 1).
     * `synthesize(latent_symbols, lmbda)` -> uint8 `images` (decoding, step 2).
-    * `coding_tables()` -> the range coder's int32 tables and the trained `lmbda_range`.
+    * `coding_tables()` -> the range coder's int32 tables, the trained `lmbda_range` and,
+      for integer-index models, the `coding_fingerprint` (hex string).
     * `reconstruct(images, lmbda)` -> `reconstructions` and the rate estimate `bits`;
       also `serving_default`.
     """
@@ -70,7 +71,11 @@ class CompressionStockServing(CodecServingBase):
         return {"images": self.model.synthesise_symbols(latent_symbols, lmbda)}
 
     def _coding_tables(self):
-        return {**self.model.coding_tables(), "lmbda_range": tf.constant(self.lmbda_range)}
+        tables = {**self.model.coding_tables(), "lmbda_range": tf.constant(self.lmbda_range)}
+        if self.fingerprint is not None:
+            # Integer-index models: the client writes it into version 2 `.yoto` headers.
+            tables["coding_fingerprint"] = tf.constant(self.fingerprint.hex())
+        return tables
 
     def warmup_inputs(self) -> dict:
         """Example inputs per signature, for TF Serving's warmup file."""

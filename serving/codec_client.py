@@ -44,23 +44,41 @@ class StockCodecClient:
         self._predict = predict
         tables = dict(predict("coding_tables", {}))
         self.lmbda_range = tuple(float(v) for v in tables.pop("lmbda_range"))
+        fingerprint = tables.pop("coding_fingerprint", None)
+        if fingerprint is not None:
+            fingerprint = np.asarray(fingerprint).reshape(()).item()
+            fingerprint = bytes.fromhex(
+                fingerprint.decode() if isinstance(fingerprint, bytes) else fingerprint
+            )
+        self.fingerprint = fingerprint
         self._coder = RangeCoder(tables)
 
     def encode(self, image, lmbda: float) -> bytes:
         """Compresses one uint8 RGB image `[H, W, 3]` at `lmbda` into .yoto bytes."""
         image = codec.Codec.check_image(image)
         lmbda = codec.check_lmbda(lmbda, self.lmbda_range)
+        if self.fingerprint is not None:
+            lmbda = codec_format.snap_lmbda(lmbda, *self.lmbda_range)
         padded = codec.Codec.pad(image)[np.newaxis]
         symbols = self._predict("analyze", {"images": padded, "lmbda": self._vector(lmbda)})
         latent, side = self._coder.encode(
             symbols["latent_symbols"][0], symbols["side_symbols"][0], symbols["scale_indexes"][0]
         )
-        return codec_format.pack(lmbda, image.shape[0], image.shape[1], side, latent)
+        return codec_format.pack(
+            lmbda, image.shape[0], image.shape[1], side, latent, fingerprint=self.fingerprint
+        )
 
     def decode(self, data: bytes) -> np.ndarray:
         """Decompresses .yoto bytes into a uint8 image `[H, W, 3]`."""
+        return self.decode_steps(data)["image"]
+
+    def decode_steps(self, data: bytes) -> dict:
+        """What decoding computes on the way: `scale_indexes`, `latent_symbols` and `image`.
+
+        Raises FormatError for a corrupt file or one that another model wrote.
+        """
         header, side, latent = codec_format.unpack(data)
-        lmbda = self._vector(codec.check_lmbda(header.lmbda, self.lmbda_range))
+        lmbda = self._vector(codec.check_header(header, self.fingerprint, self.lmbda_range))
         side_symbols = self._range_decode(self._coder.decode_side, side, header.side_shape)
         indexes = self._predict(
             "scale_indexes", {"side_symbols": side_symbols[np.newaxis], "lmbda": lmbda}
@@ -70,7 +88,11 @@ class StockCodecClient:
             "synthesize", {"latent_symbols": latent_symbols[np.newaxis], "lmbda": lmbda}
         )["images"]
         # REST JSON carries no dtype; the pixels are integers in 0..255 either way.
-        return np.asarray(images[0, : header.height, : header.width], np.uint8)
+        return {
+            "scale_indexes": np.asarray(indexes, np.int32),
+            "latent_symbols": np.asarray(latent_symbols, np.int32),
+            "image": np.asarray(images[0, : header.height, : header.width], np.uint8),
+        }
 
     @staticmethod
     def _range_decode(decode, *args):

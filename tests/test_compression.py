@@ -64,12 +64,16 @@ class HyperpriorCodecTest(tf.test.TestCase):
         image = photos.load_bundled("coffee")
         for lmbda in (0.0018, 0.18):
             with self.subTest(lmbda=lmbda):
-                actual = 8 * (len(self.codec.encode(image, lmbda)) - codec_format.HEADER_SIZE)
+                actual = 8 * (len(self.codec.encode(image, lmbda)) - self.codec.header_size)
                 self.assertAllClose(self.codec.estimated_bits(image, lmbda), actual, rtol=0.15)
 
     def test_file_header_records_lambda_and_size(self):
         header, side, latent = codec_format.unpack(self.codec.encode(self.image, 0.01))
-        self.assertAllClose(header.lmbda, 0.01)
+        # Integer-index codecs code lambda on their grid of levels, 0.45% apart.
+        self.assertEqual(header.version, codec_format.INTEGER_INDEX_VERSION)
+        self.assertEqual(header.lmbda, codec_format.snap_lmbda(0.01, 0.0018, 0.18))
+        self.assertAllClose(header.lmbda, 0.01, rtol=0.003)
+        self.assertEqual(header.fingerprint, self.model.coding_fingerprint())
         self.assertEqual((header.height, header.width), (70, 100))
         self.assertEqual(header.latent_shape, (8, 8))  # 70x100 pads to 128x128.
         self.assertEqual(header.side_shape, (2, 2))
@@ -97,7 +101,8 @@ class HyperpriorCodecTest(tf.test.TestCase):
     def test_corrupted_files_give_a_format_error(self):
         data = self.codec.encode(self.image, 0.01)
         rng = np.random.default_rng(0)
-        corruptions = [data[:n] for n in (0, 3, 41, 42, len(data) - 1)]
+        size = self.codec.header_size
+        corruptions = [data[:n] for n in (0, 3, 41, 42, size - 1, size, len(data) - 1)]
         corruptions += [b"\x89PNG\r\n\x1a\n" + bytes(100), data + b"\0"]
         for _ in range(300):
             flipped = bytearray(data)
@@ -110,7 +115,8 @@ class HyperpriorCodecTest(tf.test.TestCase):
 
     def test_forged_payloads_with_a_valid_checksum_never_crash_the_range_decoder(self):
         data = self.codec.encode(self.image, 0.01)
-        header_size = codec_format.HEADER_SIZE
+        header_size = self.codec.header_size
+        crc_offset = header_size - 4
         rng = np.random.default_rng(1)
         for case in range(60):
             forged = bytearray(data)
@@ -120,8 +126,8 @@ class HyperpriorCodecTest(tf.test.TestCase):
             else:
                 garbage = rng.integers(0, 256, len(forged) - header_size, dtype=np.uint8)
                 forged[header_size:] = garbage.tobytes()
-            crc = zlib.crc32(bytes(forged[header_size:]), zlib.crc32(bytes(forged[:38])))
-            forged[38:42] = struct.pack("<I", crc)
+            crc = zlib.crc32(bytes(forged[header_size:]), zlib.crc32(bytes(forged[:crc_offset])))
+            forged[crc_offset:header_size] = struct.pack("<I", crc)
             try:
                 decoded = self.codec.decode(bytes(forged))
             except codec_format.FormatError:
@@ -269,6 +275,53 @@ class _CodecVariant:
                 self.assertAllEqual(decoded, self.codec.reconstruct(self.image, lmbda))
 
 
+class FloatIndexCodecTest(_CodecVariant, tf.test.TestCase):
+    """A codec with the float hyper-synthesis (runs written before integer indexes existed)."""
+
+    OVERRIDES = {"integer_entropy_parameters": False}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.integer_model, _ = trained_runlocal_codec(seed=0)
+        cls.integer_codec = codec.Codec(cls.integer_model)
+        cls.float_file = cls.codec.encode(cls.image, 0.01)
+        cls.integer_file = cls.integer_codec.encode(cls.image, 0.01)
+
+    def test_it_writes_version_1_files_at_the_lambda_it_is_given(self):
+        header, _, _ = codec_format.unpack(self.float_file)
+        self.assertEqual(header.version, codec_format.FLOAT_INDEX_VERSION)
+        self.assertIsNone(header.fingerprint)
+        self.assertEqual(header.lmbda, 0.01)
+        self.assertIsNone(self.model.coding_fingerprint())
+
+    def test_each_kind_of_codec_refuses_the_other_kinds_files_saying_which_wrote_them(self):
+        with self.assertRaisesRegex(codec_format.FormatError, "written by a codec with a float"):
+            self.integer_codec.decode(self.float_file)
+        with self.assertRaisesRegex(codec_format.FormatError, "written by a codec with integer"):
+            self.codec.decode(self.integer_file)
+
+    def test_a_file_from_another_integer_model_is_refused_by_its_fingerprint(self):
+        other, _ = trained_runlocal_codec(seed=1)
+        other_codec = codec.Codec(other)
+        self.assertNotEqual(other_codec.fingerprint, self.integer_codec.fingerprint)
+        with self.assertRaisesRegex(codec_format.FormatError, "written by another model"):
+            other_codec.decode(self.integer_file)
+
+    def test_a_forged_fingerprint_or_off_grid_lambda_with_a_valid_checksum_is_refused(self):
+        header, side, latent = codec_format.unpack(self.integer_file)
+        forged_fingerprint = codec_format.pack(
+            header.lmbda, header.height, header.width, side, latent, fingerprint=bytes(8)
+        )
+        with self.assertRaisesRegex(codec_format.FormatError, "written by another model"):
+            self.integer_codec.decode(forged_fingerprint)
+        off_grid = codec_format.pack(
+            header.lmbda * 1.001, header.height, header.width, side, latent, header.fingerprint
+        )
+        with self.assertRaisesRegex(codec_format.FormatError, "not on this model's lambda grid"):
+            self.integer_codec.decode(off_grid)
+
+
 class LatentGainTest(_CodecVariant, tf.test.TestCase):
     OVERRIDES = {"latent_gain_exponent": 0.5}
 
@@ -300,7 +353,8 @@ class LatentChannelsTest(_CodecVariant, tf.test.TestCase):
         z = self.model._hyper_analyse(y, conditioning)
         self.assertEqual(y.shape, (1, 8, 4, 12))
         self.assertEqual(z.shape, (1, 2, 1, 8))
-        indexes = self.model._scale_indexes(z, conditioning)
+        z_hat = tf.round(z)
+        indexes = self.model._scale_indexes(z_hat, conditioning, tf.constant([0.01]), None)
         self.assertEqual(indexes.shape, y.shape)
 
 

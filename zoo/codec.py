@@ -13,6 +13,9 @@ from zoo import codec_format, latent_refinement
 
 # Float32 cannot hold every decimal bound exactly; allow this relative slack at the edges.
 _RANGE_TOLERANCE = 1e-6
+# A version 2 header's lambda may be this far (relatively) from its level's grid value:
+# a few float32 ulps, while neighbouring levels are 0.45% apart.
+_GRID_TOLERANCE = 1e-6
 
 
 def check_lmbda(lmbda, lmbda_range) -> float:
@@ -28,6 +31,41 @@ def check_lmbda(lmbda, lmbda_range) -> float:
         raise ValueError(
             f"lambda {lmbda} is outside the range this model was trained for "
             f"[{low:g}, {high:g}]; pick a lambda inside it."
+        )
+    return lmbda
+
+
+def check_header(header, fingerprint: bytes | None, lmbda_range) -> float:
+    """The lambda of a `.yoto` header if a codec with `fingerprint` can decode it.
+
+    Raises FormatError when the file comes from another kind of model (format version)
+    or another model (fingerprint), or ValueError when its lambda is out of range.
+    """
+    if fingerprint is None and header.version != codec_format.FLOAT_INDEX_VERSION:
+        raise codec_format.FormatError(
+            f"this file (format version {header.version}) was written by a codec with integer "
+            f"entropy-model parameters (fingerprint {header.fingerprint.hex()}); this model "
+            "has a float hyper-synthesis and cannot decode it: use the model that wrote it."
+        )
+    if fingerprint is not None and header.version != codec_format.INTEGER_INDEX_VERSION:
+        raise codec_format.FormatError(
+            f"this file (format version {header.version}) was written by a codec with a float "
+            "hyper-synthesis; this model (integer entropy-model parameters, fingerprint "
+            f"{fingerprint.hex()}) cannot decode it: use the model that wrote it."
+        )
+    if fingerprint is not None and header.fingerprint != fingerprint:
+        raise codec_format.FormatError(
+            f"this file was written by another model (fingerprint {header.fingerprint.hex()}, "
+            f"this model's is {fingerprint.hex()}): its probability tables differ, so "
+            "decoding would give garbage; decode it with the model that wrote it."
+        )
+    lmbda = check_lmbda(header.lmbda, lmbda_range)
+    # A grid lambda computed on another machine may differ in its last bit; its level not.
+    grid_lmbda = codec_format.snap_lmbda(lmbda, *lmbda_range)
+    if fingerprint is not None and abs(lmbda / grid_lmbda - 1) > _GRID_TOLERANCE:
+        raise codec_format.FormatError(
+            f"header lambda {lmbda!r} is not on this model's lambda grid: the file is forged "
+            "or was not written by a yoto_tf codec"
         )
     return lmbda
 
@@ -59,6 +97,7 @@ class Codec:
         model.prepare_for_coding()
         lows, highs = model.weight_sampler.bounds()
         self.lmbda_range = (lows[1], highs[1])
+        self.fingerprint = model.coding_fingerprint()
         images = tf.TensorSpec([1, None, None, 3], tf.uint8)
         lmbda = tf.TensorSpec([1], tf.float32)
         compress = tf.function(model.compress, input_signature=[images, lmbda])
@@ -123,6 +162,8 @@ class Codec:
         # Refinement takes gradients through the model, which a SavedModel does not keep.
         codec.refine_steps = 0
         codec.lmbda_range = tuple(metadata["weight_ranges"]["distortion"])
+        fingerprint = metadata.get("coding_fingerprint")
+        codec.fingerprint = None if fingerprint is None else bytes.fromhex(fingerprint)
         signatures = loaded.signatures
 
         def compress(padded, lmbda):
@@ -145,8 +186,31 @@ class Codec:
         return codec
 
     def check_lmbda(self, lmbda: float) -> float:
-        """Returns `lmbda` as a float, or raises naming the trained range."""
-        return check_lmbda(lmbda, self.lmbda_range)
+        """Returns `lmbda` as a float (on the lambda grid of integer-index models), or raises.
+
+        The error names the trained range.
+        """
+        lmbda = check_lmbda(lmbda, self.lmbda_range)
+        if self.fingerprint is None:
+            return lmbda
+        return codec_format.snap_lmbda(lmbda, *self.lmbda_range)
+
+    @property
+    def header_size(self) -> int:
+        """Bytes of this codec's `.yoto` header (version 2 for integer-index models)."""
+        version = codec_format.FLOAT_INDEX_VERSION
+        if self.fingerprint is not None:
+            version = codec_format.INTEGER_INDEX_VERSION
+        return codec_format.HEADER_SIZES[version]
+
+    def check_header(self, header: codec_format.Header) -> float:
+        """The header's lambda if this codec can decode the file, else a FormatError saying why.
+
+        A file's format version says which kind of model wrote it, and a version 2
+        file's fingerprint which model: decoding with another would read the range-coded
+        data under other probability tables and give garbage.
+        """
+        return check_header(header, self.fingerprint, self.lmbda_range)
 
     @staticmethod
     def check_image(image) -> np.ndarray:
@@ -186,13 +250,18 @@ class Codec:
         else:
             latent, side = self._compress(padded, lmbda_tensor)
         return codec_format.pack(
-            lmbda, image.shape[0], image.shape[1], side.numpy()[0], latent.numpy()[0]
+            lmbda,
+            image.shape[0],
+            image.shape[1],
+            side.numpy()[0],
+            latent.numpy()[0],
+            fingerprint=self.fingerprint,
         )
 
     def decode(self, data: bytes) -> np.ndarray:
         """Decompresses .yoto bytes into a uint8 image `[H, W, 3]`."""
         header, side, latent = codec_format.unpack(data)
-        lmbda = self.check_lmbda(header.lmbda)
+        lmbda = self.check_header(header)
         try:
             decoded = self._decompress(
                 tf.constant([latent]),

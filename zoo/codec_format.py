@@ -4,7 +4,7 @@ Layout (little-endian), all validated before anything is allocated or decoded:
 
     offset size  field
     0      4     magic b"YOTO"
-    4      1     format version (1)
+    4      1     format version (1 or 2)
     5      1     flags (0; reserved)
     6      8     lambda, float64
     14     4     image height, uint32
@@ -13,12 +13,21 @@ Layout (little-endian), all validated before anything is allocated or decoded:
     26     2+2   side-information height, width, uint16
     30     4     side string length, uint32
     34     4     latent string length, uint32
-    38     4     CRC-32 of bytes [0, 38) and of the payload
-    42     ...   side string, then latent string
+    38     8     version 2 only: the model's coding fingerprint
+    38/46  4     CRC-32 of the header bytes before it and of the payload
+    42/50  ...   side string, then latent string
 
 The latent and side shapes are redundant with the image size (they follow from
 the padding to a multiple of 64); storing them lets a reader check the header's
 consistency, and the CRC catches bit flips before the range decoder sees them.
+
+Version 2 is written by codecs whose entropy-model parameters are an integer
+network (`zoo/integer_network.py`): their lambda lies on a grid of `LMBDA_LEVELS`
+log-spaced levels over the model's range (`snap_lmbda`), so every machine derives
+the same level from the header, and the fingerprint (a hash of everything that
+decides the probability tables) lets a decoder refuse a file from another model
+instead of decoding garbage. Version 1 (no fingerprint, any lambda) is what codecs
+with a float hyper-synthesis write, and still read.
 """
 
 from __future__ import annotations
@@ -29,10 +38,20 @@ import struct
 import zlib
 
 MAGIC = b"YOTO"
-VERSION = 1
+FLOAT_INDEX_VERSION = 1
+INTEGER_INDEX_VERSION = 2
+VERSIONS = (FLOAT_INDEX_VERSION, INTEGER_INDEX_VERSION)
 _HEADER = struct.Struct("<4sBBdIIHHHHII")
+_FINGERPRINT = struct.Struct("<8s")
 _CRC = struct.Struct("<I")
-HEADER_SIZE = _HEADER.size + _CRC.size  # 42 bytes
+FINGERPRINT_SIZE = _FINGERPRINT.size
+HEADER_SIZES = {
+    FLOAT_INDEX_VERSION: _HEADER.size + _CRC.size,  # 42 bytes
+    INTEGER_INDEX_VERSION: _HEADER.size + _FINGERPRINT.size + _CRC.size,  # 50 bytes
+}
+HEADER_SIZE = HEADER_SIZES[FLOAT_INDEX_VERSION]
+# Lambda levels of integer-index models: q in 0..LMBDA_LEVELS, log-spaced over the range.
+LMBDA_LEVELS = 1024
 
 # Refuse images this large before decoding anything (a forged header must not
 # make the decoder allocate gigabytes). 2^14 per side and 2^28 pixels (268 MP).
@@ -57,6 +76,32 @@ class Header:
     side_shape: tuple[int, int]
     side_length: int
     latent_length: int
+    version: int = FLOAT_INDEX_VERSION
+    # The writing model's coding fingerprint (version 2), None in version 1.
+    fingerprint: bytes | None = None
+
+
+def lmbda_level(lmbda: float, low: float, high: float) -> int:
+    """The level `q` in 0..LMBDA_LEVELS nearest to `lmbda` on the log scale of [low, high]."""
+    if not high > low:
+        return 0
+    position = math.log(lmbda / low) / math.log(high / low)
+    return min(max(round(position * LMBDA_LEVELS), 0), LMBDA_LEVELS)
+
+
+def level_lmbda(level: int, low: float, high: float) -> float:
+    """The float32 lambda of level `q` (a Python float holding a float32 value)."""
+    value = low * (high / low) ** (level / LMBDA_LEVELS) if high > low else low
+    return struct.unpack("<f", struct.pack("<f", value))[0]
+
+
+def snap_lmbda(lmbda: float, low: float, high: float) -> float:
+    """`lmbda` moved to its level's grid value, as integer-index codecs code it.
+
+    The grid's step is 0.45% of lambda over CompressAI's range [0.0018, 0.18]; the
+    level is all the integer network sees, and the float transforms get the grid value.
+    """
+    return level_lmbda(lmbda_level(lmbda, low, high), low, high)
 
 
 def padded_size(size: int) -> int:
@@ -80,15 +125,25 @@ def check_image_size(height: int, width: int) -> None:
         raise FormatError(f"image size {height}x{width} exceeds {MAX_PIXELS} pixels")
 
 
-def pack(lmbda: float, height: int, width: int, side: bytes, latent: bytes) -> bytes:
-    """Serialises one image's strings into a .yoto file."""
+def pack(
+    lmbda: float,
+    height: int,
+    width: int,
+    side: bytes,
+    latent: bytes,
+    fingerprint: bytes | None = None,
+) -> bytes:
+    """Serialises one image's strings into a .yoto file (version 2 when given a fingerprint)."""
     if not math.isfinite(lmbda) or lmbda <= 0:
         raise FormatError(f"lambda must be finite and > 0, got {lmbda}")
     check_image_size(height, width)
+    if fingerprint is not None and len(fingerprint) != FINGERPRINT_SIZE:
+        raise FormatError(f"a fingerprint is {FINGERPRINT_SIZE} bytes, got {len(fingerprint)}")
+    version = FLOAT_INDEX_VERSION if fingerprint is None else INTEGER_INDEX_VERSION
     latent_shape, side_shape = expected_shapes(height, width)
     header = _HEADER.pack(
         MAGIC,
-        VERSION,
+        version,
         0,
         float(lmbda),
         height,
@@ -98,6 +153,8 @@ def pack(lmbda: float, height: int, width: int, side: bytes, latent: bytes) -> b
         len(side),
         len(latent),
     )
+    if fingerprint is not None:
+        header += _FINGERPRINT.pack(fingerprint)
     crc = zlib.crc32(latent, zlib.crc32(side, zlib.crc32(header)))
     return header + _CRC.pack(crc) + side + latent
 
@@ -119,8 +176,17 @@ def unpack(data: bytes) -> tuple[Header, bytes, bytes]:
     )
     if magic != MAGIC:
         raise FormatError(f"not a .yoto file (magic {magic!r}, expected {MAGIC!r})")
-    if version != VERSION:
-        raise FormatError(f"format version {version} is not supported (this reader: {VERSION})")
+    if version not in VERSIONS:
+        raise FormatError(
+            f"format version {version} is not supported (this reader: "
+            f"{', '.join(map(str, VERSIONS))})"
+        )
+    header_size = HEADER_SIZES[version]
+    if len(data) < header_size:
+        raise FormatError(
+            f"file is {len(data)} bytes, shorter than the {header_size}-byte "
+            f"version {version} header"
+        )
     if flags != 0:
         raise FormatError(f"unknown flags {flags:#04x}")
     if not math.isfinite(lmbda) or lmbda <= 0:
@@ -132,16 +198,30 @@ def unpack(data: bytes) -> tuple[Header, bytes, bytes]:
             f"header shapes {(lh, lw)}/{(sh, sw)} do not match a {height}x{width} image "
             f"({latent_shape}/{side_shape})"
         )
-    if HEADER_SIZE + side_length + latent_length != len(data):
+    if header_size + side_length + latent_length != len(data):
         raise FormatError(
             f"file is {len(data)} bytes but its header describes "
-            f"{HEADER_SIZE + side_length + latent_length}: truncated or padded"
+            f"{header_size + side_length + latent_length}: truncated or padded"
         )
-    (stored_crc,) = _CRC.unpack_from(data, _HEADER.size)
-    side = data[HEADER_SIZE : HEADER_SIZE + side_length]
-    latent = data[HEADER_SIZE + side_length :]
-    crc = zlib.crc32(latent, zlib.crc32(side, zlib.crc32(data[: _HEADER.size])))
+    crc_offset = header_size - _CRC.size
+    fingerprint = None
+    if version == INTEGER_INDEX_VERSION:
+        (fingerprint,) = _FINGERPRINT.unpack_from(data, _HEADER.size)
+    (stored_crc,) = _CRC.unpack_from(data, crc_offset)
+    side = data[header_size : header_size + side_length]
+    latent = data[header_size + side_length :]
+    crc = zlib.crc32(latent, zlib.crc32(side, zlib.crc32(data[:crc_offset])))
     if crc != stored_crc:
         raise FormatError("checksum mismatch: the file is corrupted")
-    header = Header(lmbda, height, width, latent_shape, side_shape, side_length, latent_length)
+    header = Header(
+        lmbda,
+        height,
+        width,
+        latent_shape,
+        side_shape,
+        side_length,
+        latent_length,
+        version=version,
+        fingerprint=fingerprint,
+    )
     return header, side, latent

@@ -25,6 +25,7 @@ held-out photos): still far from a trained hyperprior; experiments/README.md.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from typing import ClassVar
 
@@ -33,7 +34,7 @@ import tensorflow as tf
 import tensorflow_compression as tfc
 
 import yoto_tf
-from zoo import photos
+from zoo import codec_format, integer_network, photos
 
 keras = tf.keras
 
@@ -93,6 +94,10 @@ class Config:
     # variable-rate codecs do (Cui et al., CVPR 2021). 0.5 is high-rate theory's optimum for
     # fixed transforms (step ~ lambda ** -0.5); FiLM learns the rest. 0 turns it off.
     latent_gain_exponent: float = 0.0
+    # The hyper-synthesis, which chooses each latent's probability table, as an integer
+    # network (zoo/integer_network.py), so that files decode on every platform: .yoto
+    # version 2. False: the float hyper-synthesis of version 1 files.
+    integer_entropy_parameters: bool = True
     # Training data: the bundled photographs unless a folder or a prepared TFDS dataset is set.
     image_folder: str | None = None
     tfds_name: str | None = None
@@ -107,7 +112,10 @@ class Config:
     steps: int = 3000
 
     # What a run written before a field existed trained with (train_lib fills these in).
-    LEGACY_DEFAULTS: ClassVar[dict] = {"weight_sum_power": 0.0}
+    LEGACY_DEFAULTS: ClassVar[dict] = {
+        "weight_sum_power": 0.0,
+        "integer_entropy_parameters": False,
+    }
 
     def __post_init__(self):
         if self.crop_weighting not in photos.CROP_WEIGHTINGS:
@@ -216,6 +224,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         conditioning_initializer: str = "glorot_uniform",
         conditioned: bool = True,
         latent_gain_exponent: float = 0.0,
+        integer_entropy_parameters: bool = False,
         evaluation_weights=None,
         seed: int | None = 0,
         **kwargs,
@@ -233,6 +242,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         self.conditioning_initializer = conditioning_initializer
         self.conditioned = bool(conditioned)
         self.latent_gain_exponent = float(latent_gain_exponent)
+        self.integer_entropy_parameters = bool(integer_entropy_parameters)
         lows, highs = weight_sampler.bounds()
         distortion = TERM_NAMES.index("distortion")
         self._reference_lmbda = math.sqrt(lows[distortion] * highs[distortion])
@@ -248,11 +258,21 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             _Conditioned(_conv(n, 5, down=2), film, tf.nn.relu),
             _Conditioned(_conv(n, 5, down=2, use_bias=False), False),
         ]
-        self.hyper_synthesis = [
-            _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
-            _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
-            _Conditioned(_conv(m, 3), False),
-        ]
+        if self.integer_entropy_parameters:
+            self.lmbda_range = (lows[distortion], highs[distortion])
+            self.hyper_synthesis = integer_network.IntegerHyperSynthesis(
+                n,
+                m,
+                self.num_scales,
+                lmbda_range=self.lmbda_range if film else None,
+                conditioning_units=max(4, self.conditioning_units // 4),
+            )
+        else:
+            self.hyper_synthesis = [
+                _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
+                _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
+                _Conditioned(_conv(m, 3), False),
+            ]
         self.hyperprior = tfc.NoisyDeepFactorized(batch_shape=[n])
         if self.conditioned:
             lows, highs = weight_sampler.bounds()
@@ -278,8 +298,15 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             compression=compression,
             bottleneck_dtype=tf.float32,
         )
+        # Integer-index models quantize the hyper-latents to integers, not around the prior's
+        # float-estimated medians: the side symbols are then what the hyper-synthesis saw
+        # in training (z + noise) and no machine-dependent offset enters the index path.
         side = tfc.ContinuousBatchedEntropyModel(
-            self.hyperprior, coding_rank=3, compression=compression, bottleneck_dtype=tf.float32
+            self.hyperprior,
+            coding_rank=3,
+            compression=compression,
+            bottleneck_dtype=tf.float32,
+            offset_heuristic=not self.integer_entropy_parameters,
         )
         return latent, side
 
@@ -296,7 +323,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             x = block(x, conditioning)
         return x
 
-    def _scale_indexes(self, z_hat, conditioning, training=False):
+    def _scale_indexes(self, z_hat, conditioning, lmbda, side_model, training=False):
         """Scale-table indexes of the latents' priors, predicted from the hyper-latents.
 
         Training gets the raw, continuous output: the entropy model clamps it to the table
@@ -304,8 +331,13 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         `tf.maximum` here would zero that gradient and leave such scales stuck at
         `scale_min`). Everywhere else the indexes are the integers the range coder uses
         (it clamps, then truncates), so the model's rate estimate is computed under exactly
-        the distributions the bitstream is coded with.
+        the distributions the bitstream is coded with. The integer network reads the
+        side symbols (`z_hat` itself: its side model quantizes to integers) and the
+        lambda level.
         """
+        del side_model  # Only float-index models' side models have quantization offsets.
+        if self.integer_entropy_parameters:
+            return self.hyper_synthesis(z_hat, lmbda, training=training)
         raw = tf.cast(self._apply(self.hyper_synthesis, z_hat, conditioning), tf.float32)
         if training:
             return raw
@@ -353,12 +385,12 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         if training:
             z_tilde = self._perturb(z)
             side_bits = noisy_bits(side_model, z_tilde)
-            indexes = self._scale_indexes(z_tilde, conditioning, training=True)
+            indexes = self._scale_indexes(z_tilde, conditioning, lmbda, side_model, training=True)
             y_tilde = self._perturb(y)
             bits = noisy_bits(latent_model, y_tilde, indexes)
         else:
             z_tilde, side_bits = side_model(z, training=False)
-            indexes = self._scale_indexes(z_tilde, conditioning)
+            indexes = self._scale_indexes(z_tilde, conditioning, lmbda, side_model)
             y_tilde, bits = latent_model(y, indexes, training=False)
         reconstruction = self.synthesise(y_tilde, conditioning, lmbda)
         return reconstruction, bits + side_bits
@@ -411,7 +443,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
         side_strings = side_model.compress(z)
         z_hat = side_model.decompress(side_strings, tf.shape(z)[1:-1])
-        indexes = self._scale_indexes(z_hat, conditioning)
+        indexes = self._scale_indexes(z_hat, conditioning, lmbda, side_model)
         return latent_model.compress(y, indexes), side_strings
 
     def coded_terms(self, images, y, z, lmbda):
@@ -422,7 +454,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         """
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
         z_hat, side_bits = side_model(z, training=False)
-        indexes = self._scale_indexes(z_hat, conditioning)
+        indexes = self._scale_indexes(z_hat, conditioning, lmbda, side_model)
         y_hat, bits = latent_model(y, indexes, training=False)
         reconstruction = self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
         return self._rate_and_distortion(images, bits + side_bits, reconstruction)
@@ -438,7 +470,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         latent_model, side_model = self._entropy_models(compression=False)
         conditioning = self._condition(tf.stack([tf.ones_like(lmbda), lmbda], axis=-1))
         z_tilde = z + z_noise
-        indexes = self._scale_indexes(z_tilde, conditioning, training=True)
+        indexes = self._scale_indexes(z_tilde, conditioning, lmbda, side_model, training=True)
         bits = noisy_bits(side_model, z_tilde) + noisy_bits(latent_model, y + y_noise, indexes)
         y_hat = y + tf.stop_gradient(tf.round(y) - y)
         return self._rate_and_distortion(images, bits, self.synthesise(y_hat, conditioning, lmbda))
@@ -458,7 +490,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         """Inverse of `compress`: uint8 images `[B, H, W, 3]` (padded size)."""
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
         z_hat = side_model.decompress(side_strings, side_shape)
-        indexes = self._scale_indexes(z_hat, conditioning)
+        indexes = self._scale_indexes(z_hat, conditioning, lmbda, side_model)
         y_hat = latent_model.decompress(latent_strings, indexes)
         return self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
 
@@ -495,8 +527,10 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
     def scale_indexes_from_side_symbols(self, side_symbols, lmbda):
         """The latents' int32 scale indexes from decoded hyper-latent symbols."""
         _, side_model, conditioning = self._coding_setup(lmbda)
+        if self.integer_entropy_parameters:
+            return tf.cast(self.hyper_synthesis(side_symbols, lmbda, training=False), tf.int32)
         z_hat = tf.cast(side_symbols, tf.float32) + self._side_offset(side_model)
-        return tf.cast(self._scale_indexes(z_hat, conditioning), tf.int32)
+        return tf.cast(self._scale_indexes(z_hat, conditioning, lmbda, side_model), tf.int32)
 
     def synthesise_symbols(self, latent_symbols, lmbda):
         """uint8 images from decoded latent symbols: the end of `decompress`."""
@@ -516,6 +550,26 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             "side_cdf": side_model.cdf,
             "side_cdf_offset": side_model.cdf_offset,
         }
+
+    def coding_fingerprint(self) -> bytes | None:
+        """8 bytes identifying everything that decides the probability tables, or None.
+
+        A SHA-256 over the range coder's tables and the integer hyper-synthesis's
+        integers (with the lambda grid): two models give the same fingerprint only if
+        every file of one decodes with the other. None for float-index models, whose
+        indexes are not reproducible across platforms anyway (format version 1).
+        """
+        if not self.integer_entropy_parameters:
+            return None
+        digest = hashlib.sha256()
+        low, high = self.lmbda_range
+        digest.update(f"yoto-integer-index/{codec_format.LMBDA_LEVELS}/{low!r}/{high!r}".encode())
+        tables = self.coding_tables()
+        arrays = [np.asarray(tables[name]) for name in sorted(tables)]
+        for array in arrays + self.hyper_synthesis.integer_parameters():
+            digest.update(str(array.shape).encode())
+            digest.update(np.ascontiguousarray(array, np.int64).tobytes())
+        return digest.digest()[: codec_format.FINGERPRINT_SIZE]
 
     @staticmethod
     def _side_offset(side_model):
@@ -539,6 +593,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             conditioning_initializer=self.conditioning_initializer,
             conditioned=self.conditioned,
             latent_gain_exponent=self.latent_gain_exponent,
+            integer_entropy_parameters=self.integer_entropy_parameters,
         )
         return config
 
@@ -556,6 +611,7 @@ def build_model(config: Config, seed: int = 0) -> HyperpriorCodec:
         conditioning_initializer=config.conditioning_initializer,
         conditioned=config.conditioned,
         latent_gain_exponent=config.latent_gain_exponent,
+        integer_entropy_parameters=config.integer_entropy_parameters,
         weight_sum_power=config.weight_sum_power,
         weight_sum_terms=("distortion",),
         evaluation_weights={"distortion": config.fixed_lmbda or 0.018},

@@ -1,0 +1,127 @@
+"""Files written in this process decode identically in processes with other numeric settings."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from export import export_lib
+from tests.codec_fixtures import trained_runlocal_codec
+from zoo import codec, photos
+
+REPOSITORY = pathlib.Path(__file__).resolve().parent.parent
+LMBDAS = (0.0018, 0.013, 0.18)
+# Each decoding process's environment: TensorFlow's and oneDNN's numeric switches.
+SETTINGS = {
+    "onednn_off": {"TF_ENABLE_ONEDNN_OPTS": "0"},
+    "onednn_on": {"TF_ENABLE_ONEDNN_OPTS": "1"},
+    "onednn_avx2_only": {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "one_thread": {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"},
+    "xla_auto_jit": {"TF_XLA_FLAGS": "--tf_xla_auto_jit=2 --tf_xla_cpu_global_jit"},
+}
+
+
+def spread_hyper_synthesis(model, seed: int = 0):
+    """Gives a barely trained codec's integer hyper-synthesis weights that spread its indexes.
+
+    A few training steps leave every scale index at 0, where no platform could disagree;
+    large random weights put indexes all over the table and many raw values near the
+    integer boundaries where float arithmetic would flip them.
+    """
+    rng = np.random.default_rng(seed)
+    network = model.hyper_synthesis
+    for variable in network.trainable_variables:
+        scale = 0.3 if "kernel" in variable.name else 2.0
+        variable.assign(rng.normal(0, scale, variable.shape).astype(np.float32))
+    network.convs[2].bias.assign(np.full(network.convs[2].bias.shape, 7.5, np.float32))
+
+
+def decode_in_processes(stock_dir, files_dir, output_dir, settings) -> dict:
+    """Runs `tests.cross_platform_worker` once per setting, all at once; returns their results."""
+    processes = {}
+    for name, variables in settings.items():
+        environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "TF_CPP_MIN_LOG_LEVEL": "2"}
+        environment.update(variables)
+        output = pathlib.Path(output_dir) / f"{name}.npz"
+        command = [sys.executable, "-m", "tests.cross_platform_worker"]
+        processes[name] = (
+            subprocess.Popen(
+                [*command, str(stock_dir), str(files_dir), str(output)],
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            ),
+            output,
+        )
+    results = {}
+    for name, (process, output) in processes.items():
+        log, _ = process.communicate(timeout=300)
+        if process.returncode != 0:
+            raise AssertionError(f"{name} worker failed:\n{log.decode()[-3000:]}")
+        arrays = dict(np.load(output))
+        errors = json.loads(output.with_suffix(".json").read_text())
+        results[name] = (arrays, errors)
+    return results
+
+
+class CrossPlatformDecodingTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        model, _ = trained_runlocal_codec(seed=0)
+        spread_hyper_synthesis(model)
+        cls.model = model
+        cls.temp = pathlib.Path(tempfile.mkdtemp())
+        cls.stock_dir = export_lib.export_model(
+            "compression", model, cls.temp / "serving", "codec_stock", stock=True
+        )
+        in_process = codec.Codec(model)
+        files_dir = cls.temp / "files"
+        files_dir.mkdir()
+        cls.expected = {}
+        images = [photos.load_bundled("coffee")[:130, :190], photos.load_bundled("china")[:64, :64]]
+        for image_index, image in enumerate(images):
+            for lmbda in LMBDAS:
+                name = f"image{image_index}_lmbda{lmbda}"
+                (files_dir / f"{name}.yoto").write_bytes(in_process.encode(image, lmbda))
+                padded = tf.constant(codec.Codec.pad(image)[np.newaxis])
+                snapped = tf.constant([in_process.check_lmbda(lmbda)], tf.float32)
+                symbols = model.coding_symbols(padded, snapped)
+                cls.expected[name] = {
+                    "scale_indexes": symbols["scale_indexes"].numpy()[0],
+                    "latent_symbols": symbols["latent_symbols"].numpy()[0],
+                    "image": in_process.reconstruct(image, lmbda),
+                }
+        cls.results = decode_in_processes(cls.stock_dir, files_dir, cls.temp, SETTINGS)
+
+    def test_the_files_exercise_many_scale_indexes(self):
+        indexes = np.concatenate([e["scale_indexes"].ravel() for e in self.expected.values()])
+        self.assertGreater(len(np.unique(indexes)), 8)
+
+    def test_every_setting_decodes_every_file_to_the_encoders_latents(self):
+        for setting, (arrays, errors) in self.results.items():
+            with self.subTest(setting=setting):
+                self.assertEqual(errors, {})
+                for name, expected in self.expected.items():
+                    self.assertAllEqual(arrays[f"{name}/scale_indexes"], expected["scale_indexes"])
+                    self.assertAllEqual(
+                        arrays[f"{name}/latent_symbols"], expected["latent_symbols"]
+                    )
+
+    def test_every_setting_decodes_pixels_within_one_level(self):
+        for setting, (arrays, _) in self.results.items():
+            with self.subTest(setting=setting):
+                for name, expected in self.expected.items():
+                    difference = np.abs(
+                        arrays[f"{name}/image"].astype(int) - expected["image"].astype(int)
+                    )
+                    self.assertLessEqual(difference.max(), 1)
+
+
+if __name__ == "__main__":
+    tf.test.main()
