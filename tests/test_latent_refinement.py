@@ -63,7 +63,7 @@ class LatentRefinementTest(tf.test.TestCase):
         # barely trained model, whose files hold a few hundred bits.
         image = photos.load_bundled("coffee")
         data = self.refining.encode(image, 0.18)
-        actual = 8 * (len(data) - codec_format.HEADER_SIZE)
+        actual = 8 * (len(data) - self.refining.header_size)
         self.assertAllClose(self.refining.estimated_bits(image, 0.18), actual, rtol=0.15)
 
     def test_negative_or_fractional_steps_are_refused(self):

@@ -40,6 +40,13 @@ flags.DEFINE_bool(
     "budget (the config's learning_rate_drops does it at given steps).",
 )
 flags.DEFINE_bool("runlocal", False, "Tiny config: the same code path, fast.")
+flags.DEFINE_string(
+    "init_from",
+    None,
+    "A weights snapshot (python -m zoo.snapshot) to start from when --model_dir holds no "
+    "newer checkpoint: its own run continues at its step, another config fine-tunes from "
+    "step 0; the optimizer state restarts.",
+)
 flags.DEFINE_enum(
     "strategy",
     "default",
@@ -91,6 +98,7 @@ def main(argv):
             precision=FLAGS.precision,
             image_every=FLAGS.image_every,
             timed_learning_rate_drop=FLAGS.timed_learning_rate_drop,
+            init_from=FLAGS.init_from,
         )
     except (ValueError, FileNotFoundError, FloatingPointError) as error:
         print(f"yoto-train: error: {error}", file=sys.stderr)

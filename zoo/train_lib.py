@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import tensorflow as tf
 
 import zoo
-from zoo import atomic, distribute, summaries, train_callbacks
+from zoo import atomic, distribute, snapshots, summaries, train_callbacks
 
 keras = tf.keras
 
@@ -135,6 +135,7 @@ def train(
     precision: str = "float32",
     image_every: int | None = None,
     timed_learning_rate_drop: bool = False,
+    init_from=None,
 ):
     """Trains `task_name` into `model_dir` up to `steps` (resuming if it holds a checkpoint).
 
@@ -145,6 +146,11 @@ def train(
     task's images at a fixed weight grid go to TensorBoard (`zoo/summaries.py`; None
     or 0: none). `timed_learning_rate_drop` divides the (constant) learning rate by
     10 once 80% of `max_seconds` has passed (`train_callbacks.TimedLearningRateDrop`).
+
+    `init_from` is a weights snapshot (`zoo/snapshots.py`): used when `model_dir` holds
+    no checkpoint or an older one. A snapshot of this very run (same task, config, seed
+    and precision) continues at its step; any other starts a fine-tuning run at step 0.
+    Either way the optimizer's state restarts, which the log says.
     """
     model_dir = pathlib.Path(model_dir)
     if timed_learning_rate_drop and max_seconds is None:
@@ -168,9 +174,14 @@ def train(
         if chief:
             _check_or_write_record(model_dir, _config_record(task_name, config, seed, precision))
         tf.keras.utils.set_random_seed(seed)
+        record = _config_record(task_name, config, seed, precision)
         with strategy.scope():
             model = task.build_model(config, seed=seed)
+            # Before compiling: a snapshot holds the model's variables, not the optimizer's.
+            start = _start_from_snapshot(model, model_dir, init_from, record, verbose)
             model.compile(optimizer=task.optimizer(config))
+            if start is not None:
+                model.optimizer.iterations.assign(start)
         return _fit(
             task_name,
             model,
@@ -184,7 +195,55 @@ def train(
             verbose=verbose if chief else 0,
             image_every=image_every,
             timed_learning_rate_drop=timed_learning_rate_drop,
+            from_snapshot=start is not None,
         )
+
+
+def write_snapshot(model_dir, directory, command: str | None = None) -> dict:
+    """Writes the weights of `model_dir`'s latest checkpoint as a snapshot; returns its metadata."""
+    model, _, _ = restore_model(model_dir)
+    record = _with_new_fields(json.loads((pathlib.Path(model_dir) / CONFIG_FILE).read_text()))
+    step = checkpoint_step(tf.train.latest_checkpoint(os.path.join(model_dir, CHECKPOINT_DIR)))
+    snapshots.write(model, directory, record, step, command=command)
+    return snapshots.read_metadata(directory)
+
+
+def checkpoint_step(path) -> int:
+    """The optimizer step a training checkpoint was saved at."""
+    reader = tf.train.load_checkpoint(path)
+    # Keras optimizers keep it as `_iterations` (inside `inner_optimizer` under loss scaling).
+    keys = [
+        key
+        for key in reader.get_variable_to_dtype_map()
+        if key.startswith("optimizer/") and key.endswith("_iterations/.ATTRIBUTES/VARIABLE_VALUE")
+    ]
+    if len(keys) != 1:
+        raise ValueError(f"{path} is not a training checkpoint with one optimizer step counter.")
+    return int(reader.get_tensor(keys[0]))
+
+
+def _start_from_snapshot(model, model_dir, init_from, record, verbose) -> int | None:
+    """Restores `init_from` into `model` unless `model_dir` holds a checkpoint as new.
+
+    Returns the step to start at (the snapshot's for the same run, else 0), or None when
+    the run resumes from its own checkpoint (or there is no snapshot).
+    """
+    if init_from is None:
+        return None
+    snapshot_step = int(snapshots.read_metadata(init_from)["step"])
+    latest = tf.train.latest_checkpoint(str(pathlib.Path(model_dir) / CHECKPOINT_DIR))
+    if latest and checkpoint_step(latest) >= snapshot_step:
+        return None
+    metadata = snapshots.restore(model, init_from)
+    same_run = {key: metadata.get(key) for key in record} == record
+    start = snapshot_step if same_run else 0
+    if verbose:
+        kind = "continuing this run" if same_run else "fine-tuning: a new run from step 0"
+        print(
+            f"Initialised from the weights snapshot {init_from} (step {snapshot_step}), {kind} "
+            f"at step {start}; the optimizer state restarts (snapshots hold weights only)."
+        )
+    return start
 
 
 def remove_interrupted_saves(checkpoint_dir) -> list[str]:
@@ -220,6 +279,7 @@ def _fit(
     verbose,
     image_every,
     timed_learning_rate_drop,
+    from_snapshot,
 ):
     chief = distribute.is_chief(strategy)
     steps = config.steps
@@ -229,7 +289,8 @@ def _fit(
     if chief:
         remove_interrupted_saves(model_dir / CHECKPOINT_DIR)
     manager = tf.train.CheckpointManager(checkpoint, save_dir / CHECKPOINT_DIR, max_to_keep=3)
-    latest = tf.train.latest_checkpoint(str(model_dir / CHECKPOINT_DIR))
+    # A run started from a newer snapshot leaves its own older checkpoints unread.
+    latest = None if from_snapshot else tf.train.latest_checkpoint(str(model_dir / CHECKPOINT_DIR))
     if latest:
         restored = checkpoint.restore(latest)
         restored.assert_existing_objects_matched()

@@ -1,0 +1,121 @@
+import contextlib
+import io
+import pathlib
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+import zoo
+from zoo import snapshots, train_lib
+
+
+def _weights(model):
+    return [variable.numpy() for variable in model.trainable_variables]
+
+
+class SnapshotTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.temp = pathlib.Path(tempfile.mkdtemp())
+        cls.model_dir = cls.temp / "run"
+        train_lib.train("beta_vae", cls.model_dir, steps=4, runlocal=True, verbose=0)
+        cls.snapshot = cls.temp / "snapshot"
+        cls.metadata = train_lib.write_snapshot(cls.model_dir, cls.snapshot, command="yoto-train")
+        cls.trained, _, _ = train_lib.restore_model(cls.model_dir)
+
+    def _fresh_model(self, task="beta_vae", **overrides):
+        config = train_lib.make_config(task, overrides, runlocal=True)
+        return zoo.get_task(task).build_model(config, seed=0)
+
+    def test_a_snapshot_records_the_run_and_its_step(self):
+        self.assertEqual(self.metadata["task"], "beta_vae")
+        self.assertEqual(self.metadata["step"], 4)
+        self.assertEqual(self.metadata["command"], "yoto-train")
+        self.assertEqual(self.metadata["config"]["latent_dim"], 4)
+
+    def test_restoring_a_snapshot_gives_the_trained_weights_to_float16_precision(self):
+        model = self._fresh_model()
+        snapshots.restore(model, self.snapshot)
+        for restored, trained in zip(_weights(model), _weights(self.trained), strict=True):
+            self.assertAllClose(restored, trained, rtol=2**-10, atol=1e-7)
+
+    def test_a_corrupted_or_truncated_weights_file_is_refused_naming_it(self):
+        for name, change in {
+            "flipped": lambda data: data[:100] + bytes([data[100] ^ 1]) + data[101:],
+            "truncated": lambda data: data[: len(data) // 2],
+        }.items():
+            with self.subTest(name):
+                copy = self.temp / f"copy_{name}"
+                copy.mkdir()
+                for file in self.snapshot.iterdir():
+                    (copy / file.name).write_bytes(file.read_bytes())
+                weights = copy / snapshots.WEIGHTS_FILE
+                weights.write_bytes(change(weights.read_bytes()))
+                with self.assertRaisesRegex(snapshots.SnapshotError, "does not match the sha256"):
+                    snapshots.restore(self._fresh_model(), copy)
+
+    def test_a_missing_snapshot_or_one_of_another_task_is_refused(self):
+        with self.assertRaisesRegex(snapshots.SnapshotError, "is not a weights snapshot"):
+            snapshots.restore(self._fresh_model(), self.temp / "missing")
+        codec = self._fresh_model("compression")
+        with self.assertRaisesRegex(snapshots.SnapshotError, "task 'beta_vae'"):
+            snapshots.restore(codec, self.snapshot)
+
+    def test_rewriting_a_snapshot_replaces_it_whole(self):
+        target = self.temp / "rewritten"
+        snapshots.write(self.trained, target, {"task": "beta_vae"}, step=1)
+        snapshots.write(self.trained, target, {"task": "beta_vae"}, step=2)
+        self.assertEqual(snapshots.read_metadata(target)["step"], 2)
+        self.assertEqual(
+            sorted(path.name for path in self.temp.iterdir() if "rewritten" in path.name),
+            ["rewritten"],
+        )
+
+    def test_a_new_machine_continues_the_run_from_its_snapshot_at_its_step(self):
+        new_dir = self.temp / "new_machine"
+        log = io.StringIO()
+        with contextlib.redirect_stdout(log):
+            model = train_lib.train(
+                "beta_vae", new_dir, steps=6, runlocal=True, verbose=1, init_from=self.snapshot
+            )
+        self.assertIn("continuing this run at step 4", log.getvalue())
+        self.assertIn("the optimizer state restarts", log.getvalue())
+        self.assertEqual(int(model.optimizer.iterations.numpy()), 6)
+
+    def test_a_run_dir_newer_than_the_snapshot_resumes_as_usual(self):
+        log = io.StringIO()
+        with contextlib.redirect_stdout(log):
+            train_lib.train(
+                "beta_vae",
+                self.model_dir,
+                steps=4,
+                runlocal=True,
+                verbose=1,
+                init_from=self.snapshot,
+            )
+        self.assertIn("already holds 4 of 4 steps", log.getvalue())
+
+    def test_another_config_fine_tunes_from_the_snapshot_at_step_zero(self):
+        log = io.StringIO()
+        with contextlib.redirect_stdout(log):
+            model = train_lib.train(
+                "beta_vae",
+                self.temp / "fine_tune",
+                steps=2,
+                runlocal=True,
+                verbose=1,
+                config_overrides={"beta_low": 0.5},
+                init_from=self.snapshot,
+            )
+        self.assertIn("fine-tuning: a new run from step 0", log.getvalue())
+        self.assertEqual(int(model.optimizer.iterations.numpy()), 2)
+        # Two steps at a 1e-3 learning rate move the weights by little from the snapshot's.
+        first = np.concatenate([w.ravel() for w in _weights(model)])
+        start = np.concatenate([w.ravel() for w in _weights(self.trained)])
+        self.assertLess(np.max(np.abs(first - start)), 0.05)
+
+
+if __name__ == "__main__":
+    tf.test.main()

@@ -1,0 +1,148 @@
+"""Weights-only snapshots of a model: what a long run commits so that a new machine continues it.
+
+A snapshot is a folder with two files:
+
+    snapshot.json   the run record (task, config, seed, precision), the step, the command,
+                    and the sha256 of weights.npz
+    weights.npz     every value of the model's TensorFlow checkpoint (no optimizer state),
+                    floats stored as float16 where that is within 2**-11 of float32
+
+It is read back by writing those values into a TensorFlow checkpoint of the same
+object graph (the graph itself is one of the stored values) and restoring the
+model from it, so a snapshot restores exactly what `tf.train.Checkpoint(model=m)`
+would. float16 halves what each commit adds to the repository's history; the
+rounding (relative 5e-4) is far below one training step's change of a weight.
+Snapshots are written atomically: a reader sees the old folder or the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pathlib
+import shutil
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from zoo import atomic
+
+SNAPSHOT_FILE = "snapshot.json"
+WEIGHTS_FILE = "weights.npz"
+_FLOAT16_LIMIT = 60000.0  # float16 overflows at 65504.
+
+
+class SnapshotError(ValueError):
+    """A snapshot folder is missing, corrupt or of another kind; the message says which."""
+
+
+def _checkpoint_values(model) -> dict[str, np.ndarray]:
+    """Every key of `tf.train.Checkpoint(model=model)` and its value."""
+    with tempfile.TemporaryDirectory() as scratch:
+        prefix = tf.train.Checkpoint(model=model).write(os.path.join(scratch, "model"))
+        reader = tf.train.load_checkpoint(prefix)
+        return {key: reader.get_tensor(key) for key in reader.get_variable_to_dtype_map()}
+
+
+def _storage(value: np.ndarray) -> np.ndarray:
+    """float16 for a float32 array that fits it, else the array unchanged."""
+    if value.dtype != np.float32 or not np.all(np.abs(value) < _FLOAT16_LIMIT):
+        return value
+    return value.astype(np.float16)
+
+
+def write(model, directory, record: dict, step: int, command: str | None = None) -> pathlib.Path:
+    """Writes `model`'s weights and its run `record` at `step` to `directory`, atomically."""
+    directory = pathlib.Path(directory)
+    checkpoint = _checkpoint_values(model)
+    values = {key: _storage(np.asarray(value)) for key, value in checkpoint.items()}
+    dtypes = {key: str(np.asarray(value).dtype) for key, value in checkpoint.items()}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **values)
+    weights = buffer.getvalue()
+    metadata = {
+        **record,
+        "step": int(step),
+        "command": command,
+        "dtypes": dtypes,
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
+    }
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-"))
+    try:
+        atomic.write_bytes(staging / WEIGHTS_FILE, weights)
+        atomic.write_text(staging / SNAPSHOT_FILE, json.dumps(metadata, indent=2, sort_keys=True))
+        _replace_directory(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory
+
+
+def _replace_directory(new: pathlib.Path, target: pathlib.Path) -> None:
+    """Puts `new` at `target`; the old `target` (if any) is moved aside, then removed."""
+    old = None
+    if target.exists():
+        old = pathlib.Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-old-"))
+        os.rmdir(old)
+        os.replace(target, old)
+    os.replace(new, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_metadata(directory) -> dict:
+    """The snapshot's `snapshot.json`, after checking its weights against their sha256."""
+    directory = pathlib.Path(directory)
+    metadata_path, weights_path = directory / SNAPSHOT_FILE, directory / WEIGHTS_FILE
+    if not metadata_path.is_file() or not weights_path.is_file():
+        raise SnapshotError(
+            f"{directory} is not a weights snapshot: it needs {SNAPSHOT_FILE} and {WEIGHTS_FILE}."
+        )
+    try:
+        metadata = json.loads(metadata_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise SnapshotError(f"{metadata_path} is not valid JSON: {error}") from error
+    digest = hashlib.sha256(weights_path.read_bytes()).hexdigest()
+    if digest != metadata.get("weights_sha256"):
+        raise SnapshotError(
+            f"{weights_path} does not match the sha256 in {metadata_path} (file {digest[:12]}, "
+            f"expected {str(metadata.get('weights_sha256'))[:12]}): the weights are corrupt, "
+            "truncated or were replaced; restore them from the repository."
+        )
+    return metadata
+
+
+def restore(model, directory) -> dict:
+    """Loads a snapshot's weights into `model` (built, same architecture); returns its metadata.
+
+    Raises SnapshotError when the snapshot is corrupt or its variables do not match the
+    model's (another task or architecture).
+    """
+    metadata = read_metadata(directory)
+    with np.load(pathlib.Path(directory) / WEIGHTS_FILE) as stored:
+        values = {key: stored[key] for key in stored.files}
+    dtypes = metadata["dtypes"]
+    with tempfile.TemporaryDirectory() as scratch:
+        prefix = os.path.join(scratch, "snapshot")
+        keys = sorted(values)
+        tensors = [tf.constant(values[key].astype(dtypes[key])) for key in keys]
+        tf.raw_ops.SaveV2(
+            prefix=prefix, tensor_names=keys, shape_and_slices=[""] * len(keys), tensors=tensors
+        )
+        try:
+            status = tf.train.Checkpoint(model=model).read(prefix)
+            status.assert_existing_objects_matched()
+        except AssertionError as error:
+            raise SnapshotError(
+                f"{directory} holds weights of another model (task {metadata.get('task')!r}): "
+                f"{str(error).splitlines()[0]}"
+            ) from error
+        except ValueError as error:
+            raise SnapshotError(
+                f"{directory} does not fit this model (task {metadata.get('task')!r}): "
+                f"{str(error).splitlines()[0]}"
+            ) from error
+    return metadata
