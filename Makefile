@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test test-all demo demo-beta-vae lint format bench clean bazel-setup bazel-test bazel-clean
+.PHONY: venv test test-all demo demo-beta-vae lint format bench clean bazel-setup bazel-test bazel-clean photos
 
 venv: $(STAMP)
 
@@ -40,6 +40,16 @@ demo-beta-vae: venv
 
 bench: venv
 	$(PY) bench/bench_train_step.py
+
+# More training photographs (zoo/photos.py DEBIAN_PHOTOS), for --config=debian_photos=True:
+# two Debian packages, about 18 MB, installed as root. Training only; nothing else needs them.
+photos:
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "error: installing Debian packages needs root: sudo make photos"; exit 2; fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	  lomiri-wallpapers-16.04 palapeli-data \
+	|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	  --no-install-recommends lomiri-wallpapers-16.04 palapeli-data; }
 
 lint: venv
 	$(PY) -m ruff check .

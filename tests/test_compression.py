@@ -3,6 +3,7 @@ import io
 import pathlib
 import struct
 import zlib
+from unittest import mock
 
 import numpy as np
 import tensorflow as tf
@@ -209,6 +210,20 @@ class PhotosTest(tf.test.TestCase):
                 self.assertEqual(image.dtype, np.uint8)
                 self.assertEqual(image.shape[-1], 3)
         self.assertEmpty(set(photos.HELD_OUT) & set(photos.TRAINING))
+
+    def test_debian_photographs_are_downscaled_rgb8_or_name_make_photos(self):
+        name = "castle"
+        package, path = photos.DEBIAN_PHOTOS[name]
+        if pathlib.Path(path).is_file():
+            image = photos.load_debian_photo(name)
+            self.assertEqual(image.dtype, np.uint8)
+            self.assertEqual(image.shape[2], 3)
+            self.assertLessEqual(min(image.shape[:2]), 1.5 * photos.DEBIAN_PHOTO_SHORT_SIDE)
+        missing = {"missing": (package, "/nonexistent/photo.jpg")}
+        with mock.patch.dict(photos.DEBIAN_PHOTOS, missing):
+            with self.assertRaisesRegex(FileNotFoundError, "run 'make photos'"):
+                photos.load_debian_photo("missing")
+        self.assertFalse(set(photos.DEBIAN_PHOTOS) & set(photos.HELD_OUT))
 
     def test_random_crops_are_seeded(self):
         images = [photos.load_bundled("astronaut")]

@@ -100,6 +100,8 @@ class Config:
     integer_entropy_parameters: bool = True
     # Training data: the bundled photographs unless a folder or a prepared TFDS dataset is set.
     image_folder: str | None = None
+    # Also the 19 photographs of two Debian packages (`make photos`, zoo/photos.py).
+    debian_photos: bool = False
     tfds_name: str | None = None
     tfds_split: str = "train"
     tfds_data_dir: str | None = None
@@ -634,10 +636,16 @@ def optimizer(config: Config) -> keras.optimizers.Optimizer:
 
 
 def training_images(config: Config) -> list[np.ndarray]:
-    """The user's image folder if configured, else the bundled training photographs."""
+    """The user's image folder if configured, else the bundled training photographs.
+
+    With `debian_photos`, also the Debian-packaged ones (`make photos`).
+    """
     if config.image_folder:
         return photos.load_folder(config.image_folder)
-    return [photos.load_bundled(name) for name in photos.TRAINING]
+    images = [photos.load_bundled(name) for name in photos.TRAINING]
+    if config.debian_photos:
+        images += [photos.load_debian_photo(name) for name in photos.DEBIAN_PHOTOS]
+    return images
 
 
 def train_dataset(config: Config, seed: int) -> tf.data.Dataset:

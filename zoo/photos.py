@@ -4,6 +4,12 @@ No image is downloaded. The photographs are read as files from the wheels of
 scikit-image (installed with --no-deps; never imported), scikit-learn's sample
 images and matplotlib's sample data, through `importlib.metadata`. A fixed
 subset is held out for evaluation and never used for training.
+
+More training photographs come from two Debian packages that `make photos` installs
+(`DEBIAN_PHOTOS`; each photo's licence is in its package's copyright file, CC-BY,
+CC-BY-SA, CC0 or GPL-2+). They are only ever trained on. Debian's `mate-backgrounds`
+and `plasma-workspace-wallpapers` are kept for this project's independent
+evaluation and are never read here.
 """
 
 from __future__ import annotations
@@ -32,6 +38,37 @@ BUNDLED = {
 # Held out for evaluation: never cropped for training.
 HELD_OUT = ("coffee", "china")
 TRAINING = tuple(name for name in BUNDLED if name not in HELD_OUT)
+
+# Training-only photographs in Debian packages (`make photos`), by name: (package, file).
+_LOMIRI = ("lomiri-wallpapers-16.04", "/usr/share/backgrounds")
+_PALAPELI = ("palapeli-data", "/usr/share/palapeli/collection")
+DEBIAN_PHOTOS = {
+    name: (package, f"{folder}/{file}")
+    for name, ((package, folder), file) in {
+        "bridge": (_LOMIRI, "Bridge_by_Sander_Klootwijk.jpg"),
+        "figurine": (_LOMIRI, "Dragonfly_by_Bolly.jpg"),
+        "fig": (_LOMIRI, "Picture_0B_by_freespace.jpg"),
+        "brushes": (_LOMIRI, "Picture_1A_by_freespace.jpg"),
+        "wine": (_LOMIRI, "Wine_by_Jakkub_Mede.jpg"),
+        "aitzgorri": (_LOMIRI, "aitzgorri_by_Aitzol_Berasategi.jpg"),
+        "glass": (_LOMIRI, "analogpattern_by_Peter_Nerlich.jpg"),
+        "lamps": (_LOMIRI, "free_by_Peter_Nerlich.jpg"),
+        "dogs": (_LOMIRI, "friends_by_Aitzol_Berasategi.jpg"),
+        "clock": (_LOMIRI, "greentock_by_Peter_Nerlich.jpg"),
+        "stream": (_LOMIRI, "life_by_Aitzol_Berasategi.jpg"),
+        "picos_de_europa": (_LOMIRI, "picosdeeuropa_by_Aitzol_Berasategi.jpg"),
+        "dandelions": (_LOMIRI, "seeding_by_Clements_Engelhardt.jpg"),
+        "sunset": (_LOMIRI, "sunset_by_Aitzol_Berasategi.jpg"),
+        "castle": (_PALAPELI, "castle-maintenon.jpg"),
+        "night_bridge": (_PALAPELI, "cincinnati-bridge.jpg"),
+        "citrus": (_PALAPELI, "citrus-fruits.jpg"),
+        "bee": (_PALAPELI, "european-honey-bee.jpg"),
+        "chameleon": (_PALAPELI, "panther-chameleon-female.jpg"),
+    }.items()
+}
+# Large camera photographs are box-downscaled by a whole factor to about this short side,
+# as codec training sets are, so that sensor noise and JPEG artefacts do not become targets.
+DEBIAN_PHOTO_SHORT_SIDE = 1024
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm")
 
@@ -94,6 +131,28 @@ def read_rgb8(path) -> np.ndarray:
 def load_bundled(name: str) -> np.ndarray:
     """Bundled photograph `name` as uint8 RGB `[H, W, 3]` (cached, read-only)."""
     array = read_rgb8(bundled_path(name))
+    array.setflags(write=False)
+    return array
+
+
+@functools.cache
+def load_debian_photo(name: str) -> np.ndarray:
+    """Debian-packaged training photograph `name`, downscaled, as uint8 RGB (cached, read-only).
+
+    Raises FileNotFoundError naming `make photos` when its package is not installed.
+    """
+    if name not in DEBIAN_PHOTOS:
+        raise ValueError(f"Unknown Debian photograph {name!r}; known: {sorted(DEBIAN_PHOTOS)}.")
+    package, path = DEBIAN_PHOTOS[name]
+    if not pathlib.Path(path).is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: photograph {name!r} ships in the Debian package {package}; "
+            "run 'make photos' (as root) to install the training photographs."
+        )
+    array = read_rgb8(path)
+    factor = max(1, round(min(array.shape[:2]) / DEBIAN_PHOTO_SHORT_SIDE))
+    if factor > 1:
+        array = np.asarray(Image.fromarray(array).reduce(factor))
     array.setflags(write=False)
     return array
 

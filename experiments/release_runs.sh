@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The release trainings: one background run per zoo task, trained across sessions.
+#
+#   experiments/release_runs.sh start [TASK...]     start or resume each run in the background
+#   experiments/release_runs.sh snapshot [TASK...]  write each run's weights to the work area
+#   experiments/release_runs.sh status              each run's step and process
+#
+# TASK: beta_vae, compression, style_transfer (default: all three). Each run trains in
+# runs/long/TASK (ignored by git) with one intra-op thread at the lowest priority, so
+# that tests and other work on a 2-core machine keep a core and the scheduler's
+# preference. `start` resumes from runs/long/TASK or from the committed snapshot in
+# zoo/releases/work/TASK, whichever holds more steps (`yoto-train --init_from`; from a
+# snapshot the optimizer state restarts, and the log says so). `snapshot` is what a
+# session runs before it ends, then commits zoo/releases/work/. Never two runs of a task.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=.venv/bin/python
+RUNS=runs/long
+WORK=zoo/releases/work
+
+# The training command of each task, without --model_dir and --init_from.
+task_flags() {
+  case "$1" in
+    beta_vae)
+      echo "--task=beta_vae --steps=60000 --checkpoint_every=1000 --image_every=5000 --log_every=200" ;;
+    compression)
+      # The default config on the bundled and Debian photographs (make photos), the learning
+      # rate divided by 10 for the last quarter.
+      echo "--task=compression --steps=200000 --config=debian_photos=True" \
+        "--config=learning_rate_drops=(150000,190000) --checkpoint_every=1000" \
+        "--image_every=10000 --log_every=200" ;;
+    style_transfer)
+      echo "--task=style_transfer --steps=100000 --checkpoint_every=1000 --image_every=10000" \
+        "--log_every=200" ;;
+    *) echo "unknown task $1 (beta_vae, compression, style_transfer)" >&2; return 2 ;;
+  esac
+}
+
+running_pid() {
+  pgrep -f -- "--model_dir=$RUNS/$1( |\$)" | head -n 1 || true
+}
+
+start() {
+  local task=$1 flags pid init=()
+  flags=$(task_flags "$task")
+  pid=$(running_pid "$task")
+  if [ -n "$pid" ]; then
+    echo "$task: already training (pid $pid)"
+    return 0
+  fi
+  [ -f "$WORK/$task/snapshot.json" ] && init=(--init_from="$WORK/$task")
+  mkdir -p "$RUNS"
+  # shellcheck disable=SC2086  # $flags is a list of flags.
+  TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_CPP_MIN_LOG_LEVEL=2 \
+    nohup nice -n 19 .venv/bin/yoto-train $flags --model_dir="$RUNS/$task" "${init[@]}" \
+    >>"$RUNS/$task.log" 2>&1 &
+  echo "$task: started (pid $!), log $RUNS/$task.log"
+}
+
+snapshot() {
+  local task=$1
+  if [ ! -d "$RUNS/$task/checkpoints" ]; then
+    echo "$task: no run in $RUNS/$task"
+    return 0
+  fi
+  TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m zoo.snapshot --model_dir="$RUNS/$task" \
+    --output="$WORK/$task" --command="yoto-train $(task_flags "$task") --model_dir=$RUNS/$task"
+}
+
+status() {
+  local task
+  for task in beta_vae compression style_transfer; do
+    local pid step="none"
+    pid=$(running_pid "$task")
+    if [ -f "$WORK/$task/snapshot.json" ]; then
+      step=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['step'])" \
+        "$WORK/$task/snapshot.json")
+    fi
+    echo "$task: process ${pid:-none}, committed snapshot at step $step," \
+      "latest checkpoint $(ls "$RUNS/$task/checkpoints" 2>/dev/null | grep -o 'ckpt-[0-9]*' | sort -t- -k2 -n | tail -n 1 || true)"
+  done
+}
+
+command=${1:-status}
+shift || true
+tasks=("$@")
+[ ${#tasks[@]} -gt 0 ] || tasks=(beta_vae compression style_transfer)
+case "$command" in
+  start) for task in "${tasks[@]}"; do start "$task"; done ;;
+  snapshot) for task in "${tasks[@]}"; do snapshot "$task"; done ;;
+  status) status ;;
+  *) echo "usage: $0 {start|snapshot|status} [TASK...]" >&2; exit 2 ;;
+esac
