@@ -1,29 +1,17 @@
 """Files written in this process decode identically in processes with other numeric settings."""
 
-import json
-import os
 import pathlib
-import subprocess
-import sys
 import tempfile
 
 import numpy as np
 import tensorflow as tf
 
 from export import export_lib
+from tests import cross_platform_worker
 from tests.codec_fixtures import trained_runlocal_codec
 from zoo import codec, photos
 
-REPOSITORY = pathlib.Path(__file__).resolve().parent.parent
 LMBDAS = (0.0018, 0.013, 0.18)
-# Each decoding process's environment: TensorFlow's and oneDNN's numeric switches.
-SETTINGS = {
-    "onednn_off": {"TF_ENABLE_ONEDNN_OPTS": "0"},
-    "onednn_on": {"TF_ENABLE_ONEDNN_OPTS": "1"},
-    "onednn_avx2_only": {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX2"},
-    "one_thread": {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"},
-    "xla_auto_jit": {"TF_XLA_FLAGS": "--tf_xla_auto_jit=2 --tf_xla_cpu_global_jit"},
-}
 
 
 def spread_hyper_synthesis(model, seed: int = 0):
@@ -39,34 +27,6 @@ def spread_hyper_synthesis(model, seed: int = 0):
         scale = 0.3 if "kernel" in variable.name else 2.0
         variable.assign(rng.normal(0, scale, variable.shape).astype(np.float32))
     network.convs[2].bias.assign(np.full(network.convs[2].bias.shape, 7.5, np.float32))
-
-
-def decode_in_processes(stock_dir, files_dir, output_dir, settings) -> dict:
-    """Runs `tests.cross_platform_worker` once per setting, all at once; returns their results."""
-    processes = {}
-    for name, variables in settings.items():
-        environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "TF_CPP_MIN_LOG_LEVEL": "2"}
-        environment.update(variables)
-        output = pathlib.Path(output_dir) / f"{name}.npz"
-        command = [sys.executable, "-m", "tests.cross_platform_worker"]
-        processes[name] = (
-            subprocess.Popen(
-                [*command, str(stock_dir), str(files_dir), str(output)],
-                env=environment,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            ),
-            output,
-        )
-    results = {}
-    for name, (process, output) in processes.items():
-        log, _ = process.communicate(timeout=300)
-        if process.returncode != 0:
-            raise AssertionError(f"{name} worker failed:\n{log.decode()[-3000:]}")
-        arrays = dict(np.load(output))
-        errors = json.loads(output.with_suffix(".json").read_text())
-        results[name] = (arrays, errors)
-    return results
 
 
 class CrossPlatformDecodingTest(tf.test.TestCase):
@@ -97,7 +57,7 @@ class CrossPlatformDecodingTest(tf.test.TestCase):
                     "latent_symbols": symbols["latent_symbols"].numpy()[0],
                     "image": in_process.reconstruct(image, lmbda),
                 }
-        cls.results = decode_in_processes(cls.stock_dir, files_dir, cls.temp, SETTINGS)
+        cls.results = cross_platform_worker.decode_in_processes(cls.stock_dir, files_dir, cls.temp)
 
     def test_the_files_exercise_many_scale_indexes(self):
         indexes = np.concatenate([e["scale_indexes"].ravel() for e in self.expected.values()])
