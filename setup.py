@@ -8,6 +8,8 @@ setup(
     description="Loss-conditional training (You Only Train Once) for Keras/TensorFlow.",
     python_requires="==3.11.*",
     packages=find_packages(include=["yoto_tf*", "zoo*", "export*", "serving*"]),
+    # Released models ship in the package; release trainings in progress (releases/work/) do not.
+    package_data={"zoo": ["releases/*/*.json", "releases/*/*.npz", "releases/*/*.md"]},
     # Exact pins live in requirements.lock; these are the direct dependencies.
     install_requires=[
         "tensorflow==2.14.1",

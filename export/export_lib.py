@@ -11,7 +11,7 @@ from export.beta_vae import BetaVAEServing
 from export.compression import CompressionServing
 from export.compression_stock import CompressionStockServing
 from export.style_transfer import StyleTransferServing
-from zoo import train_lib
+from zoo import releases, snapshots, train_lib
 
 # Task name -> the tf.Module class holding that task's serving signatures.
 SERVING_MODULES = {
@@ -87,7 +87,17 @@ def export_model(
 
 
 def _source(model_dir) -> dict:
-    """Where an export comes from: the training dir and its latest checkpoint's name."""
+    """Where an export comes from: the training dir and its latest checkpoint's name.
+
+    For a release (`pretrained:NAME`), its name, steps and the sha256 of its weights.
+    """
+    if releases.is_release(model_dir):
+        metadata = snapshots.read_metadata(releases.directory(model_dir))
+        return {
+            "release": str(model_dir)[len(releases.PREFIX) :],
+            "step": metadata["step"],
+            "weights_sha256": metadata["weights_sha256"],
+        }
     checkpoints = pathlib.Path(model_dir).resolve() / train_lib.CHECKPOINT_DIR
     latest = tf.train.latest_checkpoint(str(checkpoints))
     return {"model_dir": str(checkpoints.parent), "checkpoint": pathlib.Path(latest).name}

@@ -75,13 +75,13 @@ def write(model, directory, record: dict, step: int, command: str | None = None)
     try:
         atomic.write_bytes(staging / WEIGHTS_FILE, weights)
         atomic.write_text(staging / SNAPSHOT_FILE, json.dumps(metadata, indent=2, sort_keys=True))
-        _replace_directory(staging, directory)
+        replace_directory(staging, directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return directory
 
 
-def _replace_directory(new: pathlib.Path, target: pathlib.Path) -> None:
+def replace_directory(new: pathlib.Path, target: pathlib.Path) -> None:
     """Puts `new` at `target`; the old `target` (if any) is moved aside, then removed."""
     old = None
     if target.exists():

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import tensorflow as tf
 
 import zoo
-from zoo import atomic, distribute, snapshots, summaries, train_callbacks
+from zoo import atomic, distribute, releases, snapshots, summaries, train_callbacks
 
 keras = tf.keras
 
@@ -99,7 +99,11 @@ def load_run(model_dir) -> tuple[str, object, int]:
         raise FileNotFoundError(
             f"{path} not found: {model_dir} is not a model directory written by yoto-train."
         )
-    record = _with_new_fields(json.loads(path.read_text()))
+    return _run_from_record(json.loads(path.read_text()))
+
+
+def _run_from_record(record: dict) -> tuple[str, object, int]:
+    record = _with_new_fields(record)
     task = zoo.get_task(record["task"])
     fields = dict(record["config"])
     config = task.Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
@@ -107,7 +111,13 @@ def load_run(model_dir) -> tuple[str, object, int]:
 
 
 def restore_model(model_dir, expect_partial: bool = True):
-    """Rebuilds the model of `model_dir` and restores its latest checkpoint."""
+    """Rebuilds the model of `model_dir` and restores its latest checkpoint.
+
+    `model_dir` may also name a release, `pretrained:NAME` (`zoo/releases`): its weights
+    are verified against their checksum and loaded.
+    """
+    if releases.is_release(model_dir):
+        return restore_snapshot(releases.directory(model_dir))
     task_name, config, seed = load_run(model_dir)
     task = zoo.get_task(task_name)
     model = task.build_model(config, seed=seed)
@@ -199,6 +209,17 @@ def train(
         )
 
 
+def restore_snapshot(directory):
+    """Rebuilds the model of a weights snapshot (or release) and loads its weights.
+
+    Returns `(model, config, task_name)`, like `restore_model`.
+    """
+    task_name, config, seed = _run_from_record(snapshots.read_metadata(directory))
+    model = zoo.get_task(task_name).build_model(config, seed=seed)
+    snapshots.restore(model, directory)
+    return model, config, task_name
+
+
 def write_snapshot(model_dir, directory, command: str | None = None) -> dict:
     """Writes the weights of `model_dir`'s latest checkpoint as a snapshot; returns its metadata."""
     model, _, _ = restore_model(model_dir)
@@ -230,6 +251,8 @@ def _start_from_snapshot(model, model_dir, init_from, record, verbose) -> int | 
     """
     if init_from is None:
         return None
+    if releases.is_release(init_from):
+        init_from = releases.directory(init_from)
     snapshot_step = int(snapshots.read_metadata(init_from)["step"])
     latest = tf.train.latest_checkpoint(str(pathlib.Path(model_dir) / CHECKPOINT_DIR))
     if latest and checkpoint_step(latest) >= snapshot_step:

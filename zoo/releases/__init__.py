@@ -1,0 +1,127 @@
+"""Released models: trained weights with a model card, inside the package, loaded by name.
+
+    model, config, card = releases.load("codec-v1")
+    yoto-codec compress --model=pretrained:codec-v1 photo.png photo.yoto
+
+Each release is a folder `zoo/releases/<name>/` holding a weights snapshot
+(`snapshot.json` with the task, full config, seed, steps and the weights' sha256, and
+`weights.npz`; `zoo/snapshots.py`) and its model card: `card.json` (training data,
+command, commit, and the measured results of the release checks with the commands that
+produced them) and `MODEL_CARD.md` for people. Every binary that takes a training
+directory takes `pretrained:NAME` too (`zoo.train_lib.restore_model`), and
+`yoto-train --init_from=pretrained:NAME` fine-tunes one.
+
+`work/<task>/` holds the snapshots of release trainings in progress
+(`experiments/release_runs.sh`): committed so that the next machine continues them,
+not shipped in the package and not loadable as releases.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+RELEASES_DIR = pathlib.Path(__file__).resolve().parent
+PREFIX = "pretrained:"
+CARD_FILE = "card.json"
+WORK_DIR = "work"
+
+
+def names() -> list[str]:
+    """Every release in the package, sorted."""
+    return sorted(
+        path.name
+        for path in RELEASES_DIR.iterdir()
+        if path.is_dir() and path.name != WORK_DIR and (path / CARD_FILE).is_file()
+    )
+
+
+def is_release(spec) -> bool:
+    """True for a `pretrained:NAME` model argument."""
+    return isinstance(spec, str) and spec.startswith(PREFIX)
+
+
+def directory(spec) -> pathlib.Path:
+    """The folder of release `NAME` or `pretrained:NAME`, or a ValueError listing the releases."""
+    name = spec[len(PREFIX) :] if is_release(spec) else str(spec)
+    known = names()
+    if name not in known:
+        listed = ", ".join(known) if known else "none yet"
+        raise ValueError(f"Unknown release {name!r}; releases in this package: {listed}.")
+    return RELEASES_DIR / name
+
+
+def card(spec) -> dict:
+    """The model card (`card.json`) of a release."""
+    return json.loads((directory(spec) / CARD_FILE).read_text())
+
+
+def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
+    """Makes the weights snapshot `snapshot_dir` the release `name`, atomically; returns its folder.
+
+    `card_fields`: at least `data` (what it was trained on) and `results` (each measured
+    value with the command that produced it); the task, config, steps, command and sha256
+    come from the snapshot, the commit from git. A replaced release is swapped whole: a
+    reader sees the old release or the new one, never a mixture.
+    """
+    import datetime
+    import shutil
+    import subprocess
+    import tempfile
+
+    from zoo import atomic, snapshots
+
+    if not name or name == WORK_DIR or "/" in name or name.startswith((".", PREFIX)):
+        raise ValueError(f"{name!r} cannot name a release: use letters, digits, '-' and '_'.")
+    for field in ("data", "results"):
+        if field not in card_fields:
+            raise ValueError(f"A release's card needs {field!r}.")
+    metadata = snapshots.read_metadata(snapshot_dir)
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    card_json = {
+        "name": name,
+        "task": metadata["task"],
+        "step": metadata["step"],
+        "seed": metadata["seed"],
+        "config": metadata["config"],
+        "training_command": metadata.get("command"),
+        "commit": commit,
+        "weights_sha256": metadata["weights_sha256"],
+        "published": datetime.date.today().isoformat(),
+        **card_fields,
+    }
+    staging = pathlib.Path(tempfile.mkdtemp(dir=RELEASES_DIR, prefix=f".{name}-"))
+    try:
+        for file in (snapshots.SNAPSHOT_FILE, snapshots.WEIGHTS_FILE):
+            shutil.copyfile(pathlib.Path(snapshot_dir) / file, staging / file)
+        atomic.write_text(staging / CARD_FILE, json.dumps(card_json, indent=2, sort_keys=True))
+        atomic.write_text(staging / "MODEL_CARD.md", render_card(card_json))
+        snapshots.replace_directory(staging, RELEASES_DIR / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return RELEASES_DIR / name
+
+
+def render_card(card_json: dict) -> str:
+    """The Markdown model card of a release's `card.json`."""
+    lines = [
+        f"# {card_json['name']}: {card_json['task']}",
+        "",
+        f"- Steps: {card_json['step']} (seed {card_json['seed']})",
+        f"- Data: {card_json['data']}",
+        f"- Training command: `{card_json.get('training_command')}`",
+        f"- Commit: {card_json.get('commit')}",
+        f"- Weights sha256: `{card_json['weights_sha256']}`",
+        "",
+        "## Measured results",
+        "",
+    ]
+    for result in card_json["results"]:
+        lines.append(f"- {result['what']}: {result['value']} (`{result['command']}`)")
+    lines += ["", "## Config", "", "```json", json.dumps(card_json["config"], indent=2), "```"]
+    return "\n".join(lines) + "\n"
