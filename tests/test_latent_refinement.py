@@ -53,10 +53,10 @@ class LatentRefinementTest(tf.test.TestCase):
                 self.assertAllEqual(decoded, self.refining.reconstruct(self.image, lmbda))
 
     def test_refinement_changes_what_the_file_holds(self):
-        lmbda = 0.0018
-        self.assertNotEqual(
-            self.refining.encode(self.image, lmbda), self.plain.encode(self.image, lmbda)
-        )
+        # This barely trained codec codes a few bytes per image; at the top lambda, on a
+        # busy crop, twelve steps find better latents than the encoder's.
+        image, lmbda = photos.load_bundled("astronaut")[:128, :128], 0.18
+        self.assertNotEqual(self.refining.encode(image, lmbda), self.plain.encode(image, lmbda))
 
     def test_the_rate_estimate_describes_the_refined_file(self):
         # As for the encoder's own latents (test_compression.py): within 15% on this

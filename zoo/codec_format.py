@@ -81,8 +81,17 @@ class Header:
     fingerprint: bytes | None = None
 
 
+def _float32(value: float) -> float:
+    return struct.unpack("<f", struct.pack("<f", value))[0]
+
+
 def lmbda_level(lmbda: float, low: float, high: float) -> int:
-    """The level `q` in 0..LMBDA_LEVELS nearest to `lmbda` on the log scale of [low, high]."""
+    """The level `q` in 0..LMBDA_LEVELS nearest to `lmbda` on the log scale of [low, high].
+
+    The range is taken at float32 precision, so that a client that got it as float32
+    from a server places the grid exactly where one that has it as float64 does.
+    """
+    low, high = _float32(low), _float32(high)
     if not high > low:
         return 0
     position = math.log(lmbda / low) / math.log(high / low)
@@ -91,8 +100,9 @@ def lmbda_level(lmbda: float, low: float, high: float) -> int:
 
 def level_lmbda(level: int, low: float, high: float) -> float:
     """The float32 lambda of level `q` (a Python float holding a float32 value)."""
+    low, high = _float32(low), _float32(high)
     value = low * (high / low) ** (level / LMBDA_LEVELS) if high > low else low
-    return struct.unpack("<f", struct.pack("<f", value))[0]
+    return _float32(value)
 
 
 def snap_lmbda(lmbda: float, low: float, high: float) -> float:
