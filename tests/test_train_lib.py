@@ -157,6 +157,23 @@ class TrainLibTest(tf.test.TestCase):
         _, config, _ = train_lib.load_run(model_dir)
         self.assertEqual(config.weight_sum_power, 0.0)
 
+    def test_a_codec_run_written_before_integer_indexes_resumes_with_its_float_ones(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "float_index_codec"
+        options = dict(runlocal=True, verbose=0)
+        overrides = {"integer_entropy_parameters": False}
+        train_lib.train("compression", model_dir, steps=1, config_overrides=overrides, **options)
+        config_path = model_dir / "config.json"
+        record = json.loads(config_path.read_text())
+        del record["config"]["integer_entropy_parameters"]  # As written before the field.
+        config_path.write_text(json.dumps(record))
+        restored, _, _ = train_lib.restore_model(model_dir)
+        self.assertFalse(restored.integer_entropy_parameters)
+        self.assertIsNone(restored.coding_fingerprint())
+        model = train_lib.train(
+            "compression", model_dir, steps=2, config_overrides=overrides, **options
+        )
+        self.assertEqual(int(model.optimizer.iterations.numpy()), 2)
+
     def test_bad_overrides_and_unknown_tasks_are_refused(self):
         with self.assertRaisesRegex(ValueError, "Unknown beta_vae config fields"):
             train_lib.make_config("beta_vae", {"betta": 1.0})
