@@ -28,11 +28,13 @@ task_flags() {
       # The default config on the bundled and Debian photographs (make photos), the learning
       # rate divided by 10 for the last quarter.
       echo "--task=compression --steps=200000 --config=debian_photos=True" \
-        "--config=learning_rate_drops=(150000,190000) --checkpoint_every=1000" \
+        "--config=learning_rate_drops=(150000,190000) --checkpoint_every=500" \
         "--image_every=10000 --log_every=200" ;;
     style_transfer)
-      echo "--task=style_transfer --steps=100000 --checkpoint_every=1000 --image_every=10000" \
-        "--log_every=200" ;;
+      # A step takes seconds on one thread: checkpoints often enough that a session's end
+      # loses little.
+      echo "--task=style_transfer --steps=100000 --checkpoint_every=250 --image_every=5000" \
+        "--log_every=50" ;;
     *) echo "unknown task $1 (beta_vae, compression, style_transfer)" >&2; return 2 ;;
   esac
 }
