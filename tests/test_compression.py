@@ -159,6 +159,10 @@ class CodecEvaluationTest(tf.test.TestCase):
         (row,) = codec_eval_lib.evaluate_codec(yoto, [image], [0.01])
         expected_bpp = 8 * len(yoto.encode(image, 0.01)) / (64 * 96)
         self.assertAllClose(row["bpp"], expected_bpp)
+        # The estimate counts this codec's header (50 bytes in version 2) like the file.
+        estimated = yoto.estimated_bits(image, 0.01) + 8 * yoto.header_size
+        self.assertAllClose(row["estimated_bpp"], estimated / (64 * 96))
+        self.assertEqual(yoto.header_size, 50)
         self.assertEqual(row["lmbda"], 0.01)
         self.assertTrue(np.isnan(row["ms_ssim"]))  # Too small for five scales.
 

@@ -30,7 +30,6 @@ def _quality(images, decoded_images) -> dict:
 
 def evaluate_codec(codec, images, grid) -> list[dict]:
     """Mean actual bpp, estimated bpp, PSNR and MS-SSIM of `codec` at each lambda."""
-    from zoo import codec_format
 
     rows = []
     for lmbda in grid:
@@ -43,7 +42,7 @@ def evaluate_codec(codec, images, grid) -> list[dict]:
             per_image.append(
                 {
                     "bpp": 8 * len(data) / pixels,
-                    "estimated_bpp": (estimated_bits + 8 * codec_format.HEADER_SIZE) / pixels,
+                    "estimated_bpp": (estimated_bits + 8 * codec.header_size) / pixels,
                 }
             )
         rows.append({"lmbda": float(lmbda), **_mean_row(per_image), **_quality(images, decoded)})
