@@ -41,6 +41,14 @@ class SnapshotTest(tf.test.TestCase):
         for restored, trained in zip(_weights(model), _weights(self.trained), strict=True):
             self.assertAllClose(restored, trained, rtol=2**-10, atol=1e-7)
 
+    def test_a_float32_snapshot_restores_the_weights_exactly(self):
+        target = self.temp / "float32"
+        train_lib.write_snapshot(self.model_dir, target, float16=False)
+        model = self._fresh_model()
+        snapshots.restore(model, target)
+        for restored, trained in zip(_weights(model), _weights(self.trained), strict=True):
+            self.assertAllEqual(restored, trained)
+
     def test_a_corrupted_or_truncated_weights_file_is_refused_naming_it(self):
         for name, change in {
             "flipped": lambda data: data[:100] + bytes([data[100] ^ 1]) + data[101:],

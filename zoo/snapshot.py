@@ -20,6 +20,9 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("model_dir", None, "Training directory whose latest checkpoint to snapshot.")
 flags.DEFINE_string("output", None, "Snapshot folder to write (replaced atomically).")
 flags.DEFINE_string("command", None, "The training command, recorded in the snapshot.")
+flags.DEFINE_bool(
+    "float16", True, "Store float32 weights as float16 where they fit (--nofloat16: as is)."
+)
 flags.mark_flags_as_required(["model_dir", "output"])
 
 
@@ -29,7 +32,9 @@ def main(argv):
     from zoo import snapshots, train_lib
 
     try:
-        metadata = train_lib.write_snapshot(FLAGS.model_dir, FLAGS.output, command=FLAGS.command)
+        metadata = train_lib.write_snapshot(
+            FLAGS.model_dir, FLAGS.output, command=FLAGS.command, float16=FLAGS.float16
+        )
     except (ValueError, FileNotFoundError, snapshots.SnapshotError) as error:
         print(f"zoo.snapshot: error: {error}", file=sys.stderr)
         return 2

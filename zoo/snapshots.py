@@ -47,18 +47,24 @@ def _checkpoint_values(model) -> dict[str, np.ndarray]:
         return {key: reader.get_tensor(key) for key in reader.get_variable_to_dtype_map()}
 
 
-def _storage(value: np.ndarray) -> np.ndarray:
-    """float16 for a float32 array that fits it, else the array unchanged."""
-    if value.dtype != np.float32 or not np.all(np.abs(value) < _FLOAT16_LIMIT):
+def _storage(value: np.ndarray, float16: bool) -> np.ndarray:
+    """float16 for a float32 array that fits it (if `float16`), else the array unchanged."""
+    if not float16 or value.dtype != np.float32 or not np.all(np.abs(value) < _FLOAT16_LIMIT):
         return value
     return value.astype(np.float16)
 
 
-def write(model, directory, record: dict, step: int, command: str | None = None) -> pathlib.Path:
-    """Writes `model`'s weights and its run `record` at `step` to `directory`, atomically."""
+def write(
+    model, directory, record: dict, step: int, command: str | None = None, float16: bool = True
+) -> pathlib.Path:
+    """Writes `model`'s weights and its run `record` at `step` to `directory`, atomically.
+
+    `float16=False` keeps every float32 as is: a release whose PSNR float16 storage
+    would move by 0.01 dB or more.
+    """
     directory = pathlib.Path(directory)
     checkpoint = _checkpoint_values(model)
-    values = {key: _storage(np.asarray(value)) for key, value in checkpoint.items()}
+    values = {key: _storage(np.asarray(value), float16) for key, value in checkpoint.items()}
     dtypes = {key: str(np.asarray(value).dtype) for key, value in checkpoint.items()}
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **values)

@@ -220,12 +220,15 @@ def restore_snapshot(directory):
     return model, config, task_name
 
 
-def write_snapshot(model_dir, directory, command: str | None = None) -> dict:
-    """Writes the weights of `model_dir`'s latest checkpoint as a snapshot; returns its metadata."""
+def write_snapshot(model_dir, directory, command: str | None = None, float16: bool = True) -> dict:
+    """Writes the weights of `model_dir`'s latest checkpoint as a snapshot; returns its metadata.
+
+    `float16=False` stores float32 weights unrounded (`snapshots.write`).
+    """
     model, _, _ = restore_model(model_dir)
     record = _with_new_fields(json.loads((pathlib.Path(model_dir) / CONFIG_FILE).read_text()))
     step = checkpoint_step(tf.train.latest_checkpoint(os.path.join(model_dir, CHECKPOINT_DIR)))
-    snapshots.write(model, directory, record, step, command=command)
+    snapshots.write(model, directory, record, step, command=command, float16=float16)
     return snapshots.read_metadata(directory)
 
 
