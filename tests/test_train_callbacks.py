@@ -1,8 +1,11 @@
-"""The timed learning-rate drop on a fake clock, and what `train_lib.train` refuses.
+"""The timed learning-rate drop on a fake clock, what `train_lib.train` refuses, and the
+progress bar's target under a time budget.
 
 (`tests/test_train_lib.py` trains through a spent budget with the drop.)
 """
 
+import contextlib
+import io
 import pathlib
 
 import numpy as np
@@ -117,3 +120,23 @@ class TimedDropThroughTrainingTest(tf.test.TestCase):
 
 if __name__ == "__main__":
     tf.test.main()
+
+
+class ProgressBarTest(tf.test.TestCase):
+    def test_with_a_time_budget_the_bar_aims_at_the_step_the_budget_reaches(self):
+        bar = train_callbacks.ProgressBar(20000, 0, verbose=1, max_seconds=240)
+        with contextlib.redirect_stdout(io.StringIO()):
+            bar.update(100, {"loss": 1.0}, elapsed=60.0)
+        self.assertEqual(bar.bar.target, 400)  # 0.6 s a step, 180 s left: 300 more steps.
+        with contextlib.redirect_stdout(io.StringIO()):
+            bar.update(150, {"loss": 1.0}, elapsed=300.0)
+        self.assertEqual(bar.bar.target, 150)  # The budget is spent.
+
+    def test_without_a_budget_or_when_the_cap_comes_first_the_bar_aims_at_the_cap(self):
+        unbounded = train_callbacks.ProgressBar(20000, 0, verbose=1)
+        capped = train_callbacks.ProgressBar(500, 0, verbose=1, max_seconds=3600)
+        with contextlib.redirect_stdout(io.StringIO()):
+            unbounded.update(100, {"loss": 1.0}, elapsed=60.0)
+            capped.update(100, {"loss": 1.0}, elapsed=60.0)
+        self.assertEqual(unbounded.bar.target, 20000)
+        self.assertEqual(capped.bar.target, 500)

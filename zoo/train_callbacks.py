@@ -23,19 +23,30 @@ keras = tf.keras
 
 
 class ProgressBar:
-    """A progress bar over the whole run (Keras's Progbar), updated once per chunk."""
+    """A progress bar over the whole run (Keras's Progbar), updated once per chunk.
 
-    def __init__(self, target: int, initial: int, verbose: int):
+    With a time budget (`max_seconds`) its target is the step the run is expected to
+    reach when the budget is spent (at the speed so far; at most `target`), so that the
+    bar and its ETA follow the budget rather than a step cap the run will not reach.
+    """
+
+    def __init__(self, target: int, initial: int, verbose: int, max_seconds: float | None = None):
+        self.steps, self.initial, self.max_seconds = target, initial, max_seconds
         self.bar = keras.utils.Progbar(target, stateful_metrics=None) if verbose else None
         if self.bar is not None and initial:
             self.bar.update(initial)
 
-    def update(self, step: int, logs: Mapping[str, float]):
-        """Shows `logs` (means over the last chunk) at `step`."""
-        if self.bar is not None:
-            # Progbar averages non-stateful metrics itself; pass the chunk means as stateful.
-            self.bar.stateful_metrics = set(logs)
-            self.bar.update(step, values=list(logs.items()))
+    def update(self, step: int, logs: Mapping[str, float], elapsed: float | None = None):
+        """Shows `logs` (means over the last chunk) at `step`, `elapsed` seconds into the run."""
+        if self.bar is None:
+            return
+        if self.max_seconds is not None and elapsed and step > self.initial:
+            seconds_per_step = elapsed / (step - self.initial)
+            remaining = max(0.0, self.max_seconds - elapsed) / seconds_per_step
+            self.bar.target = int(min(self.steps, step + math.ceil(remaining)))
+        # Progbar averages non-stateful metrics itself; pass the chunk means as stateful.
+        self.bar.stateful_metrics = set(logs)
+        self.bar.update(step, values=list(logs.items()))
 
 
 class RunMonitor(keras.callbacks.Callback):
@@ -70,7 +81,7 @@ class RunMonitor(keras.callbacks.Callback):
         self.checkpoint_every, self.max_seconds = checkpoint_every, max_seconds
         self.manager, self.scratch, self.writer = manager, scratch, writer
         self.strategy, self.verbose = strategy, verbose
-        self.progress = ProgressBar(steps, initial_step, verbose)
+        self.progress = ProgressBar(steps, initial_step, verbose, max_seconds)
         self.last_saved = initial_step
         self.stopped_for_time = False
 
@@ -92,8 +103,8 @@ class RunMonitor(keras.callbacks.Callback):
         with self.writer.as_default(step=self.step):
             for name, value in logs.items():
                 tf.summary.scalar(f"loss/{name}", value)
-        self.progress.update(self.step, logs)
         elapsed = time.monotonic() - self.start
+        self.progress.update(self.step, logs, elapsed)
         out_of_time = self.max_seconds is not None and elapsed >= self.max_seconds
         out_of_time = distribute.any_replica(self.strategy, out_of_time)
         finished = self.step >= self.steps
