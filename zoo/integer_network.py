@@ -19,8 +19,8 @@ a configuration), so any summation order, FMA or not, gives the same result on
 any device; each accumulator is then snapped back to its grid with a rounding,
 which also absorbs the tiny errors of conv algorithms that are not exact sums
 (Winograd, FFT). Kernels and biases are float32 variables: `round(v * 2**f)` of a
-stored float32 is the same integer everywhere. No op of the exact path divides
-(scaling by a power of two is exact), and every op (conv2d, conv2d_transpose,
+stored float32 is the same integer everywhere. The exact path divides only by powers
+of two, which is exact, and every op (conv2d, conv2d_transpose,
 matmul, round, floor, clip on float64) is a stock TensorFlow op that runs on CPU
 and GPU servers alike.
 
