@@ -64,8 +64,14 @@ def write(
     """
     directory = pathlib.Path(directory)
     checkpoint = _checkpoint_values(model)
-    values = {key: _storage(np.asarray(value), float16) for key, value in checkpoint.items()}
     dtypes = {key: str(np.asarray(value).dtype) for key, value in checkpoint.items()}
+    # Parts the model rebuilds from its config (style transfer's frozen VGG) are left out.
+    rebuilt = tuple(f"model/{name}/" for name in getattr(model, "snapshot_rebuilt", ()))
+    values = {
+        key: _storage(np.asarray(value), float16)
+        for key, value in checkpoint.items()
+        if not key.startswith(rebuilt)
+    }
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **values)
     weights = buffer.getvalue()
@@ -74,6 +80,7 @@ def write(
         "step": int(step),
         "command": command,
         "dtypes": dtypes,
+        "rebuilt": list(rebuilt),
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
     }
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -131,6 +138,16 @@ def restore(model, directory) -> dict:
     with np.load(pathlib.Path(directory) / WEIGHTS_FILE) as stored:
         values = {key: stored[key] for key in stored.files}
     dtypes = metadata["dtypes"]
+    missing = set(dtypes) - set(values)
+    if missing:
+        # Left out as rebuilt from the config: this model, just built, holds them.
+        built = _checkpoint_values(model)
+        unknown = sorted(missing - set(built))
+        if unknown:
+            raise SnapshotError(
+                f"{directory} leaves out values this model does not rebuild: {unknown[:3]}"
+            )
+        values.update({key: built[key] for key in missing})
     with tempfile.TemporaryDirectory() as scratch:
         prefix = os.path.join(scratch, "snapshot")
         keys = sorted(values)

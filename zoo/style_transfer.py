@@ -268,6 +268,8 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
             )
         self.config = config
         self.loss_network = loss_network
+        # A pretrained loss network is rebuilt from its file: weight snapshots leave it out.
+        self.snapshot_rebuilt = ("loss_network",) if config.pretrained_vgg else ()
         self.style_grams = style_grams  # {layer: [NUM_STYLES, C, C]} constants.
         # A scalar, and {layer: [NUM_STYLES]} factors that turn Gram distances into terms.
         self.content_scale, self.style_layer_factors = scales
