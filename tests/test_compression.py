@@ -373,7 +373,7 @@ class LatentChannelsTest(_CodecVariant, tf.test.TestCase):
         self.assertEqual(y.shape, (1, 8, 4, 12))
         self.assertEqual(z.shape, (1, 2, 1, 8))
         z_hat = tf.round(z)
-        indexes = self.model._scale_indexes(z_hat, conditioning, tf.constant([0.01]), None)
+        indexes = self.model._scale_indexes(z_hat, conditioning, tf.constant([0.01]))
         self.assertEqual(indexes.shape, y.shape)
 
 

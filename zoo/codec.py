@@ -60,9 +60,10 @@ def check_header(header, fingerprint: bytes | None, lmbda_range) -> float:
             "decoding would give garbage; decode it with the model that wrote it."
         )
     lmbda = check_lmbda(header.lmbda, lmbda_range)
+    if fingerprint is None:
+        return lmbda
     # A grid lambda computed on another machine may differ in its last bit; its level not.
-    grid_lmbda = codec_format.snap_lmbda(lmbda, *lmbda_range)
-    if fingerprint is not None and abs(lmbda / grid_lmbda - 1) > _GRID_TOLERANCE:
+    if abs(lmbda / codec_format.snap_lmbda(lmbda, *lmbda_range) - 1) > _GRID_TOLERANCE:
         raise codec_format.FormatError(
             f"header lambda {lmbda!r} is not on this model's lambda grid: the file is forged "
             "or was not written by a yoto_tf codec"

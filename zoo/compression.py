@@ -325,7 +325,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             x = block(x, conditioning)
         return x
 
-    def _scale_indexes(self, z_hat, conditioning, lmbda, side_model, training=False):
+    def _scale_indexes(self, z_hat, conditioning, lmbda, training=False):
         """Scale-table indexes of the latents' priors, predicted from the hyper-latents.
 
         Training gets the raw, continuous output: the entropy model clamps it to the table
@@ -337,7 +337,6 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         side symbols (`z_hat` itself: its side model quantizes to integers) and the
         lambda level.
         """
-        del side_model  # Only float-index models' side models have quantization offsets.
         if self.integer_entropy_parameters:
             return self.hyper_synthesis(z_hat, lmbda, training=training)
         raw = tf.cast(self._apply(self.hyper_synthesis, z_hat, conditioning), tf.float32)
@@ -387,12 +386,12 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         if training:
             z_tilde = self._perturb(z)
             side_bits = noisy_bits(side_model, z_tilde)
-            indexes = self._scale_indexes(z_tilde, conditioning, lmbda, side_model, training=True)
+            indexes = self._scale_indexes(z_tilde, conditioning, lmbda, training=True)
             y_tilde = self._perturb(y)
             bits = noisy_bits(latent_model, y_tilde, indexes)
         else:
             z_tilde, side_bits = side_model(z, training=False)
-            indexes = self._scale_indexes(z_tilde, conditioning, lmbda, side_model)
+            indexes = self._scale_indexes(z_tilde, conditioning, lmbda)
             y_tilde, bits = latent_model(y, indexes, training=False)
         reconstruction = self.synthesise(y_tilde, conditioning, lmbda)
         return reconstruction, bits + side_bits
@@ -445,7 +444,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
         side_strings = side_model.compress(z)
         z_hat = side_model.decompress(side_strings, tf.shape(z)[1:-1])
-        indexes = self._scale_indexes(z_hat, conditioning, lmbda, side_model)
+        indexes = self._scale_indexes(z_hat, conditioning, lmbda)
         return latent_model.compress(y, indexes), side_strings
 
     def coded_terms(self, images, y, z, lmbda):
@@ -456,7 +455,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         """
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
         z_hat, side_bits = side_model(z, training=False)
-        indexes = self._scale_indexes(z_hat, conditioning, lmbda, side_model)
+        indexes = self._scale_indexes(z_hat, conditioning, lmbda)
         y_hat, bits = latent_model(y, indexes, training=False)
         reconstruction = self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
         return self._rate_and_distortion(images, bits + side_bits, reconstruction)
@@ -472,7 +471,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         latent_model, side_model = self._entropy_models(compression=False)
         conditioning = self._condition(tf.stack([tf.ones_like(lmbda), lmbda], axis=-1))
         z_tilde = z + z_noise
-        indexes = self._scale_indexes(z_tilde, conditioning, lmbda, side_model, training=True)
+        indexes = self._scale_indexes(z_tilde, conditioning, lmbda, training=True)
         bits = noisy_bits(side_model, z_tilde) + noisy_bits(latent_model, y + y_noise, indexes)
         y_hat = y + tf.stop_gradient(tf.round(y) - y)
         return self._rate_and_distortion(images, bits, self.synthesise(y_hat, conditioning, lmbda))
@@ -492,7 +491,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         """Inverse of `compress`: uint8 images `[B, H, W, 3]` (padded size)."""
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
         z_hat = side_model.decompress(side_strings, side_shape)
-        indexes = self._scale_indexes(z_hat, conditioning, lmbda, side_model)
+        indexes = self._scale_indexes(z_hat, conditioning, lmbda)
         y_hat = latent_model.decompress(latent_strings, indexes)
         return self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
 
@@ -532,7 +531,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         if self.integer_entropy_parameters:
             return tf.cast(self.hyper_synthesis(side_symbols, lmbda, training=False), tf.int32)
         z_hat = tf.cast(side_symbols, tf.float32) + self._side_offset(side_model)
-        return tf.cast(self._scale_indexes(z_hat, conditioning, lmbda, side_model), tf.int32)
+        return tf.cast(self._scale_indexes(z_hat, conditioning, lmbda), tf.int32)
 
     def synthesise_symbols(self, latent_symbols, lmbda):
         """uint8 images from decoded latent symbols: the end of `decompress`."""
