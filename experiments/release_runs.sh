@@ -23,7 +23,7 @@ WORK=zoo/releases/work
 task_flags() {
   case "$1" in
     beta_vae)
-      echo "--task=beta_vae --steps=60000 --checkpoint_every=1000 --image_every=5000 --log_every=200" ;;
+      echo "--task=beta_vae --steps=40000 --checkpoint_every=1000 --image_every=5000 --log_every=200" ;;
     compression)
       # The default config on the bundled and Debian photographs (make photos), the learning
       # rate divided by 10 for the last quarter.

@@ -95,6 +95,7 @@ def _source(model_dir) -> dict:
         metadata = snapshots.read_metadata(releases.directory(model_dir))
         return {
             "release": str(model_dir)[len(releases.PREFIX) :],
+            "release_version": releases.card(model_dir).get("version", 1),
             "step": metadata["step"],
             "weights_sha256": metadata["weights_sha256"],
         }

@@ -201,26 +201,26 @@ class StyleTransferModelTest(tf.test.TestCase):
         self.assertTrue((moved / "saved_model.pb").is_file())
 
     def test_the_evaluation_renders_a_grid_and_sweeps_every_weight(self):
-        from zoo import style_eval, style_lib
+        from zoo import style_eval_lib, style_lib
 
         stylizer = style_lib.Stylizer.load(self.version_dir)
         path = pathlib.Path(tempfile.mkdtemp()) / "grid.png"
-        style_eval.render_grid(stylizer, self.images.numpy()[0], [0.1, 10.0], 1.0, path)
+        style_eval_lib.render_grid(stylizer, self.images.numpy()[0], [0.1, 10.0], 1.0, path)
         self.assertTrue(path.is_file())
-        sweeps = style_eval.sweeps([0.1, 10.0], [0.1, 1.0, 10.0], content=1.0, strength=1.0)
+        sweeps = style_eval_lib.sweeps([0.1, 10.0], [0.1, 1.0, 10.0], content=1.0, strength=1.0)
         self.assertEqual(set(sweeps), {"content", *style_transfer.STYLE_TERMS})
         self.assertEqual(sweeps["style_3"][2], [1.0, 0.0, 0.0, 10.0, 0.0])
-        rows = style_eval.evaluate_sweeps(stylizer, self.images.numpy(), sweeps)
+        rows = style_eval_lib.evaluate_sweeps(stylizer, self.images.numpy(), sweeps)
         self.assertLen(rows, 2 + 4 * 3)
-        comparison = style_eval.parse_comparison(f"self={self.version_dir}@1,1,0,0,0")
-        compared = style_eval.compare_fixed(stylizer, self.images.numpy(), [comparison])
+        comparison = style_eval_lib.parse_comparison(f"self={self.version_dir}@1,1,0,0,0")
+        compared = style_eval_lib.compare_fixed(stylizer, self.images.numpy(), [comparison])
         self.assertEqual(compared[-1]["term"], "total")
         self.assertAllClose([r["ratio"] for r in compared], [1.0] * len(compared))
         with self.assertRaisesRegex(ValueError, "LABEL=PATH@"):
-            style_eval.parse_comparison("no-at-sign")
+            style_eval_lib.parse_comparison("no-at-sign")
         falling = [{"sweep": "content", "content": v} for v in (3.0, 2.0, 1.0)]
-        self.assertTrue(style_eval.falls_monotonically(falling, "content"))
-        self.assertFalse(style_eval.falls_monotonically(falling[::-1], "content"))
+        self.assertTrue(style_eval_lib.falls_monotonically(falling, "content"))
+        self.assertFalse(style_eval_lib.falls_monotonically(falling[::-1], "content"))
 
 
 class LossNetworkTest(tf.test.TestCase):

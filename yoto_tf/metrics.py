@@ -98,7 +98,7 @@ def bd_rate(
     high = min(psnr_anchor.max(), psnr_test.max())
     if low >= high:
         raise ValueError(
-            f"The PSNR ranges do not overlap (anchor {psnr_anchor.min():.2f}-"
+            f"The quality (PSNR) ranges do not overlap (anchor {psnr_anchor.min():.2f}-"
             f"{psnr_anchor.max():.2f} dB, test {psnr_test.min():.2f}-{psnr_test.max():.2f} dB)."
         )
     if method == "pchip":

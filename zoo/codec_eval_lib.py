@@ -28,15 +28,23 @@ def _quality(images, decoded_images) -> dict:
     return {"psnr": float(np.mean(psnrs)), "ms_ssim": float(np.mean(ssims))}
 
 
-def evaluate_codec(codec, images, grid) -> list[dict]:
-    """Mean actual bpp, estimated bpp, PSNR and MS-SSIM of `codec` at each lambda."""
+def evaluate_codec(codec, images, grid, check_decoding: bool = False) -> list[dict]:
+    """Mean actual bpp, estimated bpp, PSNR and MS-SSIM of `codec` at each lambda.
+
+    `check_decoding` adds `decode_error`: the largest difference, in 8-bit levels over
+    every image, between a decoded file and the reconstruction the encoder's model
+    predicts for it (`Codec.reconstruct`); 0 when the entropy decoding is exact.
+    """
 
     rows = []
     for lmbda in grid:
-        per_image, decoded = [], []
+        per_image, decoded, errors = [], [], []
         for image in images:
             data = codec.encode(image, lmbda)
             decoded.append(codec.decode(data))
+            if check_decoding:
+                predicted = np.clip(np.round(codec.reconstruct(image, lmbda)), 0, 255)
+                errors.append(np.max(np.abs(decoded[-1].astype(np.float64) - predicted)))
             pixels = image.shape[0] * image.shape[1]
             estimated_bits = codec.estimated_bits(image, lmbda)
             per_image.append(
@@ -45,7 +53,10 @@ def evaluate_codec(codec, images, grid) -> list[dict]:
                     "estimated_bpp": (estimated_bits + 8 * codec.header_size) / pixels,
                 }
             )
-        rows.append({"lmbda": float(lmbda), **_mean_row(per_image), **_quality(images, decoded)})
+        row = {"lmbda": float(lmbda), **_mean_row(per_image), **_quality(images, decoded)}
+        if check_decoding:
+            row["decode_error"] = float(max(errors))
+        rows.append(row)
     return rows
 
 
@@ -89,15 +100,32 @@ def evaluate_pillow(images, image_format: str, qualities) -> list[dict]:
     return rows
 
 
-def bd_rates(curves: dict[str, list[dict]], test: str, method: str = "pchip") -> dict[str, float]:
-    """BD-rate (PSNR) of curve `test` against every other curve it overlaps, in percent.
+def ms_ssim_db(ms_ssim: float) -> float:
+    """MS-SSIM on a decibel scale, -10 log10(1 - MS-SSIM), where BD-rate averages evenly."""
+    return float(-10 * np.log10(max(1.0 - ms_ssim, 1e-12)))
 
+
+def bd_rates(
+    curves: dict[str, list[dict]], test: str, method: str = "pchip", quality: str = "psnr"
+) -> dict[str, float]:
+    """BD-rate of curve `test` against every other curve it overlaps, in percent.
+
+    `quality`: "psnr", or "ms_ssim" (compared in decibels, `ms_ssim_db`, as
+    tensorflow-compression's and CompressAI's papers plot it).
     An anchor whose PSNR range does not overlap the test curve's has no BD-rate: it is
     left out of the result and the reason is printed to stderr (a NaN would read as a
     number in the report). `method`: `yoto_tf.metrics.bd_rate`'s interpolation ("pchip"
     or VCEG-M33's "cubic").
     """
     from yoto_tf import metrics
+
+    if quality not in ("psnr", "ms_ssim"):
+        raise ValueError(f"quality must be 'psnr' or 'ms_ssim', got {quality!r}.")
+
+    def qualities(rows):
+        if quality == "psnr":
+            return [r["psnr"] for r in rows]
+        return [ms_ssim_db(r["ms_ssim"]) for r in rows]
 
     results = {}
     for anchor, rows in curves.items():
@@ -106,13 +134,13 @@ def bd_rates(curves: dict[str, list[dict]], test: str, method: str = "pchip") ->
         try:
             results[anchor] = metrics.bd_rate(
                 [r["bpp"] for r in rows],
-                [r["psnr"] for r in rows],
+                qualities(rows),
                 [r["bpp"] for r in curves[test]],
-                [r["psnr"] for r in curves[test]],
+                qualities(curves[test]),
                 method=method,
             )
         except ValueError as error:
-            print(f"BD-rate {test} vs {anchor}: {error}", file=sys.stderr)
+            print(f"BD-rate ({quality}) {test} vs {anchor}: {error}", file=sys.stderr)
     return results
 
 

@@ -106,6 +106,11 @@ def replace_directory(new: pathlib.Path, target: pathlib.Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def is_snapshot(directory) -> bool:
+    """True for a folder holding a weights snapshot (its `snapshot.json`)."""
+    return (pathlib.Path(directory) / SNAPSHOT_FILE).is_file()
+
+
 def read_metadata(directory) -> dict:
     """The snapshot's `snapshot.json`, after checking its weights against their sha256."""
     directory = pathlib.Path(directory)

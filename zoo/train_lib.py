@@ -96,6 +96,8 @@ def load_run(model_dir) -> tuple[str, object, int]:
     """Returns `(task_name, config, seed)` of the run in `model_dir` (or of a release)."""
     if releases.is_release(model_dir):
         return _run_from_record(snapshots.read_metadata(releases.directory(model_dir)))
+    if snapshots.is_snapshot(model_dir):
+        return _run_from_record(snapshots.read_metadata(model_dir))
     path = pathlib.Path(model_dir) / CONFIG_FILE
     if not path.is_file():
         raise FileNotFoundError(
@@ -115,11 +117,14 @@ def _run_from_record(record: dict) -> tuple[str, object, int]:
 def restore_model(model_dir, expect_partial: bool = True):
     """Rebuilds the model of `model_dir` and restores its latest checkpoint.
 
-    `model_dir` may also name a release, `pretrained:NAME` (`zoo/releases`): its weights
-    are verified against their checksum and loaded.
+    `model_dir` may also name a release, `pretrained:NAME` (`zoo/releases`), or be a
+    weights snapshot folder (`zoo/snapshots.py`): its weights are verified against their
+    checksum and loaded.
     """
     if releases.is_release(model_dir):
         return restore_snapshot(releases.directory(model_dir))
+    if snapshots.is_snapshot(model_dir):
+        return restore_snapshot(model_dir)
     task_name, config, seed = load_run(model_dir)
     task = zoo.get_task(task_name)
     model = task.build_model(config, seed=seed)

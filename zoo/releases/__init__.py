@@ -61,8 +61,9 @@ def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
 
     `card_fields`: at least `data` (what it was trained on) and `results` (each measured
     value with the command that produced it); the task, config, steps, command and sha256
-    come from the snapshot, the commit from git. A replaced release is swapped whole: a
-    reader sees the old release or the new one, never a mixture.
+    come from the snapshot, the commit from git. The card's `version` counts the releases
+    published under `name`. A replaced release is swapped whole: a reader sees the old
+    release or the new one, never a mixture.
     """
     import datetime
     import shutil
@@ -83,8 +84,11 @@ def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = None
+    previous = RELEASES_DIR / name / CARD_FILE
+    version = json.loads(previous.read_text()).get("version", 0) + 1 if previous.is_file() else 1
     card_json = {
         "name": name,
+        "version": version,
         "task": metadata["task"],
         "step": metadata["step"],
         "seed": metadata["seed"],
@@ -110,7 +114,7 @@ def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
 def render_card(card_json: dict) -> str:
     """The Markdown model card of a release's `card.json`."""
     lines = [
-        f"# {card_json['name']}: {card_json['task']}",
+        f"# {card_json['name']} (version {card_json.get('version', 1)}): {card_json['task']}",
         "",
         f"- Steps: {card_json['step']} (seed {card_json['seed']})",
         f"- Data: {card_json['data']}",
@@ -121,7 +125,22 @@ def render_card(card_json: dict) -> str:
         "## Measured results",
         "",
     ]
+    if "checks_passed" in card_json:
+        verdict = (
+            "every release check passed"
+            if card_json["checks_passed"]
+            else "NOT every release check passed (marked FAIL below)"
+        )
+        lines += [f"Verdict: {verdict}.", ""]
+    commands = {result["command"] for result in card_json["results"]}
+    shared = commands.pop() if len(commands) == 1 else None
+    if shared:
+        lines += [f"Measured with `{shared}`:", ""]
     for result in card_json["results"]:
-        lines.append(f"- {result['what']}: {result['value']} (`{result['command']}`)")
+        mark = {True: "PASS ", False: "FAIL "}.get(result.get("passed"), "")
+        how = "" if shared else f" (`{result['command']}`)"
+        lines.append(f"- {mark}{result['what']}: {result['value']}{how}")
+    if card_json.get("notes"):
+        lines += ["", "## Notes", "", card_json["notes"]]
     lines += ["", "## Config", "", "```json", json.dumps(card_json["config"], indent=2), "```"]
     return "\n".join(lines) + "\n"
