@@ -232,8 +232,12 @@ class TransformNetworkTest(tf.test.TestCase):
         film = yoto_tf.FiLM(scale=1.0)
         mean, variance = tf.nn.moments(features, axes=[1, 2], keepdims=True)
         expected = film((features - mean) * tf.math.rsqrt(variance + 1e-5), conditioning)
-        folded = style_transfer._InstanceNorm()(features, *film.modulation(conditioning))
+        norm = style_transfer._InstanceNorm()
+        folded = norm(features, *film.modulation(conditioning))
         self.assertAllClose(folded, expected, atol=1e-5)
+        # One image takes the fused kernel: the same numbers.
+        gamma, beta = film.modulation(conditioning[:1])
+        self.assertAllClose(norm(features[:1], gamma, beta), expected[:1], atol=1e-5)
 
     def test_widths_set_each_blocks_channels_and_bad_ones_are_refused(self):
         config = dataclasses.replace(style_transfer.Config.runlocal(), widths=(6, 5, 4, 3, 2))

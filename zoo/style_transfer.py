@@ -214,20 +214,39 @@ class _InstanceNorm(keras.layers.Layer):
 
     `call(x, gamma, beta)` is `(x - mean) / std * (1 + gamma) + beta` per image and
     channel, folded into one scale and one shift per channel so the feature map is read
-    and written once after the statistics. The statistics are float32 under any dtype
+    and written once after the statistics. A batch of one image (what a serving request
+    usually holds) runs as one fused batch-norm kernel in training mode, whose batch
+    statistics are then the instance's. The statistics are float32 under any dtype
     policy, as in Keras's own normalisations.
     """
 
+    epsilon = 1e-5
+
     def call(self, x, gamma=None, beta=None):
         x32 = tf.cast(x, tf.float32)
-        mean, variance = tf.nn.moments(x32, axes=[1, 2], keepdims=True)
-        scale = tf.math.rsqrt(variance + 1e-5)
-        shift = -mean * scale
-        if gamma is not None:
-            gain = 1.0 + gamma[:, tf.newaxis, tf.newaxis, :]
-            scale *= gain
-            shift = shift * gain + beta[:, tf.newaxis, tf.newaxis, :]
-        return tf.cast(x32 * scale + shift, x.dtype)
+        shape = tf.shape(x32)
+        gain = tf.ones([shape[0], shape[3]]) if gamma is None else 1.0 + gamma
+        offset = tf.zeros([shape[0], shape[3]]) if beta is None else beta
+
+        def one_image():
+            normalised, *_ = tf.raw_ops.FusedBatchNormV3(
+                x=x32,
+                scale=gain[0],
+                offset=offset[0],
+                mean=tf.zeros([0]),
+                variance=tf.zeros([0]),
+                epsilon=self.epsilon,
+                is_training=True,
+            )
+            return normalised
+
+        def folded():
+            mean, variance = tf.nn.moments(x32, axes=[1, 2], keepdims=True)
+            scale = tf.math.rsqrt(variance + self.epsilon) * gain[:, tf.newaxis, tf.newaxis, :]
+            shift = offset[:, tf.newaxis, tf.newaxis, :] - mean * scale
+            return x32 * scale + shift
+
+        return tf.cast(tf.cond(shape[0] == 1, one_image, folded), x.dtype)
 
 
 class _Residual(keras.layers.Layer):
