@@ -103,7 +103,8 @@ def main(argv):
     peer_weights = np.eye(26, dtype=np.float32)[0]
     rng = np.random.default_rng(0)
     print(
-        f"threads {FLAGS.threads}, median of {FLAGS.rounds} alternating rounds of 8 images after a warm-up"
+        f"threads {FLAGS.threads}, median of {FLAGS.rounds} alternating rounds of "
+        f"{IMAGES_PER_ROUND} images after a warm-up"
     )
     print(f"{'size':>5} {'batch':>5} {'ours img/s':>11} {'peer img/s':>11} {'ours/peer':>10}")
     for size in (int(s) for s in FLAGS.sizes):
