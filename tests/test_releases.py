@@ -114,6 +114,29 @@ class ReleasesTest(tf.test.TestCase):
         self.assertIn("fine-tuning: a new run from step 0", log.getvalue())
         self.assertEqual(int(model.optimizer.iterations.numpy()), 2)
 
+    def test_a_fine_tuned_release_records_where_it_started(self):
+        run = self.temp / f"fine_tune_{self.id()}"
+        train_lib.train(
+            "beta_vae",
+            run,
+            steps=2,
+            runlocal=True,
+            verbose=0,
+            config_overrides={"beta_low": 0.5},
+            init_from="pretrained:tiny-vae",
+        )
+        snapshot = self.temp / f"snapshot_{self.id()}"
+        metadata = train_lib.write_snapshot(run, snapshot, command="yoto-train --fine-tune")
+        origin = metadata["initialised_from"]
+        self.assertEqual(origin["step"], 4)
+        self.assertEqual(origin["command"], "yoto-train --runlocal")
+        self.assertEqual(origin["weights_sha256"], releases.card("tiny-vae")["weights_sha256"])
+        releases.publish(snapshot, "tuned-vae", CARD)
+        card = releases.card("tuned-vae")
+        self.assertEqual(card["total_steps"], 6)
+        markdown = (self.releases_dir / "tuned-vae" / "MODEL_CARD.md").read_text()
+        self.assertIn("fine-tuned from step 4 of `yoto-train --runlocal`; 6 steps in all", markdown)
+
     def test_replacing_a_release_swaps_it_whole_and_a_failed_one_keeps_the_old(self):
         releases.publish(self.snapshot, "tiny-vae", {**CARD, "data": "second"})
         self.assertEqual(releases.card("tiny-vae")["data"], "second")

@@ -55,12 +55,19 @@ def _storage(value: np.ndarray, float16: bool) -> np.ndarray:
 
 
 def write(
-    model, directory, record: dict, step: int, command: str | None = None, float16: bool = True
+    model,
+    directory,
+    record: dict,
+    step: int,
+    command: str | None = None,
+    float16: bool = True,
+    initialised_from: dict | None = None,
 ) -> pathlib.Path:
     """Writes `model`'s weights and its run `record` at `step` to `directory`, atomically.
 
     `float16=False` keeps every float32 as is: a release whose PSNR float16 storage
-    would move by 0.01 dB or more.
+    would move by 0.01 dB or more. `initialised_from`: the snapshot a fine-tuning run
+    started from (its step, sha256, command and own origin), kept as provenance.
     """
     directory = pathlib.Path(directory)
     checkpoint = _checkpoint_values(model)
@@ -83,6 +90,8 @@ def write(
         "rebuilt": list(rebuilt),
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
     }
+    if initialised_from is not None:
+        metadata["initialised_from"] = initialised_from
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-"))
     try:

@@ -26,6 +26,8 @@ from zoo import atomic, distribute, releases, snapshots, summaries, train_callba
 keras = tf.keras
 
 CONFIG_FILE = "config.json"
+# A fine-tuning run's origin: the snapshot it started from (written at its start).
+INITIALISED_FROM_FILE = "initialised_from.json"
 CHECKPOINT_DIR = "checkpoints"
 
 
@@ -235,7 +237,11 @@ def write_snapshot(model_dir, directory, command: str | None = None, float16: bo
     model, _, _ = restore_model(model_dir)
     record = _with_new_fields(json.loads((pathlib.Path(model_dir) / CONFIG_FILE).read_text()))
     step = checkpoint_step(tf.train.latest_checkpoint(os.path.join(model_dir, CHECKPOINT_DIR)))
-    snapshots.write(model, directory, record, step, command=command, float16=float16)
+    origin_path = pathlib.Path(model_dir) / INITIALISED_FROM_FILE
+    origin = json.loads(origin_path.read_text()) if origin_path.is_file() else None
+    snapshots.write(
+        model, directory, record, step, command=command, float16=float16, initialised_from=origin
+    )
     return snapshots.read_metadata(directory)
 
 
@@ -270,6 +276,19 @@ def _start_from_snapshot(model, model_dir, init_from, record, verbose) -> int | 
     metadata = snapshots.restore(model, init_from)
     same_run = {key: metadata.get(key) for key in record} == record
     start = snapshot_step if same_run else 0
+    if not same_run:
+        # Provenance for this run's own snapshots and any release made from them.
+        origin = {
+            "snapshot": str(init_from),
+            "task": metadata["task"],
+            "step": snapshot_step,
+            "weights_sha256": metadata["weights_sha256"],
+            "command": metadata.get("command"),
+            "initialised_from": metadata.get("initialised_from"),
+        }
+        atomic.write_text(
+            pathlib.Path(model_dir) / INITIALISED_FROM_FILE, json.dumps(origin, indent=2) + "\n"
+        )
     if verbose:
         kind = "continuing this run" if same_run else "fine-tuning: a new run from step 0"
         print(

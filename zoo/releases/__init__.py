@@ -96,6 +96,8 @@ def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
         "training_command": metadata.get("command"),
         "commit": commit,
         "weights_sha256": metadata["weights_sha256"],
+        "initialised_from": metadata.get("initialised_from"),
+        "total_steps": total_steps(metadata),
         "published": datetime.date.today().isoformat(),
         **card_fields,
     }
@@ -111,12 +113,21 @@ def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
     return RELEASES_DIR / name
 
 
+def total_steps(metadata: dict) -> int:
+    """A snapshot's steps plus those of every snapshot its run was fine-tuned from."""
+    steps, origin = int(metadata["step"]), metadata.get("initialised_from")
+    while origin:
+        steps += int(origin["step"])
+        origin = origin.get("initialised_from")
+    return steps
+
+
 def render_card(card_json: dict) -> str:
     """The Markdown model card of a release's `card.json`."""
     lines = [
         f"# {card_json['name']} (version {card_json.get('version', 1)}): {card_json['task']}",
         "",
-        f"- Steps: {card_json['step']} (seed {card_json['seed']})",
+        f"- Steps: {card_json['step']} (seed {card_json['seed']})" + _origin(card_json),
         f"- Data: {card_json['data']}",
         f"- Training command: `{card_json.get('training_command')}`",
         f"- Commit: {card_json.get('commit')}",
@@ -144,3 +155,13 @@ def render_card(card_json: dict) -> str:
         lines += ["", "## Notes", "", card_json["notes"]]
     lines += ["", "## Config", "", "```json", json.dumps(card_json["config"], indent=2), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _origin(card_json: dict) -> str:
+    origin = card_json.get("initialised_from")
+    if not origin:
+        return ""
+    return (
+        f", fine-tuned from step {origin['step']} of `{origin.get('command')}`; "
+        f"{card_json.get('total_steps')} steps in all"
+    )
