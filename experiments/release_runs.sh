@@ -4,6 +4,9 @@
 #   experiments/release_runs.sh start [TASK...]     start or resume each run in the background
 #   experiments/release_runs.sh snapshot [TASK...]  write each run's weights to the work area
 #   experiments/release_runs.sh status              each run's step and process
+#   experiments/release_runs.sh candidate TASK STEPS
+#                                                   a release candidate: the run's weights
+#                                                   with its learning rate decayed for STEPS
 #
 # TASK: beta_vae, compression, style_transfer (default: all three). Each run trains in
 # runs/long/TASK (ignored by git) with one intra-op thread at the lowest priority, so
@@ -36,6 +39,16 @@ task_flags() {
       echo "--task=style_transfer --steps=100000 --config=widths=(32,32,32,8,4)" \
         "--checkpoint_every=250 --image_every=5000 --log_every=50" ;;
     *) echo "unknown task $1 (beta_vae, compression, style_transfer)" >&2; return 2 ;;
+  esac
+}
+
+# Flags that turn the task's command into its decay branch (a tenth of the learning rate).
+decay_flags() {
+  case "$1" in
+    beta_vae) echo "--config=learning_rate=1e-4" ;;
+    compression) echo "--config=learning_rate=1e-4 --config=learning_rate_drops=()" ;;
+    style_transfer) echo "--config=learning_rate=1e-4" ;;
+    *) echo "unknown task $1" >&2; return 2 ;;
   esac
 }
 
@@ -84,6 +97,37 @@ status() {
   done
 }
 
+candidate() {
+  local task=$1 steps=$2 pid latest step branch flags
+  [[ "$steps" =~ ^[0-9]+$ ]] || { echo "candidate needs TASK STEPS" >&2; return 2; }
+  pid=$(running_pid "$task")
+  if [ -n "$pid" ]; then
+    latest=$(ls "$RUNS/$task/checkpoints" | grep -o 'ckpt-[0-9]*' | sort -u | wc -l)
+    echo "$task: waiting for the run's next checkpoint before stopping it"
+    while [ "$(ls "$RUNS/$task/checkpoints" | grep -o 'ckpt-[0-9]*' | sort -u | wc -l)" = "$latest" ] \
+      && kill -0 "$pid" 2>/dev/null; do
+      sleep 10
+    done
+    sleep 5  # The checkpoint's files are complete once the state file names it.
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 1; done
+  fi
+  snapshot "$task"
+  step=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['step'])" \
+    "$WORK/$task/snapshot.json")
+  branch="$RUNS/${task}_candidate_$step"
+  flags="$(task_flags "$task") $(decay_flags "$task")"
+  # shellcheck disable=SC2086  # $flags is a list of flags.
+  TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_CPP_MIN_LOG_LEVEL=2 \
+    nice -n 19 .venv/bin/yoto-train $flags --steps="$steps" --model_dir="$branch" \
+    --init_from="$WORK/$task" >>"$branch.log" 2>&1
+  TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m zoo.snapshot --model_dir="$branch" \
+    --output="$branch/snapshot" \
+    --command="yoto-train $flags --steps=$steps --model_dir=$branch --init_from=$WORK/$task"
+  echo "$task: candidate $branch/snapshot (step $step + $steps at a tenth of the rate)"
+  start "$task"
+}
+
 command=${1:-status}
 shift || true
 tasks=("$@")
@@ -92,5 +136,6 @@ case "$command" in
   start) for task in "${tasks[@]}"; do start "$task"; done ;;
   snapshot) for task in "${tasks[@]}"; do snapshot "$task"; done ;;
   status) status ;;
-  *) echo "usage: $0 {start|snapshot|status} [TASK...]" >&2; exit 2 ;;
+  candidate) candidate "${tasks[0]}" "${tasks[1]:-}" ;;
+  *) echo "usage: $0 {start|snapshot|status} [TASK...] | candidate TASK STEPS" >&2; exit 2 ;;
 esac
