@@ -134,6 +134,15 @@ class LossConditionalModelTest(tf.test.TestCase):
         rebuilt = SmoothRegressor.from_config(config)
         self.assertEqual(rebuilt.get_config(), config)
 
+    def test_a_subclass_with_its_own_arguments_is_told_to_return_them_from_get_config(self):
+        class Sized(SmoothRegressor):
+            def __init__(self, size):
+                super().__init__()
+                self.size = size
+
+        with self.assertRaisesRegex(TypeError, "Sized cannot be rebuilt.*get_config"):
+            Sized.from_config(Sized(3).get_config())
+
     def test_mirrored_strategy_on_two_logical_cpus_trains(self):
         # One strategy per process (zoo.distribute): a second one over the same devices
         # would reuse the first one's collective keys.

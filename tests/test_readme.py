@@ -21,6 +21,20 @@ class ReadmeTest(tf.test.TestCase):
         self.assertEqual(set(result), {"loss", "data", "smooth"})
         self.assertAllClose(result["loss"], result["data"] + 10.0 * result["smooth"], rtol=1e-4)
 
+    def test_readme_model_saves_whole_and_loads_back_with_keras(self):
+        code = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)[0]
+        tf.keras.utils.set_random_seed(0)
+        namespace = {}
+        exec(compile(code, str(README), "exec"), namespace)  # noqa: S102
+        model, noisy = namespace["model"], namespace["noisy"][:8]
+        path = pathlib.Path(self.get_temp_dir()) / "denoiser.keras"
+        model.save(path)
+        loaded = tf.keras.models.load_model(
+            path, custom_objects={"Denoiser": namespace["Denoiser"]}
+        )
+        self.assertEqual(loaded.evaluation_weights, {"data": 1.0, "smooth": 10.0})
+        self.assertAllClose(loaded.predict(noisy, verbose=0), model.predict(noisy, verbose=0))
+
 
 if __name__ == "__main__":
     tf.test.main()

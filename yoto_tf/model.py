@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping, Sequence
 
 import tensorflow as tf
 
 from yoto_tf.weights import WeightSampler
+
+# What `LossConditionalModel.get_config` returns: the base constructor's arguments.
+_BASE_ARGUMENTS = (
+    "weight_sampler",
+    "evaluation_weights",
+    "seed",
+    "weight_sum_power",
+    "weight_sum_terms",
+)
 
 keras = tf.keras
 
@@ -195,7 +205,10 @@ class LossConditionalModel(keras.Model):
         return self._update_trackers(per_example, total, sample_weight)
 
     def get_config(self):
-        """The sampler, evaluation weights and seed; subclasses add their own arguments."""
+        """The sampler, evaluation weights and seed; subclasses add their own arguments.
+
+        `from_config` passes these to a subclass's constructor only where it takes them.
+        """
         return {
             "weight_sampler": self.weight_sampler.get_config(),
             "evaluation_weights": self.evaluation_weights,
@@ -206,7 +219,33 @@ class LossConditionalModel(keras.Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        """Rebuilds the model (untrained) from `get_config()`."""
+        """Rebuilds the model (untrained) from `get_config()`.
+
+        A subclass whose constructor builds its own sampler (and takes no such argument,
+        like README's `Denoiser`) is called without the base class's arguments; the
+        evaluation weights are then set after construction. A subclass whose
+        constructor needs arguments of its own must return them from `get_config`, as
+        Keras asks of subclassed models; otherwise the TypeError says so.
+        """
         config = dict(config)
-        config["weight_sampler"] = WeightSampler.from_config(config["weight_sampler"])
-        return cls(**config)
+        if isinstance(config.get("weight_sampler"), Mapping):
+            config["weight_sampler"] = WeightSampler.from_config(config["weight_sampler"])
+        parameters = inspect.signature(cls.__init__).parameters
+        takes_keywords = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+        arguments = {
+            key: value
+            for key, value in config.items()
+            if takes_keywords or key in parameters or key not in _BASE_ARGUMENTS
+        }
+        try:
+            model = cls(**arguments)
+        except TypeError as error:
+            raise TypeError(
+                f"{cls.__name__} cannot be rebuilt from its saved config ({error}). A "
+                "subclass whose constructor takes arguments must return them from "
+                "get_config() (and turn back any that are not plain values in "
+                "from_config()), as Keras asks of subclassed models."
+            ) from error
+        if "evaluation_weights" not in arguments and config.get("evaluation_weights"):
+            model.set_evaluation_weights(config["evaluation_weights"])
+        return model
