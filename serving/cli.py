@@ -57,8 +57,6 @@ def _decompress(args) -> str:
 
 
 def _signatures(args) -> str:
-    if not args.grpc:
-        raise ValueError("signatures needs --grpc (GetModelMetadata is a gRPC call).")
     lines = []
     for name, signature in sorted(_client(args).signatures().items()):
         inputs = ", ".join(f"{k}: {v}" for k, v in sorted(signature["inputs"].items()))
@@ -89,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     decompress = add("decompress", ".yoto file to PNG through the stock codec servable.")
     decompress.add_argument("input")
     decompress.add_argument("output")
-    add("signatures", "List the served model's signatures (gRPC GetModelMetadata).")
+    add("signatures", "List the served model's signatures (GetModelMetadata, gRPC or REST).")
     return parser
 
 
@@ -101,8 +99,11 @@ def run(argv=None) -> int:
     command = {"compress": _compress, "decompress": _decompress, "signatures": _signatures}
     try:
         print(command[args.command](args))
-    except (ValueError, FileNotFoundError, ServingError) as error:
+    except (ValueError, OSError, ServingError) as error:
         print(f"yoto-serving: error: {error}", file=sys.stderr)
+        return 2
+    except (KeyError, TypeError) as error:  # A reply that is not TF Serving's shape.
+        print(f"yoto-serving: error: unexpected reply from the server ({error!r})", file=sys.stderr)
         return 2
     return 0
 

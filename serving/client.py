@@ -134,7 +134,11 @@ class GrpcClient:
 
 
 class RestClient:
-    """TF Serving's REST predict API (`POST /v1/models/NAME[/versions/V]:predict`)."""
+    """TF Serving's REST API: `POST /v1/models/NAME[/versions/V]:predict` and `GET .../metadata`.
+
+    The server writes a signature's only output without its name (`"outputs": value`,
+    TF Serving's util/json_tensor.cc); the client names it from the signature's metadata.
+    """
 
     def __init__(
         self,
@@ -146,9 +150,11 @@ class RestClient:
         backoff_seconds: float = 0.1,
     ):
         path = f"/v1/models/{model_name}" + (f"/versions/{version}" if version else "")
-        self.url = base_url.rstrip("/") + path + ":predict"
+        self.model_url = base_url.rstrip("/") + path
+        self.url = self.model_url + ":predict"
         self.timeout_seconds = timeout_seconds
         self._retrying = _Retrying(retries, backoff_seconds)
+        self._signatures = None
 
     def predict(self, signature_name: str, inputs: Mapping[str, np.ndarray]) -> dict:
         """Calls `signature_name` (columnar "inputs" JSON); returns named numpy outputs.
@@ -159,12 +165,40 @@ class RestClient:
         body = {"signature_name": signature_name, "inputs": {}}
         for name, value in inputs.items():
             body["inputs"][name] = rest_json.encode_tensor(value)
-        data = json.dumps(body).encode()
+        outputs = self._request(self.url, json.dumps(body).encode())["outputs"]
+        if not isinstance(outputs, dict):
+            (only,) = self.signatures()[signature_name or "serving_default"]["outputs"]
+            outputs = {only: outputs}
+        return {name: rest_json.decode_tensor(value) for name, value in outputs.items()}
+
+    def signatures(self) -> dict:
+        """`GET .../metadata`: signature name -> {"inputs": {name: dtype}, "outputs": {...}}.
+
+        Read once per client: a signature's outputs do not change within a version.
+        """
+        if self._signatures is None:
+            reply = self._request(self.model_url + "/metadata", None)
+            defs = reply["metadata"]["signature_def"]["signature_def"]
+
+            def described(tensors):
+                return {name: info["dtype"] for name, info in tensors.items()}
+
+            self._signatures = {
+                name: {
+                    "inputs": described(sig.get("inputs", {})),
+                    "outputs": described(sig.get("outputs", {})),
+                }
+                for name, sig in defs.items()
+                if not name.startswith("__")  # __saved_model_init_op is no signature to call.
+            }
+        return self._signatures
+
+    def _request(self, url: str, data: bytes | None) -> dict:
+        """POSTs `data` (or GETs when None) with retries; the JSON reply or a ServingError."""
 
         def attempt():
-            request = urllib.request.Request(
-                self.url, data=data, headers={"Content-Type": "application/json"}
-            )
+            headers = {"Content-Type": "application/json"} if data is not None else {}
+            request = urllib.request.Request(url, data=data, headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_seconds) as reply:
                     return json.loads(reply.read())
@@ -178,5 +212,4 @@ class RestClient:
             except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
                 raise ServingError("UNAVAILABLE", str(error)) from error
 
-        outputs = self._retrying.call(attempt)["outputs"]
-        return {name: rest_json.decode_tensor(value) for name, value in outputs.items()}
+        return self._retrying.call(attempt)

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import grpc
 import numpy as np
 import tensorflow as tf
+from google.protobuf import json_format
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
@@ -181,7 +182,7 @@ class GrpcServer:
 
 
 class RestServer:
-    """The REST predict API double (`POST /v1/models/NAME[/versions/V]:predict`)."""
+    """The REST API double: `POST /v1/models/NAME[/versions/V]:predict` and `GET .../metadata`."""
 
     def __init__(self, base_dir):
         repository = ModelRepository(base_dir)
@@ -219,8 +220,35 @@ class RestServer:
                     return self._reply(status, {"error": str(error)})
                 except (ValueError, KeyError, TypeError) as error:
                     return self._reply(400, {"error": f"JSON Parse error: {error}"})
+                named = {key: _output_json(key, v) for key, v in outputs.items()}
+                # util/json_tensor.cc MakeColumnarFormatJsonFromTensors: one output, no name.
+                if len(named) == 1:
+                    return self._reply(200, {"outputs": next(iter(named.values()))})
+                return self._reply(200, {"outputs": named})
+
+            def do_GET(self):  # noqa: N802  The http.server hook's name.
+                # http_rest_api_handler.cc ProcessModelMetadataRequest: signature_def only.
+                path = self.path
+                if not (path.startswith("/v1/models/") and path.endswith("/metadata")):
+                    return self._reply(404, {"error": f"Malformed request: GET {path}"})
+                parts = path[len("/v1/models/") : -len("/metadata")].split("/")
+                name, version = parts[0], int(parts[2]) if len(parts) == 3 else None
+                try:
+                    version, _ = repository.latest(name, version)
+                except RequestError as error:
+                    return self._reply(404, {"error": str(error)})
+                signature_map = get_model_metadata_pb2.SignatureDefMap()
+                for key, value in repository.signature_defs(name, version).items():
+                    signature_map.signature_def[key].CopyFrom(value)
+                # http_rest_api_util.cc ToJsonString: snake_case names, int64 as strings.
+                metadata = json_format.MessageToDict(
+                    signature_map,
+                    preserving_proto_field_name=True,
+                    including_default_value_fields=True,
+                )
+                spec = {"name": name, "signature_name": "", "version": str(version)}
                 return self._reply(
-                    200, {"outputs": {key: _output_json(key, v) for key, v in outputs.items()}}
+                    200, {"model_spec": spec, "metadata": {"signature_def": metadata}}
                 )
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

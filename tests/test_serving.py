@@ -1,11 +1,15 @@
 """The gRPC and REST clients against the TF Serving test double, over loopback."""
 
+import contextlib
+import io
+import json
 import pathlib
 import subprocess
 import sys
 import tempfile
 import textwrap
 import threading
+import urllib.request
 
 import numpy as np
 import tensorflow as tf
@@ -134,11 +138,42 @@ class ServingTest(tf.test.TestCase):
             client.predict("reconstruct", {"images": self.images[:1]})
 
     def test_model_metadata_lists_the_signatures_and_their_inputs(self):
-        signatures = self.clients["grpc"]("codec").signatures()
-        self.assertEqual(
-            signatures["analyze"]["inputs"], {"images": "DT_UINT8", "lmbda": "DT_FLOAT"}
+        for kind, make in self.clients.items():
+            with self.subTest(kind):
+                signatures = make("codec").signatures()
+                self.assertEqual(
+                    signatures["analyze"]["inputs"], {"images": "DT_UINT8", "lmbda": "DT_FLOAT"}
+                )
+                self.assertIn("coding_tables", signatures)
+
+    def test_a_rest_signature_with_one_output_comes_back_unnamed_and_the_client_names_it(self):
+        body = json.dumps(
+            {
+                "signature_name": "reconstruct",
+                "inputs": {"images": self.images[:1].tolist(), "beta": [4.0]},
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"{self.rest_server.url}/v1/models/vae:predict", data=body, method="POST"
         )
-        self.assertIn("coding_tables", signatures)
+        with urllib.request.urlopen(request) as reply:
+            outputs = json.loads(reply.read())["outputs"]
+        self.assertIsInstance(outputs, list)  # TF Serving omits a single output's name.
+        named = self.clients["rest"]("vae").predict(
+            "reconstruct", {"images": self.images[:1], "beta": np.array([4.0], np.float32)}
+        )
+        self.assertEqual(list(named), ["reconstructions"])
+        self.assertAllClose(named["reconstructions"], outputs, atol=1e-6)
+
+    def test_the_command_line_client_lists_signatures_over_grpc_and_rest(self):
+        from serving import cli
+
+        for where in (f"--grpc={self.grpc_server.address}", f"--rest={self.rest_server.url}"):
+            with self.subTest(where):
+                output = io.StringIO()
+                with contextlib.redirect_stdout(output):
+                    self.assertEqual(cli.run(["signatures", where, "--model=vae"]), 0)
+                self.assertIn("reconstruct(beta: DT_FLOAT, images: DT_FLOAT)", output.getvalue())
 
     def test_every_stock_servable_runs_every_signature_without_tensorflow_compression(self):
         # A fresh interpreter that never imports tensorflow_compression: what a stock
