@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 
 import tensorflow as tf
@@ -53,6 +54,16 @@ def export_model(
     Also (re)writes `<base_dir>/models.config`. Returns the version directory.
     """
     module = serving_module(task_name, model, stock=stock, **options)
+    # A module may trace and save under a context of its own (the codec computes its
+    # transforms' kernels once for the export instead of on every call).
+    export_context = getattr(module, "export_context", contextlib.nullcontext)
+    with export_context():
+        return _export_module(
+            task_name, model, module, base_dir, model_name, version, stock, source
+        )
+
+
+def _export_module(task_name, model, module, base_dir, model_name, version, stock, source):
     signatures = module.signatures()
     lows, highs = model.weight_sampler.bounds()
     metadata = {

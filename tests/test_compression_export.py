@@ -4,6 +4,7 @@ import sys
 import tempfile
 
 import tensorflow as tf
+import tensorflow_compression as tfc
 
 from export import export_lib, layout
 from serving import codec_client
@@ -30,6 +31,17 @@ class CompressionExportTest(tf.test.TestCase):
                 decoded = self.exported.decode(data)
                 self.assertAllEqual(decoded, self.in_memory.decode(data))
                 self.assertAllEqual(decoded, self.exported.reconstruct(self.image, lmbda))
+
+    def test_the_export_computes_kernels_once_and_gives_the_model_its_parameterisation_back(self):
+        layers = [m for m in self.model.submodules if isinstance(m, tfc.SignalConv2D)]
+        self.assertNotEmpty(layers)
+        for layer in layers:
+            self.assertIsInstance(layer.kernel_parameter, tfc.RDFTParameter)
+        graph = tf.saved_model.load(self.version_dir).signatures["compress"].graph.as_graph_def()
+        ops = {node.op for node in graph.node}
+        for function in graph.library.function:
+            ops |= {node.op for node in function.node_def}
+        self.assertNotIn("IRFFT2D", ops)
 
     def test_the_exported_rate_estimate_equals_the_models(self):
         self.assertAllClose(
