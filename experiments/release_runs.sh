@@ -52,6 +52,12 @@ decay_flags() {
   esac
 }
 
+# The step of the newest checkpoint of a run (its checkpoint state file names it).
+latest_step() {
+  sed -n 's/^model_checkpoint_path: "ckpt-\([0-9]*\)"$/\1/p' "$RUNS/$1/checkpoints/checkpoint" \
+    2>/dev/null || true
+}
+
 running_pid() {
   pgrep -f -- "--model_dir=$RUNS/$1( |\$)" | head -n 1 || true
 }
@@ -102,10 +108,9 @@ candidate() {
   [[ "$steps" =~ ^[0-9]+$ ]] || { echo "candidate needs TASK STEPS" >&2; return 2; }
   pid=$(running_pid "$task")
   if [ -n "$pid" ]; then
-    latest=$(ls "$RUNS/$task/checkpoints" | grep -o 'ckpt-[0-9]*' | sort -u | wc -l)
-    echo "$task: waiting for the run's next checkpoint before stopping it"
-    while [ "$(ls "$RUNS/$task/checkpoints" | grep -o 'ckpt-[0-9]*' | sort -u | wc -l)" = "$latest" ] \
-      && kill -0 "$pid" 2>/dev/null; do
+    latest=$(latest_step "$task")
+    echo "$task: waiting for the run's next checkpoint (after step $latest) before stopping it"
+    while [ "$(latest_step "$task")" = "$latest" ] && kill -0 "$pid" 2>/dev/null; do
       sleep 10
     done
     sleep 5  # The checkpoint's files are complete once the state file names it.
