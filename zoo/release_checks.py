@@ -216,7 +216,9 @@ def run(argv=None) -> int:
     parser.add_argument("--publish", metavar="NAME", help="Publish the snapshot as release NAME.")
     parser.add_argument("--notes", help="What a person saw in the figures, for the model card.")
     args = parser.parse_args(argv)
-    command = shlex.join(["python", "-m", "zoo.release_checks", *(argv or sys.argv[1:])])
+    # The notes are on the card already; the command is what reproduces the numbers.
+    shown = [arg for arg in (argv or sys.argv[1:]) if not arg.startswith("--notes")]
+    command = shlex.join(["python", "-m", "zoo.release_checks", *shown])
 
     from zoo.flags_util import import_tensorflow_quietly
 
