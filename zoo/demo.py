@@ -204,7 +204,8 @@ def main(argv):
     )
     steps = int(model.optimizer.iterations.numpy())
     card = releases.card(FLAGS.codec) if releases.is_release(FLAGS.codec) else {}
-    trained = f" (the released codec trained {card['step']})" if "step" in card else ""
+    steps_in_all = card.get("total_steps", card.get("step"))
+    trained = f" (the released codec trained {steps_in_all})" if steps_in_all else ""
     print(
         f"\nTrained {steps} steps from scratch{trained}; it resumes from "
         f"{output / 'from_scratch'} when run again.\n"
