@@ -105,6 +105,9 @@ def run(argv=None) -> int:
     except (KeyError, TypeError) as error:  # A reply that is not TF Serving's shape.
         print(f"yoto-serving: error: unexpected reply from the server ({error!r})", file=sys.stderr)
         return 2
+    except Exception as error:  # noqa: BLE001  A command-line tool answers, never a traceback.
+        print(f"yoto-serving: error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

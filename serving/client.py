@@ -8,10 +8,17 @@ input, so one request can mix trade-offs), retry UNAVAILABLE with exponential
 backoff, put a deadline on every call, and raise `ServingError` with the
 server's message (for a bad request, INVALID_ARGUMENT naming the input).
 `predict` has the signature that `serving.codec_client.StockCodecClient` takes.
+
+Before sending, each client checks the inputs against the signature's metadata
+(read once per client): the real ModelServer ignores extra REST keys, and its
+dtype errors name no input (`Expects arg[1] to be float but double is provided`),
+so those are caught here with the input's name. Numbers are converted to the
+signature's dtype when nothing is lost (Python floats to float32, small ints to uint8).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -30,6 +37,75 @@ class ServingError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+# TensorFlow's DataType names (as GetModelMetadata reports them) -> numpy dtypes.
+_NUMPY_DTYPES = {
+    "DT_FLOAT": np.float32,
+    "DT_DOUBLE": np.float64,
+    "DT_HALF": np.float16,
+    "DT_INT8": np.int8,
+    "DT_INT16": np.int16,
+    "DT_INT32": np.int32,
+    "DT_INT64": np.int64,
+    "DT_UINT8": np.uint8,
+    "DT_UINT16": np.uint16,
+    "DT_UINT32": np.uint32,
+    "DT_UINT64": np.uint64,
+    "DT_BOOL": np.bool_,
+    "DT_STRING": object,
+}
+
+
+def conform_inputs(
+    signature_name: str, inputs: Mapping[str, np.ndarray], expected: Mapping[str, str]
+) -> dict[str, np.ndarray]:
+    """`inputs` as the signature's dtypes; INVALID_ARGUMENT naming what does not fit.
+
+    `expected` maps each input name to its DataType name (`"DT_FLOAT"`). Missing and
+    unknown names are refused; numbers are converted when no value changes.
+    """
+    missing = sorted(set(expected) - set(inputs))
+    unknown = sorted(set(inputs) - set(expected))
+    if missing or unknown:
+        raise ServingError(
+            "INVALID_ARGUMENT",
+            f"signature {signature_name!r} takes the inputs {sorted(expected)}: "
+            f"missing {missing}, unknown {unknown}",
+        )
+    return {name: _conform(name, inputs[name], expected[name]) for name in expected}
+
+
+def _conform(name: str, value, dtype_name: str) -> np.ndarray:
+    value = np.asarray(value)
+    target = _NUMPY_DTYPES.get(dtype_name)
+    if target is None:
+        return value
+    if target is object:
+        if value.dtype.kind in "OSU":
+            return value
+        raise ServingError("INVALID_ARGUMENT", f"input {name} must be strings ({dtype_name})")
+    target = np.dtype(target)
+    if value.dtype == target:
+        return value
+    if value.dtype.kind not in "biuf":
+        raise ServingError(
+            "INVALID_ARGUMENT", f"input {name} must be numbers ({dtype_name}), got {value.dtype}"
+        )
+    if target.kind in "iu":
+        info = np.iinfo(target)
+        fits = value.dtype.kind in "biu" and (
+            value.size == 0 or (value.min() >= info.min and value.max() <= info.max)
+        )
+        if not fits:
+            raise ServingError(
+                "INVALID_ARGUMENT",
+                f"input {name} must be integers in [{info.min}, {info.max}] ({dtype_name}); "
+                f"got {value.dtype}",
+            )
+    elif target.kind == "b" and value.dtype.kind != "b":
+        raise ServingError("INVALID_ARGUMENT", f"input {name} must be booleans ({dtype_name})")
+    return value.astype(target)
 
 
 class _Retrying:
@@ -63,7 +139,7 @@ class GrpcClient:
         timeout_seconds: float = 30.0,
         retries: int = 3,
         backoff_seconds: float = 0.1,
-        max_message_bytes: int = 256 << 20,
+        max_message_bytes: int = 2**31 - 1,
     ):
         import grpc
         from tensorflow_serving.apis import prediction_service_pb2_grpc
@@ -79,6 +155,7 @@ class GrpcClient:
         self.version = version
         self.timeout_seconds = timeout_seconds
         self._retrying = _Retrying(retries, backoff_seconds)
+        self._signatures = None
 
     def _model_spec(self, spec, signature_name: str = ""):
         spec.name = self.model_name
@@ -101,6 +178,7 @@ class GrpcClient:
         import tensorflow as tf
         from tensorflow_serving.apis import predict_pb2
 
+        inputs = _checked_inputs(self, signature_name, inputs)
         request = predict_pb2.PredictRequest()
         self._model_spec(request.model_spec, signature_name)
         for name, value in inputs.items():
@@ -109,7 +187,15 @@ class GrpcClient:
         return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
 
     def signatures(self) -> dict:
-        """GetModelMetadata: signature name -> {"inputs": {name: dtype}, "outputs": {...}}."""
+        """GetModelMetadata: signature name -> {"inputs": {name: dtype}, "outputs": {...}}.
+
+        Read once per client: a signature's tensors do not change within a version.
+        """
+        if self._signatures is None:
+            self._signatures = self._read_signatures()
+        return self._signatures
+
+    def _read_signatures(self) -> dict:
         from tensorflow.core.framework import types_pb2
         from tensorflow_serving.apis import get_model_metadata_pb2
 
@@ -126,11 +212,27 @@ class GrpcClient:
         return {
             name: {"inputs": described(sig.inputs), "outputs": described(sig.outputs)}
             for name, sig in signature_map.signature_def.items()
+            if not name.startswith("__")  # __saved_model_init_op is no signature to call.
         }
 
     def close(self):
         """Closes the channel."""
         self._channel.close()
+
+
+def _checked_inputs(client, signature_name: str, inputs) -> dict:
+    """The inputs conformed to the signature, when the server lists it (else sent as they are)."""
+    signature = client.signatures().get(signature_name or "serving_default")
+    if signature is None:
+        return {name: np.asarray(value) for name, value in inputs.items()}
+    return conform_inputs(signature_name or "serving_default", inputs, signature["inputs"])
+
+
+def _typed(value: np.ndarray, dtype_name: str | None) -> np.ndarray:
+    target = _NUMPY_DTYPES.get(dtype_name)
+    if target is None or target is object or value.dtype.kind in "OSU":
+        return value
+    return value.astype(target)
 
 
 class RestClient:
@@ -162,14 +264,21 @@ class RestClient:
         Bytes inputs go as {"b64": ...}; outputs whose alias ends in `_bytes` come back
         base64-encoded and are decoded here.
         """
+        inputs = _checked_inputs(self, signature_name, inputs)
         body = {"signature_name": signature_name, "inputs": {}}
         for name, value in inputs.items():
             body["inputs"][name] = rest_json.encode_tensor(value)
         outputs = self._request(self.url, json.dumps(body).encode())["outputs"]
+        expected = self.signatures().get(signature_name or "serving_default", {})
+        expected = expected.get("outputs", {})
         if not isinstance(outputs, dict):
-            (only,) = self.signatures()[signature_name or "serving_default"]["outputs"]
+            (only,) = expected
             outputs = {only: outputs}
-        return {name: rest_json.decode_tensor(value) for name, value in outputs.items()}
+        # JSON numbers carry no dtype: each output gets its signature's.
+        return {
+            name: _typed(rest_json.decode_tensor(value), expected.get(name))
+            for name, value in outputs.items()
+        }
 
     def signatures(self) -> dict:
         """`GET .../metadata`: signature name -> {"inputs": {name: dtype}, "outputs": {...}}.
@@ -209,7 +318,12 @@ class RestClient:
                     message = error.reason
                 code = "UNAVAILABLE" if error.code == 503 else f"HTTP {error.code}"
                 raise ServingError(code, message) from error
-            except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-                raise ServingError("UNAVAILABLE", str(error)) from error
+            except (
+                urllib.error.URLError,
+                http.client.HTTPException,
+                ConnectionError,
+                TimeoutError,
+            ) as error:
+                raise ServingError("UNAVAILABLE", str(error) or type(error).__name__) from error
 
         return self._retrying.call(attempt)

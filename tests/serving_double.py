@@ -1,289 +1,1033 @@
-"""A test double of TF Serving: PredictionService over gRPC and the REST predict API.
+"""A test double of TensorFlow Serving 2.14.1's ModelServer: gRPC and REST, over loopback.
 
-It serves exported SavedModels from `<base>/<name>/<version>/` like a ModelServer
-with a `models.config`: each request goes to the newest complete numeric version
-(temporary export directories are not numeric, so a half-written export is never
-seen), found again on every request, as a ModelServer's file-system poller would.
-It answers bad requests with INVALID_ARGUMENT (HTTP 400) and the failing check's
-message, the way TF Serving passes on a graph's InvalidArgumentError. Only for
-tests and benchmarks; it does not ship.
+    server = ModelServer(base / "models.config", enable_batching=True)
+    GrpcClient(server.grpc_address, "vae"); RestClient(server.rest_url, "vae")
+    server.stop()
+
+It behaves the way the real server's sources say it does (`serving/TF_SERVING_2.14.1.md`
+names the file and line of each behaviour; `serving/README.md` has the conformance
+table), not the way this project's clients would like:
+
+* Each version is loaded as a TF1 session bundle and run with `Session::Run` on the
+  signature's feed and fetch tensor names, as `predict_util.cc` does: no shape check
+  against the signature, dtype errors from the session (`Expects arg[i] ...`), and the
+  graph's own errors with their status codes.
+* Loading replays `assets.extra/tf_serving_warmup_requests`; a failed request fails the
+  load (after `max_num_load_retries`). At construction every model in the config must
+  become available, or the constructor raises `StartupError` (the real server exits).
+  Without custom-op libraries a graph holding an unregistered op fails to load.
+* Latest-version policy: a poller thread loads a new version (warmup included) before it
+  serves, then unloads the old one; a version that is not loaded is NOT_FOUND.
+* `--enable_batching` (and per-model `batching_params.pbtxt`): one queue per signature,
+  the batching session's checks, concurrent requests merged along dimension 0, one
+  failure failing the whole batch.
+* gRPC: 2 GiB receive limit, messages cut at 1024 characters, typed-field outputs.
+  REST: columnar `inputs` converted with the signature's dtypes, extra keys ignored,
+  no-input signatures refused, a single output written without its name, codes mapped to
+  HTTP statuses, `GET .../metadata` and the model status endpoint.
+
+Only for tests and benchmarks; it does not ship.
 """
 
 from __future__ import annotations
 
+import base64
+import collections
 import json
+import math
 import pathlib
+import re
+import socket
 import threading
+import time
 from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
 import numpy as np
 import tensorflow as tf
-from google.protobuf import json_format
-from tensorflow.core.protobuf import saved_model_pb2
+from google.protobuf import json_format, text_format
+from tensorflow.core.framework import tensor_pb2, types_pb2
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
     predict_pb2,
+    prediction_log_pb2,
     prediction_service_pb2_grpc,
 )
+from tensorflow_serving.config import model_server_config_pb2
 
-from serving import rest_json
+from export import layout, list_ops
+
+# model_servers/grpc_status_util.cc: longer gRPC messages are cut and marked.
+GRPC_MESSAGE_LIMIT = 1024
+# model_servers/server.cc: builder.SetMaxMessageSize(kint32max), the receive limit.
+GRPC_MAX_RECEIVE_BYTES = 2**31 - 1
+# servables/tensorflow/saved_model_warmup_util.h
+MAX_WARMUP_RECORDS = 1000
+# TF's SharedBatchScheduler::QueueOptions defaults, used when no parameters file is given.
+DEFAULT_BATCHING = {
+    "max_batch_size": 1000,
+    "batch_timeout_micros": 0,
+    "max_enqueued_batches": 10,
+    "num_batch_threads": 2,
+    "pad_variable_length_inputs": False,
+}
+# model_servers/http_server.cc ToHTTPStatusCode.
+HTTP_STATUS = {
+    grpc.StatusCode.OK: 200,
+    grpc.StatusCode.CANCELLED: 499,
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.FAILED_PRECONDITION: 400,
+    grpc.StatusCode.OUT_OF_RANGE: 400,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+}
+_STATUS_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
 
 
-class RequestError(Exception):
-    """A bad request: the gRPC status and a message naming the input."""
+class ServingStatusError(Exception):
+    """A failed call: the status code the real server answers with and its message."""
 
     def __init__(self, code: grpc.StatusCode, message: str):
         super().__init__(message)
         self.code = code
+        self.message = message
+
+    def __str__(self):
+        return f"{self.code.name}: {self.message}"
 
 
-class ModelRepository:
-    """Finds and caches the newest version of each model under `base_dir`."""
+class StartupError(RuntimeError):
+    """The real ModelServer would print this and exit with status 255."""
 
-    def __init__(self, base_dir):
-        self.base_dir = pathlib.Path(base_dir)
-        self._loaded = {}
+
+def _status_from_tf(error: tf.errors.OpError) -> ServingStatusError:
+    return ServingStatusError(_STATUS_BY_NUMBER[error.error_code], error.message)
+
+
+class SessionBundle:
+    """One loaded version: a TF1 session over the SavedModel's graph, as the ModelServer holds."""
+
+    def __init__(self, path: pathlib.Path, custom_ops: bool):
+        self.path = path
+        if not custom_ops:
+            missing = sorted(list_ops.unregistered_ops(list_ops.saved_model_op_types(path)))
+            if missing:
+                # TF's op registry, when the graph is imported into a stock binary.
+                raise ServingStatusError(
+                    grpc.StatusCode.NOT_FOUND,
+                    f"Op type not registered '{missing[0]}' in binary running on "
+                    f"{socket.gethostname()}. Make sure the Op and Kernel are registered in "
+                    "the binary running in this process.",
+                )
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.session = tf.compat.v1.Session(graph=self.graph)
+            try:
+                meta_graph = tf.compat.v1.saved_model.loader.load(
+                    self.session, ["serve"], str(path)
+                )
+            except tf.errors.OpError as error:
+                raise _status_from_tf(error) from error
+        self.signature_defs = meta_graph.signature_def
+
+    def run(self, feeds: dict[str, np.ndarray], fetches: list[str]) -> list[np.ndarray]:
+        """`Session::Run` on tensor names: no shape or dtype check before the graph's own."""
+        feed_dict = {
+            self.graph.get_tensor_by_name(name)._as_tf_output(): value  # noqa: SLF001
+            for name, value in feeds.items()
+        }
+        fetch_list = [
+            self.graph.get_tensor_by_name(name)._as_tf_output()  # noqa: SLF001
+            for name in fetches
+        ]
+        try:
+            return self.session._call_tf_sessionrun(None, feed_dict, fetch_list, [], None)  # noqa: SLF001
+        except tf.errors.OpError as error:
+            raise _status_from_tf(error) from error
+
+    def close(self):
+        """Releases the session."""
+        self.session.close()
+
+
+class _Task:
+    def __init__(self, feeds: dict[str, np.ndarray], size: int):
+        self.feeds = feeds
+        self.size = size
+        self.done = threading.Event()
+        self.outputs = None
+        self.status = None
+
+
+class BatchQueue:
+    """One signature's batching queue (batching/batching_session.cc, batching_util.h).
+
+    Requests wait until a batch thread is free; a batch takes the queued requests that
+    fit into `max_batch_size` and, with `batch_timeout_micros`, waits that long for more.
+    The merged batch runs once; every failure goes to every request in it.
+    """
+
+    def __init__(self, run, parameters: dict):
+        self._run = run
+        self.parameters = {**DEFAULT_BATCHING, **parameters}
+        if self.parameters["pad_variable_length_inputs"]:
+            raise NotImplementedError("The double does not pad variable-length inputs.")
+        self._tasks = collections.deque()
+        self._condition = threading.Condition()
+        self._stopped = False
+        self.batch_sizes = []  # Examples per processed batch, for tests.
+        self._threads = [
+            threading.Thread(target=self._work, daemon=True)
+            for _ in range(int(self.parameters["num_batch_threads"]))
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Runs one request's feeds in some batch; its own outputs, or the batch's failure."""
+        size = self._task_size(feeds)
+        limit = int(self.parameters["max_batch_size"])
+        allowed = self.parameters.get("allowed_batch_sizes") or []
+        if allowed:
+            limit = max(allowed)
+        if size > limit:
+            raise ServingStatusError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"Task size {size} is larger than maximum input batch size {limit}",
+            )
+        task = _Task(feeds, size)
+        with self._condition:
+            queued = sum(t.size for t in self._tasks) + size
+            if math.ceil(queued / limit) > int(self.parameters["max_enqueued_batches"]):
+                raise ServingStatusError(
+                    grpc.StatusCode.UNAVAILABLE,
+                    "The batch scheduling queue to which this task was submitted is full",
+                )
+            self._tasks.append(task)
+            self._condition.notify()
+        task.done.wait()
+        if task.status is not None:
+            raise task.status
+        return task.outputs
+
+    @staticmethod
+    def _task_size(feeds) -> int:
+        # batching_util.h ComputeTensorBatchSize.
+        if not feeds:
+            raise ServingStatusError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "Batching Run() must have at least one input tensor",
+            )
+        sizes = set()
+        for value in feeds.values():
+            if np.ndim(value) == 0:
+                raise ServingStatusError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "Batching Run() input tensors must have at least one dimension",
+                )
+            sizes.add(np.shape(value)[0])
+        if len(sizes) > 1:
+            raise ServingStatusError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "Batching Run() input tensors must have equal 0th-dimension size",
+            )
+        return sizes.pop()
+
+    def _next_batch(self) -> list[_Task] | None:
+        limit = int(self.parameters["max_batch_size"])
+        allowed = self.parameters.get("allowed_batch_sizes") or []
+        if allowed:
+            limit = max(allowed)
+        timeout = self.parameters["batch_timeout_micros"] / 1e6
+        with self._condition:
+            while not self._tasks and not self._stopped:
+                self._condition.wait()
+            if self._stopped:
+                return None
+            batch = [self._tasks.popleft()]
+            deadline = time.monotonic() + timeout
+            while True:
+                total = sum(t.size for t in batch)
+                if self._tasks and total + self._tasks[0].size <= limit:
+                    batch.append(self._tasks.popleft())
+                    continue
+                remaining = deadline - time.monotonic()
+                if total >= limit or self._tasks or remaining <= 0:
+                    return batch
+                self._condition.wait(remaining)
+
+    def _work(self):
+        while (batch := self._next_batch()) is not None:
+            self.batch_sizes.append(sum(t.size for t in batch))
+            try:
+                outputs = self._process(batch)
+            except ServingStatusError as status:
+                for task in batch:
+                    task.status = status
+                    task.done.set()
+                continue
+            for task, task_outputs in zip(batch, outputs, strict=True):
+                task.outputs = task_outputs
+                task.done.set()
+
+    def _process(self, batch: list[_Task]) -> list[dict]:
+        merged = {}
+        for name in batch[0].feeds:
+            parts = [np.asarray(task.feeds[name]) for task in batch]
+            if len({p.dtype for p in parts}) > 1:
+                raise ServingStatusError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "Cannot concatenate tensors that have different data types.",
+                )
+            if len({p.shape[1:] for p in parts}) > 1:
+                # batching_session.cc MergeInputTensors, padding off.
+                raise ServingStatusError(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"Tensors with name '{name}' from different tasks have different shapes "
+                    "and padding is turned off. Set pad_variable_length_inputs to true, or "
+                    "ensure that all tensors with the same name have equal dimensions "
+                    "starting with the first dim.",
+                )
+            merged[name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        total = sum(task.size for task in batch)
+        padded = total
+        allowed = sorted(self.parameters.get("allowed_batch_sizes") or [])
+        if allowed:
+            padded = next(size for size in allowed if size >= total)
+            for name, value in merged.items():
+                # Padded with copies of the last task's first row.
+                filler = np.repeat(batch[-1].feeds[name][:1], padded - total, axis=0)
+                merged[name] = np.concatenate([value, filler])
+        outputs = self._run(merged)
+        for value in outputs.values():
+            # batching_session.cc SplitOutputTensors.
+            if np.ndim(value) == 0:
+                raise ServingStatusError(
+                    grpc.StatusCode.FAILED_PRECONDITION, "Batched output tensor has 0 dimensions"
+                )
+            if np.shape(value)[0] != padded:
+                raise ServingStatusError(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    "Batched output tensor's 0th dimension does not equal the sum of the 0th "
+                    "dimension sizes of the input tensors",
+                )
+        split, start = [], 0
+        for task in batch:
+            split.append({k: v[start : start + task.size] for k, v in outputs.items()})
+            start += task.size
+        return split
+
+    def stop(self):
+        """Ends the batch threads; queued requests are never answered."""
+        with self._condition:
+            self._stopped = True
+            self._condition.notify_all()
+
+
+class LoadedVersion:
+    """A version that became available: its bundle and, under batching, its queues."""
+
+    def __init__(self, bundle: SessionBundle, batching: dict | None):
+        self.bundle = bundle
+        self.batching = batching
+        self._queues = {}
         self._lock = threading.Lock()
 
-    def latest(self, name: str, version: int | None = None):
-        """`(version, loaded SavedModel)` of model `name` (its newest version by default)."""
-        root = self.base_dir / name
-        versions = (
-            sorted(int(p.name) for p in root.glob("*") if p.name.isdigit() and p.is_dir())
-            if root.is_dir()
-            else []
-        )
-        if version is None and versions:
-            version = versions[-1]
-        if version is None or version not in versions:
-            raise RequestError(
-                grpc.StatusCode.NOT_FOUND, f"Servable not found for request: {name} {version}"
-            )
+    def run(self, signature_def, feeds: dict[str, np.ndarray], output_aliases: list[str]):
+        """Runs a signature's tensors; feeds are keyed by tensor name, outputs by alias."""
+        fetches = [signature_def.outputs[alias].name for alias in output_aliases]
+
+        def run_session(batch_feeds):
+            values = self.bundle.run(batch_feeds, fetches)
+            return dict(zip(output_aliases, values, strict=True))
+
+        if self.batching is None:
+            return run_session(feeds)
+        # batching_session.cc: one queue per (input tensor names, output tensor names).
+        key = (tuple(sorted(feeds)), tuple(sorted(fetches)))
         with self._lock:
-            if (name, version) not in self._loaded:
-                self._loaded[name, version] = tf.saved_model.load(str(root / str(version)))
-        return version, self._loaded[name, version]
+            if key not in self._queues:
+                self._queues[key] = BatchQueue(run_session, self.batching)
+            queue = self._queues[key]
+        return queue.submit(feeds)
 
-    def signature_defs(self, name: str, version: int):
-        """The SignatureDefs of a version, read from its saved_model.pb."""
-        proto = saved_model_pb2.SavedModel()
-        path = self.base_dir / name / str(version) / "saved_model.pb"
-        proto.ParseFromString(path.read_bytes())
-        return proto.meta_graphs[0].signature_def
+    def queues(self) -> list[BatchQueue]:
+        """The batching queues created so far."""
+        with self._lock:
+            return list(self._queues.values())
 
-    def predict(self, name: str, version: int | None, signature_name: str, inputs: dict):
-        """Runs a signature on numpy inputs, checking names and dtypes as TF Serving does."""
-        version, loaded = self.latest(name, version)
-        signature_name = signature_name or "serving_default"
-        if signature_name not in loaded.signatures:
-            raise RequestError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f'Serving signature name: "{signature_name}" not found in signature def',
-            )
-        function = loaded.signatures[signature_name]
-        specs = function.structured_input_signature[1]
-        missing = sorted(set(specs) - set(inputs))
-        extra = sorted(set(inputs) - set(specs))
-        if missing or extra:
-            raise RequestError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"input tensor alias not found in signature: missing {missing}, unknown {extra}",
-            )
-        tensors = {}
-        for key, spec in specs.items():
-            value = np.asarray(inputs[key])
-            if value.dtype.kind in "OSU":
-                tensor = tf.constant(value.astype(object) if value.dtype.kind == "U" else value)
-            else:
-                tensor = tf.constant(value)
-            if tensor.dtype != spec.dtype:
-                raise RequestError(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"Expects arg[{key}] to be {spec.dtype.name} but {tensor.dtype.name} is "
-                    "provided",
-                )
-            if not spec.shape.is_compatible_with(tensor.shape):
-                raise RequestError(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"input {key} has shape {tensor.shape}, the signature takes {spec.shape}",
-                )
-            tensors[key] = tensor
+    def unload(self):
+        """Stops the batch threads; the session stays open for requests in flight."""
+        for queue in self.queues():
+            queue.stop()
+
+
+class ServedModel:
+    """One `model_config_list` entry: its versions under `base_path`, latest-version policy."""
+
+    def __init__(self, name: str, base_path: pathlib.Path, server: ModelServer):
+        self.name = name
+        self.base_path = base_path
+        self._server = server
+        self._available: dict[int, LoadedVersion] = {}
+        self._failed: dict[int, ServingStatusError] = {}
+        self._ended: set[int] = set()
+        self._lock = threading.Lock()
+
+    def aspired_version(self) -> int | None:
+        """The highest numeric version directory (file_system_storage_path_source.cc)."""
+        versions = layout.existing_versions(self.base_path)
+        return versions[-1] if versions else None
+
+    def poll(self):
+        """Loads the aspired version if new, then unloads the others (availability first)."""
+        version = self.aspired_version()
+        if version is None or version in self._available or version in self._failed:
+            return
         try:
-            outputs = function(**tensors)
-        except tf.errors.InvalidArgumentError as error:
-            raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, error.message) from error
-        return version, {key: value.numpy() for key, value in outputs.items()}
+            loaded = self._server.load_version(self.name, self.base_path / str(version))
+        except ServingStatusError as status:
+            with self._lock:
+                self._failed[version] = status
+            return
+        with self._lock:
+            old = [v for v in self._available if v != version]
+            self._available[version] = loaded
+            for stale in old:
+                self._available.pop(stale).unload()
+                self._ended.add(stale)
+
+    def version(self, version: int | None) -> tuple[int, LoadedVersion]:
+        """The requested version (newest available by default), or NOT_FOUND."""
+        with self._lock:
+            if version is None:
+                if not self._available:
+                    raise ServingStatusError(
+                        grpc.StatusCode.NOT_FOUND,
+                        f"Servable not found for request: Latest({self.name})",
+                    )
+                version = max(self._available)
+            if version not in self._available:
+                raise ServingStatusError(
+                    grpc.StatusCode.NOT_FOUND,
+                    f"Servable not found for request: Specific({self.name}, {version})",
+                )
+            return version, self._available[version]
+
+    def failure(self, version: int) -> ServingStatusError | None:
+        """Why a version failed to load, if it did."""
+        return self._failed.get(version)
+
+    def status(self) -> list[dict]:
+        """model_servers/get_model_status_impl.cc: each version's state, unloaded ones as END."""
+        with self._lock:
+            states = [(v, "AVAILABLE", None) for v in self._available]
+            states += [(v, "END", None) for v in self._ended]
+            states += [(v, "END", s) for v, s in self._failed.items()]
+        return [
+            {
+                "version": str(version),
+                "state": state,
+                "status": {
+                    "error_code": "OK" if error is None else error.code.name,
+                    "error_message": "" if error is None else error.message,
+                },
+            }
+            for version, state, error in sorted(states, reverse=True)
+        ]
+
+
+class ModelServer:
+    """The double of `tensorflow_model_server --model_config_file=...` with its defaults.
+
+    Options mirror the real flags: `enable_batching`, `batching_parameters` (the global
+    `--batching_parameters_file` as a dict), `enable_per_model_batching_parameters`
+    (each version's `batching_params.pbtxt`; a version without one is not batched),
+    `enable_model_warmup`, `max_num_load_retries` and `load_retry_interval_seconds`
+    (the real defaults: 5 and 60 s), `file_system_poll_wait_seconds`. `custom_ops`
+    stands for a server built with tensorflow-compression's ops linked in.
+    """
+
+    def __init__(
+        self,
+        model_config_file,
+        enable_batching: bool = False,
+        batching_parameters: dict | None = None,
+        enable_per_model_batching_parameters: bool = False,
+        enable_model_warmup: bool = True,
+        max_num_load_retries: int = 5,
+        load_retry_interval_seconds: float = 60.0,
+        file_system_poll_wait_seconds: float = 1.0,
+        custom_ops: bool = False,
+        grpc_max_workers: int = 16,
+    ):
+        if batching_parameters is not None and not enable_batching:
+            raise StartupError(
+                "server_options.batching_parameters_file is set without setting "
+                "server_options.enable_batching to true."
+            )
+        self.enable_batching = enable_batching
+        self.batching_parameters = dict(batching_parameters or {})
+        self.enable_per_model_batching_parameters = enable_per_model_batching_parameters
+        self.enable_model_warmup = enable_model_warmup
+        self.max_num_load_retries = max_num_load_retries
+        self.load_retry_interval_seconds = load_retry_interval_seconds
+        self.custom_ops = custom_ops
+        self.models = {
+            name: ServedModel(name, path, self) for name, path in _read_config(model_config_file)
+        }
+        # server_core.cc: every configured model's latest version, before any port opens.
+        failures = []
+        for model in self.models.values():
+            version = model.aspired_version()
+            if version is None:
+                # The real server logs this on every poll and never finishes starting.
+                raise StartupError(
+                    f"No versions of servable {model.name} found under base path "
+                    f"{model.base_path}. Did you forget to name your leaf directory as a "
+                    "number (eg. '/1/')? The real server would wait for it forever."
+                )
+            model.poll()
+            if (status := model.failure(version)) is not None:
+                failures.append(f"{{name: {model.name} version: {version}}} due to error: {status}")
+        if failures:
+            raise StartupError(
+                f"Failed to start server. Error: {len(failures)} servable(s) did not become "
+                f"available: {{{', '.join(failures)}, }}"
+            )
+        self._stop = threading.Event()
+        self._poller = threading.Thread(
+            target=self._poll_forever, args=(file_system_poll_wait_seconds,), daemon=True
+        )
+        self._poller.start()
+        self._grpc = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=grpc_max_workers),
+            options=[
+                ("grpc.max_receive_message_length", GRPC_MAX_RECEIVE_BYTES),
+                ("grpc.max_send_message_length", -1),
+            ],
+        )
+        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+            _PredictionService(self), self._grpc
+        )
+        port = self._grpc.add_insecure_port("127.0.0.1:0")
+        self.grpc_address = f"127.0.0.1:{port}"
+        self._grpc.start()
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _rest_handler(self))
+        self.rest_url = f"http://127.0.0.1:{self._http.server_address[1]}"
+        self._http_thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        self._http_thread.start()
+
+    def _poll_forever(self, interval: float):
+        while not self._stop.wait(interval):
+            for model in self.models.values():
+                model.poll()
+
+    def load_version(self, name: str, path: pathlib.Path) -> LoadedVersion:
+        """Loads a version and replays its warmup, retrying as `LoaderHarness::Load` does."""
+        for attempt in range(self.max_num_load_retries + 1):
+            try:
+                return self._load_once(name, path)
+            except ServingStatusError:
+                if attempt == self.max_num_load_retries:
+                    raise
+                time.sleep(self.load_retry_interval_seconds)
+        raise AssertionError("unreachable")
+
+    def _load_once(self, name: str, path: pathlib.Path) -> LoadedVersion:
+        try:
+            bundle = SessionBundle(path, self.custom_ops)
+        except ServingStatusError:
+            raise
+        except Exception as error:  # noqa: BLE001  Any load failure is the version's status.
+            raise ServingStatusError(
+                grpc.StatusCode.DATA_LOSS, f"Failed to load {path}: {error}"
+            ) from error
+        loaded = LoadedVersion(bundle, self._batching_for(path))
+        if self.enable_model_warmup:
+            try:
+                self._warm_up(name, int(path.name), loaded, path)
+            except ServingStatusError:
+                loaded.unload()
+                bundle.close()
+                raise
+        return loaded
+
+    def _batching_for(self, path: pathlib.Path) -> dict | None:
+        if not self.enable_batching:
+            return None
+        if not self.enable_per_model_batching_parameters:
+            return self.batching_parameters
+        # bundle_factory_util.cc: without the version's own file the model is not batched.
+        own = path / layout.BATCHING_PARAMS_FILE
+        if not own.is_file():
+            return None
+        parameters = layout.read_batching_parameters(own)
+        for key in ("num_batch_threads", "thread_pool_name"):
+            if key in self.batching_parameters:
+                parameters[key] = self.batching_parameters[key]
+        return parameters
+
+    def _warm_up(self, name: str, version: int, loaded: LoadedVersion, path: pathlib.Path):
+        # servables/tensorflow/saved_model_warmup_util.cc RunSavedModelWarmup.
+        records = path / "assets.extra" / layout.WARMUP_FILE
+        if not records.is_file():
+            return
+        count = 0
+        for record in tf.data.TFRecordDataset(str(records)).as_numpy_iterator():
+            log = prediction_log_pb2.PredictionLog()
+            try:
+                log.ParseFromString(record)
+            except Exception as error:  # noqa: BLE001  Any parse failure is one status.
+                raise ServingStatusError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"Failed to parse warmup record: {record!r} from {records}",
+                ) from error
+            kind = log.WhichOneof("log_type")
+            if kind == "predict_log":
+                request = log.predict_log.request
+                inputs = {key: _parse_tensor(key, proto) for key, proto in request.inputs.items()}
+                self.predict_on(
+                    loaded, version, request.model_spec.signature_name, inputs, rest=False
+                )
+            elif kind is not None:
+                raise ServingStatusError(
+                    grpc.StatusCode.UNIMPLEMENTED, f"Unsupported log_type for warmup: {kind}"
+                )
+            count += 1
+            if count > MAX_WARMUP_RECORDS:
+                raise ServingStatusError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"Number of warmup records exceeds the maximum ({MAX_WARMUP_RECORDS}) "
+                    f"at {records}",
+                )
+
+    def model(self, name: str) -> ServedModel:
+        """A configured model, or NOT_FOUND as for an unknown servable."""
+        if not name:
+            raise ServingStatusError(
+                grpc.StatusCode.INVALID_ARGUMENT, "ModelSpec has no name specified."
+            )
+        if name not in self.models:
+            raise ServingStatusError(
+                grpc.StatusCode.NOT_FOUND, f"Servable not found for request: Latest({name})"
+            )
+        return self.models[name]
+
+    def predict(
+        self,
+        name: str,
+        version: int | None,
+        signature_name: str,
+        inputs: dict[str, np.ndarray],
+        output_filter=(),
+    ) -> tuple[int, str, dict[str, np.ndarray]]:
+        """gRPC Predict (`predict_util.cc`): `(version, signature name, outputs by alias)`."""
+        version, loaded = self.model(name).version(version)
+        signature_name = signature_name or "serving_default"
+        return (
+            version,
+            signature_name,
+            self.predict_on(
+                loaded, version, signature_name, inputs, rest=False, output_filter=output_filter
+            ),
+        )
+
+    def predict_on(
+        self, loaded, version, signature_name, inputs, rest: bool, output_filter=()
+    ) -> dict[str, np.ndarray]:
+        """Checks a request against the signature as the real server does, then runs it."""
+        del version
+        signature_name = signature_name or "serving_default"
+        signature = loaded.bundle.signature_defs.get(signature_name)
+        if signature is None:
+            if rest:  # http_rest_api_handler.cc GetInfoMap.
+                raise ServingStatusError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f'Serving signature name: "{signature_name}" not found in signature def',
+                )
+            raise ServingStatusError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f'Serving signature key "{signature_name}" not found.',
+            )
+        expected = set(signature.inputs)
+        sent = set(inputs)
+        if len(sent) != len(expected):
+            # predict_util.cc VerifyRequestInputsSize.
+            raise ServingStatusError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"input size does not match signature: {len(sent)}!={len(expected)} "
+                f"len({{{','.join(sorted(sent))}}}) != len({{{','.join(sorted(expected))}}}). "
+                f"Sent extra: {{{','.join(sorted(sent - expected))}}}. "
+                f"Missing but required: {{{','.join(sorted(expected - sent))}}}.",
+            )
+        for alias in sorted(expected):
+            if alias not in inputs:
+                raise ServingStatusError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"Signature input alias: {alias}(feed name: {signature.inputs[alias].name}) "
+                    "not found in request and no default value provided. Inputs expected to be "
+                    f"in the request {{{','.join(sorted(sent))}}}, or default input alias set: ",
+                )
+        outputs = list(output_filter) or sorted(signature.outputs)
+        for alias in outputs:
+            if alias not in signature.outputs:
+                raise ServingStatusError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"output tensor alias not found in signature: {alias} Outputs expected to "
+                    f"be in the set {{{','.join(sorted(signature.outputs))}}}.",
+                )
+        feeds = {signature.inputs[alias].name: value for alias, value in inputs.items()}
+        return loaded.run(signature, feeds, outputs)
+
+    def stop(self):
+        """Closes both ports and the poller."""
+        self._stop.set()
+        self._grpc.stop(grace=None)
+        self._http.shutdown()
+        self._http.server_close()
+        for model in self.models.values():
+            with model._lock:  # noqa: SLF001
+                for loaded in model._available.values():  # noqa: SLF001
+                    loaded.unload()
+
+
+def _read_config(path) -> list[tuple[str, pathlib.Path]]:
+    config = model_server_config_pb2.ModelServerConfig()
+    text_format.Parse(pathlib.Path(path).read_text(), config)
+    return [
+        (model.name, pathlib.Path(model.base_path)) for model in config.model_config_list.config
+    ]
+
+
+def _parse_tensor(alias: str, proto) -> np.ndarray:
+    try:
+        return tf.make_ndarray(proto)
+    except (ValueError, TypeError) as error:
+        raise ServingStatusError(
+            grpc.StatusCode.INVALID_ARGUMENT, f"tensor parsing error: {alias}"
+        ) from error
+
+
+def typed_field_proto(value: np.ndarray) -> tensor_pb2.TensorProto:
+    """A TensorProto with typed value fields, as `Tensor::AsProtoField` writes (no tensor_content).
+
+    uint8, int8, int16 and int32 go to `int_val` (varints: negative numbers take 10 bytes).
+    """
+    value = np.asarray(value)
+    proto = tensor_pb2.TensorProto()
+    if value.dtype.kind in "OSU":
+        proto.dtype = types_pb2.DT_STRING
+        proto.string_val.extend(
+            v if isinstance(v, bytes) else str(v).encode() for v in value.reshape(-1)
+        )
+    else:
+        proto.dtype = tf.as_dtype(value.dtype).as_datatype_enum
+        flat = value.reshape(-1)
+        field = {
+            "float32": proto.float_val,
+            "float64": proto.double_val,
+            "int64": proto.int64_val,
+            "uint64": proto.uint64_val,
+            "uint32": proto.uint32_val,
+            "bool": proto.bool_val,
+            "float16": proto.half_val,
+        }.get(value.dtype.name, proto.int_val)
+        if value.dtype == np.float16:
+            flat = flat.view(np.uint16)
+        field.extend(flat.tolist())
+    for size in value.shape:
+        proto.tensor_shape.dim.add().size = size
+    return proto
 
 
 class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
-    def __init__(self, repository: ModelRepository):
-        self.repository = repository
+    def __init__(self, server: ModelServer):
+        self.server = server
+
+    @staticmethod
+    def _abort(context, status: ServingStatusError):
+        message = status.message
+        if len(message) > GRPC_MESSAGE_LIMIT:
+            message = message[:GRPC_MESSAGE_LIMIT] + "...TRUNCATED"
+        context.abort(status.code, message)
 
     def Predict(self, request, context):  # noqa: N802  The gRPC method's name.
-        inputs = {key: tf.make_ndarray(proto) for key, proto in request.inputs.items()}
-        version = (
-            request.model_spec.version.value if request.model_spec.HasField("version") else None
-        )
+        spec = request.model_spec
         try:
-            version, outputs = self.repository.predict(
-                request.model_spec.name, version, request.model_spec.signature_name, inputs
+            if spec.WhichOneof("version_choice") == "version_label":
+                raise ServingStatusError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "ModelSpec has 'version_label' set, but it is not currently allowed by "
+                    "the server.",
+                )
+            version = spec.version.value if spec.HasField("version") else None
+            inputs = {key: _parse_tensor(key, proto) for key, proto in request.inputs.items()}
+            version, signature_name, outputs = self.server.predict(
+                spec.name, version, spec.signature_name, inputs, request.output_filter
             )
-        except RequestError as error:
-            context.abort(error.code, str(error))
+        except ServingStatusError as status:
+            self._abort(context, status)
         response = predict_pb2.PredictResponse()
-        response.model_spec.name = request.model_spec.name
+        response.model_spec.name = spec.name
         response.model_spec.version.value = version
-        response.model_spec.signature_name = request.model_spec.signature_name or "serving_default"
-        wanted = set(request.output_filter) or set(outputs)
-        for key in wanted & set(outputs):
-            response.outputs[key].CopyFrom(tf.make_tensor_proto(outputs[key]))
+        response.model_spec.signature_name = signature_name
+        for key, value in outputs.items():
+            response.outputs[key].CopyFrom(typed_field_proto(value))
         return response
 
     def GetModelMetadata(self, request, context):  # noqa: N802  The gRPC method's name.
-        if list(request.metadata_field) != ["signature_def"]:
-            context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT, "Metadata field signature_def must be requested"
-            )
-        version = (
-            request.model_spec.version.value if request.model_spec.HasField("version") else None
-        )
         try:
-            version, _ = self.repository.latest(request.model_spec.name, version)
-        except RequestError as error:
-            context.abort(error.code, str(error))
-        signature_map = get_model_metadata_pb2.SignatureDefMap()
-        for key, value in self.repository.signature_defs(request.model_spec.name, version).items():
-            signature_map.signature_def[key].CopyFrom(value)
+            if list(request.metadata_field) != ["signature_def"]:
+                raise ServingStatusError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "Metadata field signature_def must be requested",
+                )
+            version = (
+                request.model_spec.version.value if request.model_spec.HasField("version") else None
+            )
+            version, loaded = self.server.model(request.model_spec.name).version(version)
+        except ServingStatusError as status:
+            self._abort(context, status)
         response = get_model_metadata_pb2.GetModelMetadataResponse()
         response.model_spec.name = request.model_spec.name
         response.model_spec.version.value = version
-        response.metadata["signature_def"].Pack(signature_map)
+        response.metadata["signature_def"].Pack(_signature_map(loaded))
         return response
 
 
-class GrpcServer:
-    """The PredictionService double on a free loopback port (`address`), until `stop()`."""
-
-    def __init__(self, base_dir, max_workers: int = 8):
-        self.repository = ModelRepository(base_dir)
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers))
-        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-            _PredictionService(self.repository), self.server
-        )
-        port = self.server.add_insecure_port("127.0.0.1:0")
-        self.address = f"127.0.0.1:{port}"
-        self.server.start()
-
-    def stop(self):
-        """Stops serving at once."""
-        self.server.stop(grace=None)
+def _signature_map(loaded: LoadedVersion):
+    signature_map = get_model_metadata_pb2.SignatureDefMap()
+    for key, value in loaded.bundle.signature_defs.items():
+        signature_map.signature_def[key].CopyFrom(value)
+    return signature_map
 
 
-class RestServer:
-    """The REST API double: `POST /v1/models/NAME[/versions/V]:predict` and `GET .../metadata`."""
+# http_rest_api_util.cc: /v1/models/NAME[/versions/N|/labels/L][:predict|/metadata].
+_REST_PATH = re.compile(
+    r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+)|/labels/(?P<label>[^/:]+))?"
+    r"(?P<what>:predict|/metadata)?$",
+    re.IGNORECASE,
+)
 
-    def __init__(self, base_dir):
-        repository = ModelRepository(base_dir)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # Keep test output clean.
-                del args
+def _rest_handler(server: ModelServer):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # Keep test output clean.
+            del args
 
-            def _reply(self, status: int, body: dict):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        def _reply(self, status: int, body: dict):
+            # json_tensor.cc writes NaN and Infinity as bare literals, as json.dumps does.
+            data = json.dumps(body, indent=4).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
-            def do_POST(self):  # noqa: N802  The http.server hook's name.
-                path = self.path
-                if not (path.startswith("/v1/models/") and path.endswith(":predict")):
-                    return self._reply(404, {"error": f"Malformed request: POST {path}"})
-                parts = path[len("/v1/models/") : -len(":predict")].split("/")
-                name, version = parts[0], int(parts[2]) if len(parts) == 3 else None
-                try:
-                    body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                    inputs = body["inputs"]
-                    if not isinstance(inputs, dict):
-                        raise ValueError("inputs must be an object of named tensors")
-                    arrays = {key: rest_json.decode_tensor(v) for key, v in inputs.items()}
-                    arrays = _cast_to_signature(repository, name, version, body, arrays)
-                    _, outputs = repository.predict(
-                        name, version, body.get("signature_name", ""), arrays
+        def _fail(self, status: ServingStatusError):
+            # util/json_tensor.cc MakeJsonFromStatus.
+            self._reply(HTTP_STATUS.get(status.code, 500), {"error": status.message})
+
+        def _route(self, method: str):
+            match = _REST_PATH.match(self.path)
+            if match is None:
+                raise ServingStatusError(
+                    grpc.StatusCode.INVALID_ARGUMENT, f"Malformed request: {method} {self.path}"
+                )
+            if match["label"] is not None:
+                raise ServingStatusError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "Model version labels are not supported by this double.",
+                )
+            version = int(match["version"]) if match["version"] else None
+            return match["name"], version, (match["what"] or "").lower()
+
+        def do_POST(self):  # noqa: N802  The http.server hook's name.
+            try:
+                name, version, what = self._route("POST")
+                if what != ":predict":
+                    raise ServingStatusError(
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        f"Malformed request: POST {self.path}",
                     )
-                except RequestError as error:
-                    status = 404 if error.code == grpc.StatusCode.NOT_FOUND else 400
-                    return self._reply(status, {"error": str(error)})
-                except (ValueError, KeyError, TypeError) as error:
-                    return self._reply(400, {"error": f"JSON Parse error: {error}"})
-                named = {key: _output_json(key, v) for key, v in outputs.items()}
-                # util/json_tensor.cc MakeColumnarFormatJsonFromTensors: one output, no name.
-                if len(named) == 1:
-                    return self._reply(200, {"outputs": next(iter(named.values()))})
-                return self._reply(200, {"outputs": named})
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._reply(200, _rest_predict(server, name, version, body))
+            except ServingStatusError as status:
+                self._fail(status)
 
-            def do_GET(self):  # noqa: N802  The http.server hook's name.
-                # http_rest_api_handler.cc ProcessModelMetadataRequest: signature_def only.
-                path = self.path
-                if not (path.startswith("/v1/models/") and path.endswith("/metadata")):
-                    return self._reply(404, {"error": f"Malformed request: GET {path}"})
-                parts = path[len("/v1/models/") : -len("/metadata")].split("/")
-                name, version = parts[0], int(parts[2]) if len(parts) == 3 else None
-                try:
-                    version, _ = repository.latest(name, version)
-                except RequestError as error:
-                    return self._reply(404, {"error": str(error)})
-                signature_map = get_model_metadata_pb2.SignatureDefMap()
-                for key, value in repository.signature_defs(name, version).items():
-                    signature_map.signature_def[key].CopyFrom(value)
-                # http_rest_api_util.cc ToJsonString: snake_case names, int64 as strings.
-                metadata = json_format.MessageToDict(
-                    signature_map,
-                    preserving_proto_field_name=True,
-                    including_default_value_fields=True,
-                )
-                spec = {"name": name, "signature_name": "", "version": str(version)}
-                return self._reply(
-                    200, {"model_spec": spec, "metadata": {"signature_def": metadata}}
-                )
+        def do_GET(self):  # noqa: N802  The http.server hook's name.
+            try:
+                name, version, what = self._route("GET")
+                model = server.model(name)
+                if what == "/metadata":
+                    version, loaded = model.version(version)
+                    self._reply(200, _rest_metadata(name, version, loaded))
+                elif what == "":
+                    statuses = model.status()
+                    if version is not None:
+                        statuses = [s for s in statuses if s["version"] == str(version)]
+                        if not statuses:
+                            raise ServingStatusError(
+                                grpc.StatusCode.NOT_FOUND,
+                                f"Could not find version {version} of model {name}",
+                            )
+                    self._reply(200, {"model_version_status": statuses})
+                else:
+                    raise ServingStatusError(
+                        grpc.StatusCode.INVALID_ARGUMENT, f"Malformed request: GET {self.path}"
+                    )
+            except ServingStatusError as status:
+                self._fail(status)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self):
-        """Stops serving."""
-        self.server.shutdown()
-        self.server.server_close()
+    return Handler
 
 
-def _cast_to_signature(repository, name, version, body, arrays):
-    """JSON numbers carry no dtype: cast each input to its signature's, as TF Serving does."""
-    _, loaded = repository.latest(name, version)
-    signature_name = body.get("signature_name") or "serving_default"
-    if signature_name not in loaded.signatures:
-        return arrays
-    specs = loaded.signatures[signature_name].structured_input_signature[1]
-    cast = {}
-    for key, value in arrays.items():
-        spec = specs.get(key)
-        if spec is None or spec.dtype == tf.string or value.dtype == object:
-            cast[key] = value
-        elif value.dtype.kind == "f" and spec.dtype.is_integer:
-            raise RequestError(
+def _rest_metadata(name: str, version: int, loaded: LoadedVersion) -> dict:
+    # http_rest_api_util.cc ToJsonString: snake_case names, int64 as strings.
+    metadata = json_format.MessageToDict(
+        _signature_map(loaded),
+        preserving_proto_field_name=True,
+        including_default_value_fields=True,
+    )
+    spec = {"name": name, "signature_name": "", "version": str(version)}
+    return {"model_spec": spec, "metadata": {"signature_def": metadata}}
+
+
+def _rest_predict(server: ModelServer, name: str, version: int | None, body: bytes) -> dict:
+    """util/json_tensor.cc FillPredictRequestFromJson and MakeJsonFromTensors, columnar."""
+    try:
+        document = json.loads(body)
+    except ValueError as error:
+        raise ServingStatusError(
+            grpc.StatusCode.INVALID_ARGUMENT, f"JSON Parse error: {error}"
+        ) from error
+    if not isinstance(document, dict):
+        raise ServingStatusError(
+            grpc.StatusCode.INVALID_ARGUMENT, f"JSON Value: {body.decode()} Is not object"
+        )
+    signature_name = document.get("signature_name", "")
+    if not isinstance(signature_name, str):
+        raise ServingStatusError(
+            grpc.StatusCode.INVALID_ARGUMENT, "'signature_name' key must be a string value."
+        )
+    version, loaded = server.model(name).version(version)
+    resolved = signature_name or "serving_default"
+    signature = loaded.bundle.signature_defs.get(resolved)
+    if signature is None:
+        raise ServingStatusError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f'Serving signature name: "{resolved}" not found in signature def',
+        )
+    if not signature.inputs:
+        raise ServingStatusError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"Failed to get input map for signature: {signature_name or 'DEFAULT'}",
+        )
+    if "inputs" in document and "instances" in document:
+        raise ServingStatusError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"JSON Value: {body.decode()} Not formatted correctly expecting only one of "
+            "'inputs' or 'instances' keys to exist ",
+        )
+    if "instances" in document:
+        raise ServingStatusError(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "The double speaks the columnar format ('inputs') only; the row format "
+            "('instances') is not reproduced.",
+        )
+    if "inputs" not in document:
+        raise ServingStatusError(
+            grpc.StatusCode.INVALID_ARGUMENT, "Missing 'inputs' or 'instances' key"
+        )
+    given = document["inputs"]
+    if not isinstance(given, dict):
+        if len(signature.inputs) > 1:
+            raise ServingStatusError(
                 grpc.StatusCode.INVALID_ARGUMENT,
-                f"input {key} must be {spec.dtype.name} (integers), got fractional numbers",
+                "inputs is a plain value/list, but expecting an object as multiple input "
+                "tensors required as per tensorinfo_map",
             )
+        given = {next(iter(signature.inputs)): given}
+    inputs = {}
+    for alias, info in signature.inputs.items():  # Extra keys are never looked at.
+        if alias not in given:
+            raise ServingStatusError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"Missing named input: {alias} in 'inputs' object.",
+            )
+        inputs[alias] = _json_to_array(given[alias], info.dtype)
+    outputs = server.predict_on(loaded, version, signature_name, inputs, rest=True)
+    named = {alias: _array_to_json(alias, value) for alias, value in outputs.items()}
+    if not named:
+        raise ServingStatusError(
+            grpc.StatusCode.INVALID_ARGUMENT, "Cannot convert empty tensor map to JSON"
+        )
+    # One output is written without its name.
+    return {"outputs": next(iter(named.values())) if len(named) == 1 else named}
+
+
+def _json_to_array(value, dtype_enum: int) -> np.ndarray:
+    """AddValueToTensor: every leaf converted to the signature's dtype, or a JSON type error."""
+    dtype = tf.dtypes.as_dtype(dtype_enum)
+
+    def type_error(leaf):
+        kind = {bool: "Bool", int: "Number", float: "Number", str: "String"}.get(
+            type(leaf), type(leaf).__name__
+        )
+        return ServingStatusError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"JSON Value: {json.dumps(leaf)} Type: {kind} is not of expected type: {dtype.name}",
+        )
+
+    def convert(leaf):
+        if isinstance(leaf, list):
+            return [convert(item) for item in leaf]
+        if dtype == tf.string:
+            if isinstance(leaf, dict) and set(leaf) == {"b64"}:
+                return base64.b64decode(leaf["b64"])
+            if isinstance(leaf, str):
+                return leaf.encode()
+            raise type_error(leaf)
+        if dtype == tf.bool:
+            if isinstance(leaf, bool):
+                return leaf
+            raise type_error(leaf)
+        if isinstance(leaf, bool) or not isinstance(leaf, int | float):
+            raise type_error(leaf)
+        if dtype.is_integer and not isinstance(leaf, int):
+            raise type_error(leaf)
+        return leaf
+
+    converted = convert(value)
+    try:
+        if dtype == tf.string:
+            array = np.array(converted, dtype=object)
         else:
-            cast[key] = value.astype(spec.dtype.as_numpy_dtype)
-    return cast
+            # Integers are not range-checked: 300 for uint8 wraps, as a C++ cast does.
+            array = np.array(converted, dtype=np.float64 if dtype.is_floating else np.int64)
+            array = array.astype(dtype.as_numpy_dtype)
+    except ValueError as error:
+        raise ServingStatusError(
+            grpc.StatusCode.INVALID_ARGUMENT, f"Expecting a rectangular tensor: {error}"
+        ) from error
+    return array
 
 
-def _output_json(key: str, value: np.ndarray):
-    """TF Serving's rule: string outputs whose alias ends in `_bytes` go out base64-encoded."""
-    return rest_json.encode_tensor(value, bytes_as_base64=key.endswith("_bytes"))
+def _array_to_json(alias: str, value: np.ndarray):
+    value = np.asarray(value)
+    if value.dtype.kind in "OS":
+        if alias.endswith("_bytes"):  # IsNamedTensorBytes.
+            return np.vectorize(lambda b: {"b64": base64.b64encode(b).decode()}, otypes=[object])(
+                value
+            ).tolist()
+        return np.vectorize(lambda b: b.decode("utf-8", "replace"), otypes=[object])(value).tolist()
+    return value.tolist()

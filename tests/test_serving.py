@@ -1,58 +1,198 @@
-"""The gRPC and REST clients against the TF Serving test double, over loopback."""
+"""The gRPC and REST clients against the TF Serving 2.14.1 test double, over loopback.
+
+`ServingTest` runs every client test on a server without batching and again, as
+`BatchedServingTest`, with `--enable_batching`; the other classes check the
+ModelServer behaviours the clients and exports depend on (startup, warmup,
+versions, batching rules, raw answers to bad requests).
+"""
 
 import contextlib
+import functools
 import io
 import json
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
 import threading
+import time
+import urllib.error
 import urllib.request
 
+import grpc
 import numpy as np
 import tensorflow as tf
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-from export import export_lib
+from export import export_lib, layout
+from serving import cli, codec_client
 from serving import client as serving_client
-from serving import codec_client
 from tests import serving_double
 from zoo import beta_vae, codec, compression, photos, style_transfer
 
 keras = tf.keras
 # The stock codec is exported with a small image limit, to test that refusal.
 MAX_PIXELS = 128 * 192
+# Load failures are not retried for a minute in tests.
+QUICK = {"max_num_load_retries": 0, "file_system_poll_wait_seconds": 0.1}
+
+
+@functools.cache
+def exported():
+    """One export of each servable for the whole module: `(base_dir, models)`."""
+    keras.utils.set_random_seed(0)
+    base = pathlib.Path(tempfile.mkdtemp())
+    models = {
+        "vae": beta_vae.build_model(beta_vae.Config.runlocal()),
+        "codec": compression.build_model(compression.Config.runlocal()),
+        "style": style_transfer.build_model(style_transfer.Config.runlocal()),
+    }
+    export_lib.export_model("beta_vae", models["vae"], base, "vae")
+    export_lib.export_model(
+        "compression", models["codec"], base, "codec", stock=True, max_pixels=MAX_PIXELS
+    )
+    export_lib.export_model(
+        "compression", models["codec"], base, "codec_full", max_pixels=MAX_PIXELS
+    )
+    export_lib.export_model("style_transfer", models["style"], base, "style")
+    return base, models
+
+
+def signature_inputs(model_name: str, signature: str, batch: int = 1) -> dict:
+    """Valid inputs of `batch` examples for every signature of the exported servables."""
+    vae_images = beta_vae.evaluation_images(batch)
+    beta = np.geomspace(0.5, 8.0, batch).astype(np.float32)
+    lmbda = np.geomspace(0.002, 0.1, batch).astype(np.float32)
+    codec_images = np.full([batch, 64, 64, 3], 128, np.uint8)
+    style_images = np.full([batch, 32, 32, 3], 128, np.uint8)
+    loss_weights = np.tile(np.float32([[1.0, 1.0, 0, 0, 0]]), [batch, 1])
+    table = {
+        ("vae", "reconstruct"): {"images": vae_images, "beta": beta},
+        ("vae", "loss_terms"): {"images": vae_images, "beta": beta},
+        ("vae", "sample"): {"beta": beta, "seed": np.arange(batch, dtype=np.int64)},
+        ("codec", "reconstruct"): {"images": codec_images, "lmbda": lmbda},
+        ("codec", "analyze"): {"images": codec_images, "lmbda": lmbda},
+        ("codec", "scale_indexes"): {
+            "side_symbols": np.zeros([batch, 1, 1, 8], np.int32),
+            "lmbda": lmbda,
+        },
+        ("codec", "synthesize"): {
+            "latent_symbols": np.zeros([batch, 4, 4, 8], np.int32),
+            "lmbda": lmbda,
+        },
+        ("style", "stylize"): {"images": style_images, "loss_weights": loss_weights},
+        ("style", "loss_terms"): {"images": style_images, "loss_weights": loss_weights},
+    }
+    if signature == "serving_default":
+        signature = {"vae": "reconstruct", "codec": "reconstruct", "style": "stylize"}[model_name]
+    if (model_name, signature) == ("codec", "coding_tables"):
+        (name,) = coding_tables_inputs()
+        return {name: np.zeros([batch], np.int32)}
+    return table[model_name, signature]
+
+
+def coding_tables_inputs() -> list:
+    """The input names of the stock codec's `coding_tables`, read from the export."""
+    base, _ = exported()
+    loaded = tf.saved_model.load(str(base / "codec" / "1"))
+    return sorted(loaded.signatures["coding_tables"].structured_input_signature[1])
+
+
+def concurrently(*calls):
+    """Runs the calls in threads started together; each one's result or exception."""
+    results = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(index):
+        barrier.wait()
+        try:
+            results[index] = calls[index]()
+        except serving_client.ServingError as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def wait_for(condition, seconds: float = 300.0):
+    """Polls `condition()` until it holds; fails the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {seconds} s: {condition}")
+        time.sleep(0.02)
+
+
+def raw_grpc_predict(address: str, model: str, signature: str, inputs: dict):
+    """A PredictRequest with no client-side checks: `(status code, message)`."""
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = model
+    request.model_spec.signature_name = signature
+    for key, value in inputs.items():
+        request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+    with grpc.insecure_channel(address) as channel:
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        try:
+            response = stub.Predict(request, timeout=60)
+        except grpc.RpcError as error:
+            return error.code(), error.details()
+    return grpc.StatusCode.OK, response
+
+
+def raw_rest_predict(url: str, model: str, body: dict):
+    """A REST predict with no client-side checks: `(HTTP status, decoded JSON reply)`."""
+    request = urllib.request.Request(
+        f"{url}/v1/models/{model}:predict", data=json.dumps(body).encode(), method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 class ServingTest(tf.test.TestCase):
+    """The clients on a ModelServer started with `models.config`; no batching."""
+
+    SERVER_OPTIONS = {}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        keras.utils.set_random_seed(0)
-        cls.base = pathlib.Path(tempfile.mkdtemp())
-        cls.vae = beta_vae.build_model(beta_vae.Config.runlocal())
-        export_lib.export_model("beta_vae", cls.vae, cls.base, "vae")
-        cls.codec_model = compression.build_model(compression.Config.runlocal())
-        export_lib.export_model(
-            "compression", cls.codec_model, cls.base, "codec", stock=True, max_pixels=MAX_PIXELS
+        cls.base, models = exported()
+        cls.vae, cls.codec_model, cls.style = models["vae"], models["codec"], models["style"]
+        cls.server = serving_double.ModelServer(
+            cls.base / layout.MODELS_CONFIG, **QUICK, **cls.SERVER_OPTIONS
         )
-        cls.style = style_transfer.build_model(style_transfer.Config.runlocal())
-        export_lib.export_model("style_transfer", cls.style, cls.base, "style")
-        cls.grpc_server = serving_double.GrpcServer(cls.base)
-        cls.rest_server = serving_double.RestServer(cls.base)
         cls.clients = {
-            "grpc": lambda name: serving_client.GrpcClient(cls.grpc_server.address, name),
-            "rest": lambda name: serving_client.RestClient(cls.rest_server.url, name),
+            "grpc": lambda name: serving_client.GrpcClient(cls.server.grpc_address, name),
+            "rest": lambda name: serving_client.RestClient(cls.server.rest_url, name),
         }
         cls.images = beta_vae.evaluation_images(4)
         cls.photo = photos.load_bundled("china")[:100, :140]
 
     @classmethod
     def tearDownClass(cls):
-        cls.grpc_server.stop()
-        cls.rest_server.stop()
+        cls.server.stop()
         super().tearDownClass()
+
+    def test_every_signature_of_every_stock_servable_answers_over_grpc_and_rest(self):
+        for model in ("vae", "codec", "style"):
+            for kind, make in self.clients.items():
+                client = make(model)
+                for signature in sorted(client.signatures()):
+                    with self.subTest(model=model, kind=kind, signature=signature):
+                        outputs = client.predict(
+                            signature, signature_inputs(model, signature, batch=2)
+                        )
+                        for name, value in outputs.items():
+                            self.assertEqual(np.shape(value)[0], 2, name)
 
     def test_beta_vae_outputs_match_the_in_memory_model_with_betas_mixed_in_one_batch(self):
         betas = np.array([0.125, 1.0, 16.0, 512.0], np.float32)
@@ -76,6 +216,7 @@ class ServingTest(tf.test.TestCase):
                 outputs = make("style").predict(
                     "stylize", {"images": images, "loss_weights": weights}
                 )
+                self.assertEqual(outputs["stylized"].dtype, np.uint8)
                 # Float noise can move a pixel that lands on .5 by one uint8 level.
                 self.assertAllClose(np.asarray(outputs["stylized"], np.float32), expected, atol=1.0)
                 with self.assertRaisesRegex(serving_client.ServingError, "must have 5 columns"):
@@ -93,13 +234,14 @@ class ServingTest(tf.test.TestCase):
                     self.assertEqual(data, in_process.encode(self.photo, lmbda))
                     self.assertAllEqual(client.decode(data), in_process.decode(data))
 
-    def test_bad_grpc_requests_are_invalid_argument_naming_the_input_and_serving_goes_on(self):
-        client = self.clients["grpc"]("vae")
+    def test_bad_requests_are_invalid_argument_naming_the_input_and_serving_goes_on(self):
         images = self.images[:2]
         cases = {
-            "missing": ({"images": images}, "beta"),
-            "dtype": ({"images": images, "beta": np.array([1.0, 2.0])}, "beta"),
-            "rank": ({"images": images, "beta": np.float32(1.0)}, "beta"),
+            "missing": ({"images": images}, "missing \\['beta'\\]"),
+            "extra": ({"images": images, "beta": np.float32([1, 2]), "x": [1]}, "unknown \\['x'"),
+            "dtype": ({"images": images, "beta": ["a", "b"]}, "input beta must be numbers"),
+            "rank": ({"images": images, "beta": np.float32(1.0)}, "beta must be a vector"),
+            "image rank": ({"images": images[..., 0], "beta": np.float32([1, 2])}, "images must"),
             "nan": ({"images": images, "beta": np.float32([np.nan, 1])}, "beta must be finite"),
             "negative": ({"images": images, "beta": np.float32([-1, 1])}, "beta must be > 0"),
             "range": ({"images": images, "beta": np.float32([1, 1e4])}, r"beta must lie in"),
@@ -109,12 +251,27 @@ class ServingTest(tf.test.TestCase):
             ),
         }
         good = {"images": images, "beta": np.float32([1, 2])}
-        for name, (inputs, message) in cases.items():
-            with self.subTest(name):
-                with self.assertRaisesRegex(serving_client.ServingError, message) as raised:
-                    client.predict("reconstruct", inputs)
-                self.assertEqual(raised.exception.code, "INVALID_ARGUMENT")
-                self.assertIn("reconstructions", client.predict("reconstruct", good))
+        for kind, make in self.clients.items():
+            client = make("vae")
+            for name, (inputs, message) in cases.items():
+                with self.subTest(kind=kind, case=name):
+                    with self.assertRaisesRegex(serving_client.ServingError, message) as raised:
+                        client.predict("reconstruct", inputs)
+                    self.assertIn(raised.exception.code, ("INVALID_ARGUMENT", "HTTP 400"))
+                    self.assertIn("reconstructions", client.predict("reconstruct", good))
+
+    def test_numbers_are_converted_to_the_signature_dtype_when_nothing_is_lost(self):
+        for kind, make in self.clients.items():
+            with self.subTest(kind):
+                client = make("vae")
+                outputs = client.predict(
+                    "reconstruct", {"images": self.images[:1].astype(np.float64), "beta": [2.0]}
+                )
+                self.assertEqual(outputs["reconstructions"].dtype, np.float32)
+                with self.assertRaisesRegex(serving_client.ServingError, "input images must be"):
+                    make("codec").predict(
+                        "analyze", {"images": np.full([1, 64, 64, 3], 300), "lmbda": [0.01]}
+                    )
 
     def test_images_over_the_size_limit_are_refused(self):
         lmbda = np.float32([0.01])
@@ -129,14 +286,6 @@ class ServingTest(tf.test.TestCase):
                     "scale_indexes", client.predict("analyze", {"images": small, "lmbda": lmbda})
                 )
 
-    def test_bad_rest_requests_are_400_with_the_message(self):
-        client = self.clients["rest"]("vae")
-        with self.assertRaisesRegex(serving_client.ServingError, "beta must lie in") as raised:
-            client.predict("reconstruct", {"images": self.images[:1], "beta": [1e4]})
-        self.assertEqual(raised.exception.code, "HTTP 400")
-        with self.assertRaisesRegex(serving_client.ServingError, "missing \\['beta'\\]"):
-            client.predict("reconstruct", {"images": self.images[:1]})
-
     def test_model_metadata_lists_the_signatures_and_their_inputs(self):
         for kind, make in self.clients.items():
             with self.subTest(kind):
@@ -145,132 +294,53 @@ class ServingTest(tf.test.TestCase):
                     signatures["analyze"]["inputs"], {"images": "DT_UINT8", "lmbda": "DT_FLOAT"}
                 )
                 self.assertIn("coding_tables", signatures)
+                self.assertNotIn("__saved_model_init_op", signatures)
 
     def test_a_rest_signature_with_one_output_comes_back_unnamed_and_the_client_names_it(self):
-        body = json.dumps(
+        status, reply = raw_rest_predict(
+            self.server.rest_url,
+            "vae",
             {
                 "signature_name": "reconstruct",
                 "inputs": {"images": self.images[:1].tolist(), "beta": [4.0]},
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"{self.rest_server.url}/v1/models/vae:predict", data=body, method="POST"
+            },
         )
-        with urllib.request.urlopen(request) as reply:
-            outputs = json.loads(reply.read())["outputs"]
-        self.assertIsInstance(outputs, list)  # TF Serving omits a single output's name.
+        self.assertEqual(status, 200)
+        self.assertIsInstance(reply["outputs"], list)  # TF Serving omits a single output's name.
         named = self.clients["rest"]("vae").predict(
             "reconstruct", {"images": self.images[:1], "beta": np.array([4.0], np.float32)}
         )
         self.assertEqual(list(named), ["reconstructions"])
-        self.assertAllClose(named["reconstructions"], outputs, atol=1e-6)
+        self.assertAllClose(named["reconstructions"], reply["outputs"], atol=1e-6)
 
     def test_the_command_line_client_lists_signatures_over_grpc_and_rest(self):
-        from serving import cli
-
-        for where in (f"--grpc={self.grpc_server.address}", f"--rest={self.rest_server.url}"):
+        for where in (f"--grpc={self.server.grpc_address}", f"--rest={self.server.rest_url}"):
             with self.subTest(where):
                 output = io.StringIO()
                 with contextlib.redirect_stdout(output):
                     self.assertEqual(cli.run(["signatures", where, "--model=vae"]), 0)
                 self.assertIn("reconstruct(beta: DT_FLOAT, images: DT_FLOAT)", output.getvalue())
 
-    def test_every_stock_servable_runs_every_signature_without_tensorflow_compression(self):
-        # A fresh interpreter that never imports tensorflow_compression: what a stock
-        # ModelServer can load. Loading fails outright if any function holds a custom op.
-        script = textwrap.dedent(
-            f"""
-            import sys
-            import numpy as np
-            import tensorflow as tf
-            base = {str(self.base)!r}
-            vae = tf.saved_model.load(base + "/vae/1").signatures
-            images, beta = tf.zeros([2, 28, 28, 1]), tf.constant([0.5, 8.0])
-            vae["reconstruct"](images=images, beta=beta)
-            vae["serving_default"](images=images, beta=beta)
-            vae["loss_terms"](images=images, beta=beta)
-            vae["sample"](beta=beta, seed=tf.constant(1, tf.int64))
-            codec = tf.saved_model.load(base + "/codec/1").signatures
-            images, lmbda = tf.zeros([1, 64, 128, 3], tf.uint8), tf.constant([0.01])
-            symbols = codec["analyze"](images=images, lmbda=lmbda)
-            indexes = codec["scale_indexes"](side_symbols=symbols["side_symbols"], lmbda=lmbda)
-            assert np.array_equal(indexes["scale_indexes"], symbols["scale_indexes"])
-            out = codec["synthesize"](latent_symbols=symbols["latent_symbols"], lmbda=lmbda)
-            assert out["images"].shape == (1, 64, 128, 3)
-            codec["reconstruct"](images=images, lmbda=lmbda)
-            codec["serving_default"](images=images, lmbda=lmbda)
-            codec["coding_tables"]()
-            style = tf.saved_model.load(base + "/style/1").signatures
-            images, weights = tf.zeros([1, 32, 32, 3], tf.uint8), tf.constant([[1.0, 1, 0, 0, 0]])
-            style["stylize"](images=images, loss_weights=weights)
-            style["serving_default"](images=images, loss_weights=weights)
-            style["loss_terms"](images=images, loss_weights=weights)
-            assert "tensorflow_compression" not in sys.modules
-            print("signatures run:", len(vae) + len(codec) + len(style))
-            """
-        )
-        result = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
-        )
-        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
-        self.assertIn("signatures run: 13", result.stdout)
-
-    def test_no_node_of_any_servable_is_pinned_to_a_device(self):
-        for name in ("vae", "codec", "style"):
-            loaded = tf.saved_model.load(str(self.base / name / "1"))
-            for signature, function in loaded.signatures.items():
-                with self.subTest(servable=name, signature=signature):
-                    devices = {node.device for node in function.graph.as_graph_def().node}
-                    self.assertEqual(devices - {""}, set())
-
     def test_an_unknown_model_is_not_found(self):
-        with self.assertRaises(serving_client.ServingError) as raised:
-            self.clients["grpc"]("nothing").predict("serving_default", {})
-        self.assertEqual(raised.exception.code, "NOT_FOUND")
-
-    def test_publishing_a_new_version_under_load_loses_no_request(self):
-        inputs = {"images": self.images[:1], "beta": np.float32([2.0])}
-        errors, done = [], threading.Event()
-        calls = [0] * 4
-
-        def call(worker):
-            client = self.clients["grpc"]("vae")
-            while not done.is_set():
-                try:
-                    client.predict("reconstruct", inputs)
-                    calls[worker] += 1
-                except serving_client.ServingError as error:
-                    errors.append(error)
-
-        workers = [threading.Thread(target=call, args=(i,)) for i in range(4)]
-        for worker in workers:
-            worker.start()
-        version = export_lib.export_model("beta_vae", self.vae, self.base, "vae")
-        later = sum(calls)
-        while sum(calls) < later + 8:  # Requests after the new version appeared.
-            pass
-        done.set()
-        for worker in workers:
-            worker.join()
-        self.assertEqual(errors, [])
-        self.assertEqual(version.name, "2")
-        self.assertIn(("vae", 2), self.grpc_server.repository._loaded)
+        for kind, make in self.clients.items():
+            with self.subTest(kind):
+                with self.assertRaises(serving_client.ServingError) as raised:
+                    make("nothing").predict("serving_default", {})
+                self.assertIn(raised.exception.code, ("NOT_FOUND", "HTTP 404"))
 
     def test_the_command_line_client_compresses_and_decompresses_through_the_servers(self):
         from PIL import Image
 
-        from serving import cli
-
         root = pathlib.Path(tempfile.mkdtemp())
         Image.fromarray(self.photo).save(root / "in.png")
-        grpc_args = [f"--grpc={self.grpc_server.address}", "--model=codec"]
+        grpc_args = [f"--grpc={self.server.grpc_address}", "--model=codec"]
         status = cli.run(
             ["compress", *grpc_args, "--lmbda=0.02", f"{root}/in.png", f"{root}/a.yoto"]
         )
         self.assertEqual(status, 0)
         expected = codec.Codec(self.codec_model).encode(self.photo, 0.02)
         self.assertEqual((root / "a.yoto").read_bytes(), expected)
-        rest_args = [f"--rest={self.rest_server.url}", "--model=codec"]
+        rest_args = [f"--rest={self.server.rest_url}", "--model=codec"]
         self.assertEqual(cli.run(["decompress", *rest_args, f"{root}/a.yoto", f"{root}/b.png"]), 0)
         decoded = np.asarray(Image.open(root / "b.png"))
         self.assertAllEqual(decoded, codec.Codec(self.codec_model).decode(expected))
@@ -278,15 +348,29 @@ class ServingTest(tf.test.TestCase):
     def test_the_command_line_client_exits_two_and_writes_nothing_on_errors(self):
         from PIL import Image
 
-        from serving import cli
-
         root = pathlib.Path(tempfile.mkdtemp())
         Image.fromarray(self.photo).save(root / "in.png")
         (root / "bad.yoto").write_bytes(b"not a yoto file")
-        grpc_args = [f"--grpc={self.grpc_server.address}", "--model=codec"]
+        grpc_args = [f"--grpc={self.server.grpc_address}", "--model=codec"]
+        rest_args = [f"--rest={self.server.rest_url}", "--model=codec"]
         cases = {
             "lambda": ["compress", *grpc_args, "--lmbda=9", f"{root}/in.png"],
-            "corrupt": ["decompress", *grpc_args, f"{root}/bad.yoto"],
+            "corrupt": ["decompress", *rest_args, f"{root}/bad.yoto"],
+            "missing": ["decompress", *grpc_args, f"{root}/absent.yoto"],
+            "not a codec": [
+                "compress",
+                f"--grpc={self.server.grpc_address}",
+                "--model=vae",
+                "--lmbda=0.01",
+                f"{root}/in.png",
+            ],
+            "unknown model": [
+                "compress",
+                f"--rest={self.server.rest_url}",
+                "--model=nothing",
+                "--lmbda=0.01",
+                f"{root}/in.png",
+            ],
             "down": [
                 "compress",
                 "--grpc=127.0.0.1:1",
@@ -299,8 +383,407 @@ class ServingTest(tf.test.TestCase):
         }
         for name, args in cases.items():
             with self.subTest(name):
-                self.assertEqual(cli.run([*args, f"{root}/{name}.out"]), 2)
+                errors = io.StringIO()
+                with contextlib.redirect_stderr(errors):
+                    self.assertEqual(cli.run([*args, f"{root}/{name}.out"]), 2)
                 self.assertFalse((root / f"{name}.out").exists())
+                self.assertIn("yoto-serving: error:", errors.getvalue())
+                self.assertNotIn("Traceback", errors.getvalue())
+
+
+class BatchedServingTest(ServingTest):
+    """The same clients on a server with `--enable_batching` (default parameters)."""
+
+    SERVER_OPTIONS = {"enable_batching": True}
+
+    def test_requests_went_through_the_batching_queues(self):
+        _, loaded = self.server.model("vae").version(None)
+        self.assertNotEmpty(loaded.queues())
+
+
+class ModelServerBehaviourTest(tf.test.TestCase):
+    """What the real ModelServer does at startup, on load and across versions."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.base, models = exported()
+        cls.vae = models["vae"]
+
+    def config_with(self, **model_dirs) -> pathlib.Path:
+        """A models.config for a fresh base holding copies of the named exported versions."""
+        base = pathlib.Path(tempfile.mkdtemp())
+        for name, source in model_dirs.items():
+            shutil.copytree(self.base / source / "1", base / name / "1")
+        layout.write_models_config(base)
+        return base
+
+    def test_the_stock_config_starts_and_the_custom_ops_config_needs_a_server_built_with_them(self):
+        server = serving_double.ModelServer(self.base / layout.MODELS_CONFIG, **QUICK)
+        self.assertNotIn("codec_full", server.models)
+        server.stop()
+        with self.assertRaisesRegex(
+            serving_double.StartupError, "codec_full.*Op type not registered"
+        ):
+            serving_double.ModelServer(self.base / layout.CUSTOM_OPS_MODELS_CONFIG, **QUICK)
+        server = serving_double.ModelServer(
+            self.base / layout.CUSTOM_OPS_MODELS_CONFIG, custom_ops=True, **QUICK
+        )
+        try:
+            client = serving_client.GrpcClient(server.grpc_address, "codec_full")
+            outputs = client.predict("compress", signature_inputs("codec", "analyze", batch=2))
+            self.assertEqual(outputs["latent_strings"].shape, (2,))
+        finally:
+            server.stop()
+
+    def test_a_failing_warmup_request_fails_the_load_and_so_the_startup(self):
+        base = self.config_with(vae="vae")
+        layout.write_warmup_requests(
+            base / "vae" / "1",
+            "vae",
+            {
+                "reconstruct": {
+                    "images": np.zeros([1, 28, 28, 1], np.float32),
+                    "beta": np.float32([1e6]),
+                }
+            },
+        )
+        with self.assertRaisesRegex(serving_double.StartupError, "vae.*beta must lie in"):
+            serving_double.ModelServer(base / layout.MODELS_CONFIG, **QUICK)
+
+    def test_a_scalar_input_in_a_warmup_request_fails_the_load_only_under_batching(self):
+        base = self.config_with(vae="vae")
+        scalar_seed = {"sample": {"beta": np.float32([1.0]), "seed": np.int64(3)}}
+        layout.write_warmup_requests(base / "vae" / "1", "vae", scalar_seed)
+        with self.assertRaisesRegex(
+            serving_double.StartupError, "input tensors must have at least one dimension"
+        ):
+            serving_double.ModelServer(base / layout.MODELS_CONFIG, enable_batching=True, **QUICK)
+
+    def test_a_model_without_versions_never_lets_the_server_start(self):
+        base = self.config_with(vae="vae")
+        (base / "empty").mkdir()
+        config = base / layout.MODELS_CONFIG
+        config.write_text(
+            config.read_text().replace(
+                "model_config_list {",
+                f'model_config_list {{\n  config {{ name: "empty" base_path: "{base}/empty" '
+                'model_platform: "tensorflow" }',
+            )
+        )
+        with self.assertRaisesRegex(serving_double.StartupError, "No versions of servable empty"):
+            serving_double.ModelServer(config, **QUICK)
+
+    def test_a_new_version_serves_after_its_load_and_the_old_one_is_then_not_found(self):
+        base = self.config_with(vae="vae")
+        server = serving_double.ModelServer(base / layout.MODELS_CONFIG, **QUICK)
+        try:
+            inputs = {"images": np.zeros([1, 28, 28, 1], np.float32), "beta": np.float32([2.0])}
+            errors, done, calls = [], threading.Event(), [0] * 4
+
+            def call(worker):
+                client = serving_client.GrpcClient(server.grpc_address, "vae")
+                while not done.is_set():
+                    try:
+                        client.predict("reconstruct", inputs)
+                        calls[worker] += 1
+                    except serving_client.ServingError as error:
+                        errors.append(error)
+
+            workers = [threading.Thread(target=call, args=(i,)) for i in range(4)]
+            for worker in workers:
+                worker.start()
+            export_lib.export_model("beta_vae", self.vae, base, "vae")
+            model = server.model("vae")
+            wait_for(lambda: len(model.status()) == 2 and model.status()[0]["state"] == "AVAILABLE")
+            later = sum(calls)
+            wait_for(lambda: sum(calls) >= later + 8)  # Requests served by the new version.
+            done.set()
+            for worker in workers:
+                worker.join()
+            self.assertEqual(errors, [])
+            states = {s["version"]: s["state"] for s in model.status()}
+            self.assertEqual(states, {"2": "AVAILABLE", "1": "END"})
+            old = serving_client.GrpcClient(server.grpc_address, "vae", version=1)
+            with self.assertRaisesRegex(serving_client.ServingError, r"Specific\(vae, 1\)"):
+                old.predict("reconstruct", inputs)
+        finally:
+            server.stop()
+
+    def test_a_new_version_that_fails_to_load_leaves_the_old_one_serving(self):
+        base = self.config_with(vae="vae")
+        server = serving_double.ModelServer(base / layout.MODELS_CONFIG, **QUICK)
+        try:
+            shutil.copytree(base / "vae" / "1", base / "vae" / ".tmp")
+            (base / "vae" / ".tmp" / "saved_model.pb").write_bytes(b"truncated")
+            (base / "vae" / ".tmp").rename(base / "vae" / "2")
+            model = server.model("vae")
+            wait_for(lambda: len(model.status()) == 2)
+            states = {s["version"]: s for s in model.status()}
+            self.assertEqual(states["2"]["state"], "END")
+            self.assertNotEqual(states["2"]["status"]["error_code"], "OK")
+            client = serving_client.GrpcClient(server.grpc_address, "vae")
+            outputs = client.predict("reconstruct", signature_inputs("vae", "reconstruct"))
+            self.assertIn("reconstructions", outputs)
+        finally:
+            server.stop()
+
+
+class BatchingRulesTest(tf.test.TestCase):
+    """Requests merged into one batch: TF Serving's batching session rules."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.base, _ = exported()
+        base = pathlib.Path(tempfile.mkdtemp())
+        for name in ("vae", "codec"):
+            shutil.copytree(cls.base / name / "1", base / name / "1")
+        layout.write_models_config(base)
+        cls.config = base / layout.MODELS_CONFIG
+        # Two one-example requests fill a batch; one alone waits for a partner.
+        cls.server = serving_double.ModelServer(
+            cls.config,
+            enable_batching=True,
+            batching_parameters={
+                "max_batch_size": 2,
+                "batch_timeout_micros": 10_000_000,
+                "num_batch_threads": 1,
+            },
+            **QUICK,
+        )
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        super().tearDownClass()
+
+    def clients(self, model):
+        grpc_client = serving_client.GrpcClient(self.server.grpc_address, model)
+        rest_client = serving_client.RestClient(self.server.rest_url, model)
+        grpc_client.signatures(), rest_client.signatures()  # Read before the race.
+        return grpc_client, rest_client
+
+    def test_images_of_two_sizes_in_one_batch_fail_together_and_serving_goes_on(self):
+        grpc_client, rest_client = self.clients("codec")
+        small = {"images": np.zeros([1, 64, 64, 3], np.uint8), "lmbda": np.float32([0.01])}
+        wide = {"images": np.zeros([1, 64, 128, 3], np.uint8), "lmbda": np.float32([0.01])}
+        results = concurrently(
+            lambda: grpc_client.predict("analyze", small),
+            lambda: rest_client.predict("analyze", wide),
+        )
+        for result in results:
+            self.assertIsInstance(result, serving_client.ServingError)
+            self.assertIn("padding is turned off", result.message)
+        self.assertEqual(results[0].code, "FAILED_PRECONDITION")
+        self.assertEqual(results[1].code, "HTTP 400")
+        good = concurrently(*[lambda: grpc_client.predict("analyze", small)] * 2)
+        self.assertAllEqual([r["latent_symbols"].shape[0] for r in good], [1, 1])
+
+    def test_one_bad_request_fails_the_good_request_batched_with_it(self):
+        grpc_client, rest_client = self.clients("vae")
+        images = np.zeros([1, 28, 28, 1], np.float32)
+        results = concurrently(
+            lambda: grpc_client.predict("reconstruct", {"images": images, "beta": [1.0]}),
+            lambda: rest_client.predict("reconstruct", {"images": images, "beta": [1e4]}),
+        )
+        for result in results:
+            self.assertIsInstance(result, serving_client.ServingError)
+            self.assertIn("beta must lie in", result.message)
+        good = concurrently(
+            *[lambda: grpc_client.predict("reconstruct", {"images": images, "beta": [1.0]})] * 2
+        )
+        self.assertEqual([r["reconstructions"].shape for r in good], [(1, 28, 28, 1)] * 2)
+
+    def test_more_examples_than_the_batch_limit_are_refused(self):
+        grpc_client, rest_client = self.clients("vae")
+        inputs = signature_inputs("vae", "reconstruct", batch=3)
+        for client in (grpc_client, rest_client):
+            with self.subTest(type(client).__name__):
+                with self.assertRaisesRegex(
+                    serving_client.ServingError, "Task size 3 is larger than maximum input batch"
+                ):
+                    client.predict("reconstruct", inputs)
+        self.assertLen(
+            grpc_client.predict("reconstruct", signature_inputs("vae", "reconstruct", 2))[
+                "reconstructions"
+            ],
+            2,
+        )
+
+    def test_per_model_parameters_batch_the_vae_and_leave_the_image_models_unbatched(self):
+        server = serving_double.ModelServer(
+            self.base / layout.MODELS_CONFIG,
+            enable_batching=True,
+            batching_parameters=layout.read_batching_parameters(self.base / layout.BATCHING_CONFIG),
+            enable_per_model_batching_parameters=True,
+            **QUICK,
+        )
+        try:
+            client = serving_client.GrpcClient(server.grpc_address, "codec")
+            client.signatures()
+            small = {"images": np.zeros([1, 64, 64, 3], np.uint8), "lmbda": np.float32([0.01])}
+            wide = {"images": np.zeros([1, 64, 128, 3], np.uint8), "lmbda": np.float32([0.01])}
+            results = concurrently(
+                lambda: client.predict("analyze", small), lambda: client.predict("analyze", wide)
+            )
+            self.assertEqual([r["latent_symbols"].shape[2] for r in results], [4, 8])
+            self.assertEqual(server.model("codec").version(None)[1].queues(), [])
+            self.assertNotEmpty(server.model("vae").version(None)[1].queues())
+        finally:
+            server.stop()
+
+
+class RawServerAnswersTest(tf.test.TestCase):
+    """What the server itself answers, with no client-side checks in the way."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.base, _ = exported()
+        cls.server = serving_double.ModelServer(cls.base / layout.MODELS_CONFIG, **QUICK)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        super().tearDownClass()
+
+    def grpc(self, model, signature, inputs):
+        return raw_grpc_predict(self.server.grpc_address, model, signature, inputs)
+
+    def test_a_wrong_dtype_is_refused_by_the_session_without_the_inputs_name(self):
+        inputs = signature_inputs("vae", "reconstruct")
+        code, message = self.grpc("vae", "reconstruct", {**inputs, "beta": np.float64([1.0])})
+        self.assertEqual(code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertRegex(message, r"Expects arg\[\d\] to be float but double is provided")
+
+    def test_wrong_ranks_and_shapes_fail_in_the_graph_naming_the_input(self):
+        cases = {
+            ("vae", "reconstruct", "images"): np.zeros([1, 28, 28], np.float32),
+            ("vae", "reconstruct", "beta"): np.float32(1.0),
+            ("vae", "sample", "seed"): np.int64(1),
+            ("codec", "analyze", "images"): np.zeros([1, 64, 64, 4], np.uint8),
+            ("codec", "scale_indexes", "side_symbols"): np.zeros([1, 1, 8], np.int32),
+            ("style", "stylize", "images"): np.zeros([32, 32, 3], np.uint8),
+            ("style", "stylize", "loss_weights"): np.float32([1.0, 1.0, 0, 0, 0]),
+        }
+        for (model, signature, name), value in cases.items():
+            with self.subTest(model=model, signature=signature, input=name):
+                inputs = {**signature_inputs(model, signature), name: value}
+                code, message = self.grpc(model, signature, inputs)
+                self.assertEqual(code, grpc.StatusCode.INVALID_ARGUMENT)
+                self.assertTrue(message.startswith(name) or f"[{name}" in message, message)
+        code, _ = self.grpc("vae", "reconstruct", signature_inputs("vae", "reconstruct"))
+        self.assertEqual(code, grpc.StatusCode.OK)
+
+    def test_extra_inputs_are_refused_over_grpc_and_ignored_over_rest(self):
+        inputs = {**signature_inputs("vae", "reconstruct"), "extra": np.float32([1.0])}
+        code, message = self.grpc("vae", "reconstruct", inputs)
+        self.assertEqual(code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("input size does not match signature: 3!=2", message)
+        body = {
+            "signature_name": "reconstruct",
+            "inputs": {k: np.asarray(v).tolist() for k, v in inputs.items()},
+        }
+        status, reply = raw_rest_predict(self.server.rest_url, "vae", body)
+        self.assertEqual(status, 200)
+        self.assertLen(reply["outputs"], 1)
+
+    def test_an_unknown_signature_is_failed_precondition_over_grpc_and_400_over_rest(self):
+        code, message = self.grpc("vae", "nothing", signature_inputs("vae", "reconstruct"))
+        self.assertEqual(code, grpc.StatusCode.FAILED_PRECONDITION)
+        self.assertEqual(message, 'Serving signature key "nothing" not found.')
+        status, reply = raw_rest_predict(
+            self.server.rest_url, "vae", {"signature_name": "nothing", "inputs": {}}
+        )
+        self.assertEqual(status, 400)
+        self.assertIn('"nothing" not found in signature def', reply["error"])
+
+    def test_fractional_numbers_for_an_integer_input_are_a_json_type_error_over_rest(self):
+        body = {
+            "signature_name": "analyze",
+            "inputs": {"images": np.full([1, 64, 64, 3], 0.5).tolist(), "lmbda": [0.01]},
+        }
+        status, reply = raw_rest_predict(self.server.rest_url, "codec", body)
+        self.assertEqual(status, 400)
+        self.assertIn("is not of expected type: uint8", reply["error"])
+
+    def test_outputs_travel_as_typed_fields_as_the_real_server_writes_them(self):
+        code, response = self.grpc("style", "stylize", signature_inputs("style", "stylize"))
+        self.assertEqual(code, grpc.StatusCode.OK)
+        stylized = response.outputs["stylized"]
+        self.assertEqual(stylized.tensor_content, b"")
+        self.assertLen(stylized.int_val, 32 * 32 * 3)
+
+
+class SignaturesWithoutInputsTest(tf.test.TestCase):
+    """A signature with no inputs: the real server's REST refusal and batching refusal."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        module = tf.Module()
+        module.constant = tf.function(lambda: {"value": tf.constant([1.0])}, input_signature=[])
+        cls.base = pathlib.Path(tempfile.mkdtemp())
+        tf.saved_model.save(
+            module, str(cls.base / "m" / "1"), signatures={"serving_default": module.constant}
+        )
+        layout.write_models_config(cls.base)
+
+    def test_rest_refuses_it_and_grpc_runs_it_only_without_batching(self):
+        for batching in (False, True):
+            server = serving_double.ModelServer(
+                self.base / layout.MODELS_CONFIG, enable_batching=batching, **QUICK
+            )
+            try:
+                with self.subTest(batching=batching):
+                    status, reply = raw_rest_predict(server.rest_url, "m", {"inputs": {}})
+                    self.assertEqual(status, 400)
+                    self.assertEqual(
+                        reply["error"], "Failed to get input map for signature: DEFAULT"
+                    )
+                    code, message = raw_grpc_predict(server.grpc_address, "m", "", {})
+                    if batching:
+                        self.assertEqual(code, grpc.StatusCode.INVALID_ARGUMENT)
+                        self.assertIn("must have at least one input tensor", message)
+                    else:
+                        self.assertEqual(code, grpc.StatusCode.OK)
+            finally:
+                server.stop()
+
+
+class StockServablesTest(tf.test.TestCase):
+    def test_every_stock_servable_runs_every_signature_without_tensorflow_compression(self):
+        base, _ = exported()
+        # A fresh interpreter that never imports tensorflow_compression: what a stock
+        # ModelServer can load. Loading fails outright if any function holds a custom op.
+        script = textwrap.dedent(
+            f"""
+            import sys
+            import tensorflow as tf
+            base = {str(base)!r}
+            count = 0
+            for name in ("vae", "codec", "style"):
+                loaded = tf.saved_model.load(base + "/" + name + "/1")
+                count += len(loaded.signatures)
+            assert "tensorflow_compression" not in sys.modules
+            print("signatures loaded:", count)
+            """
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        self.assertIn("signatures loaded: 13", result.stdout)
+
+    def test_no_node_of_any_servable_is_pinned_to_a_device(self):
+        base, _ = exported()
+        for name in ("vae", "codec", "style"):
+            loaded = tf.saved_model.load(str(base / name / "1"))
+            for signature, function in loaded.signatures.items():
+                with self.subTest(servable=name, signature=signature):
+                    devices = {node.device for node in function.graph.as_graph_def().node}
+                    self.assertEqual(devices - {""}, set())
 
 
 class RetryTest(tf.test.TestCase):
