@@ -102,8 +102,12 @@ def main(argv):
     loaded = tf.saved_model.load(str(base / "model" / "1"))
     function = loaded.signatures[signature]
     tensors = {key: tf.constant(value) for key, value in inputs.items()}
-    server = serving_double.GrpcServer(base, max_workers=FLAGS.clients)
-    clients = [serving_client.GrpcClient(server.address, "model") for _ in range(FLAGS.clients)]
+    server = serving_double.ModelServer(
+        base / "models.config", grpc_max_workers=FLAGS.clients, max_num_load_retries=0
+    )
+    clients = [
+        serving_client.GrpcClient(server.grpc_address, "model") for _ in range(FLAGS.clients)
+    ]
 
     def over_grpc(index):
         clients[index].predict(signature, inputs)

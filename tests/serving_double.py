@@ -118,7 +118,9 @@ class SessionBundle:
     def __init__(self, path: pathlib.Path, custom_ops: bool):
         self.path = path
         if not custom_ops:
-            missing = sorted(list_ops.unregistered_ops(list_ops.saved_model_op_types(path)))
+            # tf.raw_ops lists stock TensorFlow's ops whatever this process has imported.
+            op_types = list_ops.saved_model_op_types(path)
+            missing = sorted(op for op in op_types if not hasattr(tf.raw_ops, op))
             if missing:
                 # TF's op registry, when the graph is imported into a stock binary.
                 raise ServingStatusError(
@@ -177,7 +179,9 @@ class BatchQueue:
 
     def __init__(self, run, parameters: dict):
         self._run = run
-        self.parameters = {**DEFAULT_BATCHING, **parameters}
+        # Fields a parameters file leaves unset (None) keep the server's defaults.
+        given = {key: value for key, value in parameters.items() if value is not None}
+        self.parameters = {**DEFAULT_BATCHING, **given}
         if self.parameters["pad_variable_length_inputs"]:
             raise NotImplementedError("The double does not pad variable-length inputs.")
         self._tasks = collections.deque()
