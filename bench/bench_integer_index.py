@@ -63,7 +63,7 @@ def main(argv):
         stock = export_lib.export_model("compression", model, base, "stock", stock=True)
         codecs[name] = codec.Codec.from_saved_model(full)
         predicts[name] = codec_client.in_process_predict(stock)
-        coders[name] = range_coding.RangeCoder(predicts[name]("coding_tables", {}))
+        coders[name] = range_coding.RangeCoder(codec_client.coding_tables(predicts[name]))
         encoded[name] = [codecs[name].encode(i, FLAGS.lmbda) for i in images]  # Warms up.
         [codecs[name].decode(d) for d in encoded[name]]
 

@@ -10,11 +10,14 @@ from export import validation
 class BetaVAEServing(tf.Module):
     """The beta-VAE's serving surface.
 
-    Signatures (beta is float32 `[N]`, one per example, inside the trained range):
+    Every input and output has the batch dimension N first, so TF Serving can batch
+    every signature. Signatures (beta is float32 `[N]`, one per example, inside the
+    trained range):
 
-    * `reconstruct(images [N, H, W, C] in [0, 1], beta)` -> `reconstructions`
+    * `reconstruct(images [N, H, W, C] float32 in [0, 1], beta)` -> `reconstructions`
       (pixel probabilities, decoded from the posterior mean); also `serving_default`.
-    * `sample(beta, seed int64 scalar)` -> `images` drawn from the prior.
+    * `sample(beta, seed int64 [N])` -> `images` drawn from the prior, example i seeded by
+      `seed[i]` alone: the same seed and beta give the same image in any batch.
     * `loss_terms(images, beta)` -> per-example `reconstruction`, `kl` (nats) and
       `total = reconstruction + beta * kl`, with fixed reparameterisation noise.
     """
@@ -24,9 +27,10 @@ class BetaVAEServing(tf.Module):
         self.model = model
         lows, highs = model.weight_sampler.bounds()
         self.beta_range = (lows[1], highs[1])
-        image_spec = tf.TensorSpec([None, *model.image_shape], tf.float32, name="images")
-        beta_spec = tf.TensorSpec([None], tf.float32, name="beta")
-        seed_spec = tf.TensorSpec([], tf.int64, name="seed")
+        # Unknown rank: the shape checks run in the graph (see export/validation.py).
+        image_spec = tf.TensorSpec(None, tf.float32, name="images")
+        beta_spec = tf.TensorSpec(None, tf.float32, name="beta")
+        seed_spec = tf.TensorSpec(None, tf.int64, name="seed")
         self.reconstruct = tf.function(self._reconstruct, input_signature=[image_spec, beta_spec])
         self.sample = tf.function(self._sample, input_signature=[beta_spec, seed_spec])
         self.loss_terms = tf.function(self._loss_terms, input_signature=[image_spec, beta_spec])
@@ -40,37 +44,44 @@ class BetaVAEServing(tf.Module):
             "loss_terms": self.loss_terms.get_concrete_function(),
         }
 
-    def _weights(self, beta):
+    def _beta_and_images(self, beta, images):
         beta = validation.check_weight("beta", beta, *self.beta_range)
-        return tf.stack([tf.ones_like(beta), beta], axis=-1)
-
-    def _checked_images(self, images, beta):
-        return validation.check_images(
-            "images", images, self.model.image_shape, batch_size=tf.shape(beta)[0]
+        images = validation.check_images(
+            "images",
+            images,
+            self.model.image_shape,
+            batch_size_of=beta,
+            batch_message="images and beta need the same batch size (one beta per image)",
         )
+        return tf.stack([tf.ones_like(beta), beta], axis=-1), images
 
     def _reconstruct(self, images, beta):
-        weights = self._weights(beta)
-        images = self._checked_images(images, beta)
+        weights, images = self._beta_and_images(beta, images)
         return {"reconstructions": self.model(images, weights, training=False)}
 
     def _sample(self, beta, seed):
-        weights = self._weights(beta)
-        seed_pair = tf.stack([seed, tf.zeros_like(seed)])
-        return {"images": self.model.sample_images(weights, seed_pair)}
+        beta = validation.check_weight("beta", beta, *self.beta_range)
+        seed = validation.check_shape("seed", seed, ["N"])
+        seed = validation.check_batch_size(
+            "seed", seed, beta, "seed and beta need the same batch size (one seed per beta)"
+        )
+        weights = tf.stack([tf.ones_like(beta), beta], axis=-1)
+        return {"images": self.model.sample_images_per_example(weights, seed)}
 
     def _loss_terms(self, images, beta):
-        weights = self._weights(beta)
-        images = self._checked_images(images, beta)
+        weights, images = self._beta_and_images(beta, images)
         terms = self.model.compute_loss_terms(images, None, weights, training=False)
         return {**terms, "total": terms["reconstruction"] + weights[:, 1] * terms["kl"]}
 
     def warmup_inputs(self) -> dict:
-        """Example inputs per signature, for TF Serving's warmup file."""
+        """Valid inputs of two examples for every signature, for TF Serving's warmup file."""
         middle = (self.beta_range[0] * self.beta_range[1]) ** 0.5
         images = tf.zeros([2, *self.model.image_shape], tf.float32)
         beta = tf.constant([self.beta_range[0], middle], tf.float32)
+        with_images = {"images": images, "beta": beta}
         return {
-            "serving_default": {"images": images, "beta": beta},
-            "sample": {"beta": beta, "seed": tf.constant(0, tf.int64)},
+            "serving_default": with_images,
+            "reconstruct": with_images,
+            "sample": {"beta": beta, "seed": tf.constant([0, 1], tf.int64)},
+            "loss_terms": with_images,
         }

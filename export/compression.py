@@ -22,11 +22,13 @@ class CodecServingBase(tf.Module):
     """What every codec servable shares: the lmbda and image checks, `reconstruct`, warmup.
 
     `reconstruct(images, lmbda)` gives `reconstructions` uint8 (what decoding the bytes
-    gives) and the model's rate estimate `bits [N]`.
+    gives) and the model's rate estimate `bits [N]`. Every input and output has the
+    batch dimension N first, as TF Serving's batching needs.
     """
 
-    images_spec = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
-    lmbda_spec = tf.TensorSpec([None], tf.float32, name="lmbda")
+    # Unknown rank: the shape checks run in the graph (see export/validation.py).
+    images_spec = tf.TensorSpec(None, tf.uint8, name="images")
+    lmbda_spec = tf.TensorSpec(None, tf.float32, name="lmbda")
 
     def __init__(self, model, max_pixels: int = codec_format.MAX_PIXELS, name=None):
         super().__init__(name=name)
@@ -76,25 +78,30 @@ class CodecServingBase(tf.Module):
         return validation.check_weight("lmbda", lmbda, *self.lmbda_range)
 
     def _checked_images(self, images, lmbda):
-        shape = tf.shape(images)
-        checks = [
-            tf.debugging.assert_equal(
-                shape[0], tf.shape(lmbda)[0], message="images and lmbda need one lmbda per image"
-            ),
-            tf.debugging.Assert(
-                tf.reduce_all(shape[1:3] % STRIDE == 0) & tf.reduce_all(shape[1:3] > 0),
-                [
-                    f"images height and width must be positive multiples of {STRIDE}; got",
-                    shape,
-                ],
-            ),
-            tf.debugging.Assert(
-                shape[1] * shape[2] <= self.max_pixels,
-                [f"images exceed the {self.max_pixels}-pixel limit; got", shape],
-            ),
-        ]
-        with tf.control_dependencies(checks):
-            return tf.identity(images)
+        """`images` after its checks; `lmbda` must have passed `_lmbda`."""
+        images = validation.check_shape(
+            "images", images, ["N", "height", "width", 3], {3: "3 channels (RGB)"}
+        )
+        images = validation.check_batch_size(
+            "images", images, lmbda, "images and lmbda need one lmbda per image"
+        )
+        return validation.in_order(
+            images,
+            [
+                lambda x: tf.debugging.Assert(
+                    tf.reduce_all(tf.shape(x)[1:3] % STRIDE == 0)
+                    & tf.reduce_all(tf.shape(x)[1:3] > 0),
+                    [
+                        f"images height and width must be positive multiples of {STRIDE}; got",
+                        tf.shape(x),
+                    ],
+                ),
+                lambda x: tf.debugging.Assert(
+                    tf.shape(x)[1] * tf.shape(x)[2] <= self.max_pixels,
+                    [f"images exceed the {self.max_pixels}-pixel limit; got", tf.shape(x)],
+                ),
+            ],
+        )
 
     def _reconstruct(self, images, lmbda):
         lmbda = self._lmbda(lmbda)
@@ -123,18 +130,20 @@ class CompressionServing(CodecServingBase):
     Signatures (lmbda is float32 `[N]`, one per image, inside the trained range):
 
     * `compress(images, lmbda)` -> `latent_strings [N]`, `side_strings [N]` (range-coded),
-      `side_shape [2]` (the hyper-latents' height and width, needed to decode).
-    * `decompress(latent_strings, side_strings, lmbda, side_shape)` -> `images` uint8.
+      `side_shape` int32 `[N, 2]` (every row the hyper-latents' height and width, needed
+      to decode).
+    * `decompress(latent_strings, side_strings, lmbda, side_shape)` -> `images` uint8; the
+      rows of `side_shape` must be equal: one request decodes images of one size.
     * `reconstruct(images, lmbda)`, also `serving_default` (see `CodecServingBase`).
     """
 
     def __init__(self, model, max_pixels: int = codec_format.MAX_PIXELS):
         super().__init__(model, max_pixels, name="compression_serving")
         strings = [
-            tf.TensorSpec([None], tf.string, name="latent_strings"),
-            tf.TensorSpec([None], tf.string, name="side_strings"),
+            tf.TensorSpec(None, tf.string, name="latent_strings"),
+            tf.TensorSpec(None, tf.string, name="side_strings"),
         ]
-        side_shape = tf.TensorSpec([2], tf.int32, name="side_shape")
+        side_shape = tf.TensorSpec(None, tf.int32, name="side_shape")
         self.compress = tf.function(
             self._compress, input_signature=[self.images_spec, self.lmbda_spec]
         )
@@ -155,35 +164,63 @@ class CompressionServing(CodecServingBase):
         lmbda = self._lmbda(lmbda)
         images = self._checked_images(images, lmbda)
         latent, side, _, side_shape = self.model.compress(images, lmbda)
-        return {"latent_strings": latent, "side_strings": side, "side_shape": side_shape}
+        # One row per image, so that every output has the batch dimension.
+        rows = tf.repeat(side_shape[tf.newaxis], tf.shape(images)[0], axis=0)
+        return {"latent_strings": latent, "side_strings": side, "side_shape": rows}
 
     def _decompress(self, latent_strings, side_strings, lmbda, side_shape):
         lmbda = self._lmbda(lmbda)
-        checks = [
-            tf.debugging.assert_equal(
-                tf.shape(latent_strings),
-                tf.shape(lmbda),
-                message="latent_strings and lmbda need one lmbda per image",
-            ),
-            tf.debugging.assert_equal(
-                tf.shape(side_strings),
-                tf.shape(lmbda),
-                message="side_strings and lmbda need one lmbda per image",
-            ),
-            tf.debugging.Assert(
-                tf.reduce_all(side_shape > 0)
-                & (side_shape[0] * side_shape[1] * STRIDE * STRIDE <= self.max_pixels),
-                [
-                    f"side_shape must be positive, within {self.max_pixels} pixels; got",
-                    side_shape,
-                ],
-            ),
-        ]
-        with tf.control_dependencies(checks):
-            images = self.model.decompress(latent_strings, side_strings, lmbda, side_shape)
+        inputs = {}
+        for name, strings in (("latent_strings", latent_strings), ("side_strings", side_strings)):
+            strings = validation.check_shape(name, strings, ["N"])
+            inputs[name] = validation.check_batch_size(
+                name, strings, lmbda, f"{name} and lmbda need one lmbda per image"
+            )
+        side_shape = validation.check_shape(
+            "side_shape", side_shape, ["N", 2], {1: "2 columns (height, width)"}
+        )
+        side_shape = validation.check_batch_size(
+            "side_shape", side_shape, lmbda, "side_shape and lmbda need one row per image"
+        )
+        limit = self.max_pixels // (STRIDE * STRIDE)
+        side_shape = validation.in_order(
+            side_shape,
+            [
+                lambda s: tf.debugging.Assert(
+                    tf.reduce_all(s == s[:1]),
+                    [
+                        "side_shape rows must be equal: one request decodes images of one "
+                        "size; got",
+                        s,
+                    ],
+                ),
+                lambda s: tf.debugging.Assert(
+                    # In int64: a forged height * width overflows int32 into the limit.
+                    tf.reduce_all(s > 0)
+                    & (tf.cast(s[0, 0], tf.int64) * tf.cast(s[0, 1], tf.int64) <= limit),
+                    [
+                        f"side_shape must be positive, within {self.max_pixels} pixels "
+                        f"({limit} hyper-latent positions); got",
+                        s,
+                    ],
+                ),
+            ],
+        )
+        images = self.model.decompress(
+            inputs["latent_strings"], inputs["side_strings"], lmbda, side_shape[0]
+        )
         return {"images": images}
 
     def warmup_inputs(self) -> dict:
-        """Example inputs per signature, for TF Serving's warmup file."""
+        """Valid inputs of two images for every signature, for TF Serving's warmup file.
+
+        `decompress` gets what `compress` makes of the warmup images.
+        """
         inputs = self.warmup_images()
-        return {"serving_default": inputs, "compress": inputs}
+        coded = self.compress(**inputs)
+        return {
+            "serving_default": inputs,
+            "reconstruct": inputs,
+            "compress": inputs,
+            "decompress": {**coded, "lmbda": inputs["lmbda"]},
+        }

@@ -87,7 +87,15 @@ def _export_module(task_name, model, module, base_dir, model_name, version, stoc
         # No device placement is recorded, so the same SavedModel runs on CPU or GPU servers.
         options = tf.saved_model.SaveOptions(experimental_custom_gradients=False)
         tf.saved_model.save(module, str(directory), signatures=signatures, options=options)
-        layout.write_warmup_requests(directory, model_name, module.warmup_inputs())
+        warmup = module.warmup_inputs()
+        if set(warmup) != set(signatures):
+            # A signature left out would meet its first request cold (and, under batching,
+            # with its batch queue not yet exercised).
+            raise ValueError(
+                f"{type(module).__name__}.warmup_inputs covers {sorted(warmup)}, "
+                f"not every signature {sorted(signatures)}."
+            )
+        layout.write_warmup_requests(directory, model_name, warmup)
         layout.write_metadata(directory, metadata)
         for relative, content in assets.items():
             layout.write_extra_asset(directory, relative, content)

@@ -20,7 +20,8 @@ class StyleTransferServing(tf.Module):
 
     Signatures (images uint8 `[N, H, W, 3]`, H and W multiples of 4; `loss_weights`
     float32 `[N, 5]`: content, style_1 .. style_4, each in its trained range, the
-    style weights summing to the trained strength range):
+    style weights summing to the trained strength range). Every input and output has
+    the batch dimension N first, as TF Serving's batching needs:
 
     * `stylize(images, loss_weights)` -> `stylized` uint8; also `serving_default`.
     * `loss_terms(images, loss_weights)` -> per-image `content`, `style_1` .. `style_4`
@@ -40,9 +41,9 @@ class StyleTransferServing(tf.Module):
         self.strength_range = (
             None if config.fixed_weights is not None else (config.style_low, config.style_high)
         )
-        # Channels unconstrained in the spec so a wrong count reaches the named check below.
-        images = tf.TensorSpec([None, None, None, None], tf.uint8, name="images")
-        weights = tf.TensorSpec([None, None], tf.float32, name="loss_weights")
+        # Unknown rank: the shape checks run in the graph (see export/validation.py).
+        images = tf.TensorSpec(None, tf.uint8, name="images")
+        weights = tf.TensorSpec(None, tf.float32, name="loss_weights")
         self.stylize = tf.function(self._stylize, input_signature=[images, weights])
         self.loss_terms = tf.function(self._loss_terms, input_signature=[images, weights])
 
@@ -58,41 +59,45 @@ class StyleTransferServing(tf.Module):
         weights = validation.check_weight_matrix(
             "loss_weights", loss_weights, style_transfer.CONDITIONED_TERMS, self.lows, self.highs
         )
-        shape = tf.shape(images)
-        checks = [
-            tf.debugging.assert_rank(images, 4, message="images must be [N, height, width, 3]"),
-            tf.debugging.Assert(
-                shape[3] == 3, ["images must have 3 channels (RGB); got shape", shape]
-            ),
-            tf.debugging.assert_equal(
-                shape[0], tf.shape(weights)[0], message="images and loss_weights need one row each"
-            ),
-            tf.debugging.Assert(
-                tf.reduce_all(shape[1:3] % 4 == 0) & tf.reduce_all(shape[1:3] > 0),
-                ["images height and width must be positive multiples of 4; got", shape],
-            ),
-            tf.debugging.Assert(
-                shape[1] * shape[2] <= self.max_pixels,
-                [f"images exceed the {self.max_pixels}-pixel limit; got", shape],
-            ),
-        ]
         if self.strength_range is not None:
             low, high = self.strength_range
-            strength = tf.reduce_sum(weights[:, 1:], axis=1)
-            checks.append(
-                tf.debugging.Assert(
-                    tf.reduce_all((strength >= low * (1 - 1e-6)) & (strength <= high * (1 + 1e-6))),
-                    [
-                        f"loss_weights style_1..style_4 must sum to the trained strength range "
-                        f"[{low:g}, {high:g}] (all zeros is no style); got sums",
-                        strength,
-                    ],
-                )
+            weights = validation.in_order(
+                weights,
+                [
+                    lambda w: tf.debugging.Assert(
+                        tf.reduce_all(
+                            (tf.reduce_sum(w[:, 1:], axis=1) >= low * (1 - 1e-6))
+                            & (tf.reduce_sum(w[:, 1:], axis=1) <= high * (1 + 1e-6))
+                        ),
+                        [
+                            f"loss_weights style_1..style_4 must sum to the trained strength "
+                            f"range [{low:g}, {high:g}] (all zeros is no style); got sums",
+                            tf.reduce_sum(w[:, 1:], axis=1),
+                        ],
+                    )
+                ],
             )
-        with tf.control_dependencies(checks):
-            full = tf.concat([weights, tf.fill([tf.shape(weights)[0], 1], self.tv_weight)], 1)
-            images = tf.ensure_shape(tf.cast(images, tf.float32), [None, None, None, 3])
-            return images, full
+        images = validation.check_shape(
+            "images", images, ["N", "height", "width", 3], {3: "3 channels (RGB)"}
+        )
+        images = validation.check_batch_size(
+            "images", images, weights, "images and loss_weights need one row each"
+        )
+        images = validation.in_order(
+            images,
+            [
+                lambda x: tf.debugging.Assert(
+                    tf.reduce_all(tf.shape(x)[1:3] % 4 == 0) & tf.reduce_all(tf.shape(x)[1:3] > 0),
+                    ["images height and width must be positive multiples of 4; got", tf.shape(x)],
+                ),
+                lambda x: tf.debugging.Assert(
+                    tf.shape(x)[1] * tf.shape(x)[2] <= self.max_pixels,
+                    [f"images exceed the {self.max_pixels}-pixel limit; got", tf.shape(x)],
+                ),
+            ],
+        )
+        full = tf.concat([weights, tf.fill([tf.shape(weights)[0], 1], self.tv_weight)], 1)
+        return tf.cast(images, tf.float32), full
 
     def _stylize(self, images, loss_weights):
         images, weights = self._checked(images, loss_weights)
@@ -135,11 +140,15 @@ class StyleTransferServing(tf.Module):
         }
 
     def warmup_inputs(self) -> dict:
-        """Example inputs for TF Serving's warmup file: one single style, one blend."""
+        """Valid inputs for every signature, for TF Serving's warmup file.
+
+        Two images: one single style, one blend.
+        """
         images = tf.fill([2, 64, 64, 3], tf.constant(128, tf.uint8))
         low, high = self.lows, self.highs
         if self.strength_range is None:
             weights = tf.constant([low, low], tf.float32)
         else:
             weights = tf.constant([[low[0], 1.0, 0, 0, 0], [high[0], 0.25, 0.25, 0.25, 0.25]])
-        return {"serving_default": {"images": images, "loss_weights": weights}}
+        inputs = {"images": images, "loss_weights": weights}
+        return {name: inputs for name in ("serving_default", "stylize", "loss_terms")}

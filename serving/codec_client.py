@@ -35,6 +35,16 @@ def in_process_predict(saved_model_dir) -> Predict:
     return predict
 
 
+def coding_tables(predict: Predict) -> dict[str, np.ndarray]:
+    """The servable's range-coding tables, `lmbda_range` and (if any) `coding_fingerprint`.
+
+    `coding_tables` returns one copy per row of its `rows` input (a batch dimension
+    for TF Serving's batching); one row is asked for and its copy returned.
+    """
+    outputs = predict("coding_tables", {"rows": np.zeros([1], np.int32)})
+    return {name: np.asarray(value)[0] for name, value in outputs.items()}
+
+
 class StockCodecClient:
     """Encodes and decodes `.yoto` files through a stock-op codec servable."""
 
@@ -42,11 +52,11 @@ class StockCodecClient:
         from serving.range_coding import RangeCoder  # Needs tensorflow-compression here.
 
         self._predict = predict
-        tables = dict(predict("coding_tables", {}))
+        tables = coding_tables(predict)
         self.lmbda_range = tuple(float(v) for v in tables.pop("lmbda_range"))
         fingerprint = tables.pop("coding_fingerprint", None)
         if fingerprint is not None:
-            fingerprint = np.asarray(fingerprint).reshape(()).item()
+            fingerprint = np.asarray(fingerprint).item()
             fingerprint = bytes.fromhex(
                 fingerprint.decode() if isinstance(fingerprint, bytes) else fingerprint
             )

@@ -3,16 +3,18 @@ import subprocess
 import sys
 import tempfile
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_compression as tfc
 
 from export import export_lib, layout
 from serving import codec_client
+from tests import session_bundle
 from tests.codec_fixtures import trained_runlocal_codec
 from zoo import codec, codec_format, photos
 
 
-class CompressionExportTest(tf.test.TestCase):
+class CompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -22,6 +24,7 @@ class CompressionExportTest(tf.test.TestCase):
         cls.in_memory = codec.Codec(cls.model)
         cls.exported = codec.Codec.from_saved_model(cls.version_dir)
         cls.image = photos.load_bundled("china")[:100, :130]
+        cls.servable_dirs = (cls.version_dir,)
 
     def test_the_exported_codec_writes_the_same_bytes_as_the_model(self):
         for lmbda in (0.0018, 0.03, 0.18):
@@ -71,6 +74,84 @@ class CompressionExportTest(tf.test.TestCase):
                 with self.assertRaisesRegex(tf.errors.InvalidArgumentError, message):
                     compress(images=bad_images, lmbda=tf.constant(lmbda, tf.float32))
 
+    def test_compress_gives_every_image_a_side_shape_row_and_decompress_reads_them(self):
+        bundle = session_bundle.SessionBundle(self.version_dir)
+        self.addCleanup(bundle.close)
+        images = np.full([2, 128, 64, 3], 100, np.uint8)
+        lmbda = np.float32([0.01, 0.1])
+        coded = bundle.run("compress", {"images": images, "lmbda": lmbda})
+        self.assertAllEqual(coded["side_shape"], [[2, 1], [2, 1]])
+        decoded = bundle.run("decompress", {**coded, "lmbda": lmbda})["images"]
+        reconstructed = bundle.run("reconstruct", {"images": images, "lmbda": lmbda})
+        self.assertAllEqual(decoded, reconstructed["reconstructions"])
+
+    def test_a_model_server_session_refuses_bad_shapes_naming_the_input(self):
+        # No shape check before the graph, as in TF Serving: the graph's checks must name them.
+        bundle = session_bundle.SessionBundle(self.version_dir)
+        self.addCleanup(bundle.close)
+        images, lmbda = np.zeros([2, 64, 64, 3], np.uint8), np.float32([0.01, 0.02])
+        coded = bundle.run("compress", {"images": images, "lmbda": lmbda})
+        strings = {"latent_strings": coded["latent_strings"], "side_strings": coded["side_strings"]}
+        rows = coded["side_shape"]
+        cases = {
+            "images of rank 3": (
+                "compress",
+                {"images": images[0], "lmbda": lmbda},
+                r"images must be \[N, height, width, 3\]",
+            ),
+            "images of 4 channels": (
+                "reconstruct",
+                {"images": np.zeros([2, 64, 64, 4], np.uint8), "lmbda": lmbda},
+                r"images must be \[N, height, width, 3\], with 3 channels",
+            ),
+            "a scalar lmbda": (
+                "compress",
+                {"images": images, "lmbda": np.float32(0.01)},
+                r"lmbda must be \[N\]",
+            ),
+            "a scalar latent string": (
+                "decompress",
+                {
+                    **strings,
+                    "latent_strings": coded["latent_strings"][0],
+                    "lmbda": lmbda,
+                    "side_shape": rows,
+                },
+                r"latent_strings must be \[N\]",
+            ),
+            "side_shape of rank 1": (
+                "decompress",
+                {**strings, "lmbda": lmbda, "side_shape": rows[0]},
+                r"side_shape must be \[N, 2\]",
+            ),
+            "side_shape of 3 columns": (
+                "decompress",
+                {**strings, "lmbda": lmbda, "side_shape": np.int32([[1, 1, 1], [1, 1, 1]])},
+                r"side_shape must be \[N, 2\], with 2 columns",
+            ),
+            "side_shape one row short": (
+                "decompress",
+                {**strings, "lmbda": lmbda, "side_shape": rows[:1]},
+                "side_shape and lmbda need one row per image",
+            ),
+            "side_shape rows of two sizes": (
+                "decompress",
+                {**strings, "lmbda": lmbda, "side_shape": np.int32([[1, 1], [1, 2]])},
+                "side_shape rows must be equal",
+            ),
+            "a side_shape past the pixel limit": (
+                "decompress",
+                {**strings, "lmbda": lmbda, "side_shape": np.int32([[70000] * 2] * 2)},
+                "side_shape must be positive, within",
+            ),
+        }
+        for case, (signature, inputs, message) in cases.items():
+            with (
+                self.subTest(case),
+                self.assertRaisesRegex(tf.errors.InvalidArgumentError, message),
+            ):
+                bundle.run(signature, inputs)
+
     def test_a_beta_vae_export_is_not_taken_for_a_codec(self):
         from zoo import beta_vae
 
@@ -79,21 +160,17 @@ class CompressionExportTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "not a compression codec"):
             codec.Codec.from_saved_model(version_dir)
 
-    def test_warmup_requests_cover_the_coding_signatures(self):
-        from tensorflow_serving.apis import prediction_log_pb2
-
-        path = self.version_dir / "assets.extra" / layout.WARMUP_FILE
-        names = set()
-        for record in tf.data.TFRecordDataset(str(path)):
-            log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
-            names.add(log.predict_log.request.model_spec.signature_name)
-            self.assertEqual(
-                log.predict_log.request.inputs["images"].dtype, tf.uint8.as_datatype_enum
-            )
-        self.assertEqual(names, {"serving_default", "compress"})
+    def test_warmup_requests_cover_every_signature_with_the_served_dtypes(self):
+        requests = dict(session_bundle.warmup_requests(self.version_dir))
+        self.assertCountEqual(
+            requests, ["serving_default", "reconstruct", "compress", "decompress"]
+        )
+        self.assertEqual(requests["compress"]["images"].dtype, np.uint8)
+        self.assertEqual(requests["decompress"]["side_shape"].dtype, np.int32)
+        self.assertEqual(requests["decompress"]["latent_strings"].dtype, object)
 
 
-class StockCompressionExportTest(tf.test.TestCase):
+class StockCompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
     """The stock-op servable and the client that range-codes locally."""
 
     @classmethod
@@ -109,6 +186,7 @@ class StockCompressionExportTest(tf.test.TestCase):
         cls.in_memory = codec.Codec(cls.model)
         cls.client = codec_client.StockCodecClient(codec_client.in_process_predict(cls.stock_dir))
         cls.image = photos.load_bundled("coffee")[:90, :150]
+        cls.servable_dirs = (cls.stock_dir,)
 
     def test_the_client_writes_and_reads_exactly_the_in_process_bytes(self):
         for lmbda in (0.0018, 0.03, 0.18):
@@ -124,6 +202,53 @@ class StockCompressionExportTest(tf.test.TestCase):
             self.client.decode(bytes(data))
         with self.assertRaisesRegex(ValueError, r"\[0.0018, 0.18\]"):
             self.client.encode(self.image, 0.5)
+
+    def test_coding_tables_gives_one_copy_of_the_tables_per_row(self):
+        bundle = session_bundle.SessionBundle(self.stock_dir)
+        self.addCleanup(bundle.close)
+        one = bundle.run("coding_tables", {"rows": np.int32([0])})
+        three = bundle.run("coding_tables", {"rows": np.int32([0, 5, -1])})
+        self.assertAllClose(one["lmbda_range"], [[0.0018, 0.18]])
+        for name, table in three.items():
+            with self.subTest(name):
+                self.assertAllEqual(table, np.repeat(one[name], 3, axis=0))
+
+    def test_a_model_server_session_refuses_bad_shapes_naming_the_input(self):
+        # No shape check before the graph, as in TF Serving: the graph's checks must name them.
+        bundle = session_bundle.SessionBundle(self.stock_dir)
+        self.addCleanup(bundle.close)
+        lmbda = np.float32([0.01])
+        side, latent = self.model.num_filters, self.model.num_latent_filters
+        cases = {
+            "images of 4 channels": (
+                "analyze",
+                {"images": np.zeros([1, 64, 64, 4], np.uint8), "lmbda": lmbda},
+                r"images must be \[N, height, width, 3\], with 3 channels",
+            ),
+            "side_symbols of rank 3": (
+                "scale_indexes",
+                {"side_symbols": np.zeros([1, 1, side], np.int32), "lmbda": lmbda},
+                rf"side_symbols must be \[N, height, width, {side}\]",
+            ),
+            "side_symbols of too few channels": (
+                "scale_indexes",
+                {"side_symbols": np.zeros([1, 1, 1, side - 1], np.int32), "lmbda": lmbda},
+                rf"side_symbols must be \[N, height, width, {side}\], with {side} channels",
+            ),
+            "latent_symbols of the side's channels": (
+                "synthesize",
+                {"latent_symbols": np.zeros([1, 1, 1, side], np.int32), "lmbda": lmbda},
+                rf"latent_symbols must be \[N, height, width, {latent}\], with {latent} channels",
+            ),
+            "a scalar rows": ("coding_tables", {"rows": np.int32(0)}, r"rows must be \[N\]"),
+            "no rows": ("coding_tables", {"rows": np.zeros([0], np.int32)}, "rows is empty"),
+        }
+        for case, (signature, inputs, message) in cases.items():
+            with (
+                self.subTest(case),
+                self.assertRaisesRegex(tf.errors.InvalidArgumentError, message),
+            ):
+                bundle.run(signature, inputs)
 
     def test_list_ops_finds_range_coding_only_in_the_full_codec(self):
         def list_ops(directory):

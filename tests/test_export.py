@@ -9,12 +9,13 @@ from tensorflow_serving.apis import prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 from export import export_lib, layout
+from tests import session_bundle
 from zoo import data, train_lib
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
-class BetaVAEExportTest(tf.test.TestCase):
+class BetaVAEExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -25,6 +26,7 @@ class BetaVAEExportTest(tf.test.TestCase):
         cls.version_dir = export_lib.export_model_dir(cls.model_dir, cls.base_dir, "vae")
         cls.loaded = tf.saved_model.load(str(cls.version_dir))
         cls.images = data.load_mnist("test")[:4]
+        cls.servable_dirs = (cls.version_dir,)
 
     def signature(self, name):
         return self.loaded.signatures[name]
@@ -41,8 +43,12 @@ class BetaVAEExportTest(tf.test.TestCase):
             {"serving_default", "reconstruct", "sample", "loss_terms"}, set(self.loaded.signatures)
         )
         _, inputs = self.signature("reconstruct").structured_input_signature
-        self.assertEqual(inputs["beta"].shape.as_list(), [None])
-        self.assertEqual(inputs["images"].shape.as_list(), [None, 28, 28, 1])
+        self.assertEqual(set(inputs), {"images", "beta"})
+        # Of unknown rank, so that the graph's shape checks run on every request.
+        for name, signature in self.loaded.signatures.items():
+            for spec in signature.structured_input_signature[1].values():
+                with self.subTest(signature=name, input=spec.name):
+                    self.assertIsNone(spec.shape.rank)
 
     def test_reloaded_model_matches_the_in_memory_model_at_two_betas(self):
         for beta in (0.5, 32.0):
@@ -59,11 +65,23 @@ class BetaVAEExportTest(tf.test.TestCase):
                 self.assertAllClose(
                     terms["total"], expected["reconstruction"] + beta * expected["kl"], rtol=1e-5
                 )
-                seed = tf.constant(7, tf.int64)
-                sampled = self.signature("sample")(beta=betas, seed=seed)["images"]
-                self.assertAllClose(
-                    sampled, self.model.sample_images(weights, tf.constant([7, 0], tf.int64))
-                )
+                seeds = [7, 8, 9, 10]
+                sampled = self.signature("sample")(beta=betas, seed=tf.constant(seeds, tf.int64))
+                for row, seed in enumerate(seeds):
+                    expected = self.model.sample_images(weights[row : row + 1], [seed, 0])
+                    self.assertAllClose(sampled["images"][row : row + 1], expected, atol=1e-6)
+
+    def test_a_sample_depends_only_on_its_own_seed_and_beta(self):
+        sample = self.signature("sample")
+        alone = sample(beta=tf.constant([2.0]), seed=tf.constant([5], tf.int64))["images"]
+        for others in ([(0.5, 1)], [(64.0, 5), (0.125, 2)]):
+            with self.subTest(others=others):
+                betas = tf.constant([b for b, _ in others] + [2.0])
+                seeds = tf.constant([s for _, s in others] + [5], tf.int64)
+                batch = sample(beta=betas, seed=seeds)["images"]
+                self.assertAllClose(batch[-1:], alone, atol=1e-6)
+        other_seed = sample(beta=tf.constant([2.0]), seed=tf.constant([6], tf.int64))["images"]
+        self.assertNotAllClose(other_seed, alone)
 
     def test_serving_default_is_reconstruct(self):
         betas = tf.constant([1.0, 2.0, 4.0, 8.0])
@@ -94,10 +112,12 @@ class BetaVAEExportTest(tf.test.TestCase):
     def test_bad_images_are_refused(self):
         beta = tf.ones([4])
         with self.assertRaisesRegex(
-            tf.errors.InvalidArgumentError, r"images must have shape \[N, 28, 28, 1\]"
+            tf.errors.InvalidArgumentError, r"images must be \[N, 28, 28, 1\], with size 28"
         ):
             self.signature("reconstruct")(images=tf.zeros([4, 32, 32, 1]), beta=beta)
-        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, r"images must have shape"):
+        with self.assertRaisesRegex(
+            tf.errors.InvalidArgumentError, r"images must be \[N, 28, 28, 1\], with size 1"
+        ):
             self.signature("reconstruct")(images=tf.zeros([4, 28, 28, 3]), beta=beta)
         with self.assertRaisesRegex(tf.errors.InvalidArgumentError, r"images values must lie"):
             self.signature("reconstruct")(images=self.images * 255.0, beta=beta)
@@ -106,11 +126,55 @@ class BetaVAEExportTest(tf.test.TestCase):
         with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "empty"):
             self.signature("reconstruct")(images=tf.zeros([0, 28, 28, 1]), beta=tf.zeros([0]))
         with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "beta must be finite"):
-            self.signature("sample")(beta=tf.constant([np.nan]), seed=tf.constant(0, tf.int64))
+            self.signature("sample")(beta=tf.constant([np.nan]), seed=tf.constant([0], tf.int64))
+
+    def test_a_model_server_session_refuses_bad_shapes_naming_the_input(self):
+        # No shape check before the graph, as in TF Serving: the graph's checks must name them.
+        bundle = session_bundle.SessionBundle(self.version_dir)
+        self.addCleanup(bundle.close)
+        images, beta = np.zeros([2, 28, 28, 1], np.float32), np.float32([1, 2])
+        seed = np.int64([1, 2])
+        cases = {
+            "images of rank 3": ("reconstruct", {"images": images[..., 0], "beta": beta}),
+            "images of rank 5": ("loss_terms", {"images": images[..., None], "beta": beta}),
+            "images of 14 x 14": ("reconstruct", {"images": images[:, :14, :14], "beta": beta}),
+            "images of 3 channels": ("reconstruct", {"images": images.repeat(3, -1), "beta": beta}),
+            "a scalar beta": ("reconstruct", {"images": images, "beta": np.float32(1)}),
+            "a beta matrix": ("loss_terms", {"images": images, "beta": beta[:, None]}),
+            "a scalar seed": ("sample", {"beta": beta, "seed": np.int64(1)}),
+            "one seed too few": ("sample", {"beta": beta, "seed": seed[:1]}),
+            "a scalar beta to sample": ("sample", {"beta": np.float32(1), "seed": seed}),
+            "one image too few": ("reconstruct", {"images": images[:1], "beta": beta}),
+            "an empty batch": ("reconstruct", {"images": images[:0], "beta": beta[:0]}),
+        }
+        names = {
+            "images": r"images must be \[N, 28, 28, 1\]",
+            "beta": r"beta must be \[N\]",
+            "seed": r"seed must be \[N\]",
+        }
+        messages = {
+            "images of rank 3": names["images"],
+            "images of rank 5": names["images"],
+            "images of 14 x 14": names["images"] + ", with size 28 on axis 1",
+            "images of 3 channels": names["images"] + ", with size 1 on axis 3",
+            "a scalar beta": names["beta"],
+            "a beta matrix": names["beta"],
+            "a scalar seed": names["seed"],
+            "one seed too few": "seed and beta need the same batch size",
+            "a scalar beta to sample": names["beta"],
+            "one image too few": "images and beta need the same batch size",
+            "an empty batch": "beta is empty",
+        }
+        for case, (signature, inputs) in cases.items():
+            with (
+                self.subTest(case),
+                self.assertRaisesRegex(tf.errors.InvalidArgumentError, messages[case]),
+            ):
+                bundle.run(signature, inputs)
 
     def test_warmup_requests_replay_through_the_signatures(self):
         path = self.version_dir / "assets.extra" / layout.WARMUP_FILE
-        replayed = 0
+        replayed = []
         for record in tf.data.TFRecordDataset(str(path)):
             log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
             request = log.predict_log.request
@@ -118,8 +182,8 @@ class BetaVAEExportTest(tf.test.TestCase):
             inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
             outputs = self.signature(request.model_spec.signature_name)(**inputs)
             self.assertNotEmpty(outputs)
-            replayed += 1
-        self.assertGreaterEqual(replayed, 2)
+            replayed.append(request.model_spec.signature_name)
+        self.assertCountEqual(replayed, ["serving_default", "reconstruct", "sample", "loss_terms"])
 
     def test_models_config_parses_with_the_serving_protos(self):
         text = (self.base_dir / layout.MODELS_CONFIG).read_text()

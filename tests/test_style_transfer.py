@@ -12,12 +12,13 @@ import tensorflow as tf
 
 import yoto_tf
 from export import export_lib
+from tests import session_bundle
 from zoo import style_transfer, train_lib, vgg
 
 keras = tf.keras
 
 
-class StyleTransferModelTest(tf.test.TestCase):
+class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -34,6 +35,7 @@ class StyleTransferModelTest(tf.test.TestCase):
         )
         cls.loaded = tf.saved_model.load(str(cls.version_dir))
         cls.images = tf.constant(style_transfer.evaluation_images(2, size=32))
+        cls.servable_dirs = (cls.version_dir,)
 
     def test_training_tracks_content_four_styles_and_tv(self):
         self.assertEqual(
@@ -102,7 +104,7 @@ class StyleTransferModelTest(tf.test.TestCase):
         stylize = self.loaded.signatures["stylize"]
         good = tf.constant([[1.0, 1.0, 0, 0, 0]])
         cases = {
-            "must have 5 columns": (self.images[:1], tf.constant([[1.0, 1.0, 0, 0]])),
+            "with 5 columns": (self.images[:1], tf.constant([[1.0, 1.0, 0, 0]])),
             "must be >= 0": (self.images[:1], tf.constant([[1.0, -1.0, 1.0, 0, 0]])),
             "must be finite": (self.images[:1], tf.constant([[np.nan, 1.0, 0, 0, 0]])),
             "all zeros is no style": (self.images[:1], tf.constant([[1.0, 0, 0, 0, 0]])),
@@ -115,6 +117,31 @@ class StyleTransferModelTest(tf.test.TestCase):
             with self.subTest(message):
                 with self.assertRaisesRegex(tf.errors.InvalidArgumentError, message):
                     stylize(images=images, loss_weights=weights)
+
+    def test_a_model_server_session_refuses_bad_shapes_naming_the_input(self):
+        # No shape check before the graph, as in TF Serving: the graph's checks must name them.
+        bundle = session_bundle.SessionBundle(self.version_dir)
+        self.addCleanup(bundle.close)
+        images, weights = self.images.numpy(), np.float32([[1, 1, 0, 0, 0], [1, 0, 1, 0, 0]])
+        images_message = r"images must be \[N, height, width, 3\]"
+        weights_message = r"loss_weights must be \[N, 5\]"
+        cases = {
+            "images of rank 3": ({"images": images[0]}, images_message),
+            "images of 4 channels": ({"images": images[..., [0, 1, 2, 2]]}, images_message),
+            "weights of rank 1": ({"loss_weights": weights[0]}, weights_message),
+            "weights of rank 3": ({"loss_weights": weights[None]}, weights_message),
+            "a scalar weight": ({"loss_weights": np.float32(1)}, weights_message),
+            "weights of 4 columns": ({"loss_weights": weights[:, :4]}, weights_message),
+            "one row too few": ({"loss_weights": weights[:1]}, "need one row each"),
+        }
+        for signature in ("stylize", "loss_terms"):
+            for case, (bad, message) in cases.items():
+                inputs = {"images": images, "loss_weights": weights, **bad}
+                with (
+                    self.subTest(signature=signature, case=case),
+                    self.assertRaisesRegex(tf.errors.InvalidArgumentError, message),
+                ):
+                    bundle.run(signature, inputs)
 
     def test_a_fixed_weight_baseline_trains_through_the_same_binary(self):
         root = pathlib.Path(tempfile.mkdtemp())

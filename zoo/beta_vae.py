@@ -188,6 +188,24 @@ class BetaVAE(yoto_tf.LossConditionalModel):
         )
         return tf.sigmoid(self.decode(latents, self._condition(loss_weights)))
 
+    def sample_images_per_example(self, loss_weights, seeds):
+        """Draws image i from the prior with the seed pair `(seeds[i], 0)` and `loss_weights[i]`.
+
+        Each image depends on its own seed and weights only, whatever else is in the
+        batch (a served `sample` batches other clients' requests with it); image i
+        is `sample_images(loss_weights[i:i + 1], (seeds[i], 0))`.
+        """
+        seeds = tf.cast(seeds, tf.int64)
+
+        def latent(seed):
+            pair = tf.stack([seed, tf.zeros_like(seed)])
+            return tf.random.stateless_normal([self.latent_dim], seed=pair)
+
+        latents = tf.map_fn(
+            latent, seeds, fn_output_signature=tf.TensorSpec([self.latent_dim], tf.float32)
+        )
+        return tf.sigmoid(self.decode(latents, self._condition(tf.cast(loss_weights, tf.float32))))
+
     def compute_loss_terms(self, x, y, loss_weights, training):
         """Per-example reconstruction NLL and KL, both in nats."""
         images = tf.convert_to_tensor(x, tf.float32)

@@ -172,8 +172,10 @@ class Codec:
             return outputs["latent_strings"], outputs["side_strings"]
 
         def decompress(latent, side, lmbda, side_shape):
+            # The signature takes the hyper-latents' height and width once per image.
+            rows = tf.repeat(tf.reshape(side_shape, [1, 2]), tf.size(lmbda), axis=0)
             return signatures["decompress"](
-                latent_strings=latent, side_strings=side, lmbda=lmbda, side_shape=side_shape
+                latent_strings=latent, side_strings=side, lmbda=lmbda, side_shape=rows
             )["images"]
 
         codec._compress = compress

@@ -1,0 +1,106 @@
+"""Runs a SavedModel's signatures the way TF Serving's ModelServer does, and checks it can batch.
+
+The ModelServer loads a SavedModel into a TF1 Session and runs a signature with
+`Session::Run`, feeding the request's tensors by the signature's tensor names:
+nothing compares their shapes with the signature's, and only the session checks
+dtypes. `SessionBundle.run` does the same, through a callable made from
+`CallableOptions`, so no Python-side shape check runs either.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.protobuf import config_pb2
+from tensorflow_serving.apis import prediction_log_pb2
+
+from export import layout
+
+# The SavedModel's own init signature, which no request names.
+INIT_SIGNATURE = "__saved_model_init_op"
+
+
+class SessionBundle:
+    """A SavedModel version directory in a `tf.compat.v1.Session`, as the ModelServer loads it."""
+
+    def __init__(self, saved_model_dir):
+        self.graph = tf.Graph()
+        self.session = tf.compat.v1.Session(graph=self.graph)
+        with self.graph.as_default():
+            self.meta_graph = tf.compat.v1.saved_model.loader.load(
+                self.session, [tf.saved_model.SERVING], str(saved_model_dir)
+            )
+        self._callables = {}
+
+    def signature_names(self) -> list[str]:
+        """The signatures a request can name."""
+        return sorted(name for name in self.meta_graph.signature_def if name != INIT_SIGNATURE)
+
+    def run(self, signature_name: str, inputs) -> dict[str, np.ndarray]:
+        """Runs a signature on `{alias: array}`; raises the session's `tf.errors.OpError`."""
+        signature = self.meta_graph.signature_def[signature_name]
+        aliases = sorted(inputs)
+        outputs = sorted(signature.outputs)
+        key = (signature_name, tuple(aliases))
+        if key not in self._callables:
+            options = config_pb2.CallableOptions(
+                feed=[signature.inputs[alias].name for alias in aliases],
+                fetch=[signature.outputs[alias].name for alias in outputs],
+            )
+            self._callables[key] = self.session._make_callable_from_options(options)  # noqa: SLF001
+        values = self._callables[key](*[np.asarray(inputs[alias]) for alias in aliases])
+        return dict(zip(outputs, values, strict=True))
+
+    def close(self):
+        """Releases the session."""
+        self.session.close()
+
+
+def warmup_requests(saved_model_dir) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """`(signature name, inputs)` of every PredictRequest in the version's warmup file."""
+    path = pathlib.Path(saved_model_dir) / "assets.extra" / layout.WARMUP_FILE
+    requests = []
+    for record in tf.data.TFRecordDataset(str(path)):
+        request = prediction_log_pb2.PredictionLog.FromString(record.numpy()).predict_log.request
+        inputs = {alias: tf.make_ndarray(proto) for alias, proto in request.inputs.items()}
+        requests.append((request.model_spec.signature_name, inputs))
+    return requests
+
+
+class BatchingRulesTests:
+    """Tests that a servable satisfies TF Serving's batching rules, for a TestCase to mix in.
+
+    With `--enable_batching` every signature is batched: every input needs a
+    dimension 0 of the same size N, and every output a dimension 0 of size N.
+    The TestCase sets `servable_dirs`, the version directories to check.
+    """
+
+    servable_dirs: tuple = ()
+
+    def test_every_signature_keeps_dimension_0_for_one_and_two_examples(self):
+        for saved_model_dir in self.servable_dirs:
+            bundle = SessionBundle(saved_model_dir)
+            for signature_name, inputs in warmup_requests(saved_model_dir):
+                for count in (1, 2):
+                    with self.subTest(
+                        servable=pathlib.Path(saved_model_dir).parent.name,
+                        signature=signature_name,
+                        examples=count,
+                    ):
+                        batch = {alias: value[:count] for alias, value in inputs.items()}
+                        outputs = bundle.run(signature_name, batch)
+                        self.assertNotEmpty(batch)
+                        for alias, value in {**batch, **outputs}.items():
+                            self.assertGreaterEqual(np.ndim(value), 1, alias)
+                            self.assertEqual(np.shape(value)[0], count, alias)
+            bundle.close()
+
+    def test_the_warmup_file_holds_one_request_per_signature(self):
+        for saved_model_dir in self.servable_dirs:
+            with self.subTest(servable=pathlib.Path(saved_model_dir).parent.name):
+                names = [name for name, _ in warmup_requests(saved_model_dir)]
+                bundle = SessionBundle(saved_model_dir)
+                self.assertCountEqual(names, bundle.signature_names())
+                bundle.close()
