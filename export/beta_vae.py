@@ -6,6 +6,22 @@ import tensorflow as tf
 
 from export import validation
 
+# TF Serving batching for this servable (`batching_params.pbtxt`). Its inputs have one
+# fixed shape per example, so requests merge into one batch; a failed check fails the
+# whole batch, which a short timeout keeps to the requests of about one millisecond.
+BATCHING_PARAMETERS = {
+    # A 28 x 28 model saturates a GPU well before 256 images (under 1 MB of input).
+    "max_batch_size": 256,
+    # The longest a request waits for others: about the time of one small forward pass.
+    "batch_timeout_micros": 1000,
+    # At most 100 full batches queued, then UNAVAILABLE: bounds queueing latency and memory.
+    "max_enqueued_batches": 100,
+    # Unused under --enable_per_model_batching_parameters, where batching.config's shared
+    # pool runs every model's batches; here so the file also works as a global one.
+    "num_batch_threads": 2,
+    "pad_variable_length_inputs": False,
+}
+
 
 class BetaVAEServing(tf.Module):
     """The beta-VAE's serving surface.
@@ -43,6 +59,10 @@ class BetaVAEServing(tf.Module):
             "sample": self.sample.get_concrete_function(),
             "loss_terms": self.loss_terms.get_concrete_function(),
         }
+
+    def batching_parameters(self) -> dict:
+        """TF Serving's per-model batching settings for this servable."""
+        return dict(BATCHING_PARAMETERS)
 
     def _beta_and_images(self, beta, images):
         beta = validation.check_weight("beta", beta, *self.beta_range)

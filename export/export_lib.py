@@ -51,7 +51,8 @@ def export_model(
     """Writes `model` to `<base_dir>/<model_name>/<version>` atomically, with warmup and metadata.
 
     `source` (the training dir and checkpoint it came from) goes into the metadata.
-    Also (re)writes `<base_dir>/models.config`. Returns the version directory.
+    Also (re)writes `<base_dir>`'s server files (`layout.write_server_files`: the
+    models configs and `batching.config`). Returns the version directory.
     """
     module = serving_module(task_name, model, stock=stock, **options)
     # A module may trace and save under a context of its own (the codec computes its
@@ -82,6 +83,8 @@ def _export_module(task_name, model, module, base_dir, model_name, version, stoc
     if hasattr(module, "extra_metadata"):
         metadata.update(module.extra_metadata())
     assets = module.asset_files() if hasattr(module, "asset_files") else {}
+    # Only modules whose inputs have one fixed shape per example ask to be batched.
+    batching = module.batching_parameters() if hasattr(module, "batching_parameters") else None
 
     def write(directory: pathlib.Path):
         # No device placement is recorded, so the same SavedModel runs on CPU or GPU servers.
@@ -99,9 +102,11 @@ def _export_module(task_name, model, module, base_dir, model_name, version, stoc
         layout.write_metadata(directory, metadata)
         for relative, content in assets.items():
             layout.write_extra_asset(directory, relative, content)
+        if batching is not None:
+            layout.write_batching_parameters(directory, batching)
 
     final = layout.write_version(base_dir, model_name, version, write)
-    layout.write_models_config(base_dir)
+    layout.write_server_files(base_dir)
     return final
 
 

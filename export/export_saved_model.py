@@ -1,7 +1,9 @@
 """Exports a trained model dir for TF Serving: `yoto-export --model_dir=DIR --base_dir=BASE`.
 
 Writes `BASE/<model_name>/<version>/` atomically (the next free version by
-default) and `BASE/models.config` for `tensorflow_model_server --model_config_file`.
+default) and, for `tensorflow_model_server`, `BASE/models.config` (the models a
+stock ModelServer can load), `BASE/models_custom_ops.config` (every model, for a
+ModelServer built with tensorflow-compression's ops) and `BASE/batching.config`.
 A compression model also gets `BASE/<model_name>_stock/<version>/`: the same codec
 with stock TensorFlow ops only, for a stock ModelServer (serving/codec_client.py
 range-codes on the client).
@@ -9,6 +11,7 @@ range-codes on the client).
 
 from __future__ import annotations
 
+import pathlib
 import sys
 
 from absl import app, flags
@@ -28,7 +31,7 @@ flags.mark_flags_as_required(["model_dir", "base_dir"])
 def main(argv):
     """Reads flags and exports."""
     del argv
-    from export import export_lib
+    from export import export_lib, layout
     from zoo import train_lib
 
     try:
@@ -41,6 +44,16 @@ def main(argv):
         return 2
     for path in paths:
         print(f"exported {path}")
+    base = pathlib.Path(FLAGS.base_dir)
+    for name, what in (
+        (layout.MODELS_CONFIG, "--model_config_file for a stock ModelServer (stock-op models)"),
+        (
+            layout.CUSTOM_OPS_MODELS_CONFIG,
+            "--model_config_file for a ModelServer with tensorflow-compression's ops (every model)",
+        ),
+        (layout.BATCHING_CONFIG, "--batching_parameters_file, with per-model batching"),
+    ):
+        print(f"wrote {base / name}: {what}")
     return 0
 
 

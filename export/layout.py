@@ -5,11 +5,20 @@
     <base>/<model>/<version>/assets.extra/tf_serving_warmup_requests
     <base>/<model>/<version>/assets.extra/yoto_metadata.json
     <base>/<model>/<version>/assets.extra/...  task extras (style transfer: styles/style_N.png)
-    <base>/models.config
+    <base>/<model>/<version>/batching_params.pbtxt  only for models TF Serving may batch
+    <base>/models.config             the models a stock ModelServer can load
+    <base>/models_custom_ops.config  every model (a ModelServer with tensorflow-compression's ops)
+    <base>/batching.config           --batching_parameters_file (the shared batch thread pool)
 
 A version is written into a hidden temporary directory beside its final place
 and renamed into it, so a ModelServer polling `<base>/<model>` never sees half
 a model (it ignores names that are not integers).
+
+Batching: with `--enable_batching --enable_per_model_batching_parameters
+--batching_parameters_file=<base>/batching.config`, TF Serving batches exactly the
+models whose version has a `batching_params.pbtxt`, with its settings. Only models
+with one fixed shape per example get one (the beta-VAE): a batch merges only
+tensors equal beyond dimension 0, and one request's failed check fails its batch.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -30,7 +40,30 @@ from zoo import atomic
 
 WARMUP_FILE = "tf_serving_warmup_requests"
 METADATA_FILE = "yoto_metadata.json"
+# `--model_config_file` for a stock ModelServer: the models whose metadata says
+# `stock_ops_only` (one it cannot load would keep the whole server from starting).
 MODELS_CONFIG = "models.config"
+# `--model_config_file` for a ModelServer built with tensorflow-compression's ops: every model.
+CUSTOM_OPS_MODELS_CONFIG = "models_custom_ops.config"
+# In a version directory: that model's BatchingParameters text proto.
+BATCHING_PARAMS_FILE = "batching_params.pbtxt"
+# `--batching_parameters_file`: under per-model batching, only its thread pool is used.
+BATCHING_CONFIG = "batching.config"
+
+# The batch thread pool all batched models share: the number of batches run at once.
+# Two keeps a GPU busy while the next batch is being merged; on a CPU-only server,
+# the number of cores is the usual choice.
+SHARED_BATCH_THREADS = 2
+
+# BatchingParameters fields that `read_batching_parameters` knows, by kind.
+_WRAPPED_INT_FIELDS = (
+    "max_batch_size",
+    "batch_timeout_micros",
+    "max_enqueued_batches",
+    "num_batch_threads",
+)
+_BOOL_FIELDS = ("pad_variable_length_inputs",)
+_REPEATED_INT_FIELDS = ("allowed_batch_sizes",)
 
 
 def existing_versions(model_root) -> list[int]:
@@ -114,12 +147,30 @@ def read_metadata(saved_model_dir) -> dict:
     return json.loads(path.read_text())
 
 
-def models_config_text(base_dir) -> str:
-    """A ModelServer `--model_config_file` text proto for every model under `base_dir`."""
+def _stock_ops_only(model_root: pathlib.Path) -> bool:
+    """Whether the newest version of a model says it needs stock TensorFlow ops only.
+
+    A version without yoto metadata is not vouched for: it counts as needing custom ops.
+    """
+    newest = model_root / str(existing_versions(model_root)[-1])
+    try:
+        return bool(read_metadata(newest).get("stock_ops_only", False))
+    except (FileNotFoundError, ValueError):
+        return False
+
+
+def models_config_text(base_dir, stock_only: bool = True) -> str:
+    """A ModelServer `--model_config_file` text proto for the models under `base_dir`.
+
+    With `stock_only`, only the models a stock ModelServer can load (their newest
+    version's metadata says `stock_ops_only`); otherwise every model.
+    """
     base = pathlib.Path(base_dir).resolve()
     config = model_server_config_pb2.ModelServerConfig()
     for model_root in sorted(p for p in base.iterdir() if p.is_dir()):
         if not existing_versions(model_root):
+            continue
+        if stock_only and not _stock_ops_only(model_root):
             continue
         model = config.model_config_list.config.add()
         model.name = model_root.name
@@ -128,6 +179,98 @@ def models_config_text(base_dir) -> str:
     return text_format.MessageToString(config)
 
 
-def write_models_config(base_dir) -> pathlib.Path:
-    """Writes `<base>/models.config` atomically and returns its path."""
-    return atomic.write_text(pathlib.Path(base_dir) / MODELS_CONFIG, models_config_text(base_dir))
+def batching_parameters_text(parameters: Mapping) -> str:
+    """The BatchingParameters text proto of `parameters`, one field a line.
+
+    Keys as `read_batching_parameters` returns them; a field set to None is left
+    out (the server's default).
+    """
+    lines = []
+    for key, value in parameters.items():
+        if key in _WRAPPED_INT_FIELDS:
+            if value is not None:
+                lines.append(f"{key} {{ value: {int(value)} }}")
+        elif key in _BOOL_FIELDS:
+            lines.append(f"{key}: {'true' if value else 'false'}")
+        elif key in _REPEATED_INT_FIELDS:
+            lines.extend(f"{key}: {int(size)}" for size in value)
+        else:
+            raise ValueError(f"{key!r} is not a BatchingParameters field this module writes.")
+    return "\n".join(lines) + "\n"
+
+
+def read_batching_parameters(path) -> dict:
+    """Parses a BatchingParameters text proto written one field a line, as this module writes it.
+
+    Returns `max_batch_size`, `batch_timeout_micros`, `max_enqueued_batches` and
+    `num_batch_threads` (None where the file leaves the server's default),
+    `pad_variable_length_inputs` (False unless set) and, if the file has any,
+    `allowed_batch_sizes` (a list). Blank lines and `#` comments are skipped.
+    Raises ValueError naming the file and line for anything else.
+    """
+    path = pathlib.Path(path)
+    parameters: dict = dict.fromkeys(_WRAPPED_INT_FIELDS)
+    parameters["pad_variable_length_inputs"] = False
+    seen = set()
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        wrapped = re.fullmatch(r"(\w+)\s*\{\s*value\s*:\s*(\d+)\s*\}", line)
+        plain = re.fullmatch(r"(\w+)\s*:\s*(\w+)", line)
+        key = (wrapped or plain).group(1) if (wrapped or plain) else None
+        if wrapped and key in _WRAPPED_INT_FIELDS:
+            value = int(wrapped.group(2))
+        elif plain and key in _BOOL_FIELDS and plain.group(2) in ("true", "false"):
+            value = plain.group(2) == "true"
+        elif plain and key in _REPEATED_INT_FIELDS and plain.group(2).isdigit():
+            parameters.setdefault(key, []).append(int(plain.group(2)))
+            continue
+        else:
+            raise ValueError(
+                f"{path}:{number}: expected one BatchingParameters field, "
+                f"`name {{ value: N }}` ({', '.join(_WRAPPED_INT_FIELDS)}), "
+                f"`pad_variable_length_inputs: true|false` or `allowed_batch_sizes: N`; "
+                f"got {raw.strip()!r}"
+            )
+        if key in seen:
+            raise ValueError(f"{path}:{number}: {key} is set twice")
+        seen.add(key)
+        parameters[key] = value
+    return parameters
+
+
+def write_batching_parameters(saved_model_dir, parameters: Mapping) -> pathlib.Path:
+    """Writes `<version>/batching_params.pbtxt`, which makes TF Serving batch that model."""
+    path = pathlib.Path(saved_model_dir) / BATCHING_PARAMS_FILE
+    path.write_text(batching_parameters_text(parameters))
+    return path
+
+
+def batching_config_text() -> str:
+    """The global `--batching_parameters_file`, for use with per-model batching parameters."""
+    return (
+        "# tensorflow_model_server --enable_batching --enable_per_model_batching_parameters\n"
+        "#     --batching_parameters_file=<this file>\n"
+        "# Under per-model parameters only the thread pool below is read from here: it runs\n"
+        "# the batches of every batched model (those with batching_params.pbtxt in their\n"
+        "# version directory). Without --enable_per_model_batching_parameters the server\n"
+        "# would batch every model, which the image models cannot take (a batch merges only\n"
+        "# requests of equal image size).\n"
+        + batching_parameters_text({"num_batch_threads": SHARED_BATCH_THREADS})
+    )
+
+
+def write_server_files(base_dir) -> list[pathlib.Path]:
+    """Writes `models.config`, `models_custom_ops.config` and `batching.config` atomically.
+
+    Returns their paths, in that order.
+    """
+    base = pathlib.Path(base_dir)
+    return [
+        atomic.write_text(base / MODELS_CONFIG, models_config_text(base, stock_only=True)),
+        atomic.write_text(
+            base / CUSTOM_OPS_MODELS_CONFIG, models_config_text(base, stock_only=False)
+        ),
+        atomic.write_text(base / BATCHING_CONFIG, batching_config_text()),
+    ]

@@ -273,7 +273,7 @@ class StockCompressionExportTest(session_bundle.BatchingRulesTests, tf.test.Test
                     devices = {node.device for node in function.graph.as_graph_def().node}
                     self.assertEqual(devices - {""}, set())
 
-    def test_exporting_a_training_dir_writes_both_servables_into_models_config(self):
+    def test_exporting_a_training_dir_lists_only_the_stock_servable_in_models_config(self):
         from google.protobuf import text_format
         from tensorflow_serving.config import model_server_config_pb2
 
@@ -283,9 +283,18 @@ class StockCompressionExportTest(session_bundle.BatchingRulesTests, tf.test.Test
         train_lib.train("compression", root / "run", steps=1, runlocal=True, verbose=0)
         written = export_lib.export_all(root / "run", root / "serving", "codec")
         self.assertEqual([p.parent.name for p in written], ["codec", "codec_stock"])
-        text = (root / "serving" / layout.MODELS_CONFIG).read_text()
-        config = text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
-        names = sorted(model.name for model in config.model_config_list.config)
-        self.assertEqual(names, ["codec", "codec_stock"])
+
+        def listed(config_name):
+            text = (root / "serving" / config_name).read_text()
+            config = text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
+            return sorted(model.name for model in config.model_config_list.config)
+
+        # A stock ModelServer that cannot load one model does not start at all.
+        self.assertEqual(listed(layout.MODELS_CONFIG), ["codec_stock"])
+        self.assertEqual(listed(layout.CUSTOM_OPS_MODELS_CONFIG), ["codec", "codec_stock"])
         self.assertTrue(layout.read_metadata(written[1])["stock_ops_only"])
         self.assertFalse(layout.read_metadata(written[0])["stock_ops_only"])
+        # Image models are not batched: a batch merges only images of one size.
+        for version_dir in written:
+            self.assertFalse((version_dir / layout.BATCHING_PARAMS_FILE).exists())
+        self.assertTrue((root / "serving" / layout.BATCHING_CONFIG).is_file())

@@ -9,6 +9,7 @@ from tensorflow_serving.apis import prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 from export import export_lib, layout
+from export.beta_vae import BATCHING_PARAMETERS
 from tests import session_bundle
 from zoo import data, train_lib
 
@@ -185,13 +186,39 @@ class BetaVAEExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
             replayed.append(request.model_spec.signature_name)
         self.assertCountEqual(replayed, ["serving_default", "reconstruct", "sample", "loss_terms"])
 
-    def test_models_config_parses_with_the_serving_protos(self):
-        text = (self.base_dir / layout.MODELS_CONFIG).read_text()
-        config = text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
-        (model,) = config.model_config_list.config
-        self.assertEqual(model.name, "vae")
-        self.assertEqual(pathlib.Path(model.base_path), (self.base_dir / "vae").resolve())
-        self.assertEqual(model.model_platform, "tensorflow")
+    def test_models_configs_parse_with_the_serving_protos_and_list_the_stock_vae(self):
+        for name in (layout.MODELS_CONFIG, layout.CUSTOM_OPS_MODELS_CONFIG):
+            with self.subTest(name):
+                text = (self.base_dir / name).read_text()
+                config = text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
+                (model,) = config.model_config_list.config
+                self.assertEqual(model.name, "vae")
+                self.assertEqual(pathlib.Path(model.base_path), (self.base_dir / "vae").resolve())
+                self.assertEqual(model.model_platform, "tensorflow")
+
+    def test_the_vae_asks_tf_serving_to_batch_it_and_the_global_file_sets_the_threads(self):
+        parameters = layout.read_batching_parameters(self.version_dir / layout.BATCHING_PARAMS_FILE)
+        self.assertEqual(parameters, BATCHING_PARAMETERS)
+        shared = layout.read_batching_parameters(self.base_dir / layout.BATCHING_CONFIG)
+        self.assertEqual(shared["num_batch_threads"], layout.SHARED_BATCH_THREADS)
+        self.assertIsNone(shared["max_batch_size"])
+
+    def test_batching_parameters_round_trip_and_a_malformed_line_names_the_file(self):
+        path = pathlib.Path(self.get_temp_dir()) / layout.BATCHING_PARAMS_FILE
+        parameters = {**BATCHING_PARAMETERS, "allowed_batch_sizes": [8, 64, 256]}
+        path.write_text("# a comment\n\n" + layout.batching_parameters_text(parameters))
+        self.assertEqual(layout.read_batching_parameters(path), parameters)
+        for bad in (
+            "max_batch_size: 8",
+            "max_batch_size { value: -1 }",
+            "pad_variable_length_inputs: yes",
+            "enable_large_batch_splitting: true",
+            "max_batch_size { value: 8 }\nmax_batch_size { value: 9 }",
+        ):
+            with self.subTest(bad):
+                path.write_text(bad + "\n")
+                with self.assertRaisesRegex(ValueError, f"{path.name}:[12]"):
+                    layout.read_batching_parameters(path)
 
     def test_metadata_records_terms_trained_ranges_and_the_checkpoint(self):
         metadata = layout.read_metadata(self.version_dir)
