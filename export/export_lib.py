@@ -51,8 +51,8 @@ def export_model(
     """Writes `model` to `<base_dir>/<model_name>/<version>` atomically, with warmup and metadata.
 
     `source` (the training dir and checkpoint it came from) goes into the metadata.
-    Also (re)writes `<base_dir>`'s server files (`layout.write_server_files`: the
-    models configs and `batching.config`). Returns the version directory.
+    Also (re)writes `<base_dir>/models.config`, `models_custom_ops.config` and
+    `batching.config`. Returns the version directory.
     """
     module = serving_module(task_name, model, stock=stock, **options)
     # A module may trace and save under a context of its own (the codec computes its
@@ -106,7 +106,8 @@ def _export_module(task_name, model, module, base_dir, model_name, version, stoc
             layout.write_batching_parameters(directory, batching)
 
     final = layout.write_version(base_dir, model_name, version, write)
-    layout.write_server_files(base_dir)
+    layout.write_models_config(base_dir)
+    layout.write_batching_config(base_dir)
     return final
 
 

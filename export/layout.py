@@ -261,9 +261,10 @@ def batching_config_text() -> str:
     )
 
 
-def write_server_files(base_dir) -> list[pathlib.Path]:
-    """Writes `models.config`, `models_custom_ops.config` and `batching.config` atomically.
+def write_models_config(base_dir) -> list[pathlib.Path]:
+    """Writes `models.config` (stock-op models) and `models_custom_ops.config` (every model).
 
+    Both atomically, so a ModelServer polling its config never reads half of one.
     Returns their paths, in that order.
     """
     base = pathlib.Path(base_dir)
@@ -272,5 +273,9 @@ def write_server_files(base_dir) -> list[pathlib.Path]:
         atomic.write_text(
             base / CUSTOM_OPS_MODELS_CONFIG, models_config_text(base, stock_only=False)
         ),
-        atomic.write_text(base / BATCHING_CONFIG, batching_config_text()),
     ]
+
+
+def write_batching_config(base_dir) -> pathlib.Path:
+    """Writes `<base>/batching.config` atomically and returns its path."""
+    return atomic.write_text(pathlib.Path(base_dir) / BATCHING_CONFIG, batching_config_text())
