@@ -57,6 +57,7 @@ from tensorflow_serving.apis import (
 from tensorflow_serving.config import model_server_config_pb2
 
 from export import layout, list_ops
+from tests import session_bundle
 
 # model_servers/grpc_status_util.cc: longer gRPC messages are cut and marked.
 GRPC_MESSAGE_LIMIT = 1024
@@ -112,52 +113,24 @@ def _status_from_tf(error: tf.errors.OpError) -> ServingStatusError:
     return ServingStatusError(_STATUS_BY_NUMBER[error.error_code], error.message)
 
 
-class SessionBundle:
-    """One loaded version: a TF1 session over the SavedModel's graph, as the ModelServer holds."""
-
-    def __init__(self, path: pathlib.Path, custom_ops: bool):
-        self.path = path
-        if not custom_ops:
-            # tf.raw_ops lists stock TensorFlow's ops whatever this process has imported.
-            op_types = list_ops.saved_model_op_types(path)
-            missing = sorted(op for op in op_types if not hasattr(tf.raw_ops, op))
-            if missing:
-                # TF's op registry, when the graph is imported into a stock binary.
-                raise ServingStatusError(
-                    grpc.StatusCode.NOT_FOUND,
-                    f"Op type not registered '{missing[0]}' in binary running on "
-                    f"{socket.gethostname()}. Make sure the Op and Kernel are registered in "
-                    "the binary running in this process.",
-                )
-        self.graph = tf.Graph()
-        with self.graph.as_default():
-            self.session = tf.compat.v1.Session(graph=self.graph)
-            try:
-                meta_graph = tf.compat.v1.saved_model.loader.load(
-                    self.session, ["serve"], str(path)
-                )
-            except tf.errors.OpError as error:
-                raise _status_from_tf(error) from error
-        self.signature_defs = meta_graph.signature_def
-
-    def run(self, feeds: dict[str, np.ndarray], fetches: list[str]) -> list[np.ndarray]:
-        """`Session::Run` on tensor names: no shape or dtype check before the graph's own."""
-        feed_dict = {
-            self.graph.get_tensor_by_name(name)._as_tf_output(): value  # noqa: SLF001
-            for name, value in feeds.items()
-        }
-        fetch_list = [
-            self.graph.get_tensor_by_name(name)._as_tf_output()  # noqa: SLF001
-            for name in fetches
-        ]
-        try:
-            return self.session._call_tf_sessionrun(None, feed_dict, fetch_list, [], None)  # noqa: SLF001
-        except tf.errors.OpError as error:
-            raise _status_from_tf(error) from error
-
-    def close(self):
-        """Releases the session."""
-        self.session.close()
+def _load_bundle(path: pathlib.Path, custom_ops: bool) -> session_bundle.SessionBundle:
+    """A version's session bundle, or the status that fails its load."""
+    if not custom_ops:
+        # tf.raw_ops lists stock TensorFlow's ops whatever this process has imported.
+        op_types = list_ops.saved_model_op_types(path)
+        missing = sorted(op for op in op_types if not hasattr(tf.raw_ops, op))
+        if missing:
+            # TF's op registry, when the graph is imported into a stock binary.
+            raise ServingStatusError(
+                grpc.StatusCode.NOT_FOUND,
+                f"Op type not registered '{missing[0]}' in binary running on "
+                f"{socket.gethostname()}. Make sure the Op and Kernel are registered in "
+                "the binary running in this process.",
+            )
+    try:
+        return session_bundle.SessionBundle(path)
+    except tf.errors.OpError as error:
+        raise _status_from_tf(error) from error
 
 
 class _Task:
@@ -339,7 +312,7 @@ class BatchQueue:
 class LoadedVersion:
     """A version that became available: its bundle and, under batching, its queues."""
 
-    def __init__(self, bundle: SessionBundle, batching: dict | None):
+    def __init__(self, bundle: session_bundle.SessionBundle, batching: dict | None):
         self.bundle = bundle
         self.batching = batching
         self._queues = {}
@@ -350,7 +323,10 @@ class LoadedVersion:
         fetches = [signature_def.outputs[alias].name for alias in output_aliases]
 
         def run_session(batch_feeds):
-            values = self.bundle.run(batch_feeds, fetches)
+            try:
+                values = self.bundle.run_tensors(batch_feeds, fetches)
+            except tf.errors.OpError as error:
+                raise _status_from_tf(error) from error
             return dict(zip(output_aliases, values, strict=True))
 
         if self.batching is None:
@@ -548,7 +524,7 @@ class ModelServer:
 
     def _load_once(self, name: str, path: pathlib.Path) -> LoadedVersion:
         try:
-            bundle = SessionBundle(path, self.custom_ops)
+            bundle = _load_bundle(path, self.custom_ops)
         except ServingStatusError:
             raise
         except Exception as error:  # noqa: BLE001  Any load failure is the version's status.
@@ -651,7 +627,7 @@ class ModelServer:
         """Checks a request against the signature as the real server does, then runs it."""
         del version
         signature_name = signature_name or "serving_default"
-        signature = loaded.bundle.signature_defs.get(signature_name)
+        signature = loaded.bundle.meta_graph.signature_def.get(signature_name)
         if signature is None:
             if rest:  # http_rest_api_handler.cc GetInfoMap.
                 raise ServingStatusError(
@@ -810,7 +786,7 @@ class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
 
 def _signature_map(loaded: LoadedVersion):
     signature_map = get_model_metadata_pb2.SignatureDefMap()
-    for key, value in loaded.bundle.signature_defs.items():
+    for key, value in loaded.bundle.meta_graph.signature_def.items():
         signature_map.signature_def[key].CopyFrom(value)
     return signature_map
 
@@ -925,7 +901,7 @@ def _rest_predict(server: ModelServer, name: str, version: int | None, body: byt
         )
     version, loaded = server.model(name).version(version)
     resolved = signature_name or "serving_default"
-    signature = loaded.bundle.signature_defs.get(resolved)
+    signature = loaded.bundle.meta_graph.signature_def.get(resolved)
     if signature is None:
         raise ServingStatusError(
             grpc.StatusCode.INVALID_ARGUMENT,

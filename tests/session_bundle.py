@@ -3,8 +3,10 @@
 The ModelServer loads a SavedModel into a TF1 Session and runs a signature with
 `Session::Run`, feeding the request's tensors by the signature's tensor names:
 nothing compares their shapes with the signature's, and only the session checks
-dtypes. `SessionBundle.run` does the same, through a callable made from
-`CallableOptions`, so no Python-side shape check runs either.
+dtypes. `SessionBundle.run` does the same through the session's C API call, so
+no Python-side check runs either, and errors carry the session's own messages
+(`Expects arg[1] to be float but double is provided`). The TF Serving test double
+(`tests/serving_double.py`) runs every request this way.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import pathlib
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.protobuf import config_pb2
 from tensorflow_serving.apis import prediction_log_pb2
 
 from export import layout
@@ -32,25 +33,29 @@ class SessionBundle:
             self.meta_graph = tf.compat.v1.saved_model.loader.load(
                 self.session, [tf.saved_model.SERVING], str(saved_model_dir)
             )
-        self._callables = {}
 
     def signature_names(self) -> list[str]:
         """The signatures a request can name."""
         return sorted(name for name in self.meta_graph.signature_def if name != INIT_SIGNATURE)
 
+    def run_tensors(self, feeds, fetches: list[str]) -> list[np.ndarray]:
+        """`Session::Run` with `{tensor name: array}` feeds; raises `tf.errors.OpError`."""
+        feed_dict = {
+            self.graph.get_tensor_by_name(name)._as_tf_output(): value  # noqa: SLF001
+            for name, value in feeds.items()
+        }
+        fetch_list = [
+            self.graph.get_tensor_by_name(name)._as_tf_output()  # noqa: SLF001
+            for name in fetches
+        ]
+        return self.session._call_tf_sessionrun(None, feed_dict, fetch_list, [], None)  # noqa: SLF001
+
     def run(self, signature_name: str, inputs) -> dict[str, np.ndarray]:
         """Runs a signature on `{alias: array}`; raises the session's `tf.errors.OpError`."""
         signature = self.meta_graph.signature_def[signature_name]
-        aliases = sorted(inputs)
         outputs = sorted(signature.outputs)
-        key = (signature_name, tuple(aliases))
-        if key not in self._callables:
-            options = config_pb2.CallableOptions(
-                feed=[signature.inputs[alias].name for alias in aliases],
-                fetch=[signature.outputs[alias].name for alias in outputs],
-            )
-            self._callables[key] = self.session._make_callable_from_options(options)  # noqa: SLF001
-        values = self._callables[key](*[np.asarray(inputs[alias]) for alias in aliases])
+        feeds = {signature.inputs[alias].name: np.asarray(v) for alias, v in inputs.items()}
+        values = self.run_tensors(feeds, [signature.outputs[alias].name for alias in outputs])
         return dict(zip(outputs, values, strict=True))
 
     def close(self):

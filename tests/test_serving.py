@@ -219,7 +219,7 @@ class ServingTest(tf.test.TestCase):
                 self.assertEqual(outputs["stylized"].dtype, np.uint8)
                 # Float noise can move a pixel that lands on .5 by one uint8 level.
                 self.assertAllClose(np.asarray(outputs["stylized"], np.float32), expected, atol=1.0)
-                with self.assertRaisesRegex(serving_client.ServingError, "must have 5 columns"):
+                with self.assertRaisesRegex(serving_client.ServingError, "with 5 columns"):
                     make("style").predict(
                         "stylize", {"images": images, "loss_weights": weights[:, :4]}
                     )
@@ -240,7 +240,11 @@ class ServingTest(tf.test.TestCase):
             "missing": ({"images": images}, "missing \\['beta'\\]"),
             "extra": ({"images": images, "beta": np.float32([1, 2]), "x": [1]}, "unknown \\['x'"),
             "dtype": ({"images": images, "beta": ["a", "b"]}, "input beta must be numbers"),
-            "rank": ({"images": images, "beta": np.float32(1.0)}, "beta must be a vector"),
+            # Under batching, the batching session refuses a scalar before the graph sees it.
+            "rank": (
+                {"images": images, "beta": np.float32(1.0)},
+                r"beta must be \[N\]|input tensors must have at least one dimension",
+            ),
             "image rank": ({"images": images[..., 0], "beta": np.float32([1, 2])}, "images must"),
             "nan": ({"images": images, "beta": np.float32([np.nan, 1])}, "beta must be finite"),
             "negative": ({"images": images, "beta": np.float32([-1, 1])}, "beta must be > 0"),
@@ -772,7 +776,7 @@ class StockServablesTest(tf.test.TestCase):
             """
         )
         result = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=900
         )
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         self.assertIn("signatures loaded: 13", result.stdout)
