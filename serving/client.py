@@ -63,7 +63,8 @@ def conform_inputs(
     """`inputs` as the signature's dtypes; INVALID_ARGUMENT naming what does not fit.
 
     `expected` maps each input name to its DataType name (`"DT_FLOAT"`). Missing and
-    unknown names are refused; numbers are converted when no value changes.
+    unknown names are refused; numbers are converted when no value changes; every
+    input needs the same leading (batch) dimension, as in every yoto_tf signature.
     """
     missing = sorted(set(expected) - set(inputs))
     unknown = sorted(set(inputs) - set(expected))
@@ -73,7 +74,23 @@ def conform_inputs(
             f"signature {signature_name!r} takes the inputs {sorted(expected)}: "
             f"missing {missing}, unknown {unknown}",
         )
-    return {name: _conform(name, inputs[name], expected[name]) for name in expected}
+    conformed = {name: _conform(name, inputs[name], expected[name]) for name in expected}
+    # Every input of a yoto_tf signature holds one row per example; a batching server
+    # refuses anything else without naming the input.
+    for name, value in conformed.items():
+        if value.ndim == 0:
+            raise ServingError(
+                "INVALID_ARGUMENT",
+                f"input {name} needs the batch dimension first (one row per example); got a scalar",
+            )
+    counts = {name: value.shape[0] for name, value in conformed.items()}
+    if len(set(counts.values())) > 1:
+        described = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
+        raise ServingError(
+            "INVALID_ARGUMENT",
+            f"every input needs one row per example, the same number in each; got {described}",
+        )
+    return conformed
 
 
 def _conform(name: str, value, dtype_name: str) -> np.ndarray:

@@ -240,10 +240,10 @@ class ServingTest(tf.test.TestCase):
             "missing": ({"images": images}, "missing \\['beta'\\]"),
             "extra": ({"images": images, "beta": np.float32([1, 2]), "x": [1]}, "unknown \\['x'"),
             "dtype": ({"images": images, "beta": ["a", "b"]}, "input beta must be numbers"),
-            # Under batching, the batching session refuses a scalar before the graph sees it.
-            "rank": (
-                {"images": images, "beta": np.float32(1.0)},
-                r"beta must be \[N\]|input tensors must have at least one dimension",
+            "scalar": ({"images": images, "beta": np.float32(1.0)}, "input beta needs the batch"),
+            "one beta for two": (
+                {"images": images, "beta": np.float32([1.0])},
+                "got beta 1, images 2",
             ),
             "image rank": ({"images": images[..., 0], "beta": np.float32([1, 2])}, "images must"),
             "nan": ({"images": images, "beta": np.float32([np.nan, 1])}, "beta must be finite"),
@@ -737,8 +737,9 @@ class SignaturesWithoutInputsTest(tf.test.TestCase):
 
     def test_rest_refuses_it_and_grpc_runs_it_only_without_batching(self):
         for batching in (False, True):
+            # The stock config lists only yoto_tf exports that vouch for their ops.
             server = serving_double.ModelServer(
-                self.base / layout.MODELS_CONFIG, enable_batching=batching, **QUICK
+                self.base / layout.CUSTOM_OPS_MODELS_CONFIG, enable_batching=batching, **QUICK
             )
             try:
                 with self.subTest(batching=batching):
