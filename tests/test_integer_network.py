@@ -92,9 +92,15 @@ class IntegerHyperSynthesisTest(tf.test.TestCase):
         self.assertNotAllEqual(far, indexes[0])
 
     def test_a_network_too_wide_for_exact_sums_is_refused(self):
-        network = integer_network.IntegerHyperSynthesis(4096, 4096, 64, lmbda_range=LMBDA_RANGE)
-        with self.assertRaisesRegex(ValueError, "too wide for exact float64 sums"):
-            network.build((None, None, None, 4096))
+        # 813 filters is the narrowest width refused: conv_1's FiLM product may then reach
+        # 2**53 grid units. (The layers are built before the check, so a much wider network
+        # would first allocate gigabytes of kernels.)
+        narrowest = integer_network.IntegerHyperSynthesis(813, 12, 64, lmbda_range=LMBDA_RANGE)
+        with self.assertRaisesRegex(ValueError, "too wide for exact float64 sums: conv_1 FiLM"):
+            narrowest.build((None, None, None, 8))
+        widest = integer_network.IntegerHyperSynthesis(812, 12, 64, lmbda_range=LMBDA_RANGE)
+        widest.build((None, None, None, 8))
+        self.assertTrue(widest.built)
 
     def test_the_config_round_trips(self):
         network = _network(spread=False)
