@@ -8,7 +8,7 @@ from unittest import mock
 import numpy as np
 import tensorflow as tf
 
-from tests.codec_fixtures import trained_runlocal_codec
+from tests.codec_fixtures import shared_runlocal_codec
 from zoo import codec, codec_eval_lib, codec_format, compression, photos
 
 keras = tf.keras
@@ -18,7 +18,7 @@ class HyperpriorCodecTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.model, cls.history = trained_runlocal_codec(seed=0, epochs=2)
+        cls.model, cls.history = shared_runlocal_codec(seed=0, epochs=2)
         cls.codec = codec.Codec(cls.model)
         cls.image = photos.load_bundled("coffee")[:70, :100]
 
@@ -283,7 +283,7 @@ class _CodecVariant:
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.model, _ = trained_runlocal_codec(seed=0, **cls.OVERRIDES)
+        cls.model, _ = shared_runlocal_codec(seed=0, **cls.OVERRIDES)
         cls.codec = codec.Codec(cls.model)
         cls.image = photos.load_bundled("coffee")[:70, :100]
 
@@ -302,7 +302,7 @@ class FloatIndexCodecTest(_CodecVariant, tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.integer_model, _ = trained_runlocal_codec(seed=0)
+        cls.integer_model, _ = shared_runlocal_codec(seed=0)
         cls.integer_codec = codec.Codec(cls.integer_model)
         cls.float_file = cls.codec.encode(cls.image, 0.01)
         cls.integer_file = cls.integer_codec.encode(cls.image, 0.01)
@@ -321,7 +321,7 @@ class FloatIndexCodecTest(_CodecVariant, tf.test.TestCase):
             self.codec.decode(self.integer_file)
 
     def test_a_file_from_another_integer_model_is_refused_by_its_fingerprint(self):
-        other, _ = trained_runlocal_codec(seed=1)
+        other, _ = shared_runlocal_codec(seed=1)
         other_codec = codec.Codec(other)
         self.assertNotEqual(other_codec.fingerprint, self.integer_codec.fingerprint)
         with self.assertRaisesRegex(codec_format.FormatError, "written by another model"):

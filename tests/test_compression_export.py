@@ -10,7 +10,7 @@ import tensorflow_compression as tfc
 from export import export_lib, layout
 from serving import codec_client
 from tests import session_bundle
-from tests.codec_fixtures import trained_runlocal_codec
+from tests.codec_fixtures import shared_runlocal_codec
 from zoo import codec, codec_format, photos
 
 
@@ -18,7 +18,7 @@ class CompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase)
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.model, _ = trained_runlocal_codec(seed=0)
+        cls.model, _ = shared_runlocal_codec(seed=0)
         cls.base_dir = tempfile.mkdtemp()
         cls.version_dir = export_lib.export_model("compression", cls.model, cls.base_dir, "codec")
         cls.in_memory = codec.Codec(cls.model)
@@ -177,7 +177,7 @@ class StockCompressionExportTest(session_bundle.BatchingRulesTests, tf.test.Test
     def setUpClass(cls):
         super().setUpClass()
         # Latents wider than the transforms (M > N): the symbols' signatures must follow.
-        cls.model, _ = trained_runlocal_codec(seed=1, num_latent_filters=12)
+        cls.model, _ = shared_runlocal_codec(seed=1, num_latent_filters=12)
         base = pathlib.Path(tempfile.mkdtemp())
         cls.full_dir = export_lib.export_model("compression", cls.model, base, "codec")
         cls.stock_dir = export_lib.export_model(
