@@ -1,8 +1,14 @@
-"""The whole path once: train a YOTO beta-VAE, export it, and check its trade-off."""
+"""The whole path: train a YOTO beta-VAE, export it, evaluate it over the grid.
+
+The fast test runs the path on the runlocal model for a few steps and checks that the
+exported model's grid evaluation is the in-memory model's; the slow one trains for 800
+steps and checks the trade-off itself.
+"""
 
 import pathlib
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from export import export_lib
@@ -15,6 +21,35 @@ from zoo import beta_vae, evaluate_lib, train_lib
 _BACKWARD_TOLERANCE = 0.02
 
 
+class TinyEndToEndTest(tf.test.TestCase):
+    def test_the_exported_models_grid_evaluation_is_the_trained_models(self):
+        root = pathlib.Path(self.get_temp_dir())
+        model = train_lib.train("beta_vae", root / "run", steps=3, runlocal=True, verbose=0)
+        version_dir = export_lib.export_model("beta_vae", model, root / "serving", "beta_vae")
+        images = beta_vae.evaluation_images(24)
+        grid = beta_vae.EVALUATION_GRID
+        # Batches that split the images unevenly: the means must weigh every image once.
+        # (The evaluation noise is drawn per batch, so both sides batch alike.)
+        exported, in_memory = (
+            evaluate_lib.evaluate_grid(terms_fn, images, grid, beta_vae, batch_size=10)
+            for terms_fn in (
+                evaluate_lib.saved_model_terms_fn(version_dir, beta_vae),
+                evaluate_lib.keras_terms_fn(model, beta_vae.SWEEP_TERM),
+            )
+        )
+        self.assertEqual([row["beta"] for row in exported], list(grid))
+        for ours, theirs in zip(exported, in_memory, strict=True):
+            with self.subTest(beta=ours["beta"]):
+                self.assertEqual(set(ours), {"beta", "reconstruction", "kl", "total"})
+                self.assertTrue(np.all(np.isfinite(list(ours.values()))))
+                self.assertAllClose(
+                    ours["total"], ours["reconstruction"] + ours["beta"] * ours["kl"]
+                )
+                for term in ("reconstruction", "kl", "total"):
+                    self.assertAllClose(ours[term], theirs[term], rtol=1e-4, msg=term)
+
+
+@pytest.mark.slow
 class EndToEndTest(tf.test.TestCase):
     def test_exported_model_trades_reconstruction_for_kl_monotonically_over_the_grid(self):
         root = pathlib.Path(self.get_temp_dir())
