@@ -1,9 +1,6 @@
-"""Test setup: quiet TensorFlow, two logical CPU devices for MirroredStrategy tests, and
-class state released once its class is done."""
+"""Test setup: quiet TensorFlow, and two logical CPU devices for MirroredStrategy tests."""
 
 import os
-
-import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -20,20 +17,3 @@ tf.config.set_logical_device_configuration(
 def pytest_collection_modifyitems(items):
     """Drops tf.test.TestCase's inherited `test_session`, a context manager, not a test."""
     items[:] = [item for item in items if item.name != "test_session"]
-
-
-@pytest.fixture(scope="class", autouse=True)
-def release_what_set_up_class_made(request):
-    """Deletes the attributes a class's setUpClass added, once its last test has run.
-
-    pytest keeps every test class alive until the session ends, and with it each model,
-    export and loaded SavedModel that setUpClass stored on the class. Released, they are
-    freed by Python's collector as the run goes on. (No explicit gc.collect(): on a heap
-    of TensorFlow objects each one takes 1-3 s, a minute over the suite.)
-    """
-    cls = request.cls
-    before = set(vars(cls)) if cls is not None else set()
-    yield
-    if cls is not None:
-        for name in set(vars(cls)) - before:
-            delattr(cls, name)
