@@ -57,6 +57,7 @@ from tensorflow_serving.apis import (
 from tensorflow_serving.config import model_server_config_pb2
 
 from export import layout, list_ops
+from serving import rest_json
 from tests import session_bundle
 
 # model_servers/grpc_status_util.cc: longer gRPC messages are cut and marked.
@@ -157,6 +158,9 @@ class BatchQueue:
         self.parameters = {**DEFAULT_BATCHING, **given}
         if self.parameters["pad_variable_length_inputs"]:
             raise NotImplementedError("The double does not pad variable-length inputs.")
+        # With allowed_batch_sizes the largest of them is the batch limit, not max_batch_size.
+        allowed = self.parameters.get("allowed_batch_sizes") or []
+        self._batch_limit = max(allowed) if allowed else int(self.parameters["max_batch_size"])
         self._tasks = collections.deque()
         self._condition = threading.Condition()
         self._stopped = False
@@ -171,10 +175,7 @@ class BatchQueue:
     def submit(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Runs one request's feeds in some batch; its own outputs, or the batch's failure."""
         size = self._task_size(feeds)
-        limit = int(self.parameters["max_batch_size"])
-        allowed = self.parameters.get("allowed_batch_sizes") or []
-        if allowed:
-            limit = max(allowed)
+        limit = self._batch_limit
         if size > limit:
             raise ServingStatusError(
                 grpc.StatusCode.INVALID_ARGUMENT,
@@ -219,10 +220,7 @@ class BatchQueue:
         return sizes.pop()
 
     def _next_batch(self) -> list[_Task] | None:
-        limit = int(self.parameters["max_batch_size"])
-        allowed = self.parameters.get("allowed_batch_sizes") or []
-        if allowed:
-            limit = max(allowed)
+        limit = self._batch_limit
         timeout = self.parameters["batch_timeout_micros"] / 1e6
         with self._condition:
             while not self._tasks and not self._stopped:
@@ -1004,10 +1002,8 @@ def _json_to_array(value, dtype_enum: int) -> np.ndarray:
 
 def _array_to_json(alias: str, value: np.ndarray):
     value = np.asarray(value)
-    if value.dtype.kind in "OS":
-        if alias.endswith("_bytes"):  # IsNamedTensorBytes.
-            return np.vectorize(lambda b: {"b64": base64.b64encode(b).decode()}, otypes=[object])(
-                value
-            ).tolist()
+    if value.dtype.kind in "OS" and not alias.endswith("_bytes"):  # IsNamedTensorBytes.
+        # The server writes such strings' raw bytes without validating UTF-8 (rapidjson's
+        # default Writer); undecodable bytes reach a lenient JSON reader as replacements.
         return np.vectorize(lambda b: b.decode("utf-8", "replace"), otypes=[object])(value).tolist()
-    return value.tolist()
+    return rest_json.encode_tensor(value, bytes_as_base64=True)
