@@ -88,11 +88,16 @@ class RecordedCodecFilesTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.root = pathlib.Path(tempfile.mkdtemp(prefix="golden_codec_"))
-        model_dir = golden_files.copy_run("compression", cls.root / "run")
-        # What `yoto-codec --model=DIR` builds; one Codec, so its functions trace once
-        # (RecordedBinariesTest runs the binary itself).
-        cls.codec = codec.Codec(train_lib.restore_model(model_dir)[0])
+        with tempfile.TemporaryDirectory() as scratch:
+            model_dir = golden_files.copy_run("compression", pathlib.Path(scratch) / "run")
+            # What `yoto-codec --model=DIR` builds; one Codec, so its functions trace once
+            # (RecordedBinariesTest runs the binary itself).
+            cls.codec = codec.Codec(train_lib.restore_model(model_dir)[0])
+
+    @classmethod
+    def tearDownClass(cls):
+        del cls.codec  # Its model and traced functions are large; the class is done.
+        super().tearDownClass()
 
     def test_a_yoto_file_recorded_before_the_move_decodes_to_the_same_pixels(self):
         for lmbda in golden_files.LMBDAS:
@@ -118,8 +123,8 @@ class RecordedCheckpointsTest(tf.test.TestCase):
 
     def test_every_value_of_a_recorded_checkpoint_lands_in_todays_model(self):
         for task in golden_files.TASKS:
-            with self.subTest(task=task):
-                model_dir = golden_files.copy_run(task, tempfile.mkdtemp(prefix="golden_") + "/run")
+            with self.subTest(task=task), tempfile.TemporaryDirectory() as scratch:
+                model_dir = golden_files.copy_run(task, f"{scratch}/run")
                 recorded = {
                     key: value
                     for key, value in golden_files.checkpoint_values(
@@ -144,8 +149,9 @@ class RecordedCheckpointsTest(tf.test.TestCase):
                     for key, value in recorded.items()
                     if (value.shape, golden_files.sha256(value.tobytes())) not in today_values
                 )
-                self.assertEmpty(
-                    lost,
+                self.assertEqual(
+                    len(lost),
+                    0,
                     f"{len(lost)} of {len(recorded)} recorded {task} values are not in the "
                     "restored model (a variable path changed: convert old checkpoints on "
                     f"load, or keep the paths): {lost[:5]}",

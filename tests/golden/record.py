@@ -29,7 +29,8 @@ What it does, with the real binaries (tests/golden_files.py describes the layout
 5. `manifest.json`: the commit, the commands, TensorFlow's version and every file's sha256.
 
 Everything is written to a staging folder first and moved into place at the end, so
-an interrupted run leaves the previous recording as it was. Takes about two minutes.
+an interrupted run leaves the previous recording as it was. Took 4 minutes on a
+loaded 2-core machine.
 """
 
 from __future__ import annotations
