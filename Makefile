@@ -33,10 +33,10 @@ test-all: venv
 
 # The main job: a YOTO image codec trained, exported, and compared with JPEG.
 demo: venv
-	$(PY) -m zoo.demo
+	$(PY) -m demos.compression
 
 demo-beta-vae: venv
-	$(PY) -m zoo.demo_beta_vae
+	$(PY) -m demos.beta_vae
 
 bench: venv
 	$(PY) bench/bench_train_step.py

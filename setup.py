@@ -1,4 +1,4 @@
-"""Installs yoto_tf (the library) and the zoo, export and serving packages."""
+"""Installs yoto_tf (the library) and the zoo, export, serving and demos packages."""
 
 from setuptools import find_packages, setup
 
@@ -7,7 +7,7 @@ setup(
     version="0.1.0",
     description="Loss-conditional training (You Only Train Once) for Keras/TensorFlow.",
     python_requires="==3.11.*",
-    packages=find_packages(include=["yoto_tf*", "zoo*", "export*", "serving*"]),
+    packages=find_packages(include=["yoto_tf*", "zoo*", "export*", "serving*", "demos*"]),
     # Released models ship in the package; release trainings in progress (releases/work/) do not.
     package_data={"zoo": ["releases/*/*.json", "releases/*/*.npz", "releases/*/*.md"]},
     # Exact pins live in requirements.lock; these are the direct dependencies.

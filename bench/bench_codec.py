@@ -5,7 +5,7 @@
 Encode and decode megapixels per second of the YOTO codec (a trained model dir if
 --model is given, else the default config untrained: range coding then sees fewer
 bits than a trained model writes), both in process and as the exported SavedModel
-(`export/compression.py`, what a server runs), and of Pillow JPEG at quality 75, on
+(`zoo/compression_serving.py`, what a server runs), and of Pillow JPEG at quality 75, on
 the held-out photographs (and, with --refine_steps, the in-process encoder refining
 each image's latents that many steps); then median train-step times of the YOTO
 model and of the same architecture without conditioning at a fixed lambda

@@ -8,11 +8,11 @@ import pathlib
 import tensorflow as tf
 
 from export import layout
-from export.beta_vae import BetaVAEServing
-from export.compression import CompressionServing
-from export.compression_stock import CompressionStockServing
-from export.style_transfer import StyleTransferServing
 from zoo import releases, snapshots, train_lib
+from zoo.beta_vae_serving import BetaVAEServing
+from zoo.compression_serving import CompressionServing
+from zoo.compression_stock_serving import CompressionStockServing
+from zoo.style_transfer_serving import StyleTransferServing
 
 # Task name -> the tf.Module class holding that task's serving signatures.
 SERVING_MODULES = {
