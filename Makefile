@@ -41,7 +41,7 @@ demo-beta-vae: venv
 bench: venv
 	$(PY) bench/bench_train_step.py
 
-# More training photographs (zoo/photos.py DEBIAN_PHOTOS), for --config=debian_photos=True:
+# More training photographs (zoo/data/photos.py DEBIAN_PHOTOS), for --config=debian_photos=True:
 # two Debian packages, about 18 MB, installed as root. Training only; nothing else needs them.
 photos:
 	@if [ "$$(id -u)" != 0 ]; then \

@@ -24,12 +24,12 @@ setup(
     ],
     entry_points={
         "console_scripts": [
-            "yoto-train=zoo.train:run",
-            "yoto-evaluate=zoo.evaluate:run",
+            "yoto-train=zoo.training.train:run",
+            "yoto-evaluate=zoo.evaluation.evaluate:run",
             "yoto-export=export.export_saved_model:run",
-            "yoto-codec=zoo.codec_cli:run",
+            "yoto-codec=zoo.compression.codec_cli:run",
             "yoto-serving=serving.cli:main",
-            "yoto-stylize=zoo.stylize_cli:main",
+            "yoto-stylize=zoo.style_transfer.stylize_cli:main",
         ]
     },
 )

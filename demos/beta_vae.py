@@ -56,7 +56,9 @@ def main(argv):
     """Trains, exports, and evaluates the exported model at several betas."""
     del argv
     from export import export_lib
-    from zoo import beta_vae, evaluate_lib, train_lib
+    from zoo.beta_vae import model as beta_vae
+    from zoo.evaluation import evaluate_lib
+    from zoo.training import train_lib
 
     output = pathlib.Path(FLAGS.output_dir)
     print(f"[1/3] Training a YOTO beta-VAE on MNIST for up to {FLAGS.train_seconds:g} s ...")

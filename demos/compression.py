@@ -108,17 +108,13 @@ def main(argv):
 
     from export import export_lib
     from yoto_tf import metrics
-    from zoo import (
-        codec,
-        codec_cli,
-        codec_eval_lib,
-        photos,
-        releases,
-        style_eval_lib,
-        style_lib,
-        style_transfer,
-        train_lib,
-    )
+    from zoo import releases
+    from zoo.compression import codec, codec_cli, codec_eval_lib
+    from zoo.data import photos
+    from zoo.style_transfer import model as style_transfer
+    from zoo.style_transfer import style_eval_lib
+    from zoo.style_transfer.stylizer import Stylizer
+    from zoo.training import train_lib
 
     output = pathlib.Path(FLAGS.output_dir)
     started = time.monotonic()
@@ -193,7 +189,7 @@ def main(argv):
     crop_comparison(image, panels, crops)
 
     print(f"[3/4] Stylizing a held-out photograph with {FLAGS.style} on a weight grid ...")
-    stylizer = style_lib.Stylizer.load(FLAGS.style)
+    stylizer = Stylizer.load(FLAGS.style)
     grid = output / "style_grid.png"
     content = style_transfer.evaluation_images(limit=1)[0]
     style_eval_lib.render_grid(stylizer, content, list(style_transfer.EVALUATION_GRID), 1.0, grid)

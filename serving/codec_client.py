@@ -4,7 +4,7 @@
     data = client.encode(image, lmbda=0.01)  # the same bytes as zoo.codec.Codec
     image = client.decode(data)
 
-`predict` calls the stock-op servable (`zoo/compression_stock_serving.py`) by
+`predict` calls the stock-op servable (`zoo/compression/stock_serving.py`) by
 signature name, through gRPC, REST, or in process (`in_process_predict`); the
 range coding runs here, so the server needs no tensorflow-compression ops.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import tensorflow as tf
 
-from zoo import codec_format
+from zoo.compression import codec_format
 
 Predict = Callable[[str, Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
 

@@ -11,7 +11,8 @@ import tensorflow as tf
 from PIL import Image
 
 from demos import compression as demo
-from zoo import photos, releases
+from zoo import releases
+from zoo.data import photos
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 

@@ -34,7 +34,7 @@ ALLOWED_PACKAGES = {
     "serving": {"zoo"},
 }
 # What serving may take from zoo: the `.yoto` file format, reading images, atomic writes.
-SERVING_MAY_IMPORT_FROM_ZOO = {"zoo.codec_format", "zoo.photos", "zoo.atomic"}
+SERVING_MAY_IMPORT_FROM_ZOO = {"zoo.compression.codec_format", "zoo.data.photos", "zoo.atomic"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Import:
 
     path: pathlib.Path  # relative to the repository root
     line: int
-    module: str  # the module imported, e.g. "zoo.codec_format"
+    module: str  # the module imported, e.g. "zoo.compression.codec_format"
     text: str  # the import statement as written
 
     def __str__(self):
@@ -51,7 +51,7 @@ class Import:
 
 
 def module_name(path: pathlib.Path) -> str:
-    """`zoo/codec.py` -> `zoo.codec`; `zoo/__init__.py` -> `zoo`."""
+    """`zoo/compression/codec.py` -> `zoo.compression.codec`; `zoo/__init__.py` -> `zoo`."""
     parts = list(path.with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -89,8 +89,8 @@ def imports_of(path: pathlib.Path, source: str | None = None) -> list[Import]:
                 anchor = this_package.split(".")
                 anchor = anchor[: len(anchor) - (node.level - 1)]
                 base = ".".join([*anchor, base] if base else anchor)
-            # `from zoo import codec` imports the module zoo.codec; `from zoo.codec import
-            # Codec` imports zoo.codec.
+            # `from zoo.compression import codec` imports the module zoo.compression.codec;
+            # `from zoo.compression.codec import Codec` imports zoo.compression.codec too.
             names = [
                 f"{base}.{alias.name}" if is_module(f"{base}.{alias.name}") else base
                 for alias in node.names
@@ -213,20 +213,27 @@ class ImportDirectionTest(unittest.TestCase):
             self.assertIn(pathlib.Path(package, "__init__.py"), files)
 
     def test_function_local_imports_are_seen(self):
-        source = "import os\n\n\ndef load():\n    from zoo import codec_format\n"
+        source = "import os\n\n\ndef load():\n    from zoo.compression import codec_format\n"
         found = imports_of(pathlib.Path("zoo/example.py"), source)
-        self.assertEqual([(i.module, i.line) for i in found], [("zoo.codec_format", 5)])
+        self.assertEqual([(i.module, i.line) for i in found], [("zoo.compression.codec_format", 5)])
 
     def test_a_wrong_import_is_reported_with_its_file_line_and_text(self):
-        item = Import(pathlib.Path("zoo/codec.py"), 7, "export.layout", "from export import layout")
+        item = Import(
+            pathlib.Path("zoo/compression/codec.py"),
+            7,
+            "export.layout",
+            "from export import layout",
+        )
         self.assertEqual(violation(item), "zoo may import yoto_tf, not export")
-        self.assertIn("zoo/codec.py:7: from export import layout", str(item))
+        self.assertIn("zoo/compression/codec.py:7: from export import layout", str(item))
         self.assertEqual(
             violation(Import(pathlib.Path("export/a.py"), 1, "serving.client", "x")),
             "nothing imports serving",
         )
         self.assertIsNotNone(violation(Import(pathlib.Path("yoto_tf/a.py"), 1, "zoo", "x")))
-        self.assertIsNotNone(violation(Import(pathlib.Path("serving/a.py"), 1, "zoo.codec", "x")))
+        self.assertIsNotNone(
+            violation(Import(pathlib.Path("serving/a.py"), 1, "zoo.compression.codec", "x"))
+        )
         self.assertIsNone(violation(Import(pathlib.Path("export/a.py"), 1, "zoo.atomic", "x")))
 
     def test_imports_follow_the_allowed_direction(self):

@@ -1,0 +1,678 @@
+"""Variable-rate learned image compression: one scale-hyperprior model for every rate.
+
+The model is Ballé et al. 2018's scale hyperprior ("Variational image
+compression with a scale hyperprior", ICLR 2018), built from
+tensorflow-compression like its `models/bmshj2018.py`, with a FiLM layer after
+every convolution except the last of the synthesis transform, conditioned on
+log(1, lambda). Loss per image: `bpp + lambda * mse`, MSE on the 0..255 scale
+(tensorflow-compression's and CompressAI's convention), lambda log-uniform per
+example on [0.0018, 0.18] (the range of CompressAI's eight quality levels), each
+image's loss divided by its lambda so that every rate gets its share of the
+gradient (`Config.weight_sum_power`).
+
+The paper (Dosovitskiy & Djolonga, ICLR 2020) evaluated on Kodak, which is not
+available offline; this task trains on random crops of the photographs that ship
+inside installed wheels (`zoo/data/photos.py`) and evaluates on held-out ones.
+
+Default config and what to expect on this 2-core CPU (small filters):
+    yoto-train --task=compression --model_dir=runs/codec --steps=5400 \
+        --config='learning_rate_drops=(4320,)'
+takes about 26 minutes and gives a codec whose file size and PSNR rise strictly
+with lambda (0.28-0.74 bpp, 24.0-25.5 dB, -3.5% BD-rate against JPEG on the
+held-out photos): still far from a trained hyperprior; experiments/README.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from typing import ClassVar
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_compression as tfc
+
+import yoto_tf
+from zoo.compression import codec_format, integer_network
+from zoo.data import photos
+
+keras = tf.keras
+
+TERM_NAMES = ("rate", "distortion")
+SWEEP_TERM = "distortion"
+SWEEP_WEIGHT_NAME = "lmbda"
+# Eight log-spaced lambdas over the default range, like CompressAI's quality levels.
+EVALUATION_GRID = tuple(float(v) for v in np.geomspace(0.0018, 0.18, 8))
+# The analysis transform downsamples by 16, the hyper-analysis by 4 more.
+STRIDE = 64
+
+
+@dataclasses.dataclass
+class Config:
+    """Hyperparameters of the compression task; `runlocal()` gives a tiny one for tests."""
+
+    # The paper-size model uses 192 (and 320 latent channels at high rates) on a GPU.
+    num_filters: int = 64
+    # Channels of the latents y, the paper's M (192 beside N=128; None: num_filters). More
+    # did not help on this CPU: at M=192 a 30-minute model's transforms capped PSNR where
+    # M=64's did, at 26% more time per step (experiments/README.md).
+    num_latent_filters: int | None = None
+    num_scales: int = 64
+    scale_min: float = 0.11
+    scale_max: float = 256.0
+    conditioning_units: int = 256
+    # He initialisation makes the conditioning vector about 1 in size instead of Glorot's
+    # 0.07, so FiLM learns the large, lambda-dependent gains variable rate needs.
+    conditioning_initializer: str = "he_uniform"
+    conditioned: bool = True
+    lmbda_low: float = 0.0018
+    lmbda_high: float = 0.18
+    # A fixed lambda (a Constant distribution) trains the fixed-rate baseline.
+    fixed_lmbda: float | None = None
+    per_example: bool = True
+    # 128px crops cost 1.9x the step time of 64px ones for 4x the pixels (measured here).
+    patch_size: int = 128
+    batch_size: int = 8
+    # 10x tensorflow-compression's 1e-4, which is tuned for a million GPU steps; a CPU run
+    # of a few thousand steps learns far more with it. Lower it for long runs.
+    learning_rate: float = 1e-3
+    # Steps at which the learning rate drops 10x each, e.g. (10000,) for a 12000-step run,
+    # as tensorflow-compression's and CompressAI's recipes end training at a lower rate: at a
+    # constant 1e-3 the high-lambda end moved by tenths of a dB from one checkpoint to the
+    # next (experiments/README.md). Counted in optimizer steps, so a resumed run keeps them.
+    learning_rate_drops: tuple = ()
+    # Each example's loss is divided by lambda ** weight_sum_power (yoto_tf's weight sum over
+    # the distortion weight), which leaves the optimum at each lambda unchanged: bpp +
+    # lambda * mse spans 100x in scale over the lambda range, and undivided the high-lambda
+    # examples' gradients drown the rest, so one model learns one rate. Dividing by lambda
+    # itself, (bpp / lambda + mse), measured best: at 2500 steps against four fixed-lambda
+    # codecs, BD-rate +15.3% where lambda ** 0.5 gave +80.7% (experiments/README.md).
+    weight_sum_power: float = 1.0
+    # Latents are multiplied by (lambda / lambda_ref) ** latent_gain_exponent before
+    # quantization and divided by it after (lambda_ref: the range's geometric mean), so
+    # lambda sets the quantization step from the first step on, as the gain units of
+    # variable-rate codecs do (Cui et al., CVPR 2021). 0.5 is high-rate theory's optimum for
+    # fixed transforms (step ~ lambda ** -0.5); FiLM learns the rest. 0 turns it off.
+    latent_gain_exponent: float = 0.0
+    # The hyper-synthesis, which chooses each latent's probability table, as an integer
+    # network (zoo/compression/integer_network.py), so that files decode on every platform: .yoto
+    # version 2. False: the float hyper-synthesis of version 1 files.
+    integer_entropy_parameters: bool = True
+    # Training data: the bundled photographs unless a folder or a prepared TFDS dataset is set.
+    image_folder: str | None = None
+    # Also the 19 photographs of two Debian packages (`make photos`, zoo/data/photos.py).
+    debian_photos: bool = False
+    tfds_name: str | None = None
+    tfds_split: str = "train"
+    tfds_data_dir: str | None = None
+    # How random crops pick among the photographs (or a folder's images): "area" picks an
+    # image in proportion to its size; "image" picks each equally often, as an epoch of one
+    # crop per image does. Among the bundled photographs "area" gives the mostly black
+    # hubble_deep_field 32% of the crops, yet "image" measured the same in a 30-minute run
+    # (BD-rate against JPEG -2.6% against -3.5%, experiments/README.md).
+    crop_weighting: str = "area"
+    steps: int = 3000
+
+    # What a run written before a field existed trained with (train_lib fills these in).
+    LEGACY_DEFAULTS: ClassVar[dict] = {
+        "weight_sum_power": 0.0,
+        "integer_entropy_parameters": False,
+    }
+
+    def __post_init__(self):
+        if self.crop_weighting not in photos.CROP_WEIGHTINGS:
+            raise ValueError(
+                f"crop_weighting must be one of {photos.CROP_WEIGHTINGS}, "
+                f"got {self.crop_weighting!r}."
+            )
+        if not math.isfinite(self.latent_gain_exponent) or self.latent_gain_exponent < 0:
+            raise ValueError(
+                "latent_gain_exponent must be a finite number >= 0 (0 turns the gain off), "
+                f"got {self.latent_gain_exponent}."
+            )
+        drops = list(self.learning_rate_drops)
+        if any(not float(d).is_integer() or d <= 0 for d in drops) or drops != sorted(set(drops)):
+            raise ValueError(
+                f"learning_rate_drops must be increasing positive step numbers, got {drops}."
+            )
+
+    def weight_sampler(self) -> yoto_tf.WeightSampler:
+        """Rate weight 1; lambda log-uniform, or constant for a fixed-rate baseline."""
+        lmbda = (
+            yoto_tf.Constant(self.fixed_lmbda)
+            if self.fixed_lmbda is not None
+            else yoto_tf.LogUniform(self.lmbda_low, self.lmbda_high)
+        )
+        return yoto_tf.WeightSampler(
+            {"rate": yoto_tf.Constant(1.0), "distortion": lmbda}, per_example=self.per_example
+        )
+
+    @classmethod
+    def runlocal(cls) -> Config:
+        """A tiny model and few steps: the same code path, fast enough for unit tests."""
+        return cls(
+            num_filters=8,
+            num_scales=16,
+            conditioning_units=16,
+            patch_size=64,
+            batch_size=2,
+            steps=4,
+        )
+
+
+class _Conditioned(keras.layers.Layer):
+    """conv -> FiLM (optional) -> activation: one block of a transform."""
+
+    def __init__(self, conv, film: bool, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.conv = conv
+        self.film = yoto_tf.FiLM() if film else None
+        self.activation = activation
+
+    def call(self, x, conditioning):
+        x = self.conv(x)
+        if self.film is not None:
+            x = self.film(x, conditioning)
+        return self.activation(x) if self.activation is not None else x
+
+
+def noisy_bits(entropy_model, perturbed, indexes=None):
+    """Bits of noise-perturbed values under a tfc entropy model's (indexed) prior, per image.
+
+    What `entropy_model(x, [indexes], training=True)` returns beside `perturbed = x + u`,
+    for noise `u` drawn by the caller. tfc 2.14 takes no noise argument, so this calls
+    its `_make_prior` and `_log_prob` (pinned; tests compare the two on tfc's own noise).
+    """
+    if indexes is None:
+        prior = entropy_model.prior
+    else:
+        prior = entropy_model._make_prior(entropy_model._normalize_indexes(indexes))  # noqa: SLF001
+    log_probs = entropy_model._log_prob(prior, perturbed)  # noqa: SLF001
+    axes = tuple(range(-entropy_model.coding_rank, 0))
+    return tf.reduce_sum(log_probs, axis=axes) / -math.log(2.0)
+
+
+def _conv(filters, kernel, down=1, up=1, use_bias=True):
+    return tfc.SignalConv2D(
+        filters,
+        (kernel, kernel),
+        corr=up == 1,
+        strides_down=down,
+        strides_up=up,
+        padding="same_zeros",
+        use_bias=use_bias,
+    )
+
+
+@keras.utils.register_keras_serializable(package="zoo")
+class HyperpriorCodec(yoto_tf.LossConditionalModel):
+    """Scale-hyperprior image codec conditioned on (1, lambda).
+
+    `compute_loss_terms` gives per-image bits per pixel ("rate") and MSE on the
+    0..255 scale ("distortion") with additive-noise quantisation (training) or
+    rounding (evaluation). `compress`/`decompress` produce and read real
+    range-coded strings; `zoo/compression/codec.py` wraps them in a file format.
+    """
+
+    def __init__(
+        self,
+        weight_sampler: yoto_tf.WeightSampler,
+        num_filters: int = 64,
+        num_latent_filters: int | None = None,
+        num_scales: int = 64,
+        scale_min: float = 0.11,
+        scale_max: float = 256.0,
+        conditioning_units: int = 256,
+        conditioning_initializer: str = "glorot_uniform",
+        conditioned: bool = True,
+        latent_gain_exponent: float = 0.0,
+        integer_entropy_parameters: bool = False,
+        evaluation_weights=None,
+        seed: int | None = 0,
+        **kwargs,
+    ):
+        super().__init__(weight_sampler, evaluation_weights=evaluation_weights, seed=seed, **kwargs)
+        if tuple(weight_sampler.term_names) != TERM_NAMES:
+            raise ValueError(
+                f"HyperpriorCodec needs loss terms {TERM_NAMES}, got {weight_sampler.term_names}."
+            )
+        self.num_filters = int(num_filters)
+        self.num_latent_filters = int(num_latent_filters or num_filters)
+        self.num_scales = int(num_scales)
+        self.scale_min, self.scale_max = float(scale_min), float(scale_max)
+        self.conditioning_units = int(conditioning_units)
+        self.conditioning_initializer = conditioning_initializer
+        self.conditioned = bool(conditioned)
+        self.latent_gain_exponent = float(latent_gain_exponent)
+        self.integer_entropy_parameters = bool(integer_entropy_parameters)
+        lows, highs = weight_sampler.bounds()
+        distortion = TERM_NAMES.index("distortion")
+        self._reference_lmbda = math.sqrt(lows[distortion] * highs[distortion])
+        n, m, film = self.num_filters, self.num_latent_filters, self.conditioned
+        gdn = [tfc.GDN() for _ in range(3)]
+        igdn = [tfc.GDN(inverse=True) for _ in range(3)]
+        self.analysis = [_Conditioned(_conv(n, 5, down=2), film, gdn[i]) for i in range(3)]
+        self.analysis.append(_Conditioned(_conv(m, 5, down=2, use_bias=False), film))
+        self.synthesis = [_Conditioned(_conv(n, 5, up=2), film, igdn[i]) for i in range(3)]
+        self.synthesis.append(_Conditioned(_conv(3, 5, up=2), False))
+        self.hyper_analysis = [
+            _Conditioned(_conv(n, 3), film, tf.nn.relu),
+            _Conditioned(_conv(n, 5, down=2), film, tf.nn.relu),
+            _Conditioned(_conv(n, 5, down=2, use_bias=False), False),
+        ]
+        if self.integer_entropy_parameters:
+            self.lmbda_range = (lows[distortion], highs[distortion])
+            self.hyper_synthesis = integer_network.IntegerHyperSynthesis(
+                n,
+                m,
+                self.num_scales,
+                lmbda_range=self.lmbda_range if film else None,
+                conditioning_units=max(4, self.conditioning_units // 4),
+            )
+        else:
+            self.hyper_synthesis = [
+                _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
+                _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
+                _Conditioned(_conv(m, 3), False),
+            ]
+        self.hyperprior = tfc.NoisyDeepFactorized(batch_shape=[n])
+        if self.conditioned:
+            lows, highs = weight_sampler.bounds()
+            self.conditioning = yoto_tf.ConditioningMLP(
+                lows,
+                highs,
+                units=self.conditioning_units,
+                kernel_initializer=self.conditioning_initializer,
+            )
+        self._coding_models = None
+
+    def _scale_fn(self, index):
+        log_min, log_max = math.log(self.scale_min), math.log(self.scale_max)
+        return tf.exp(log_min + (log_max - log_min) / (self.num_scales - 1) * index)
+
+    def _entropy_models(self, compression: bool):
+        # float32 whatever the dtype policy: likelihoods of small scales underflow in float16.
+        latent = tfc.LocationScaleIndexedEntropyModel(
+            tfc.NoisyNormal,
+            self.num_scales,
+            self._scale_fn,
+            coding_rank=3,
+            compression=compression,
+            bottleneck_dtype=tf.float32,
+        )
+        # Integer-index models quantize the hyper-latents to integers, not around the prior's
+        # float-estimated medians: the side symbols are then what the hyper-synthesis saw
+        # in training (z + noise) and no machine-dependent offset enters the index path.
+        side = tfc.ContinuousBatchedEntropyModel(
+            self.hyperprior,
+            coding_rank=3,
+            compression=compression,
+            bottleneck_dtype=tf.float32,
+            offset_heuristic=not self.integer_entropy_parameters,
+        )
+        return latent, side
+
+    def prepare_for_coding(self):
+        """Builds the range-coding tables from the learned priors (call after training)."""
+        self._coding_models = self._entropy_models(compression=True)
+
+    def _condition(self, loss_weights):
+        return self.conditioning(loss_weights) if self.conditioned else None
+
+    @staticmethod
+    def _apply(blocks, x, conditioning):
+        for block in blocks:
+            x = block(x, conditioning)
+        return x
+
+    def _scale_indexes(self, z_hat, conditioning, lmbda, training=False):
+        """Scale-table indexes of the latents' priors, predicted from the hyper-latents.
+
+        Training gets the raw, continuous output: the entropy model clamps it to the table
+        with tfc's `lower_bound`, whose gradient still pushes a too-small scale up (a
+        `tf.maximum` here would zero that gradient and leave such scales stuck at
+        `scale_min`). Everywhere else the indexes are the integers the range coder uses
+        (it clamps, then truncates), so the model's rate estimate is computed under exactly
+        the distributions the bitstream is coded with. The integer network reads the
+        side symbols (`z_hat` itself: its side model quantizes to integers) and the
+        lambda level.
+        """
+        if self.integer_entropy_parameters:
+            return self.hyper_synthesis(z_hat, lmbda, training=training)
+        raw = tf.cast(self._apply(self.hyper_synthesis, z_hat, conditioning), tf.float32)
+        if training:
+            return raw
+        return tf.floor(tf.clip_by_value(raw, 0.0, self.num_scales - 1.0))
+
+    def _latent_gain(self, lmbda):
+        """`[B, 1, 1, 1]` gain on the latents for per-image `lmbda` `[B]` (1 when off)."""
+        lmbda = tf.cast(lmbda, tf.float32)
+        gain = (lmbda / self._reference_lmbda) ** self.latent_gain_exponent
+        return tf.reshape(gain, [-1, 1, 1, 1])
+
+    def analyse(self, images, conditioning, lmbda):
+        """float32 latents `y` (gain applied) of float images on the 0..255 scale."""
+        y = tf.cast(self._apply(self.analysis, images / 255.0, conditioning), tf.float32)
+        return y * self._latent_gain(lmbda)
+
+    def _hyper_analyse(self, y, conditioning):
+        return tf.cast(self._apply(self.hyper_analysis, tf.abs(y), conditioning), tf.float32)
+
+    def synthesise(self, y_hat, conditioning, lmbda):
+        """float32 images on the 0..255 scale (unclipped) from quantised latents."""
+        y_hat = y_hat / self._latent_gain(lmbda)
+        return tf.cast(self._apply(self.synthesis, y_hat, conditioning), tf.float32) * 255.0
+
+    def _perturb(self, x):
+        """Training's quantization noise, `x + U(-1/2, 1/2)`, from the model's generator.
+
+        tfc's entropy models draw it from TensorFlow's global stream, which depends on how
+        the graph was replicated; the generator gives each replica a stream of its own,
+        derived from the seed and the replica index, like the loss weights.
+        """
+        return x + self.generator.uniform(tf.shape(x), -0.5, 0.5)
+
+    def _forward(self, images, loss_weights, training):
+        conditioning = self._condition(loss_weights)
+        lmbda = loss_weights[:, TERM_NAMES.index("distortion")]
+        if training or self._coding_models is None:
+            latent_model, side_model = self._entropy_models(compression=False)
+        else:
+            # Once coding is prepared, evaluation quantizes the hyper-latents around the
+            # same offsets as the coder, so the estimate describes the very bitstream.
+            latent_model, side_model = self._coding_models
+        y = self.analyse(images, conditioning, lmbda)
+        z = self._hyper_analyse(y, conditioning)
+        if training:
+            z_tilde = self._perturb(z)
+            side_bits = noisy_bits(side_model, z_tilde)
+            indexes = self._scale_indexes(z_tilde, conditioning, lmbda, training=True)
+            y_tilde = self._perturb(y)
+            bits = noisy_bits(latent_model, y_tilde, indexes)
+        else:
+            z_tilde, side_bits = side_model(z, training=False)
+            indexes = self._scale_indexes(z_tilde, conditioning, lmbda)
+            y_tilde, bits = latent_model(y, indexes, training=False)
+        reconstruction = self.synthesise(y_tilde, conditioning, lmbda)
+        return reconstruction, bits + side_bits
+
+    def call(self, images, loss_weights=None, training=None):
+        """Reconstructs float images `[B, H, W, 3]` (0..255, H and W multiples of 64)."""
+        images = tf.cast(images, tf.float32)
+        if loss_weights is None:
+            loss_weights = self.evaluation_weight_matrix(tf.shape(images)[0])
+        reconstruction, _ = self._forward(images, loss_weights, training=bool(training))
+        return reconstruction
+
+    def compute_loss_terms(self, x, y, loss_weights, training):
+        """Per-image bits per pixel and MSE (0..255 scale)."""
+        images = tf.cast(x, tf.float32)
+        reconstruction, bits = self._forward(images, loss_weights, training=training)
+        num_pixels = tf.cast(tf.reduce_prod(tf.shape(images)[1:3]), tf.float32)
+        if not training:
+            reconstruction = tf.clip_by_value(tf.round(reconstruction), 0.0, 255.0)
+        mse = tf.reduce_mean(tf.math.squared_difference(images, reconstruction), axis=[1, 2, 3])
+        return {"rate": bits / num_pixels, "distortion": mse}
+
+    def _coding_setup(self, lmbda):
+        """The range-coding entropy models and the conditioning for per-image `lmbda` `[B]`."""
+        if self._coding_models is None:
+            self.prepare_for_coding()
+        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+        return (*self._coding_models, self._condition(weights))
+
+    def latents(self, images, lmbda):
+        """The encoder's latents `y` and hyper-latents `z` of uint8 images at per-image `lmbda`."""
+        _, _, conditioning = self._coding_setup(lmbda)
+        y = self.analyse(tf.cast(images, tf.float32), conditioning, lmbda)
+        return y, self._hyper_analyse(y, conditioning)
+
+    def compress(self, images, lmbda):
+        """Range-codes uint8 images `[B, H, W, 3]` (H, W multiples of 64) at per-image `lmbda`.
+
+        Returns `(latent_strings [B], side_strings [B], latent_shape, side_shape)`.
+        """
+        y, z = self.latents(images, lmbda)
+        latent_strings, side_strings = self.compress_latents(y, z, lmbda)
+        return latent_strings, side_strings, tf.shape(y)[1:-1], tf.shape(z)[1:-1]
+
+    def compress_latents(self, y, z, lmbda):
+        """Range-codes latents `y` and hyper-latents `z`, from `latents` or refined ones.
+
+        Returns `(latent_strings [B], side_strings [B])`; `decompress` reads them back.
+        """
+        latent_model, side_model, conditioning = self._coding_setup(lmbda)
+        side_strings = side_model.compress(z)
+        z_hat = side_model.decompress(side_strings, tf.shape(z)[1:-1])
+        indexes = self._scale_indexes(z_hat, conditioning, lmbda)
+        return latent_model.compress(y, indexes), side_strings
+
+    def coded_terms(self, images, y, z, lmbda):
+        """What coding latents `y`, `z` gives: per-image bpp estimate, MSE, uint8 images.
+
+        The rate is computed under the coder's integer scale indexes and the distortion
+        from the rounded, clipped reconstruction `decompress` returns.
+        """
+        latent_model, side_model, conditioning = self._coding_setup(lmbda)
+        z_hat, side_bits = side_model(z, training=False)
+        indexes = self._scale_indexes(z_hat, conditioning, lmbda)
+        y_hat, bits = latent_model(y, indexes, training=False)
+        reconstruction = self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
+        return self._rate_and_distortion(images, bits + side_bits, reconstruction)
+
+    def relaxed_terms(self, images, y, z, lmbda, y_noise, z_noise):
+        """A differentiable stand-in for `coded_terms`, for optimising the latents themselves.
+
+        Rates as in training, from noise-perturbed latents (`*_noise`: uniform in
+        [-1/2, 1/2]); distortion from rounded latents with a straight-through gradient,
+        so the decoder is optimised for what it will really receive (Minnen and Singh,
+        ICIP 2020, train this way).
+        """
+        latent_model, side_model = self._entropy_models(compression=False)
+        conditioning = self._condition(tf.stack([tf.ones_like(lmbda), lmbda], axis=-1))
+        z_tilde = z + z_noise
+        indexes = self._scale_indexes(z_tilde, conditioning, lmbda, training=True)
+        bits = noisy_bits(side_model, z_tilde) + noisy_bits(latent_model, y + y_noise, indexes)
+        y_hat = y + tf.stop_gradient(tf.round(y) - y)
+        return self._rate_and_distortion(images, bits, self.synthesise(y_hat, conditioning, lmbda))
+
+    @staticmethod
+    def _rate_and_distortion(images, bits, reconstruction):
+        images = tf.cast(images, tf.float32)
+        num_pixels = tf.cast(tf.reduce_prod(tf.shape(images)[1:3]), tf.float32)
+        difference = images - tf.cast(reconstruction, tf.float32)
+        return {
+            "rate": bits / num_pixels,
+            "distortion": tf.reduce_mean(tf.square(difference), axis=[1, 2, 3]),
+            "reconstruction": reconstruction,
+        }
+
+    def decompress(self, latent_strings, side_strings, lmbda, side_shape):
+        """Inverse of `compress`: uint8 images `[B, H, W, 3]` (padded size)."""
+        latent_model, side_model, conditioning = self._coding_setup(lmbda)
+        z_hat = side_model.decompress(side_strings, side_shape)
+        indexes = self._scale_indexes(z_hat, conditioning, lmbda)
+        y_hat = latent_model.decompress(latent_strings, indexes)
+        return self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
+
+    def quantized_reconstruction(self, images, lmbda):
+        """What `decompress(compress(images))` must equal: the model with rounding, as uint8."""
+        latent_model, _, conditioning = self._coding_setup(lmbda)
+        y = self.analyse(tf.cast(images, tf.float32), conditioning, lmbda)
+        # The scale model has no location: latents are rounded to integers, whatever the scale.
+        y_hat = latent_model.quantize(y)
+        return self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
+
+    # The codec split at the range coder, in stock TensorFlow ops only: a server without
+    # tensorflow-compression's ops runs these, and the client range-codes the symbols
+    # with `coding_tables()` (serving/range_coding.py), writing the same bytes as
+    # `compress`.
+
+    def coding_symbols(self, images, lmbda):
+        """What `compress` range-codes, for uint8 images `[B, H, W, 3]` at per-image `lmbda`.
+
+        Returns int32 `latent_symbols` (the rounded latents), `side_symbols` (the
+        hyper-latents rounded around the prior's quantization offsets) and the latents'
+        `scale_indexes`.
+        """
+        latent_model, side_model, conditioning = self._coding_setup(lmbda)
+        y = self.analyse(tf.cast(images, tf.float32), conditioning, lmbda)
+        z = self._hyper_analyse(y, conditioning)
+        side_symbols = tf.cast(tf.round(z - self._side_offset(side_model)), tf.int32)
+        return {
+            "latent_symbols": tf.cast(tf.round(y), tf.int32),
+            "side_symbols": side_symbols,
+            "scale_indexes": self.scale_indexes_from_side_symbols(side_symbols, lmbda),
+        }
+
+    def scale_indexes_from_side_symbols(self, side_symbols, lmbda):
+        """The latents' int32 scale indexes from decoded hyper-latent symbols."""
+        _, side_model, conditioning = self._coding_setup(lmbda)
+        if self.integer_entropy_parameters:
+            return tf.cast(self.hyper_synthesis(side_symbols, lmbda, training=False), tf.int32)
+        z_hat = tf.cast(side_symbols, tf.float32) + self._side_offset(side_model)
+        return tf.cast(self._scale_indexes(z_hat, conditioning, lmbda), tf.int32)
+
+    def synthesise_symbols(self, latent_symbols, lmbda):
+        """uint8 images from decoded latent symbols: the end of `decompress`."""
+        _, _, conditioning = self._coding_setup(lmbda)
+        return self._to_uint8(
+            self.synthesise(tf.cast(latent_symbols, tf.float32), conditioning, lmbda)
+        )
+
+    def coding_tables(self):
+        """The range coder's tables: everything a client needs besides the symbols."""
+        if self._coding_models is None:
+            self.prepare_for_coding()
+        latent_model, side_model = self._coding_models
+        return {
+            "latent_cdf": latent_model.cdf,
+            "latent_cdf_offset": latent_model.cdf_offset,
+            "side_cdf": side_model.cdf,
+            "side_cdf_offset": side_model.cdf_offset,
+        }
+
+    def coding_fingerprint(self) -> bytes | None:
+        """8 bytes identifying everything that decides the probability tables, or None.
+
+        A SHA-256 over the range coder's tables and the integer hyper-synthesis's
+        integers (with the lambda grid): two models give the same fingerprint only if
+        every file of one decodes with the other. None for float-index models, whose
+        indexes are not reproducible across platforms anyway (format version 1).
+        """
+        if not self.integer_entropy_parameters:
+            return None
+        digest = hashlib.sha256()
+        low, high = self.lmbda_range
+        digest.update(f"yoto-integer-index/{codec_format.LMBDA_LEVELS}/{low!r}/{high!r}".encode())
+        tables = self.coding_tables()
+        arrays = [np.asarray(tables[name]) for name in sorted(tables)]
+        for array in arrays + self.hyper_synthesis.integer_parameters():
+            digest.update(str(array.shape).encode())
+            digest.update(np.ascontiguousarray(array, np.int64).tobytes())
+        return digest.digest()[: codec_format.FINGERPRINT_SIZE]
+
+    @staticmethod
+    def _side_offset(side_model):
+        offset = side_model.quantization_offset
+        return 0.0 if offset is None else offset
+
+    @staticmethod
+    def _to_uint8(images):
+        return tf.cast(tf.clip_by_value(tf.round(images), 0.0, 255.0), tf.uint8)
+
+    def get_config(self):
+        """Constructor arguments, for rebuilding the (untrained) model."""
+        config = super().get_config()
+        config.update(
+            num_filters=self.num_filters,
+            num_latent_filters=self.num_latent_filters,
+            num_scales=self.num_scales,
+            scale_min=self.scale_min,
+            scale_max=self.scale_max,
+            conditioning_units=self.conditioning_units,
+            conditioning_initializer=self.conditioning_initializer,
+            conditioned=self.conditioned,
+            latent_gain_exponent=self.latent_gain_exponent,
+            integer_entropy_parameters=self.integer_entropy_parameters,
+        )
+        return config
+
+
+def build_model(config: Config, seed: int = 0) -> HyperpriorCodec:
+    """Builds (and creates the variables of) the codec described by `config`."""
+    model = HyperpriorCodec(
+        config.weight_sampler(),
+        num_filters=config.num_filters,
+        num_latent_filters=config.num_latent_filters,
+        num_scales=config.num_scales,
+        scale_min=config.scale_min,
+        scale_max=config.scale_max,
+        conditioning_units=config.conditioning_units,
+        conditioning_initializer=config.conditioning_initializer,
+        conditioned=config.conditioned,
+        latent_gain_exponent=config.latent_gain_exponent,
+        integer_entropy_parameters=config.integer_entropy_parameters,
+        weight_sum_power=config.weight_sum_power,
+        weight_sum_terms=("distortion",),
+        evaluation_weights={"distortion": config.fixed_lmbda or 0.018},
+        seed=seed,
+    )
+    model(tf.zeros([1, STRIDE, STRIDE, 3]))
+    return model
+
+
+def optimizer(config: Config) -> keras.optimizers.Optimizer:
+    """Adam at the configured learning rate, divided by 10 at each of `learning_rate_drops`."""
+    if not config.learning_rate_drops:
+        return keras.optimizers.Adam(config.learning_rate)
+    # The schedule reads the optimizer's step counter (checkpointed) before each update and
+    # keeps the first rate while it is <= a boundary: `d - 1` makes exactly d updates at it.
+    boundaries = [int(step) - 1 for step in config.learning_rate_drops]
+    rates = [config.learning_rate * 0.1**index for index in range(len(boundaries) + 1)]
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, rates)
+    return keras.optimizers.Adam(schedule)
+
+
+def training_images(config: Config) -> list[np.ndarray]:
+    """The user's image folder if configured, else the bundled training photographs.
+
+    With `debian_photos`, also the Debian-packaged ones (`make photos`).
+    """
+    if config.image_folder:
+        return photos.load_folder(config.image_folder)
+    images = [photos.load_bundled(name) for name in photos.TRAINING]
+    if config.debian_photos:
+        images += [photos.load_debian_photo(name) for name in photos.DEBIAN_PHOTOS]
+    return images
+
+
+def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
+    """Endless batches of random uint8 crops: of a TFDS dataset if configured, else of photos."""
+    if config.tfds_name:
+        if config.image_folder:
+            raise ValueError("Set image_folder or tfds_name, not both.")
+        from zoo.data import tfds_images
+
+        return tfds_images.random_crops(
+            config.tfds_name,
+            config.tfds_split,
+            config.patch_size,
+            config.batch_size,
+            seed,
+            data_dir=config.tfds_data_dir,
+        )
+    return photos.random_crops(
+        training_images(config),
+        config.patch_size,
+        config.batch_size,
+        seed,
+        weighting=config.crop_weighting,
+    )
+
+
+def evaluation_images(limit: int | None = None) -> list[np.ndarray]:
+    """The held-out photographs (whole images, any size)."""
+    images = [photos.load_bundled(name) for name in photos.HELD_OUT]
+    return images if limit is None else images[:limit]

