@@ -1,0 +1,12 @@
+"""Old name of `python -m zoo.style_transfer.stylize_cli` (`yoto-stylize`): warns, then runs it."""
+
+from zoo.moved import moved_attribute, run_moved
+
+
+def __getattr__(name):
+    """The new module's names (`run`, `main`), for console scripts installed before the move."""
+    return moved_attribute("zoo.style_transfer.stylize_cli", name)
+
+
+if __name__ == "__main__":
+    run_moved("zoo.stylize_cli", "zoo.style_transfer.stylize_cli")
