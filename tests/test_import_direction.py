@@ -22,7 +22,8 @@ import dataclasses
 import pathlib
 import unittest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+# Not resolved: under Bazel the runfiles tree (the declared sources) is what is read.
+ROOT = pathlib.Path(__file__).absolute().parent.parent
 PACKAGES = ("yoto_tf", "zoo", "export", "demos", "serving")
 
 # Project packages each package may import (besides itself).
