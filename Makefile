@@ -33,15 +33,15 @@ test-all: venv
 
 # The main job: a YOTO image codec trained, exported, and compared with JPEG.
 demo: venv
-	$(PY) -m zoo.demo
+	$(PY) -m demos.compression
 
 demo-beta-vae: venv
-	$(PY) -m zoo.demo_beta_vae
+	$(PY) -m demos.beta_vae
 
 bench: venv
 	$(PY) bench/bench_train_step.py
 
-# More training photographs (zoo/photos.py DEBIAN_PHOTOS), for --config=debian_photos=True:
+# More training photographs (zoo/data/photos.py DEBIAN_PHOTOS), for --config=debian_photos=True:
 # two Debian packages, about 18 MB, installed as root. Training only; nothing else needs them.
 photos:
 	@if [ "$$(id -u)" != 0 ]; then \

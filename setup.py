@@ -1,4 +1,4 @@
-"""Installs yoto_tf (the library) and the zoo, export and serving packages."""
+"""Installs yoto_tf (the library) and the zoo, export, serving and demos packages."""
 
 from setuptools import find_packages, setup
 
@@ -7,7 +7,7 @@ setup(
     version="0.1.0",
     description="Loss-conditional training (You Only Train Once) for Keras/TensorFlow.",
     python_requires="==3.11.*",
-    packages=find_packages(include=["yoto_tf*", "zoo*", "export*", "serving*"]),
+    packages=find_packages(include=["yoto_tf*", "zoo*", "export*", "serving*", "demos*"]),
     # Released models ship in the package; release trainings in progress (releases/work/) do not.
     package_data={"zoo": ["releases/*/*.json", "releases/*/*.npz", "releases/*/*.md"]},
     # Exact pins live in requirements.lock; these are the direct dependencies.
@@ -24,12 +24,12 @@ setup(
     ],
     entry_points={
         "console_scripts": [
-            "yoto-train=zoo.train:run",
-            "yoto-evaluate=zoo.evaluate:run",
+            "yoto-train=zoo.training.train:run",
+            "yoto-evaluate=zoo.evaluation.evaluate:run",
             "yoto-export=export.export_saved_model:run",
-            "yoto-codec=zoo.codec_cli:run",
+            "yoto-codec=zoo.compression.codec_cli:run",
             "yoto-serving=serving.cli:main",
-            "yoto-stylize=zoo.stylize_cli:main",
+            "yoto-stylize=zoo.style_transfer.stylize_cli:main",
         ]
     },
 )

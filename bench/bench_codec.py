@@ -5,7 +5,7 @@
 Encode and decode megapixels per second of the YOTO codec (a trained model dir if
 --model is given, else the default config untrained: range coding then sees fewer
 bits than a trained model writes), both in process and as the exported SavedModel
-(`export/compression.py`, what a server runs), and of Pillow JPEG at quality 75, on
+(`zoo/compression/serving.py`, what a server runs), and of Pillow JPEG at quality 75, on
 the held-out photographs (and, with --refine_steps, the in-process encoder refining
 each image's latents that many steps); then median train-step times of the YOTO
 model and of the same architecture without conditioning at a fixed lambda
@@ -46,7 +46,10 @@ def main(argv):
     from PIL import Image
 
     from export import export_lib
-    from zoo import codec, compression, flags_util, train_lib
+    from zoo import flags_util
+    from zoo.compression import codec
+    from zoo.compression import model as compression
+    from zoo.training import train_lib
 
     # Parsed first, so that a bad value fails before minutes of timing, not after.
     try:

@@ -44,7 +44,7 @@ def build_step(task, config, strategy, precision, batch):
     """A function running one train step of a fresh model on `batch`, and its model."""
     import tensorflow as tf
 
-    from zoo import distribute
+    from zoo.training import distribute
 
     tf.keras.utils.set_random_seed(0)
     with distribute.precision_policy(precision), strategy.scope():
@@ -61,7 +61,7 @@ def main(argv):
     import tensorflow as tf
 
     import zoo
-    from zoo import distribute, train_lib
+    from zoo.training import distribute, train_lib
 
     distribute.split_host_cpu(FLAGS.logical_cpus)
     task = zoo.get_task(FLAGS.task)

@@ -34,7 +34,8 @@ FLAGS = flags.FLAGS
 
 
 def _model(model_dir, integer: bool):
-    from zoo import compression, train_lib
+    from zoo.compression import model as compression
+    from zoo.training import train_lib
 
     if model_dir:
         model, config, _ = train_lib.restore_model(model_dir)
@@ -51,7 +52,8 @@ def main(argv):
 
     from export import export_lib
     from serving import codec_client, range_coding
-    from zoo import codec, codec_format, compression
+    from zoo.compression import codec, codec_format
+    from zoo.compression import model as compression
 
     images = compression.evaluation_images()
     megapixels = sum(i.shape[0] * i.shape[1] for i in images) / 1e6

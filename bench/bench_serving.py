@@ -77,7 +77,9 @@ def main(argv):
     from export import export_lib
     from serving import client as serving_client
     from tests import serving_double
-    from zoo import beta_vae, compression, photos
+    from zoo.beta_vae import model as beta_vae
+    from zoo.compression import model as compression
+    from zoo.data import photos
 
     tf.keras.utils.set_random_seed(0)
     base = Path(tempfile.mkdtemp())

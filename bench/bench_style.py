@@ -35,7 +35,8 @@ def main(argv):
     import tensorflow as tf
 
     from export import export_lib
-    from zoo import style_transfer, train_lib
+    from zoo.style_transfer import model as style_transfer
+    from zoo.training import train_lib
 
     tf.keras.utils.set_random_seed(0)
     if FLAGS.model:

@@ -75,7 +75,8 @@ def exported_stylize(model_spec, overrides):
     import tensorflow as tf
 
     from export import export_lib
-    from zoo import style_transfer, train_lib
+    from zoo.style_transfer import model as style_transfer
+    from zoo.training import train_lib
 
     if model_spec:
         model, _, _ = train_lib.restore_model(model_spec)

@@ -26,10 +26,11 @@ def main(argv):
     del argv
     import tensorflow as tf
 
-    from zoo import beta_vae, data
+    from zoo.beta_vae import model as beta_vae
+    from zoo.data import mnist
 
     tf.keras.utils.set_random_seed(0)
-    images = tf.constant(data.load_mnist("train")[: FLAGS.batch_size])
+    images = tf.constant(mnist.load_mnist("train")[: FLAGS.batch_size])
     configs = {
         "yoto (FiLM, beta ~ LogUniform[0.125, 512])": beta_vae.Config(batch_size=FLAGS.batch_size),
         "plain (no conditioning, beta = 4)": beta_vae.Config(

@@ -1,4 +1,4 @@
-"""BD-rates (PSNR) between the curves of a `zoo.codec_eval` rd.csv, without re-encoding.
+"""BD-rates (PSNR) between the curves of a `zoo.compression.codec_eval` rd.csv, without re-encoding.
 
     .venv/bin/python experiments/bd_rates_from_csv.py runs/codec_eval/rd.csv "YOTO (1800 s)"
 
@@ -14,7 +14,7 @@ import csv
 import sys
 
 from yoto_tf import metrics
-from zoo import codec_eval_lib
+from zoo.compression import codec_eval_lib
 
 
 def main(csv_path: str, test: str) -> int:

@@ -18,10 +18,10 @@ betas=${BETAS:-0.5 4 32}
 dirs=$candidate
 labels=yoto
 for beta in $betas; do
-  nice -n 19 "$py" -m zoo.train --task=beta_vae --model_dir="$out/fixed_$beta" \
+  nice -n 19 "$py" -m zoo.training.train --task=beta_vae --model_dir="$out/fixed_$beta" \
     --steps="$steps" --config=fixed_beta=$beta --log_every=1000 --checkpoint_every=1000
   dirs+=",$out/fixed_$beta"
   labels+=",fixed_$beta"
 done
-nice -n 19 "$py" -m zoo.evaluate --task=beta_vae \
+nice -n 19 "$py" -m zoo.evaluation.evaluate --task=beta_vae \
   --model_dirs="$dirs" --labels="$labels" --output_dir="$out/eval"

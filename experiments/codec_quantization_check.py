@@ -13,7 +13,8 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from zoo import photos, train_lib
+from zoo.data import photos
+from zoo.training import train_lib
 
 PHOTOS = (*photos.HELD_OUT, "astronaut")
 LAMBDAS = (0.0018, 0.018, 0.18)

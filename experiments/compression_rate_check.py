@@ -29,7 +29,8 @@ def main(argv):
     import numpy as np
     from scipy.stats import norm
 
-    from zoo import compression, train_lib
+    from zoo.compression import model as compression
+    from zoo.training import train_lib
 
     model, _, _ = train_lib.restore_model(FLAGS.model)
     model.prepare_for_coding()

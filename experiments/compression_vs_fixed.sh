@@ -25,13 +25,13 @@ train() {
     shift 2
     local start
     start=$(date +%s)
-    "$python" -m zoo.train --task=compression --model_dir="$dir" --steps="$run_steps" \
+    "$python" -m zoo.training.train --task=compression --model_dir="$dir" --steps="$run_steps" \
         --config=learning_rate_drops="($((run_steps * 4 / 5)),)" "$@"
     echo "$dir: trained in $(($(date +%s) - start)) s"
 }
 
 train "$out/yoto_budget" "$budget_steps" --max_seconds="$budget"
-"$python" -m zoo.codec_eval --models="$out/yoto_budget" --labels="YOTO (${budget} s)" \
+"$python" -m zoo.compression.codec_eval --models="$out/yoto_budget" --labels="YOTO (${budget} s)" \
     --output_dir="$out/eval_vs_pillow" | tee "$out/eval_vs_pillow.txt"
 
 train "$out/yoto_$steps" "$steps"
@@ -40,6 +40,6 @@ for lmbda in "${lambdas[@]}"; do
     train "$out/fixed_$lmbda" "$steps" --config=fixed_lmbda="$lmbda"
     fixed+=("$out/fixed_$lmbda")
 done
-"$python" -m zoo.codec_eval --models="$out/yoto_$steps" --labels="YOTO ($steps steps)" \
+"$python" -m zoo.compression.codec_eval --models="$out/yoto_$steps" --labels="YOTO ($steps steps)" \
     --fixed_models="$(IFS=,; echo "${fixed[*]}")" --grid="$(IFS=,; echo "${lambdas[*]}")" \
     --output_dir="$out/eval_vs_fixed" | tee "$out/eval_vs_fixed.txt"

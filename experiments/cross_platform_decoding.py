@@ -44,7 +44,9 @@ def main(argv):
 
     from export import export_lib
     from tests import cross_platform_worker
-    from zoo import codec, photos, train_lib
+    from zoo.compression import codec
+    from zoo.data import photos
+    from zoo.training import train_lib
 
     model, _, _ = train_lib.restore_model(FLAGS.model_dir)
     temp = pathlib.Path(tempfile.mkdtemp())

@@ -20,7 +20,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from tests import test_distribute  # noqa: E402
 from tests.tensorboard_scalars import read_scalars  # noqa: E402
-from zoo import distribute, train_lib  # noqa: E402
+from zoo.training import distribute, train_lib  # noqa: E402
 
 
 def main():

@@ -24,7 +24,7 @@ def main(model_dir: str) -> None:
     """Restores the model in `model_dir` and prints its FiLM modulations at both ends."""
     import yoto_tf
     import zoo
-    from zoo import train_lib
+    from zoo.training import train_lib
 
     model, _, task_name = train_lib.restore_model(model_dir)
     task = zoo.get_task(task_name)

@@ -77,7 +77,9 @@ def main(argv):
     import tensorflow_compression  # noqa: F401  Registers the range-coding ops.
 
     from export import export_lib
-    from zoo import codec, photos, train_lib
+    from zoo.compression import codec
+    from zoo.data import photos
+    from zoo.training import train_lib
 
     model, _, _ = train_lib.restore_model(FLAGS.model)
     version_dir = export_lib.export_model(

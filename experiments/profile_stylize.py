@@ -47,7 +47,8 @@ def main(argv):
     import tensorflow as tf
 
     from export import export_lib
-    from zoo import style_transfer, train_lib
+    from zoo.style_transfer import model as style_transfer
+    from zoo.training import train_lib
 
     tf.config.threading.set_intra_op_parallelism_threads(FLAGS.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)

@@ -85,7 +85,7 @@ snapshot() {
     echo "$task: no run in $RUNS/$task"
     return 0
   fi
-  TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m zoo.snapshot --model_dir="$RUNS/$task" \
+  TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m zoo.training.snapshot --model_dir="$RUNS/$task" \
     --output="$WORK/$task" --command="yoto-train $(task_flags "$task") --model_dir=$RUNS/$task"
 }
 
@@ -126,7 +126,7 @@ candidate() {
   TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_CPP_MIN_LOG_LEVEL=2 \
     nice -n 19 .venv/bin/yoto-train $flags --steps="$steps" --model_dir="$branch" \
     --init_from="$WORK/$task" >>"$branch.log" 2>&1
-  TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m zoo.snapshot --model_dir="$branch" \
+  TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m zoo.training.snapshot --model_dir="$branch" \
     --output="$branch/snapshot" \
     --command="yoto-train $flags --steps=$steps --model_dir=$branch --init_from=$WORK/$task"
   echo "$task: candidate $branch/snapshot (step $step + $steps at a tenth of the rate)"

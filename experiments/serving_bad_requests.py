@@ -28,7 +28,8 @@ import tensorflow as tf  # noqa: E402
 from export import export_lib, layout  # noqa: E402
 from serving import client as serving_client  # noqa: E402
 from tests import serving_double, test_serving  # noqa: E402
-from zoo import beta_vae, compression  # noqa: E402
+from zoo.beta_vae import model as beta_vae  # noqa: E402
+from zoo.compression import model as compression  # noqa: E402
 
 VAE_IMAGES = np.zeros([2, 28, 28, 1], np.float32)
 GOOD_VAE = {"images": VAE_IMAGES, "beta": np.float32([1, 2])}

@@ -27,7 +27,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-from zoo import style_transfer, vgg  # noqa: E402
+from zoo.style_transfer import model as style_transfer  # noqa: E402
+from zoo.style_transfer import vgg
 
 
 def synthesize(loss_network, grams, layer_factors, style_index, size, steps, seed):

@@ -16,10 +16,10 @@ python=${PYTHON:-.venv/bin/python}
 single="1,1,0,0,0"        # content 1, style_1 (brick) 1
 mixture="1,0.25,0.25,0.25,0.25"  # content 1, the four styles evenly at strength 1
 
-"$python" -m zoo.train --task=style_transfer --model_dir="$out/yoto" --steps="$steps"
-"$python" -m zoo.train --task=style_transfer --model_dir="$out/fixed_single" --steps="$steps" \
+"$python" -m zoo.training.train --task=style_transfer --model_dir="$out/yoto" --steps="$steps"
+"$python" -m zoo.training.train --task=style_transfer --model_dir="$out/fixed_single" --steps="$steps" \
     --config=fixed_weights="($single)"
-"$python" -m zoo.train --task=style_transfer --model_dir="$out/fixed_mixture" --steps="$steps" \
+"$python" -m zoo.training.train --task=style_transfer --model_dir="$out/fixed_mixture" --steps="$steps" \
     --config=fixed_weights="($mixture)"
 
 # The newest numeric version of an export, or nothing.
@@ -46,7 +46,7 @@ for run in yoto fixed_single fixed_mixture; do
             --base_dir="$out/serving" --model_name="$run"
     fi
 done
-"$python" -m zoo.style_eval --model="$(newest yoto)" --output_dir="$out/eval" \
+"$python" -m zoo.style_transfer.style_eval --model="$(newest yoto)" --output_dir="$out/eval" \
     --compare="single=$(newest fixed_single)@$single" \
     --compare="mixture=$(newest fixed_mixture)@$mixture" \
     | tee "$out/eval.txt"

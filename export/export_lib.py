@@ -7,35 +7,29 @@ import pathlib
 
 import tensorflow as tf
 
+import zoo
 from export import layout
-from export.beta_vae import BetaVAEServing
-from export.compression import CompressionServing
-from export.compression_stock import CompressionStockServing
-from export.style_transfer import StyleTransferServing
-from zoo import releases, snapshots, train_lib
+from zoo import releases
+from zoo.training import snapshots, train_lib
 
-# Task name -> the tf.Module class holding that task's serving signatures.
-SERVING_MODULES = {
-    "beta_vae": BetaVAEServing,
-    "compression": CompressionServing,
-    "style_transfer": StyleTransferServing,
-}
 # Tasks whose main servable needs custom ops get a second one with stock ops only, for a
-# stock TF Serving ModelServer; it is exported next to the main one as `<name>_stock`.
-STOCK_MODULES = {"compression": CompressionStockServing}
+# stock TF Serving ModelServer (the registry's `stock_serving`); it is exported next to
+# the main one as `<name>_stock`.
 STOCK_SUFFIX = "_stock"
+
+
+def has_stock_twin(task_name: str) -> bool:
+    """Whether the task's main servable needs custom ops and so has a stock-op twin."""
+    return zoo.find_task(task_name).stock_serving is not None
 
 
 def serving_module(task_name: str, model, stock: bool = False, **options) -> tf.Module:
     """Wraps `model` in its task's serving module (the stock-op one if `stock`).
 
-    `options` go to the module, e.g. `max_pixels` for the codecs' image size limit.
+    The task registry (`zoo/tasks.py`) names the module. `options` go to the module,
+    e.g. `max_pixels` for the codecs' image size limit.
     """
-    modules = STOCK_MODULES if stock else SERVING_MODULES
-    if task_name not in modules:
-        kind = "stock-op exporter" if stock else "exporter"
-        raise ValueError(f"No {kind} for task {task_name!r}; known: {sorted(modules)}.")
-    return modules[task_name](model, **options)
+    return zoo.find_task(task_name).serving_class(stock=stock)(model, **options)
 
 
 def export_model(
@@ -75,7 +69,7 @@ def _export_module(task_name, model, module, base_dir, model_name, version, stoc
         },
         "weight_sampler": model.weight_sampler.get_config(),
         "signatures": sorted(signatures),
-        "stock_ops_only": stock or task_name not in STOCK_MODULES,
+        "stock_ops_only": stock or not has_stock_twin(task_name),
     }
     if source is not None:
         metadata["source"] = source
@@ -144,7 +138,7 @@ def export_all(model_dir, base_dir, model_name: str, version: int | None = None)
     model, _, task_name = train_lib.restore_model(model_dir)
     source = _source(model_dir)
     written = [export_model(task_name, model, base_dir, model_name, version, source=source)]
-    if task_name in STOCK_MODULES:
+    if has_stock_twin(task_name):
         stock_name = model_name + STOCK_SUFFIX
         written.append(
             export_model(task_name, model, base_dir, stock_name, version, stock=True, source=source)

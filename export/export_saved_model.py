@@ -32,7 +32,7 @@ def main(argv):
     """Reads flags and exports."""
     del argv
     from export import export_lib, layout
-    from zoo import train_lib
+    from zoo.training import train_lib
 
     try:
         task_name, _, _ = train_lib.load_run(FLAGS.model_dir)

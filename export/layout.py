@@ -23,7 +23,6 @@ tensors equal beyond dimension 0, and one request's failed check fails its batch
 
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 import re
@@ -38,8 +37,12 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from zoo import atomic
 
+# The metadata file belongs to the zoo, which reads it; export writes it.
+from zoo.saved_model_metadata import METADATA_FILE as METADATA_FILE
+from zoo.saved_model_metadata import read_metadata as read_metadata
+from zoo.saved_model_metadata import write_metadata as write_metadata
+
 WARMUP_FILE = "tf_serving_warmup_requests"
-METADATA_FILE = "yoto_metadata.json"
 # `--model_config_file` for a stock ModelServer: the models whose metadata says
 # `stock_ops_only` (one it cannot load would keep the whole server from starting).
 MODELS_CONFIG = "models.config"
@@ -123,28 +126,12 @@ def write_warmup_requests(
     return path
 
 
-def write_metadata(saved_model_dir, metadata: Mapping) -> pathlib.Path:
-    """Writes `assets.extra/yoto_metadata.json`: task, loss terms, weight ranges, inputs."""
-    path = pathlib.Path(saved_model_dir) / "assets.extra" / METADATA_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
-    return path
-
-
 def write_extra_asset(saved_model_dir, relative: str, content: bytes) -> pathlib.Path:
     """Writes `assets.extra/<relative>`: a file that ships with the version, unread by serving."""
     path = pathlib.Path(saved_model_dir) / "assets.extra" / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
     return path
-
-
-def read_metadata(saved_model_dir) -> dict:
-    """Reads the metadata written by `write_metadata`."""
-    path = pathlib.Path(saved_model_dir) / "assets.extra" / METADATA_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: not a SavedModel exported by yoto-export.")
-    return json.loads(path.read_text())
 
 
 def _stock_ops_only(model_root: pathlib.Path) -> bool:

@@ -29,7 +29,8 @@ def _client(args):
 
 def _compress(args) -> str:
     from serving.codec_client import StockCodecClient
-    from zoo import atomic, photos
+    from zoo import atomic
+    from zoo.data import photos
 
     image = photos.read_rgb8(args.input)
     data = StockCodecClient(_client(args).predict).encode(image, args.lmbda)

@@ -4,7 +4,7 @@
     data = client.encode(image, lmbda=0.01)  # the same bytes as zoo.codec.Codec
     image = client.decode(data)
 
-`predict` calls the stock-op servable (`export/compression_stock.py`) by
+`predict` calls the stock-op servable (`zoo/compression/stock_serving.py`) by
 signature name, through gRPC, REST, or in process (`in_process_predict`); the
 range coding runs here, so the server needs no tensorflow-compression ops.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import tensorflow as tf
 
-from zoo import codec, codec_format
+from zoo.compression import codec_format
 
 Predict = Callable[[str, Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
 
@@ -65,11 +65,11 @@ class StockCodecClient:
 
     def encode(self, image, lmbda: float) -> bytes:
         """Compresses one uint8 RGB image `[H, W, 3]` at `lmbda` into .yoto bytes."""
-        image = codec.Codec.check_image(image)
-        lmbda = codec.check_lmbda(lmbda, self.lmbda_range)
+        image = codec_format.check_image(image)
+        lmbda = codec_format.check_lmbda(lmbda, self.lmbda_range)
         if self.fingerprint is not None:
             lmbda = codec_format.snap_lmbda(lmbda, *self.lmbda_range)
-        padded = codec.Codec.pad(image)[np.newaxis]
+        padded = codec_format.pad_image(image)[np.newaxis]
         symbols = self._predict("analyze", {"images": padded, "lmbda": self._vector(lmbda)})
         latent, side = self._coder.encode(
             symbols["latent_symbols"][0], symbols["side_symbols"][0], symbols["scale_indexes"][0]
@@ -88,7 +88,7 @@ class StockCodecClient:
         Raises FormatError for a corrupt file or one that another model wrote.
         """
         header, side, latent = codec_format.unpack(data)
-        lmbda = self._vector(codec.check_header(header, self.fingerprint, self.lmbda_range))
+        lmbda = self._vector(codec_format.check_header(header, self.fingerprint, self.lmbda_range))
         side_symbols = self._range_decode(self._coder.decode_side, side, header.side_shape)
         indexes = self._predict(
             "scale_indexes", {"side_symbols": side_symbols[np.newaxis], "lmbda": lmbda}

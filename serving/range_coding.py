@@ -1,6 +1,6 @@
 """Client-side range coding for codecs served on a stock TF Serving ModelServer.
 
-The stock-op servable (`export/compression_stock.py`) stops at integer symbols;
+The stock-op servable (`zoo/compression/stock_serving.py`) stops at integer symbols;
 this module turns them into the very strings the in-process codec writes, and
 back, with tensorflow-compression's range coder running locally. It mirrors
 `ContinuousBatchedEntropyModel.compress` (hyper-latents, one distribution per

@@ -5,7 +5,7 @@ import functools
 
 import tensorflow as tf
 
-from zoo import compression
+from zoo.compression import model as compression
 
 
 def trained_runlocal_codec(seed: int = 0, steps: int = 3, epochs: int = 1, **overrides):

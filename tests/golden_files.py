@@ -75,7 +75,7 @@ def photo_file(root=GOLDEN) -> pathlib.Path:
 
 def photo() -> np.ndarray:
     """The crop of a bundled photograph that the codec files were made from."""
-    from zoo import photos
+    from zoo.data import photos
 
     return photos.load_bundled(PHOTO_NAME)[PHOTO_CROP]
 
@@ -268,7 +268,8 @@ def copy_run(task: str, destination, root=GOLDEN) -> pathlib.Path:
 # another's outputs is run after it (the decoders get what the encoders made).
 def fixed_inputs(model_name: str) -> dict[str, dict[str, np.ndarray]]:
     """Signature name -> its inputs, for the signatures that take fixed (recorded) inputs."""
-    from zoo import data, photos
+    from zoo.data import mnist as data
+    from zoo.data import photos
 
     if model_name == "beta_vae":
         inputs = {

@@ -2,7 +2,8 @@ import numpy as np
 import tensorflow as tf
 
 import yoto_tf
-from zoo import beta_vae, data
+from zoo.beta_vae import model as beta_vae
+from zoo.data import mnist as data
 
 keras = tf.keras
 

@@ -4,7 +4,9 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from zoo import codec_cli, codec_format, photos, train_lib
+from zoo.compression import codec_cli, codec_format
+from zoo.data import photos
+from zoo.training import train_lib
 
 
 class CodecCliTest(tf.test.TestCase):

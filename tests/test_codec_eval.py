@@ -1,4 +1,4 @@
-"""The evaluation binary `python -m zoo.codec_eval`, end to end on a tiny trained codec."""
+"""The codec's evaluation binary (`python -m zoo.compression.codec_eval`) on a tiny codec."""
 
 import csv
 import pathlib
@@ -9,12 +9,13 @@ import tempfile
 import tensorflow as tf
 from PIL import Image
 
-from zoo import photos, train_lib
+from zoo.data import photos
+from zoo.training import train_lib
 
 
 def run_codec_eval(*args):
     return subprocess.run(
-        [sys.executable, "-m", "zoo.codec_eval", *args],
+        [sys.executable, "-m", "zoo.compression.codec_eval", *args],
         capture_output=True,
         text=True,
         timeout=300,

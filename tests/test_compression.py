@@ -9,7 +9,9 @@ import numpy as np
 import tensorflow as tf
 
 from tests.codec_fixtures import shared_runlocal_codec
-from zoo import codec, codec_eval_lib, codec_format, compression, photos
+from zoo.compression import codec, codec_eval_lib, codec_format
+from zoo.compression import model as compression
+from zoo.data import photos
 
 keras = tf.keras
 

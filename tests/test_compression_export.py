@@ -11,7 +11,8 @@ from export import export_lib, layout
 from serving import codec_client
 from tests import session_bundle
 from tests.codec_fixtures import shared_runlocal_codec
-from zoo import codec, codec_format, photos
+from zoo.compression import codec, codec_format
+from zoo.data import photos
 
 
 class CompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
@@ -153,7 +154,7 @@ class CompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase)
                 bundle.run(signature, inputs)
 
     def test_a_beta_vae_export_is_not_taken_for_a_codec(self):
-        from zoo import beta_vae
+        from zoo.beta_vae import model as beta_vae
 
         model = beta_vae.build_model(beta_vae.Config.runlocal())
         version_dir = export_lib.export_model("beta_vae", model, self.base_dir, "vae")
@@ -277,7 +278,7 @@ class StockCompressionExportTest(session_bundle.BatchingRulesTests, tf.test.Test
         from google.protobuf import text_format
         from tensorflow_serving.config import model_server_config_pb2
 
-        from zoo import train_lib
+        from zoo.training import train_lib
 
         root = pathlib.Path(tempfile.mkdtemp())
         train_lib.train("compression", root / "run", steps=1, runlocal=True, verbose=0)

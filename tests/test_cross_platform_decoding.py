@@ -9,7 +9,8 @@ import tensorflow as tf
 from export import export_lib
 from tests import cross_platform_worker
 from tests.codec_fixtures import trained_runlocal_codec
-from zoo import codec, photos
+from zoo.compression import codec
+from zoo.data import photos
 
 LMBDAS = (0.0018, 0.013, 0.18)
 

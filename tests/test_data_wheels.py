@@ -3,7 +3,7 @@
 import pathlib
 import unittest
 
-from zoo import data_wheels
+from zoo.data import wheels as data_wheels
 
 LOCK = pathlib.Path(__file__).resolve().parents[1] / "requirements.lock"
 

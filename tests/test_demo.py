@@ -10,7 +10,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from zoo import demo, photos, releases
+from demos import compression as demo
+from zoo import releases
+from zoo.data import photos
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -60,7 +62,13 @@ class WholeDemoTest(tf.test.TestCase):
             self.fail(f"the demo needs the codec and style releases; found {releases.names()}")
         output = pathlib.Path(tempfile.mkdtemp()) / "demo"
         result = subprocess.run(
-            [sys.executable, "-m", "zoo.demo", f"--output_dir={output}", "--train_seconds=5"],
+            [
+                sys.executable,
+                "-m",
+                "demos.compression",
+                f"--output_dir={output}",
+                "--train_seconds=5",
+            ],
             cwd=REPO,
             capture_output=True,
             text=True,

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 import zoo
 from tests.tensorboard_scalars import read_scalars
-from zoo import distribute, train_lib
+from zoo.training import distribute, train_lib
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 STEPS, LOG_EVERY = 8, 4
@@ -40,7 +40,7 @@ def train_command(task, model_dir, strategy, steps=STEPS):
     return [
         sys.executable,
         "-m",
-        "zoo.train",
+        "zoo.training.train",
         f"--task={task}",
         f"--model_dir={model_dir}",
         "--runlocal",
@@ -52,7 +52,7 @@ def train_command(task, model_dir, strategy, steps=STEPS):
 
 
 def run_two_workers(task, model_dir, steps=STEPS, timeout=300):
-    """Runs `zoo.train --strategy=multi_worker` as two processes on loopback ports."""
+    """Runs `zoo.training.train --strategy=multi_worker` as two processes on loopback ports."""
     workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
     processes = []
     for index in range(2):

@@ -12,7 +12,9 @@ import pytest
 import tensorflow as tf
 
 from export import export_lib
-from zoo import beta_vae, evaluate_lib, train_lib
+from zoo.beta_vae import model as beta_vae
+from zoo.evaluation import evaluate_lib
+from zoo.training import train_lib
 
 # A model trained for 800 steps (to keep CI short) is not yet converged at the very ends
 # of the beta range, and where KL has collapsed (beta >= 64) both terms are flat up to

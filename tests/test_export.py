@@ -9,9 +9,10 @@ from tensorflow_serving.apis import prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 from export import export_lib, layout
-from export.beta_vae import BATCHING_PARAMETERS
 from tests import session_bundle
-from zoo import data, train_lib
+from zoo.beta_vae.serving import BATCHING_PARAMETERS
+from zoo.data import mnist as data
+from zoo.training import train_lib
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 

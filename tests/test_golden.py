@@ -21,7 +21,9 @@ import tensorflow as tf
 from PIL import Image
 
 from tests import golden_files
-from zoo import codec, codec_cli, photos, train_lib
+from zoo.compression import codec, codec_cli
+from zoo.data import photos
+from zoo.training import train_lib
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -222,7 +224,9 @@ class RecordedBinariesTest(tf.test.TestCase):
                 model_dir = golden_files.copy_run(task, f"{scratch}/run")
                 recorded_steps = golden_files.RECORDED_STEPS[task]
                 steps = recorded_steps + 1
-                trained = _run_binary("zoo.train", *_training_flags(task, model_dir, steps))
+                trained = _run_binary(
+                    "zoo.training.train", *_training_flags(task, model_dir, steps)
+                )
                 self.assertEqual(trained.returncode, 0, trained.stderr[-3000:])
                 self.assertIn(f"Resuming from step {recorded_steps} ", trained.stdout)
                 latest = golden_files.latest_checkpoint(model_dir)
@@ -260,7 +264,7 @@ class RecordedBinariesTest(tf.test.TestCase):
             folder.mkdir(parents=True)
             shutil.copy(golden_files.photo_file(), folder)
             result = _run_binary(
-                "zoo.codec_eval",
+                "zoo.compression.codec_eval",
                 f"--models={evaluated_dir}",
                 grid,
                 f"--image_folder={folder}",
@@ -275,7 +279,7 @@ class RecordedBinariesTest(tf.test.TestCase):
                 if row["model"] == label
             ]
         result = _run_binary(
-            "zoo.evaluate",
+            "zoo.evaluation.evaluate",
             f"--task={task}",
             f"--model_dirs={evaluated_dir}",
             grid,

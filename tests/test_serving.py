@@ -30,7 +30,11 @@ from export import export_lib, layout
 from serving import cli, codec_client
 from serving import client as serving_client
 from tests import serving_double
-from zoo import beta_vae, codec, compression, photos, style_transfer
+from zoo.beta_vae import model as beta_vae
+from zoo.compression import codec
+from zoo.compression import model as compression
+from zoo.data import photos
+from zoo.style_transfer import model as style_transfer
 
 keras = tf.keras
 # The stock codec is exported with a small image limit, to test that refusal.

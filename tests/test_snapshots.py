@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
-from zoo import snapshots, train_lib
+from zoo.training import snapshots, train_lib
 
 
 def _weights(model):

@@ -13,7 +13,9 @@ import tensorflow as tf
 import yoto_tf
 from export import export_lib
 from tests import session_bundle
-from zoo import style_transfer, train_lib, vgg
+from zoo.style_transfer import model as style_transfer
+from zoo.style_transfer import vgg
+from zoo.training import train_lib
 
 keras = tf.keras
 
@@ -152,7 +154,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
         self.assertEqual(model.weight_sampler.bounds()[0][:5], [1.0, 1.0, 0.0, 0.0, 0.0])
         restored, config, _ = train_lib.restore_model(root)
         self.assertEqual(tuple(config.fixed_weights), (1.0, 1.0, 0.0, 0.0, 0.0))
-        from zoo import style_lib
+        from zoo.style_transfer import stylizer as style_lib
 
         styles = style_lib.Stylizer.load(root).styles  # From the training dir, not an export.
         self.assertEqual([name for name, _ in styles], ["brick", "grass", "gravel", "retina"])
@@ -167,7 +169,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
     def test_stylize_command_writes_a_png_and_refuses_bad_weights(self):
         from PIL import Image
 
-        from zoo import stylize_cli
+        from zoo.style_transfer import stylize_cli
 
         root = pathlib.Path(tempfile.mkdtemp())
         Image.fromarray(style_transfer.evaluation_images(1, size=30)[0]).save(root / "in.png")
@@ -189,7 +191,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
 
     def test_the_export_names_each_style_and_carries_its_image(self):
         from export import layout
-        from zoo import style_lib
+        from zoo.style_transfer import stylizer as style_lib
 
         metadata = layout.read_metadata(self.version_dir)
         self.assertEqual(
@@ -211,7 +213,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
         config = dataclasses.replace(self.config, style_folder=str(folder))
         model = style_transfer.build_model(config)
         with_folder = export_lib.export_model("style_transfer", model, self.base, "own_styles")
-        from zoo import style_lib
+        from zoo.style_transfer import stylizer as style_lib
 
         recorded = style_lib.exported_styles(with_folder)
         self.assertEqual([name for name, _ in recorded], ["ink", "oil", "pencil", "water"])
@@ -229,7 +231,8 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
         self.assertTrue((moved / "saved_model.pb").is_file())
 
     def test_the_evaluation_renders_a_grid_and_sweeps_every_weight(self):
-        from zoo import style_eval_lib, style_lib
+        from zoo.style_transfer import style_eval_lib
+        from zoo.style_transfer import stylizer as style_lib
 
         stylizer = style_lib.Stylizer.load(self.version_dir)
         path = pathlib.Path(tempfile.mkdtemp()) / "grid.png"

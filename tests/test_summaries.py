@@ -3,7 +3,7 @@
 import pytest
 
 from tests.tensorboard_scalars import read_images, read_scalars
-from zoo import summaries, train_lib
+from zoo.training import summaries, train_lib
 
 
 @pytest.mark.parametrize(

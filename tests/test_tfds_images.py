@@ -5,7 +5,8 @@ from unittest import mock
 import numpy as np
 import tensorflow as tf
 
-from zoo import compression, tfds_images
+from zoo.compression import model as compression
+from zoo.data import tfds_images
 
 
 def _fake_tfds(images, loaded_with):

@@ -11,7 +11,8 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from zoo import train_callbacks, train_lib
+from zoo.training import callbacks as train_callbacks
+from zoo.training import train_lib
 
 keras = tf.keras
 

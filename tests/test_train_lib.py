@@ -8,7 +8,8 @@ import sys
 import tensorflow as tf
 
 import zoo
-from zoo import evaluate_lib, train_lib
+from zoo.evaluation import evaluate_lib
+from zoo.training import train_lib
 
 keras = tf.keras
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -183,7 +184,8 @@ class TrainLibTest(tf.test.TestCase):
             zoo.get_task("gan")
 
     def test_override_strings_become_typed_values_and_errors_name_their_flag(self):
-        from zoo import compression, flags_util
+        from zoo import flags_util
+        from zoo.compression import model as compression
 
         overrides = flags_util.parse_overrides(
             ["num_filters=96", "learning_rate_drops=[10, 20]", "crop_weighting=image"],
@@ -241,11 +243,15 @@ class BinariesTest(tf.test.TestCase):
         model_dir = pathlib.Path(self.get_temp_dir()) / "binary"
         output_dir = pathlib.Path(self.get_temp_dir()) / "eval"
         trained = self.run_module(
-            "zoo.train", "--runlocal", f"--model_dir={model_dir}", "--steps=3", "--log_every=3"
+            "zoo.training.train",
+            "--runlocal",
+            f"--model_dir={model_dir}",
+            "--steps=3",
+            "--log_every=3",
         )
         self.assertEqual(trained.returncode, 0, trained.stderr[-2000:])
         evaluated = self.run_module(
-            "zoo.evaluate",
+            "zoo.evaluation.evaluate",
             f"--model_dirs={model_dir}",
             "--examples=20",
             "--grid=0.125,8,512",
@@ -260,7 +266,7 @@ class BinariesTest(tf.test.TestCase):
     def test_train_binary_reports_bad_flags_with_exit_code_two(self):
         model_dir = pathlib.Path(self.get_temp_dir()) / "bad"
         result = self.run_module(
-            "zoo.train", "--runlocal", f"--model_dir={model_dir}", "--config=beta_low=-1"
+            "zoo.training.train", "--runlocal", f"--model_dir={model_dir}", "--config=beta_low=-1"
         )
         self.assertEqual(result.returncode, 2)
         self.assertIn("LogUniform low must be > 0", result.stderr)

@@ -1,83 +1,12 @@
-"""Evaluates an adjustable style-transfer model: a picture grid and loss terms over weight grids.
+"""Old name of `python -m zoo.style_transfer.style_eval`: warns, then runs it."""
 
-    python -m zoo.style_eval --model=runs/serving/style_transfer/1 --output_dir=runs/style_eval
-
-1. `grid.png`: rows are content weights, columns single styles 1..4 and an even
-   blend (style strength --strength), on a held-out photograph.
-2. On the held-out photographs (centre crops), the output's loss terms when one
-   weight moves over a grid and the others stay put: style i's weight alone
-   (content fixed at --content), and the content weight (style_1 fixed at
-   --strength). Prints the tables, says whether each term falls monotonically as
-   its weight rises, and writes `terms.csv`.
---model is an exported SavedModel (the issue's check) or a training dir. With
---compare, fixed-weight models are evaluated at their own weights beside it.
-"""
-
-from __future__ import annotations
-
-import pathlib
-import sys
-
-from absl import app, flags
-
-from zoo.flags_util import import_tensorflow_quietly
-
-import_tensorflow_quietly()
-
-FLAGS = flags.FLAGS
-flags.DEFINE_string("model", None, "SavedModel version dir or training dir.")
-flags.DEFINE_string("output_dir", None, "Where grid.png and terms.csv go.")
-flags.DEFINE_list("content_grid", ["0.1", "0.3", "1", "3", "10"], "Content weights.")
-flags.DEFINE_list("style_grid", ["0.1", "0.3", "1", "3", "10"], "Style strengths.")
-flags.DEFINE_float("content", 1.0, "Content weight while a style weight moves.")
-flags.DEFINE_float("strength", 1.0, "Style strength while the content weight moves.")
-flags.DEFINE_integer("size", 256, "Side of the held-out centre crops.")
-flags.DEFINE_multi_string(
-    "compare",
-    [],
-    "A fixed-weight model to compare at its own weights: LABEL=PATH@c,s1,s2,s3,s4 (repeatable).",
-)
-flags.mark_flags_as_required(["model", "output_dir"])
+from zoo.moved import moved_attribute, run_moved
 
 
-def main(argv):
-    """Renders the grid, evaluates the sweeps, prints and writes the results."""
-    del argv
-    from zoo import atomic, evaluate_lib, flags_util, style_lib, style_transfer
-    from zoo.style_eval_lib import (
-        compare_fixed,
-        evaluate_sweeps,
-        falls_monotonically,
-        parse_comparison,
-        render_grid,
-        sweeps,
-    )
-
-    try:
-        content_grid = flags_util.parse_grid(",".join(FLAGS.content_grid))
-        style_grid = flags_util.parse_grid(",".join(FLAGS.style_grid))
-        stylizer = style_lib.Stylizer.load(FLAGS.model)
-        images = style_transfer.evaluation_images(size=FLAGS.size)
-        output = pathlib.Path(FLAGS.output_dir)
-        render_grid(stylizer, images[0], content_grid, FLAGS.strength, output / "grid.png")
-        weight_sweeps = sweeps(content_grid, style_grid, FLAGS.content, FLAGS.strength)
-        rows = evaluate_sweeps(stylizer, images, weight_sweeps)
-        comparisons = [parse_comparison(text) for text in FLAGS.compare]
-        compared = compare_fixed(stylizer, images, comparisons)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"style_eval: error: {error}", file=sys.stderr)
-        return 2
-    for term in weight_sweeps:
-        print(evaluate_lib.format_table([r for r in rows if r["sweep"] == term], label=term))
-        print(f"{term} falls monotonically as its weight rises: {falls_monotonically(rows, term)}")
-    if compared:
-        print(evaluate_lib.format_table(compared))
-    atomic.write_text(output / "terms.csv", evaluate_lib.rows_to_csv({"yoto": rows}))
-    if compared:
-        atomic.write_text(output / "compare.csv", evaluate_lib.rows_to_csv({"": compared}))
-    print(f"wrote {output / 'grid.png'} and {output / 'terms.csv'}")
-    return 0
+def __getattr__(name):
+    """The new module's names (`run`, `main`), for console scripts installed before the move."""
+    return moved_attribute("zoo.style_transfer.style_eval", name)
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_moved("zoo.style_eval", "zoo.style_transfer.style_eval")

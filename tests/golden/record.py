@@ -68,7 +68,7 @@ def _binary(module: str, *args: str) -> list[str]:
 def _train(task: str, root: pathlib.Path) -> list[str]:
     run = golden_files.run_dir(task, root)
     command = _binary(
-        "zoo.train",
+        "zoo.training.train",
         f"--task={task}",
         f"--model_dir={run}",
         "--runlocal",
@@ -93,17 +93,26 @@ def _codec_files(root: pathlib.Path) -> list[list[str]]:
         coded = golden_files.codec_file(lmbda, "yoto", root)
         decoded = golden_files.codec_file(lmbda, "png", root)
         commands.append(
-            _binary("zoo.codec_cli", "compress", model, f"--lmbda={lmbda}", str(photo), str(coded))
+            _binary(
+                "zoo.compression.codec_cli",
+                "compress",
+                model,
+                f"--lmbda={lmbda}",
+                str(photo),
+                str(coded),
+            )
         )
-        commands.append(_binary("zoo.codec_cli", "decompress", model, str(coded), str(decoded)))
+        commands.append(
+            _binary("zoo.compression.codec_cli", "decompress", model, str(coded), str(decoded))
+        )
     return commands
 
 
 def _relative(command: list[str], root: pathlib.Path) -> str:
     """The command as a user would type it, with paths relative to tests/golden/."""
     names = {
-        "zoo.train": "yoto-train",
-        "zoo.codec_cli": "yoto-codec",
+        "zoo.training.train": "yoto-train",
+        "zoo.compression.codec_cli": "yoto-codec",
     }
     text = " ".join([names[command[0]], *command[1:]])
     return text.replace(f"{root}/", "")

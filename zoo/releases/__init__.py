@@ -5,10 +5,10 @@
 
 Each release is a folder `zoo/releases/<name>/` holding a weights snapshot
 (`snapshot.json` with the task, full config, seed, steps and the weights' sha256, and
-`weights.npz`; `zoo/snapshots.py`) and its model card: `card.json` (training data,
+`weights.npz`; `zoo/training/snapshots.py`) and its model card: `card.json` (training data,
 command, commit, and the measured results of the release checks with the commands that
 produced them) and `MODEL_CARD.md` for people. Every binary that takes a training
-directory takes `pretrained:NAME` too (`zoo.train_lib.restore_model`), and
+directory takes `pretrained:NAME` too (`zoo.training.train_lib.restore_model`), and
 `yoto-train --init_from=pretrained:NAME` fine-tunes one.
 
 `work/<task>/` holds the snapshots of release trainings in progress
@@ -70,7 +70,8 @@ def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
     import subprocess
     import tempfile
 
-    from zoo import atomic, snapshots
+    from zoo import atomic
+    from zoo.training import snapshots
 
     if not name or name == WORK_DIR or "/" in name or name.startswith((".", PREFIX)):
         raise ValueError(f"{name!r} cannot name a release: use letters, digits, '-' and '_'.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from export import validation
+from zoo import serving_inputs
 
 # TF Serving batching for this servable (`batching_params.pbtxt`). Its inputs have one
 # fixed shape per example, so requests merge into one batch; a failed check fails the
@@ -43,7 +43,7 @@ class BetaVAEServing(tf.Module):
         self.model = model
         lows, highs = model.weight_sampler.bounds()
         self.beta_range = (lows[1], highs[1])
-        # Unknown rank: the shape checks run in the graph (see export/validation.py).
+        # Unknown rank: the shape checks run in the graph (see zoo/serving_inputs.py).
         image_spec = tf.TensorSpec(None, tf.float32, name="images")
         beta_spec = tf.TensorSpec(None, tf.float32, name="beta")
         seed_spec = tf.TensorSpec(None, tf.int64, name="seed")
@@ -65,8 +65,8 @@ class BetaVAEServing(tf.Module):
         return dict(BATCHING_PARAMETERS)
 
     def _beta_and_images(self, beta, images):
-        beta = validation.check_weight("beta", beta, *self.beta_range)
-        images = validation.check_images(
+        beta = serving_inputs.check_weight("beta", beta, *self.beta_range)
+        images = serving_inputs.check_images(
             "images",
             images,
             self.model.image_shape,
@@ -80,9 +80,9 @@ class BetaVAEServing(tf.Module):
         return {"reconstructions": self.model(images, weights, training=False)}
 
     def _sample(self, beta, seed):
-        beta = validation.check_weight("beta", beta, *self.beta_range)
-        seed = validation.check_shape("seed", seed, ["N"])
-        seed = validation.check_batch_size(
+        beta = serving_inputs.check_weight("beta", beta, *self.beta_range)
+        seed = serving_inputs.check_shape("seed", seed, ["N"])
+        seed = serving_inputs.check_batch_size(
             "seed", seed, beta, "seed and beta need the same batch size (one seed per beta)"
         )
         weights = tf.stack([tf.ones_like(beta), beta], axis=-1)

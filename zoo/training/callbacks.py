@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import tensorflow as tf
 
-from zoo import distribute
+from zoo.training import distribute
 
 keras = tf.keras
 

@@ -22,7 +22,7 @@ the padding to a multiple of 64); storing them lets a reader check the header's
 consistency, and the CRC catches bit flips before the range decoder sees them.
 
 Version 2 is written by codecs whose entropy-model parameters are an integer
-network (`zoo/integer_network.py`): their lambda lies on a grid of `LMBDA_LEVELS`
+network (`zoo/compression/integer_network.py`): their lambda lies on a grid of `LMBDA_LEVELS`
 log-spaced levels over the model's range (`snap_lmbda`), so every machine derives
 the same level from the header, and the fingerprint (a hash of everything that
 decides the probability tables) lets a decoder refuse a file from another model
@@ -36,6 +36,8 @@ import dataclasses
 import math
 import struct
 import zlib
+
+import numpy as np
 
 MAGIC = b"YOTO"
 FLOAT_INDEX_VERSION = 1
@@ -235,3 +237,88 @@ def unpack(data: bytes) -> tuple[Header, bytes, bytes]:
         fingerprint=fingerprint,
     )
     return header, side, latent
+
+
+# Float32 cannot hold every decimal bound exactly; allow this relative slack at the edges.
+_RANGE_TOLERANCE = 1e-6
+# A version 2 header's lambda may be this far (relatively) from its level's grid value:
+# a few float32 ulps, while neighbouring levels are 0.45% apart.
+_GRID_TOLERANCE = 1e-6
+
+
+def check_lmbda(lmbda, lmbda_range) -> float:
+    """Returns `lmbda` as a float, or raises ValueError naming `lmbda_range`, the trained one."""
+    low, high = lmbda_range
+    try:
+        lmbda = float(lmbda)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"lambda must be a number, got {lmbda!r}.") from error
+    if not math.isfinite(lmbda) or not (
+        low * (1 - _RANGE_TOLERANCE) <= lmbda <= high * (1 + _RANGE_TOLERANCE)
+    ):
+        raise ValueError(
+            f"lambda {lmbda} is outside the range this model was trained for "
+            f"[{low:g}, {high:g}]; pick a lambda inside it."
+        )
+    return lmbda
+
+
+def check_header(header, fingerprint: bytes | None, lmbda_range) -> float:
+    """The lambda of a `.yoto` header if a codec with `fingerprint` can decode it.
+
+    Raises FormatError when the file comes from another kind of model (format version)
+    or another model (fingerprint), or ValueError when its lambda is out of range.
+    """
+    if fingerprint is None and header.version != FLOAT_INDEX_VERSION:
+        raise FormatError(
+            f"this file (format version {header.version}) was written by a codec with integer "
+            f"entropy-model parameters (fingerprint {header.fingerprint.hex()}); this model "
+            "has a float hyper-synthesis and cannot decode it: use the model that wrote it."
+        )
+    if fingerprint is not None and header.version != INTEGER_INDEX_VERSION:
+        raise FormatError(
+            f"this file (format version {header.version}) was written by a codec with a float "
+            "hyper-synthesis; this model (integer entropy-model parameters, fingerprint "
+            f"{fingerprint.hex()}) cannot decode it: use the model that wrote it."
+        )
+    if fingerprint is not None and header.fingerprint != fingerprint:
+        raise FormatError(
+            f"this file was written by another model (fingerprint {header.fingerprint.hex()}, "
+            f"this model's is {fingerprint.hex()}): its probability tables differ, so "
+            "decoding would give garbage; decode it with the model that wrote it."
+        )
+    lmbda = check_lmbda(header.lmbda, lmbda_range)
+    if fingerprint is None:
+        return lmbda
+    # A grid lambda computed on another machine may differ in its last bit; its level not.
+    if abs(lmbda / snap_lmbda(lmbda, *lmbda_range) - 1) > _GRID_TOLERANCE:
+        raise FormatError(
+            f"header lambda {lmbda!r} is not on this model's lambda grid: the file is forged "
+            "or was not written by a yoto_tf codec"
+        )
+    return lmbda
+
+
+def check_image(image) -> np.ndarray:
+    """Returns `image` as uint8 `[H, W, 3]`, or raises saying what is wrong and the fix."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError(
+            f"image must be uint8 RGB, got dtype {image.dtype}; convert 16-bit or float "
+            "images to 8-bit first."
+        )
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise ValueError(
+            f"image must be [height, width, 3] RGB, got shape {image.shape}; convert "
+            "greyscale to RGB and drop alpha channels."
+        )
+    check_image_size(*image.shape[:2])
+    return image
+
+
+def pad_image(image: np.ndarray) -> np.ndarray:
+    """Pads `[H, W, 3]` to multiples of 64 by repeating the last row and column."""
+    height, width = image.shape[:2]
+    pad_height = padded_size(height) - height
+    pad_width = padded_size(width) - width
+    return np.pad(image, [(0, pad_height), (0, pad_width), (0, 0)], mode="edge")

@@ -12,7 +12,7 @@ gradient (`Config.weight_sum_power`).
 
 The paper (Dosovitskiy & Djolonga, ICLR 2020) evaluated on Kodak, which is not
 available offline; this task trains on random crops of the photographs that ship
-inside installed wheels (`zoo/photos.py`) and evaluates on held-out ones.
+inside installed wheels (`zoo/data/photos.py`) and evaluates on held-out ones.
 
 Default config and what to expect on this 2-core CPU (small filters):
     yoto-train --task=compression --model_dir=runs/codec --steps=5400 \
@@ -34,7 +34,8 @@ import tensorflow as tf
 import tensorflow_compression as tfc
 
 import yoto_tf
-from zoo import codec_format, integer_network, photos
+from zoo.compression import codec_format, integer_network
+from zoo.data import photos
 
 keras = tf.keras
 
@@ -95,12 +96,12 @@ class Config:
     # fixed transforms (step ~ lambda ** -0.5); FiLM learns the rest. 0 turns it off.
     latent_gain_exponent: float = 0.0
     # The hyper-synthesis, which chooses each latent's probability table, as an integer
-    # network (zoo/integer_network.py), so that files decode on every platform: .yoto
+    # network (zoo/compression/integer_network.py), so that files decode on every platform: .yoto
     # version 2. False: the float hyper-synthesis of version 1 files.
     integer_entropy_parameters: bool = True
     # Training data: the bundled photographs unless a folder or a prepared TFDS dataset is set.
     image_folder: str | None = None
-    # Also the 19 photographs of two Debian packages (`make photos`, zoo/photos.py).
+    # Also the 19 photographs of two Debian packages (`make photos`, zoo/data/photos.py).
     debian_photos: bool = False
     tfds_name: str | None = None
     tfds_split: str = "train"
@@ -211,7 +212,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
     `compute_loss_terms` gives per-image bits per pixel ("rate") and MSE on the
     0..255 scale ("distortion") with additive-noise quantisation (training) or
     rounding (evaluation). `compress`/`decompress` produce and read real
-    range-coded strings; `zoo/codec.py` wraps them in a file format.
+    range-coded strings; `zoo/compression/codec.py` wraps them in a file format.
     """
 
     def __init__(
@@ -652,7 +653,7 @@ def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
     if config.tfds_name:
         if config.image_folder:
             raise ValueError("Set image_folder or tfds_name, not both.")
-        from zoo import tfds_images
+        from zoo.data import tfds_images
 
         return tfds_images.random_crops(
             config.tfds_name,

@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
-from zoo import data_wheels
+from zoo.data import wheels as data_wheels
 
 # (distribution, path inside it) of every bundled colour photograph, by name.
 BUNDLED = {

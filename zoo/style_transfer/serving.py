@@ -6,8 +6,8 @@ import warnings
 
 import tensorflow as tf
 
-from export import validation
-from zoo import style_transfer
+from zoo import serving_inputs
+from zoo.style_transfer import model as style_transfer
 
 # Images are checked against this size by default: 4096 x 4096.
 MAX_PIXELS = 1 << 24
@@ -41,7 +41,7 @@ class StyleTransferServing(tf.Module):
         self.strength_range = (
             None if config.fixed_weights is not None else (config.style_low, config.style_high)
         )
-        # Unknown rank: the shape checks run in the graph (see export/validation.py).
+        # Unknown rank: the shape checks run in the graph (see zoo/serving_inputs.py).
         images = tf.TensorSpec(None, tf.uint8, name="images")
         weights = tf.TensorSpec(None, tf.float32, name="loss_weights")
         self.stylize = tf.function(self._stylize, input_signature=[images, weights])
@@ -56,12 +56,12 @@ class StyleTransferServing(tf.Module):
         }
 
     def _checked(self, images, loss_weights):
-        weights = validation.check_weight_matrix(
+        weights = serving_inputs.check_weight_matrix(
             "loss_weights", loss_weights, style_transfer.CONDITIONED_TERMS, self.lows, self.highs
         )
         if self.strength_range is not None:
             low, high = self.strength_range
-            weights = validation.in_order(
+            weights = serving_inputs.in_order(
                 weights,
                 [
                     lambda w: tf.debugging.Assert(
@@ -77,13 +77,13 @@ class StyleTransferServing(tf.Module):
                     )
                 ],
             )
-        images = validation.check_shape(
+        images = serving_inputs.check_shape(
             "images", images, ["N", "height", "width", 3], {3: "3 channels (RGB)"}
         )
-        images = validation.check_batch_size(
+        images = serving_inputs.check_batch_size(
             "images", images, weights, "images and loss_weights need one row each"
         )
-        images = validation.in_order(
+        images = serving_inputs.in_order(
             images,
             [
                 lambda x: tf.debugging.Assert(

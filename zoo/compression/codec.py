@@ -4,71 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 
 import numpy as np
 import tensorflow as tf
 
-from zoo import codec_format, latent_refinement
-
-# Float32 cannot hold every decimal bound exactly; allow this relative slack at the edges.
-_RANGE_TOLERANCE = 1e-6
-# A version 2 header's lambda may be this far (relatively) from its level's grid value:
-# a few float32 ulps, while neighbouring levels are 0.45% apart.
-_GRID_TOLERANCE = 1e-6
-
-
-def check_lmbda(lmbda, lmbda_range) -> float:
-    """Returns `lmbda` as a float, or raises ValueError naming `lmbda_range`, the trained one."""
-    low, high = lmbda_range
-    try:
-        lmbda = float(lmbda)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"lambda must be a number, got {lmbda!r}.") from error
-    if not math.isfinite(lmbda) or not (
-        low * (1 - _RANGE_TOLERANCE) <= lmbda <= high * (1 + _RANGE_TOLERANCE)
-    ):
-        raise ValueError(
-            f"lambda {lmbda} is outside the range this model was trained for "
-            f"[{low:g}, {high:g}]; pick a lambda inside it."
-        )
-    return lmbda
-
-
-def check_header(header, fingerprint: bytes | None, lmbda_range) -> float:
-    """The lambda of a `.yoto` header if a codec with `fingerprint` can decode it.
-
-    Raises FormatError when the file comes from another kind of model (format version)
-    or another model (fingerprint), or ValueError when its lambda is out of range.
-    """
-    if fingerprint is None and header.version != codec_format.FLOAT_INDEX_VERSION:
-        raise codec_format.FormatError(
-            f"this file (format version {header.version}) was written by a codec with integer "
-            f"entropy-model parameters (fingerprint {header.fingerprint.hex()}); this model "
-            "has a float hyper-synthesis and cannot decode it: use the model that wrote it."
-        )
-    if fingerprint is not None and header.version != codec_format.INTEGER_INDEX_VERSION:
-        raise codec_format.FormatError(
-            f"this file (format version {header.version}) was written by a codec with a float "
-            "hyper-synthesis; this model (integer entropy-model parameters, fingerprint "
-            f"{fingerprint.hex()}) cannot decode it: use the model that wrote it."
-        )
-    if fingerprint is not None and header.fingerprint != fingerprint:
-        raise codec_format.FormatError(
-            f"this file was written by another model (fingerprint {header.fingerprint.hex()}, "
-            f"this model's is {fingerprint.hex()}): its probability tables differ, so "
-            "decoding would give garbage; decode it with the model that wrote it."
-        )
-    lmbda = check_lmbda(header.lmbda, lmbda_range)
-    if fingerprint is None:
-        return lmbda
-    # A grid lambda computed on another machine may differ in its last bit; its level not.
-    if abs(lmbda / codec_format.snap_lmbda(lmbda, *lmbda_range) - 1) > _GRID_TOLERANCE:
-        raise codec_format.FormatError(
-            f"header lambda {lmbda!r} is not on this model's lambda grid: the file is forged "
-            "or was not written by a yoto_tf codec"
-        )
-    return lmbda
+from zoo import saved_model_metadata
+from zoo.compression import codec_format, latent_refinement
 
 
 def _drop_custom_gradient_warnings(record) -> bool:
@@ -84,7 +25,7 @@ class Codec:
     `reconstruct(x, lmbda)` exactly: the model's forward pass with rounding.
 
     With `refine_steps` > 0 the encoder refines each image's latents by that many
-    gradient steps before coding them (`zoo/latent_refinement.py`): fewer bits or
+    gradient steps before coding them (`zoo/compression/latent_refinement.py`): fewer bits or
     less distortion for the same decoder and file format, at the cost of encode time.
     `estimated_bits` and `reconstruct` then describe the refined latents.
     """
@@ -139,15 +80,13 @@ class Codec:
 
     @classmethod
     def from_saved_model(cls, saved_model_dir) -> Codec:
-        """A codec running an exported compression SavedModel (`export/compression.py`).
+        """A codec running an exported compression SavedModel (`zoo/compression/serving.py`).
 
         Its outputs are the same bytes and pixels as the model it was exported from.
         """
         import tensorflow_compression  # noqa: F401  Registers the range-coding ops.
 
-        from export import layout
-
-        metadata = layout.read_metadata(saved_model_dir)
+        metadata = saved_model_metadata.read_metadata(saved_model_dir)
         if metadata.get("task") != "compression":
             raise ValueError(
                 f"{saved_model_dir} holds a {metadata.get('task')!r} model, not a compression "
@@ -193,7 +132,7 @@ class Codec:
 
         The error names the trained range.
         """
-        lmbda = check_lmbda(lmbda, self.lmbda_range)
+        lmbda = codec_format.check_lmbda(lmbda, self.lmbda_range)
         if self.fingerprint is None:
             return lmbda
         return codec_format.snap_lmbda(lmbda, *self.lmbda_range)
@@ -213,32 +152,11 @@ class Codec:
         file's fingerprint which model: decoding with another would read the range-coded
         data under other probability tables and give garbage.
         """
-        return check_header(header, self.fingerprint, self.lmbda_range)
+        return codec_format.check_header(header, self.fingerprint, self.lmbda_range)
 
-    @staticmethod
-    def check_image(image) -> np.ndarray:
-        """Returns `image` as uint8 `[H, W, 3]`, or raises saying what is wrong and the fix."""
-        image = np.asarray(image)
-        if image.dtype != np.uint8:
-            raise ValueError(
-                f"image must be uint8 RGB, got dtype {image.dtype}; convert 16-bit or float "
-                "images to 8-bit first."
-            )
-        if image.ndim != 3 or image.shape[-1] != 3:
-            raise ValueError(
-                f"image must be [height, width, 3] RGB, got shape {image.shape}; convert "
-                "greyscale to RGB and drop alpha channels."
-            )
-        codec_format.check_image_size(*image.shape[:2])
-        return image
-
-    @staticmethod
-    def pad(image: np.ndarray) -> np.ndarray:
-        """Pads `[H, W, 3]` to multiples of 64 by repeating the last row and column."""
-        height, width = image.shape[:2]
-        pad_height = codec_format.padded_size(height) - height
-        pad_width = codec_format.padded_size(width) - width
-        return np.pad(image, [(0, pad_height), (0, pad_width), (0, 0)], mode="edge")
+    # The image checks and padding are the file format's, shared with the stock-op client.
+    check_image = staticmethod(codec_format.check_image)
+    pad = staticmethod(codec_format.pad_image)
 
     def encode(self, image, lmbda: float) -> bytes:
         """Compresses one image at `lmbda` into .yoto bytes."""

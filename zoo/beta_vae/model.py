@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 import yoto_tf
-from zoo import data
+from zoo.data import mnist
 
 keras = tf.keras
 
@@ -271,10 +271,10 @@ def optimizer(config: Config) -> keras.optimizers.Optimizer:
 
 def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
     """Shuffled, repeated batches of the MNIST training split."""
-    return data.image_dataset(data.load_mnist("train"), config.batch_size, seed=seed)
+    return mnist.image_dataset(mnist.load_mnist("train"), config.batch_size, seed=seed)
 
 
 def evaluation_images(limit: int | None = None) -> np.ndarray:
     """The MNIST test split (the first `limit` images if given)."""
-    images = data.load_mnist("test")
+    images = mnist.load_mnist("test")
     return images if limit is None else images[:limit]

@@ -26,7 +26,7 @@ every data set. Scaling each layer separately matters: the raw distances at
 this option existed) leaves the structure-carrying deeper layers almost no say and
 the networks learn the styles' colour and grey level but not their texture.
 
-The loss network is VGG16 from HED (`zoo/vgg.py`): ImageNet weights cannot be
+The loss network is VGG16 from HED (`zoo/style_transfer/vgg.py`): ImageNet weights cannot be
 downloaded here. The default styles are the scikit-image textures brick, grass
 and gravel (greyscale) and the colour retina photograph; the paper used
 paintings, which are not available offline.
@@ -42,7 +42,8 @@ import numpy as np
 import tensorflow as tf
 
 import yoto_tf
-from zoo import photos, vgg
+from zoo.data import photos
+from zoo.style_transfer import vgg
 
 keras = tf.keras
 

@@ -1,6 +1,6 @@
 """Training loop for zoo tasks: resumable checkpoints, TensorBoard, a time budget, any strategy.
 
-`zoo/train.py` is a thin absl binary over `train()`; tests call `train()` directly.
+`zoo/training/train.py` is a thin absl binary over `train()`; tests call `train()` directly.
 A model directory holds:
 
     config.json        the task and its Config (a resumed run must match it)
@@ -21,7 +21,9 @@ from collections.abc import Mapping
 import tensorflow as tf
 
 import zoo
-from zoo import atomic, distribute, releases, snapshots, summaries, train_callbacks
+from zoo import atomic, releases
+from zoo.training import callbacks as train_callbacks
+from zoo.training import distribute, snapshots, summaries
 
 keras = tf.keras
 
@@ -120,7 +122,7 @@ def restore_model(model_dir, expect_partial: bool = True):
     """Rebuilds the model of `model_dir` and restores its latest checkpoint.
 
     `model_dir` may also name a release, `pretrained:NAME` (`zoo/releases`), or be a
-    weights snapshot folder (`zoo/snapshots.py`): its weights are verified against their
+    weights snapshot folder (`zoo/training/snapshots.py`): its weights are verified against their
     checksum and loaded.
     """
     if releases.is_release(model_dir):
@@ -161,12 +163,12 @@ def train(
     Returns the trained model. Stops early, after a checkpoint, when
     `max_seconds` of training time have passed. `strategy` (default: the current
     one) replicates the model; `precision` is a Keras dtype policy name
-    (`zoo.distribute.PRECISIONS`). Every `image_every` steps and at the end, the
-    task's images at a fixed weight grid go to TensorBoard (`zoo/summaries.py`; None
+    (`zoo.training.distribute.PRECISIONS`). Every `image_every` steps and at the end, the
+    task's images at a fixed weight grid go to TensorBoard (`zoo/training/summaries.py`; None
     or 0: none). `timed_learning_rate_drop` divides the (constant) learning rate by
     10 once 80% of `max_seconds` has passed (`train_callbacks.TimedLearningRateDrop`).
 
-    `init_from` is a weights snapshot (`zoo/snapshots.py`): used when `model_dir` holds
+    `init_from` is a weights snapshot (`zoo/training/snapshots.py`): used when `model_dir` holds
     no checkpoint or an older one. A snapshot of this very run (same task, config, seed
     and precision) continues at its step; any other starts a fine-tuning run at step 0.
     Either way the optimizer's state restarts, which the log says.

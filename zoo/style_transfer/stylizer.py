@@ -14,7 +14,11 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from zoo import photos, style_transfer
+from zoo import saved_model_metadata
+from zoo.data import photos
+from zoo.style_transfer import model as style_transfer
+from zoo.style_transfer import serving as style_transfer_serving
+from zoo.training import train_lib
 
 NUM_WEIGHTS = len(style_transfer.CONDITIONED_TERMS)
 STYLE_TERMS = style_transfer.STYLE_TERMS
@@ -42,17 +46,14 @@ def exported_styles(version_dir) -> list[tuple[str | None, np.ndarray | None]]:
     Exports from before style images were written have neither: `(None, None)`; an
     unreadable image is `None` too.
     """
-    from export import layout
-    from export import style_transfer as style_serving
-
     version_dir = pathlib.Path(version_dir)
     try:
-        names = layout.read_metadata(version_dir).get("styles") or {}
+        names = saved_model_metadata.read_metadata(version_dir).get("styles") or {}
     except (FileNotFoundError, ValueError):
         names = {}
     styles = []
     for term in style_transfer.STYLE_TERMS:
-        path = version_dir / "assets.extra" / style_serving.STYLE_ASSET_DIR / f"{term}.png"
+        path = version_dir / "assets.extra" / style_transfer_serving.STYLE_ASSET_DIR / f"{term}.png"
         try:
             image = photos.read_rgb8(path)
         except (FileNotFoundError, ValueError):
@@ -79,13 +80,10 @@ class Stylizer:
         path = pathlib.Path(path)
         if (path / "saved_model.pb").is_file():
             return cls(tf.saved_model.load(str(path)).signatures, exported_styles(path))
-        from export.style_transfer import StyleTransferServing
-        from zoo import train_lib
-
         model, _, task_name = train_lib.restore_model(path)
         if task_name != "style_transfer":
             raise ValueError(f"{path} holds a {task_name} model, not style transfer.")
-        module = StyleTransferServing(model)
+        module = style_transfer_serving.StyleTransferServing(model)
         signatures = {
             "stylize": module.stylize.get_concrete_function(),
             "loss_terms": module.loss_terms.get_concrete_function(),

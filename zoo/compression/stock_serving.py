@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from export import validation
-from export.compression import CodecServingBase
-from zoo import codec_format
+from zoo import serving_inputs
+from zoo.compression import codec_format
+from zoo.compression.serving import CodecServingBase
 
 
 class CompressionStockServing(CodecServingBase):
@@ -35,7 +35,7 @@ class CompressionStockServing(CodecServingBase):
     def __init__(self, model, **kwargs):
         super().__init__(model, name="compression_stock_serving", **kwargs)
         lmbda, images = self.lmbda_spec, self.images_spec
-        # Unknown rank: the shape checks run in the graph (see export/validation.py).
+        # Unknown rank: the shape checks run in the graph (see zoo/serving_inputs.py).
         side = tf.TensorSpec(None, tf.int32, name="side_symbols")
         latent = tf.TensorSpec(None, tf.int32, name="latent_symbols")
         rows = tf.TensorSpec(None, tf.int32, name="rows")
@@ -62,7 +62,7 @@ class CompressionStockServing(CodecServingBase):
 
     def _symbols(self, name, symbols, channels, lmbda):
         max_positions = self.max_pixels // codec_format.LATENT_STRIDE**2
-        return validation.check_symbols(name, symbols, channels, lmbda, max_positions)
+        return serving_inputs.check_symbols(name, symbols, channels, lmbda, max_positions)
 
     def _scale_indexes(self, side_symbols, lmbda):
         lmbda = self._lmbda(lmbda)
@@ -79,8 +79,8 @@ class CompressionStockServing(CodecServingBase):
     def _coding_tables(self, rows):
         # TF Serving batches every signature, which needs an input and a batch dimension on
         # every output: hence `rows`, and a copy of the tables per row.
-        rows = validation.check_shape("rows", rows, ["N"])
-        rows = validation.in_order(
+        rows = serving_inputs.check_shape("rows", rows, ["N"])
+        rows = serving_inputs.in_order(
             rows,
             [
                 lambda r: tf.debugging.assert_greater(

@@ -42,7 +42,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from zoo import codec_format
+from zoo.compression import codec_format
 
 keras = tf.keras
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from zoo import data_wheels
+from zoo.data import wheels as data_wheels
 
 keras = tf.keras
 

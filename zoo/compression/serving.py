@@ -3,7 +3,7 @@
 This is the full codec: its `compress` and `decompress` signatures run
 tensorflow-compression's range-coding ops, so loading it needs
 `import tensorflow_compression` (in process, or a ModelServer built with those
-ops). `zoo.codec.Codec.from_saved_model` wraps it in the `.yoto` file format.
+ops). `zoo.compression.codec.Codec.from_saved_model` wraps it in the `.yoto` file format.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import contextlib
 import tensorflow as tf
 import tensorflow_compression as tfc
 
-from export import validation
-from zoo import codec_format
-from zoo.compression import STRIDE
+from zoo import serving_inputs
+from zoo.compression import codec_format
+from zoo.compression.model import STRIDE
 
 
 class CodecServingBase(tf.Module):
@@ -26,7 +26,7 @@ class CodecServingBase(tf.Module):
     batch dimension N first, as TF Serving's batching needs.
     """
 
-    # Unknown rank: the shape checks run in the graph (see export/validation.py).
+    # Unknown rank: the shape checks run in the graph (see zoo/serving_inputs.py).
     images_spec = tf.TensorSpec(None, tf.uint8, name="images")
     lmbda_spec = tf.TensorSpec(None, tf.float32, name="lmbda")
 
@@ -75,17 +75,17 @@ class CodecServingBase(tf.Module):
                 layer._kernel_parameter = parameter  # noqa: SLF001
 
     def _lmbda(self, lmbda):
-        return validation.check_weight("lmbda", lmbda, *self.lmbda_range)
+        return serving_inputs.check_weight("lmbda", lmbda, *self.lmbda_range)
 
     def _checked_images(self, images, lmbda):
         """`images` after its checks; `lmbda` must have passed `_lmbda`."""
-        images = validation.check_shape(
+        images = serving_inputs.check_shape(
             "images", images, ["N", "height", "width", 3], {3: "3 channels (RGB)"}
         )
-        images = validation.check_batch_size(
+        images = serving_inputs.check_batch_size(
             "images", images, lmbda, "images and lmbda need one lmbda per image"
         )
-        return validation.in_order(
+        return serving_inputs.in_order(
             images,
             [
                 lambda x: tf.debugging.Assert(
@@ -172,18 +172,18 @@ class CompressionServing(CodecServingBase):
         lmbda = self._lmbda(lmbda)
         inputs = {}
         for name, strings in (("latent_strings", latent_strings), ("side_strings", side_strings)):
-            strings = validation.check_shape(name, strings, ["N"])
-            inputs[name] = validation.check_batch_size(
+            strings = serving_inputs.check_shape(name, strings, ["N"])
+            inputs[name] = serving_inputs.check_batch_size(
                 name, strings, lmbda, f"{name} and lmbda need one lmbda per image"
             )
-        side_shape = validation.check_shape(
+        side_shape = serving_inputs.check_shape(
             "side_shape", side_shape, ["N", 2], {1: "2 columns (height, width)"}
         )
-        side_shape = validation.check_batch_size(
+        side_shape = serving_inputs.check_batch_size(
             "side_shape", side_shape, lmbda, "side_shape and lmbda need one row per image"
         )
         limit = self.max_pixels // (STRIDE * STRIDE)
-        side_shape = validation.in_order(
+        side_shape = serving_inputs.in_order(
             side_shape,
             [
                 lambda s: tf.debugging.Assert(

@@ -16,7 +16,7 @@ import pickle
 import numpy as np
 import tensorflow as tf
 
-from zoo import data_wheels
+from zoo.data import wheels as data_wheels
 
 MNIST_SPLITS = ("train", "validation", "test")
 _MNIST_FILE = "mnist/data/mnist.pkl.gz"

@@ -1,5 +1,6 @@
 """Evaluating an adjustable style-transfer model: weight sweeps of its loss terms, fixed-weight
-comparisons, and the picture grid (used by `zoo.style_eval`, the release checks and the demo)."""
+comparisons, and the picture grid (used by `zoo.style_transfer.style_eval`, the release checks
+and the demo)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def evaluate_sweeps(stylizer, images, weight_sweeps) -> list[dict]:
     """Mean loss terms over `images` for every weight vector of every sweep."""
     import numpy as np
 
-    from zoo import style_transfer
+    from zoo.style_transfer import model as style_transfer
 
     rows = []
     for term, vectors in weight_sweeps.items():
@@ -45,13 +46,13 @@ def falls_monotonically(rows, term) -> bool:
 
 def parse_comparison(text: str) -> tuple[str, str, list[float]]:
     """'label=path@1,1,0,0,0' -> (label, path, weights), or ValueError naming the format."""
-    from zoo import style_lib
+    from zoo.style_transfer.stylizer import parse_weights
 
     label, equals, rest = text.partition("=")
     path, at, weights = rest.rpartition("@")
     if not (equals and at and label and path):
         raise ValueError(f"--compare expects LABEL=PATH@c,s1,s2,s3,s4, got {text!r}.")
-    return label, path, style_lib.parse_weights(weights)
+    return label, path, parse_weights(weights)
 
 
 def compare_fixed(stylizer, images, comparisons) -> list[dict]:
@@ -62,7 +63,8 @@ def compare_fixed(stylizer, images, comparisons) -> list[dict]:
     """
     import numpy as np
 
-    from zoo import style_lib, style_transfer
+    from zoo.style_transfer import model as style_transfer
+    from zoo.style_transfer.stylizer import Stylizer
 
     def row(label, term, yoto, fixed):
         ratio = yoto / fixed if fixed else float("nan")
@@ -73,7 +75,7 @@ def compare_fixed(stylizer, images, comparisons) -> list[dict]:
         batch = [weights] * len(images)
         terms = {
             "yoto": stylizer.loss_terms(images, batch),
-            "fixed": style_lib.Stylizer.load(path).loss_terms(images, batch),
+            "fixed": Stylizer.load(path).loss_terms(images, batch),
         }
         means = {k: {n: float(np.mean(v)) for n, v in t.items()} for k, t in terms.items()}
         for name in style_transfer.TERM_NAMES:

@@ -11,7 +11,8 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
-from zoo import atomic, train_lib
+from zoo import atomic, saved_model_metadata
+from zoo.training import train_lib
 
 # (images [N, ...], weight value) -> {term: per-example values [N]}
 TermsFn = Callable[[np.ndarray, float], dict]
@@ -49,9 +50,7 @@ def saved_model_terms_fn(path, task) -> TermsFn:
     Weights are handled as in `keras_terms_fn`, with the trained range read from
     the SavedModel's metadata.
     """
-    from export import layout
-
-    low, high = layout.read_metadata(path)["weight_ranges"][task.SWEEP_TERM]
+    low, high = saved_model_metadata.read_metadata(path)["weight_ranges"][task.SWEEP_TERM]
     loaded = tf.saved_model.load(str(path))
     if "loss_terms" not in loaded.signatures:
         raise ValueError(f"SavedModel {path} has no 'loss_terms' signature.")

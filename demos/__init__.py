@@ -1,0 +1,1 @@
+"""Programs that show the released models and a short training at work (`make demo`)."""

@@ -1,0 +1,1 @@
+"""The beta-VAE task: one VAE on MNIST for every beta (model, serving signatures, images)."""

@@ -1,0 +1,1 @@
+"""Datasets that exist offline: MNIST, bundled photographs, TFDS and image folders."""

@@ -1,0 +1,1 @@
+"""Loss terms of any task over a grid of one loss weight (`yoto-evaluate`)."""

@@ -1,0 +1,1 @@
+"""The training loop every task shares: callbacks, distribution, snapshots, TensorBoard images."""
