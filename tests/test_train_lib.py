@@ -175,6 +175,17 @@ class TrainLibTest(tf.test.TestCase):
         )
         self.assertEqual(int(model.optimizer.iterations.numpy()), 2)
 
+    def test_a_checkpoint_without_some_of_the_models_variables_is_refused_by_name(self):
+        model_dir = pathlib.Path(self.get_temp_dir()) / "unconditioned"
+        overrides = {"conditioned": False}
+        train_lib.train("beta_vae", model_dir, steps=1, runlocal=True, config_overrides=overrides)
+        config_path = model_dir / "config.json"
+        record = json.loads(config_path.read_text())
+        record["config"]["conditioned"] = True  # A model with FiLM layers the run never had.
+        config_path.write_text(json.dumps(record))
+        with self.assertRaisesRegex(ValueError, r"ckpt-1 does not fit the beta_vae model"):
+            train_lib.restore_model(model_dir)
+
     def test_bad_overrides_and_unknown_tasks_are_refused(self):
         with self.assertRaisesRegex(ValueError, "Unknown beta_vae config fields"):
             train_lib.make_config("beta_vae", {"betta": 1.0})

@@ -122,8 +122,9 @@ def restore_model(model_dir, expect_partial: bool = True):
     """Rebuilds the model of `model_dir` and restores its latest checkpoint.
 
     `model_dir` may also name a release, `pretrained:NAME` (`zoo/releases`), or be a
-    weights snapshot folder (`zoo/training/snapshots.py`): its weights are verified against their
-    checksum and loaded.
+    weights snapshot folder (`zoo/training/snapshots.py`): its weights are verified against
+    their checksum and loaded. Raises ValueError when the checkpoint does not hold every
+    variable of the model its config describes.
     """
     if releases.is_release(model_dir):
         return restore_snapshot(releases.directory(model_dir))
@@ -138,6 +139,17 @@ def restore_model(model_dir, expect_partial: bool = True):
     status = tf.train.Checkpoint(model=model).restore(latest)
     if expect_partial:
         status.expect_partial()
+    try:
+        # A variable the checkpoint does not hold would keep its initial value and the
+        # model would run on silently with it (a renamed layer, another config).
+        status.assert_existing_objects_matched()
+    except AssertionError as error:
+        raise ValueError(
+            f"The checkpoint {latest} does not fit the {task_name} model that "
+            f"{model_dir}/{CONFIG_FILE} describes ({str(error).splitlines()[0][:300]}); "
+            "it was written by another model or config: train it again, or restore it "
+            "with the code that wrote it."
+        ) from error
     return model, config, task_name
 
 
