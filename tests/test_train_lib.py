@@ -186,6 +186,20 @@ class TrainLibTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, r"ckpt-1 does not fit the beta_vae model"):
             train_lib.restore_model(model_dir)
 
+    def test_the_codec_loss_terms_are_evaluated_on_crops_of_the_held_out_photos(self):
+        task = zoo.get_task("compression")
+        images = task.loss_term_images()
+        self.assertEqual(images.shape[0], 2)
+        self.assertEqual([side % 64 for side in images.shape[1:3]], [0, 0])
+        # A codec run recorded in tests/golden: its terms on those crops at both grid ends.
+        run = REPO / "tests" / "golden" / "compression" / "run"
+        terms_fn = evaluate_lib.terms_fn_for(run, task)
+        rows = evaluate_lib.evaluate_grid(terms_fn, images, [0.0018, 0.18], task)
+        self.assertEqual([row["lmbda"] for row in rows], [0.0018, 0.18])
+        for row in rows:
+            self.assertAllInRange([row["rate"], row["distortion"]], 0.0, 1e5)
+            self.assertAlmostEqual(row["total"], row["rate"] + row["lmbda"] * row["distortion"])
+
     def test_bad_overrides_and_unknown_tasks_are_refused(self):
         with self.assertRaisesRegex(ValueError, "Unknown beta_vae config fields"):
             train_lib.make_config("beta_vae", {"betta": 1.0})

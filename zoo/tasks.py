@@ -20,8 +20,10 @@ class Task:
     """One task, by the dotted names of its modules.
 
     model: `Config` (with `runlocal()`), `build_model`, `optimizer`, `train_dataset`,
-        `evaluation_images`, `TERM_NAMES`, `SWEEP_TERM`, `SWEEP_WEIGHT_NAME` and
-        `EVALUATION_GRID`: the model, its configuration and its data.
+        `evaluation_images`, `loss_term_images` (one batch for the loss terms along a
+        weight grid: yoto-evaluate, yoto-train's closing table), `TERM_NAMES`,
+        `SWEEP_TERM`, `SWEEP_WEIGHT_NAME` and `EVALUATION_GRID`: the model, its
+        configuration and its data.
     summaries: `write_images(model, config)`, the TensorBoard images of a training run.
     serving: `module.Class` of the tf.Module holding the task's SavedModel signatures.
     stock_serving: `module.Class` of a servable with stock TensorFlow ops only, exported

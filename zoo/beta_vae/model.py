@@ -278,3 +278,8 @@ def evaluation_images(limit: int | None = None) -> np.ndarray:
     """The MNIST test split (the first `limit` images if given)."""
     images = mnist.load_mnist("test")
     return images if limit is None else images[:limit]
+
+
+def loss_term_images(limit: int | None = None) -> np.ndarray:
+    """The batch the loss terms are evaluated on along a weight grid: the test split."""
+    return evaluation_images(limit)

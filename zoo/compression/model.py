@@ -676,3 +676,20 @@ def evaluation_images(limit: int | None = None) -> list[np.ndarray]:
     """The held-out photographs (whole images, any size)."""
     images = [photos.load_bundled(name) for name in photos.HELD_OUT]
     return images if limit is None else images[:limit]
+
+
+def loss_term_images(limit: int | None = None) -> np.ndarray:
+    """The batch the loss terms are evaluated on along a weight grid.
+
+    Centre crops of the held-out photographs, all of the largest size that fits every
+    one of them with both sides a multiple of `STRIDE` (the model's terms need that;
+    the codec itself pads whole images instead, `zoo.compression.codec`).
+    """
+    images = evaluation_images(limit)
+    height = min(image.shape[0] for image in images) // STRIDE * STRIDE
+    width = min(image.shape[1] for image in images) // STRIDE * STRIDE
+    crops = []
+    for image in images:
+        top, left = (image.shape[0] - height) // 2, (image.shape[1] - width) // 2
+        crops.append(image[top : top + height, left : left + width])
+    return np.stack(crops)

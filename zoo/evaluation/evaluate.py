@@ -44,7 +44,7 @@ def main(argv):
             raise ValueError(
                 f"--labels has {len(labels)} entries for {len(FLAGS.model_dirs)} dirs."
             )
-        images = task.evaluation_images(FLAGS.examples)
+        images = task.loss_term_images(FLAGS.examples)
         results = {}
         for label, model_dir in zip(labels, FLAGS.model_dirs, strict=True):
             terms_fn = evaluate_lib.terms_fn_for(model_dir, task)

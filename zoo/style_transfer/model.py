@@ -480,3 +480,8 @@ def evaluation_images(limit: int | None = None, size: int = 256) -> np.ndarray:
         crops.append(image[top : top + size, left : left + size])
     crops = np.stack(crops)
     return crops if limit is None else crops[:limit]
+
+
+def loss_term_images(limit: int | None = None) -> np.ndarray:
+    """The batch the loss terms are evaluated on along a weight grid: 256x256 centre crops."""
+    return evaluation_images(limit)

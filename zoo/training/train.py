@@ -106,7 +106,7 @@ def main(argv):
         print(f"yoto-train: error: {error}", file=sys.stderr)
         return 2
     if grid and distribute.is_chief(strategy):
-        images = task.evaluation_images(FLAGS.eval_examples)
+        images = task.loss_term_images(FLAGS.eval_examples)
         terms_fn = evaluate_lib.keras_terms_fn(model, task.SWEEP_TERM)
         rows = evaluate_lib.evaluate_grid(terms_fn, images, grid, task)
         print(evaluate_lib.format_table(rows))
