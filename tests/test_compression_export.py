@@ -1,3 +1,4 @@
+import functools
 import pathlib
 import subprocess
 import sys
@@ -15,13 +16,23 @@ from zoo.compression import codec, codec_format
 from zoo.data import photos
 
 
+@functools.cache
+def full_codec_export():
+    """The shared seed-0 codec and one export of it with the range-coding ops, per process.
+
+    `(model, base_dir, version_dir)`; both test classes read it (an export costs ~40 s
+    on a loaded 2-core machine), and none writes into its version directory.
+    """
+    model, _ = shared_runlocal_codec(seed=0)
+    base_dir = tempfile.mkdtemp()
+    return model, base_dir, export_lib.export_model("compression", model, base_dir, "codec")
+
+
 class CompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.model, _ = shared_runlocal_codec(seed=0)
-        cls.base_dir = tempfile.mkdtemp()
-        cls.version_dir = export_lib.export_model("compression", cls.model, cls.base_dir, "codec")
+        cls.model, cls.base_dir, cls.version_dir = full_codec_export()
         cls.in_memory = codec.Codec(cls.model)
         cls.exported = codec.Codec.from_saved_model(cls.version_dir)
         cls.image = photos.load_bundled("china")[:100, :130]
@@ -180,7 +191,8 @@ class StockCompressionExportTest(session_bundle.BatchingRulesTests, tf.test.Test
         # Latents wider than the transforms (M > N): the symbols' signatures must follow.
         cls.model, _ = shared_runlocal_codec(seed=1, num_latent_filters=12)
         base = pathlib.Path(tempfile.mkdtemp())
-        cls.full_dir = export_lib.export_model("compression", cls.model, base, "codec")
+        # The full codec's export, for the checks that compare both kinds of servable.
+        _, _, cls.full_dir = full_codec_export()
         cls.stock_dir = export_lib.export_model(
             "compression", cls.model, base, "codec_stock", stock=True
         )

@@ -4,6 +4,7 @@ import pathlib
 import tempfile
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from export import export_lib
@@ -31,6 +32,14 @@ def spread_hyper_synthesis(model, seed: int = 0):
 
 
 class CrossPlatformDecodingTest(tf.test.TestCase):
+    """Two settings that change the kernels the most: oneDNN off, and one thread.
+
+    `AllSettingsCrossPlatformDecodingTest` (slow) runs every setting of
+    `cross_platform_worker.SETTINGS`; each setting is a process loading TensorFlow.
+    """
+
+    SETTINGS = ("onednn_off", "one_thread")
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -58,7 +67,13 @@ class CrossPlatformDecodingTest(tf.test.TestCase):
                     "latent_symbols": symbols["latent_symbols"].numpy()[0],
                     "image": in_process.reconstruct(image, lmbda),
                 }
-        cls.results = cross_platform_worker.decode_in_processes(cls.stock_dir, files_dir, cls.temp)
+        settings = {name: cross_platform_worker.SETTINGS[name] for name in cls.SETTINGS}
+        cls.results = cross_platform_worker.decode_in_processes(
+            cls.stock_dir, files_dir, cls.temp, settings=settings
+        )
+
+    def test_a_worker_decoded_the_files_in_each_chosen_setting(self):
+        self.assertCountEqual(self.results, self.SETTINGS)
 
     def test_the_files_exercise_many_scale_indexes(self):
         indexes = np.concatenate([e["scale_indexes"].ravel() for e in self.expected.values()])
@@ -82,6 +97,13 @@ class CrossPlatformDecodingTest(tf.test.TestCase):
                         arrays[f"{name}/image"].astype(int) - expected["image"].astype(int)
                     )
                     self.assertLessEqual(difference.max(), 1)
+
+
+@pytest.mark.slow
+class AllSettingsCrossPlatformDecodingTest(CrossPlatformDecodingTest):
+    """The same checks in every setting of `cross_platform_worker.SETTINGS`."""
+
+    SETTINGS = tuple(cross_platform_worker.SETTINGS)
 
 
 if __name__ == "__main__":

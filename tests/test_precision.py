@@ -15,8 +15,23 @@ def layers_of(model, kind):
     return [layer for layer in model._flatten_layers() if isinstance(layer, kind)]
 
 
-@pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
-@pytest.mark.parametrize("task", ["beta_vae", "compression", "style_transfer"])
+def _slow(*values):
+    return pytest.param(*values, marks=pytest.mark.slow)
+
+
+# `make test` trains each task once and each policy at least once; `make test-all` the
+# other three pairs (each pair builds and traces a whole model, ~10 s).
+@pytest.mark.parametrize(
+    "task, precision",
+    [
+        ("beta_vae", "mixed_bfloat16"),
+        ("compression", "mixed_float16"),
+        ("style_transfer", "mixed_bfloat16"),
+        _slow("beta_vae", "mixed_float16"),
+        _slow("compression", "mixed_bfloat16"),
+        _slow("style_transfer", "mixed_float16"),
+    ],
+)
 def test_each_task_trains_in_mixed_precision_with_float32_conditioning(task, precision, tmp_path):
     model = train_lib.train(
         task, tmp_path / "run", steps=2, runlocal=True, log_every=2, verbose=0, precision=precision

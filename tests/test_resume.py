@@ -7,11 +7,15 @@ import subprocess
 import sys
 import time
 
+import pytest
 import tensorflow as tf
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
+# Trains up to 400 steps in two processes; `make test` checks resuming from a checkpoint
+# and from an interrupted save in process (test_train_lib).
+@pytest.mark.slow
 class CrashSafeResumeTest(tf.test.TestCase):
     def test_a_run_killed_mid_way_resumes_and_stops_at_the_requested_step(self):
         model_dir = pathlib.Path(self.get_temp_dir()) / "killed"

@@ -1,7 +1,7 @@
 """The gRPC and REST clients against the TF Serving 2.14.1 test double, over loopback.
 
 `ServingTest` runs every client test on a server without batching and again, as
-`BatchedServingTest`, with `--enable_batching`; the other classes check the
+`BatchedServingTest` (slow), with `--enable_batching`; the other classes check the
 ModelServer behaviours the clients and exports depend on (startup, warmup,
 versions, batching rules, raw answers to bad requests).
 """
@@ -23,6 +23,7 @@ import urllib.request
 
 import grpc
 import numpy as np
+import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
@@ -45,7 +46,7 @@ QUICK = {"max_num_load_retries": 0, "file_system_poll_wait_seconds": 0.1}
 
 @functools.cache
 def exported():
-    """One export of each servable for the whole module: `(base_dir, models)`."""
+    """One export of each stock servable for the whole module: `(base_dir, models)`."""
     keras.utils.set_random_seed(0)
     base = pathlib.Path(tempfile.mkdtemp())
     models = {
@@ -57,10 +58,21 @@ def exported():
     export_lib.export_model(
         "compression", models["codec"], base, "codec", stock=True, max_pixels=MAX_PIXELS
     )
+    export_lib.export_model("style_transfer", models["style"], base, "style")
+    return base, models
+
+
+@functools.cache
+def exported_with_custom_ops():
+    """`exported()`'s base with the range-coding codec beside them, as `codec_full`.
+
+    Only the (slow) custom-ops test serves it; exported on first use, since an export
+    of the full codec costs as much as the stock one.
+    """
+    base, models = exported()
     export_lib.export_model(
         "compression", models["codec"], base, "codec_full", max_pixels=MAX_PIXELS
     )
-    export_lib.export_model("style_transfer", models["style"], base, "style")
     return base, models
 
 
@@ -400,6 +412,9 @@ class ServingTest(tf.test.TestCase):
                 self.assertNotIn("Traceback", errors.getvalue())
 
 
+# Every client test again: a second server start and ~45 more requests. The fast suite
+# checks batching servers in BatchingRulesTest and SignaturesWithoutInputsTest.
+@pytest.mark.slow
 class BatchedServingTest(ServingTest):
     """The same clients on a server with `--enable_batching` (default parameters)."""
 
@@ -427,7 +442,12 @@ class ModelServerBehaviourTest(tf.test.TestCase):
         layout.write_models_config(base)
         return base
 
+    # Three server starts, one loading the range-coding ops; the stock config's start and
+    # models.config's listing stay fast (test_compression_export checks which models
+    # each config lists).
+    @pytest.mark.slow
     def test_the_stock_config_starts_and_the_custom_ops_config_needs_a_server_built_with_them(self):
+        exported_with_custom_ops()
         server = serving_double.ModelServer(self.base / layout.MODELS_CONFIG, **QUICK)
         self.assertNotIn("codec_full", server.models)
         server.stop()
