@@ -16,6 +16,7 @@ import pathlib
 
 from absl import app, flags
 
+from zoo import figures
 from zoo.flags_util import import_tensorflow_quietly
 
 import_tensorflow_quietly()
@@ -30,10 +31,7 @@ DEMO_BETAS = (0.125, 0.5, 2.0, 8.0, 32.0, 128.0, 512.0)
 
 
 def _save_reconstructions(loaded, images, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = figures.pyplot()
     import tensorflow as tf
 
     rows = [images]
@@ -48,8 +46,7 @@ def _save_reconstructions(loaded, images, path):
             axes[r, c].set_yticks([])
         axes[r, 0].set_ylabel("input" if r == 0 else f"β={DEMO_BETAS[r - 1]:g}", fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=90)
-    plt.close(figure)
+    figures.write_png(path, figure, dpi=90)
 
 
 def main(argv):

@@ -95,9 +95,7 @@ def crop_comparison(image, panels: list[tuple[str, object]], path) -> None:
         canvas.paste(Image.fromarray(crop), (x, strip))
         for line, text in enumerate(title.split("\n")[:2]):
             draw.text((x + 2, 2 + 15 * line), text, fill="black")
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG")
-    atomic.write_bytes(path, buffer.getvalue())
+    atomic.write_png(path, canvas)
 
 
 def main(argv):

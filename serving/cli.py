@@ -12,10 +12,7 @@ as `yoto-codec`. Outputs are written atomically. Errors exit with status 2.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
-
-import numpy as np
 
 
 def _client(args):
@@ -42,8 +39,6 @@ def _compress(args) -> str:
 def _decompress(args) -> str:
     import pathlib
 
-    from PIL import Image
-
     from serving.codec_client import StockCodecClient
     from zoo import atomic
 
@@ -51,9 +46,7 @@ def _decompress(args) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist.")
     image = StockCodecClient(_client(args).predict).decode(path.read_bytes())
-    buffer = io.BytesIO()
-    Image.fromarray(np.asarray(image, np.uint8)).save(buffer, format="PNG")
-    atomic.write_bytes(args.output, buffer.getvalue())
+    atomic.write_png(args.output, image)
     return f"{args.output}: {image.shape[1]}x{image.shape[0]} PNG"
 
 

@@ -28,3 +28,18 @@ def write_bytes(path, data: bytes) -> pathlib.Path:
 def write_text(path, text: str) -> pathlib.Path:
     """Writes UTF-8 `text` to `path` atomically; returns the path."""
     return write_bytes(path, text.encode("utf-8"))
+
+
+def write_png(path, image) -> pathlib.Path:
+    """Writes `image` (uint8 `[H, W, 3]` pixels, array-like or PIL) as a PNG atomically.
+
+    PIL is imported here, not above, so text and byte writers stay free of it.
+    """
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, np.uint8)).save(buffer, format="PNG")
+    return write_bytes(path, buffer.getvalue())

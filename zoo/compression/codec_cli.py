@@ -17,7 +17,6 @@ failed run never leaves a half-written file. Errors exit with status 2.
 from __future__ import annotations
 
 import argparse
-import io
 import pathlib
 import sys
 
@@ -89,8 +88,6 @@ def _compress(args) -> str:
 
 
 def _decompress(args) -> str:
-    from PIL import Image
-
     from zoo.compression import codec_format
 
     path = pathlib.Path(args.input)
@@ -100,9 +97,7 @@ def _decompress(args) -> str:
     codec_format.unpack(data)  # A corrupt or foreign file fails before the model loads.
     codec = _load_codec(args.model)
     image = codec.decode(data)
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    atomic.write_bytes(args.output, buffer.getvalue())
+    atomic.write_png(args.output, image)
     return f"{args.output}: {image.shape[1]}x{image.shape[0]} PNG"
 
 

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from zoo import atomic
+from zoo import figures
 
 JPEG_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
 WEBP_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
@@ -146,10 +146,7 @@ def bd_rates(
 
 def plot(curves: dict[str, list[dict]], path) -> None:
     """Writes a PSNR-against-bpp plot of every curve."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = figures.pyplot()
 
     figure, axis = plt.subplots(figsize=(6, 4.2))
     for label, rows in curves.items():
@@ -159,7 +156,4 @@ def plot(curves: dict[str, list[dict]], path) -> None:
     axis.grid(alpha=0.3)
     axis.legend()
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
-    atomic.write_bytes(path, buffer.getvalue())
+    figures.write_png(path, figure, dpi=110)

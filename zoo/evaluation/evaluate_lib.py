@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
-from zoo import atomic, saved_model_metadata
+from zoo import figures, saved_model_metadata
 from zoo.training import train_lib
 
 # (images [N, ...], weight value) -> {term: per-example values [N]}
@@ -146,10 +146,7 @@ def rows_to_csv(rows_by_model: dict[str, list[dict]]) -> str:
 
 def plot_terms(rows_by_model: dict[str, list[dict]], weight_name: str, path) -> None:
     """Writes a PNG with one panel per term against the swept weight (log scale)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = figures.pyplot()
 
     first = next(iter(rows_by_model.values()))
     names = [k for k in first[0] if k != weight_name]
@@ -169,7 +166,4 @@ def plot_terms(rows_by_model: dict[str, list[dict]], weight_name: str, path) -> 
         axis.grid(alpha=0.3)
     np.atleast_1d(axes)[0].legend(fontsize=8)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
-    atomic.write_bytes(path, buffer.getvalue())
+    figures.write_png(path, figure, dpi=110)

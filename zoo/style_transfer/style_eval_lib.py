@@ -97,14 +97,9 @@ def render_grid(stylizer, image, content_grid, strength, path) -> None:
     them), at the scale the loss network saw them, so each column can be judged
     against its style.
     """
-    import io
+    from zoo import figures
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from zoo import atomic
+    plt = figures.pyplot()
 
     columns = [[strength if i == s else 0.0 for i in range(4)] for s in range(4)]
     columns.append([strength * b for b in BLEND])
@@ -137,7 +132,4 @@ def render_grid(stylizer, image, content_grid, strength, path) -> None:
         if not axis.images:  # The style row's input and blend cells.
             axis.axis("off")
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
-    plt.close(figure)
-    atomic.write_bytes(path, buffer.getvalue())
+    figures.write_png(path, figure, dpi=80)

@@ -12,7 +12,6 @@ atomically; errors exit with status 2.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 
 
@@ -28,8 +27,6 @@ def run(argv=None) -> int:
     from zoo.flags_util import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    import numpy as np
-    from PIL import Image
 
     from zoo import atomic
     from zoo.data import photos
@@ -40,9 +37,7 @@ def run(argv=None) -> int:
         image = photos.read_rgb8(args.input)
         stylizer = Stylizer.load(args.model)
         stylized = stylizer.stylize(image, weights)
-        buffer = io.BytesIO()
-        Image.fromarray(np.asarray(stylized, np.uint8)).save(buffer, format="PNG")
-        atomic.write_bytes(args.output, buffer.getvalue())
+        atomic.write_png(args.output, stylized)
     except (ValueError, FileNotFoundError) as error:
         print(f"yoto-stylize: error: {error}", file=sys.stderr)
         return 2

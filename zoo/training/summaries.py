@@ -16,13 +16,13 @@ The grid is fixed for the whole run, so the images of successive steps compare.
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
 import tensorflow as tf
 
 import zoo
+from zoo import figures
 
 keras = tf.keras
 GRID_POINTS = 5
@@ -56,10 +56,7 @@ def tile(rows: list[np.ndarray]) -> np.ndarray:
 
 def plot_png(xs, ys, labels, xlabel, ylabel) -> tf.Tensor:
     """A labelled line plot of `ys` against `xs` as a PNG image tensor `[1, H, W, 3]`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = figures.pyplot()
 
     figure, axis = plt.subplots(figsize=(5, 3.5))
     axis.plot(xs, ys, "o-")
@@ -69,10 +66,7 @@ def plot_png(xs, ys, labels, xlabel, ylabel) -> tf.Tensor:
     axis.set_ylabel(ylabel)
     axis.grid(alpha=0.3)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    plt.close(figure)
-    return tf.image.decode_png(buffer.getvalue(), channels=3)[tf.newaxis]
+    return tf.image.decode_png(figures.png_bytes(figure, dpi=90), channels=3)[tf.newaxis]
 
 
 class ImageSummaries(keras.callbacks.Callback):
