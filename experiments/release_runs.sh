@@ -36,8 +36,11 @@ task_flags() {
     style_transfer)
       # A step takes seconds on one thread: checkpoints often enough that a session's end
       # loses little. (The peer-sized widths lost quality at 500 steps: experiments/README.md.)
+      # Styles of distinct colour and structure: the default's three grey textures came out
+      # alike after 5,500 steps (experiments/README.md).
       echo "--task=style_transfer --steps=100000 --checkpoint_every=250 --image_every=5000" \
-        "--log_every=50" ;;
+        "--log_every=50" \
+        '--config=styles=("brick","retina","immunohistochemistry","hubble_deep_field")' ;;
     *) echo "unknown task $1 (beta_vae, compression, style_transfer)" >&2; return 2 ;;
   esac
 }

@@ -282,6 +282,14 @@ class TransformNetworkTest(tf.test.TestCase):
 
 
 class LossNetworkTest(tf.test.TestCase):
+    def test_every_bundled_style_names_a_readable_colour_image_in_a_wheel(self):
+        for name in style_transfer.BUNDLED_STYLES:
+            config = dataclasses.replace(style_transfer.Config.runlocal(), styles=(name,) * 4)
+            (_, image), *_ = style_transfer.named_style_images(config)
+            self.assertEqual(image.dtype, np.uint8, name)
+            self.assertEqual(image.shape[2], 3, name)
+            self.assertEqual(min(image.shape[:2]), config.style_size, name)
+
     def test_hed_weights_load_into_the_vgg16_conv_stack(self):
         network = vgg.loss_network(["block1_conv1"])
         with h5py.File(vgg.hed_weights_path(), "r") as weights_file:
