@@ -39,7 +39,7 @@ class SnapshotError(ValueError):
     """A snapshot folder is missing, corrupt or of another kind; the message says which."""
 
 
-def _checkpoint_values(model) -> dict[str, np.ndarray]:
+def checkpoint_values(model) -> dict[str, np.ndarray]:
     """Every key of `tf.train.Checkpoint(model=model)` and its value."""
     with tempfile.TemporaryDirectory() as scratch:
         prefix = tf.train.Checkpoint(model=model).write(os.path.join(scratch, "model"))
@@ -70,7 +70,7 @@ def write(
     started from (its step, sha256, command and own origin), kept as provenance.
     """
     directory = pathlib.Path(directory)
-    checkpoint = _checkpoint_values(model)
+    checkpoint = checkpoint_values(model)
     dtypes = {key: str(np.asarray(value).dtype) for key, value in checkpoint.items()}
     # Parts the model rebuilds from its config (style transfer's frozen VGG) are left out.
     rebuilt = tuple(f"model/{name}/" for name in getattr(model, "snapshot_rebuilt", ()))
@@ -155,17 +155,27 @@ def restore(model, directory) -> dict:
     missing = set(dtypes) - set(values)
     if missing:
         # Left out as rebuilt from the config: this model, just built, holds them.
-        built = _checkpoint_values(model)
+        built = checkpoint_values(model)
         unknown = sorted(missing - set(built))
         if unknown:
             raise SnapshotError(
                 f"{directory} leaves out values this model does not rebuild: {unknown[:3]}"
             )
         values.update({key: built[key] for key in missing})
+    load_values(model, values, dtypes, f"{directory}", metadata.get("task"))
+    return metadata
+
+
+def load_values(model, values: dict, dtypes: dict, source: str, task=None) -> None:
+    """Writes checkpoint `values` (by key, cast to `dtypes`) into `model`'s variables.
+
+    Every variable of the model must get a value; `source` and `task` name the values in
+    the SnapshotError otherwise.
+    """
     with tempfile.TemporaryDirectory() as scratch:
         prefix = os.path.join(scratch, "snapshot")
         keys = sorted(values)
-        tensors = [tf.constant(values[key].astype(dtypes[key])) for key in keys]
+        tensors = [tf.constant(np.asarray(values[key]).astype(dtypes[key])) for key in keys]
         tf.raw_ops.SaveV2(
             prefix=prefix, tensor_names=keys, shape_and_slices=[""] * len(keys), tensors=tensors
         )
@@ -174,12 +184,10 @@ def restore(model, directory) -> dict:
             status.assert_existing_objects_matched()
         except AssertionError as error:
             raise SnapshotError(
-                f"{directory} holds weights of another model (task {metadata.get('task')!r}): "
+                f"{source} holds weights of another model (task {task!r}): "
                 f"{str(error).splitlines()[0]}"
             ) from error
         except ValueError as error:
             raise SnapshotError(
-                f"{directory} does not fit this model (task {metadata.get('task')!r}): "
-                f"{str(error).splitlines()[0]}"
+                f"{source} does not fit this model (task {task!r}): {str(error).splitlines()[0]}"
             ) from error
-    return metadata

@@ -1,0 +1,162 @@
+"""More latent channels for a trained codec, keeping what it learned.
+
+    python -m zoo.compression.widen_latents --snapshot=zoo/releases/work/compression \
+        --num_latent_filters=192 --output=runs/widened_compression
+
+A codec's latent channels (the paper's M) bound the detail its transforms can carry
+however many bits lambda allows: at high lambda the reconstruction from unquantized
+latents is barely better than from rounded ones. This writes a weights snapshot of the
+same codec with `num_latent_filters` channels, the learned ones unchanged and the new
+ones set up so that the widened codec reconstructs exactly as before:
+
+- the analysis's last convolution gives the new channels a small random kernel (a tenth
+  of a fresh initialisation), so they start out carrying a little of the image and
+  training has a gradient to follow; their FiLM is the identity;
+- the synthesis and the hyper-analysis read the new channels with zero weights, so
+  reconstructions and side information are unchanged;
+- the hyper-synthesis predicts the smallest scale for them, so their (almost always
+  zero) symbols cost almost no bits.
+
+The snapshot's run record is the original's with the new `num_latent_filters`, at the
+original's step, so `yoto-train --init_from` with that config continues the run at its
+step (the optimizer state restarts, as from any snapshot).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import pathlib
+import re
+import sys
+
+import numpy as np
+
+# Where the latent channels sit in each variable that depends on their number:
+# (key pattern, axis holding the channels, how the new channels start).
+_NEW_CHANNEL_START = "fresh/10"
+_LATENT_AXES = (
+    (r"^model/analysis/3/conv/_kernel_parameter/(real|imag)/", 1, _NEW_CHANNEL_START),
+    (r"^model/analysis/3/film/heads/(kernel|bias)/", -1, "film identity"),
+    (r"^model/hyper_analysis/0/conv/_kernel_parameter/(real|imag)/", 0, "zero"),
+    (r"^model/synthesis/0/conv/_kernel_parameter/(real|imag)/", 0, "zero"),
+    (r"^model/hyper_synthesis/convs/2/kernel/", 3, "zero"),
+    (r"^model/hyper_synthesis/convs/2/bias/", 0, "zero"),
+    (r"^model/hyper_synthesis/2/conv/_kernel_parameter/(real|imag)/", 1, "zero"),
+    (r"^model/hyper_synthesis/2/conv/_bias_parameter/", 0, "zero"),
+)
+
+
+def _widened(key: str, old: np.ndarray, fresh: np.ndarray, channels: int) -> np.ndarray:
+    """`old` placed in the shape of `fresh` (the widened model's initial value of `key`)."""
+    matches = [(axis, start) for pattern, axis, start in _LATENT_AXES if re.match(pattern, key)]
+    if not matches:
+        raise ValueError(
+            f"{key}: shape {old.shape} -> {fresh.shape}, a variable that widening the latents "
+            "should not change; is this a HyperpriorCodec snapshot?"
+        )
+    ((axis, start),) = matches
+    if start == "film identity":
+        # FiLM's heads give [gamma (C), beta (C)] along the last axis; zeros are the identity.
+        wide = np.zeros_like(fresh)
+        gamma, beta = np.split(old, 2, axis=-1)
+        wide[..., :channels] = gamma
+        wide[..., fresh.shape[-1] // 2 : fresh.shape[-1] // 2 + channels] = beta
+        return wide
+    wide = fresh / 10 if start == _NEW_CHANNEL_START else np.zeros_like(fresh)
+    index = [slice(None)] * old.ndim
+    index[axis] = slice(0, channels)
+    wide[tuple(index)] = old
+    return wide
+
+
+def widen(snapshot_dir, num_latent_filters: int, output_dir, command: str | None = None):
+    """Writes the snapshot at `snapshot_dir` widened to `num_latent_filters` to `output_dir`.
+
+    Returns `(narrow_model, wide_model)`, both restored. Raises ValueError for a snapshot
+    of another task or a width that is not larger.
+    """
+    from zoo.compression import model as compression
+    from zoo.training import snapshots, train_lib
+
+    metadata = snapshots.read_metadata(snapshot_dir)
+    if metadata.get("task") != "compression":
+        raise ValueError(
+            f"{snapshot_dir} holds a {metadata.get('task')} model; only a compression "
+            "snapshot has latent channels to widen."
+        )
+    narrow, config, _ = train_lib.restore_snapshot(snapshot_dir)
+    channels = narrow.num_latent_filters
+    if num_latent_filters <= channels:
+        raise ValueError(
+            f"--num_latent_filters={num_latent_filters} is not more than the snapshot's "
+            f"{channels} latent channels; give a larger number."
+        )
+    wide_config = dataclasses.replace(config, num_latent_filters=num_latent_filters)
+    seed = int(metadata.get("seed", 0))
+    wide = compression.build_model(wide_config, seed=seed)
+    old_values = snapshots.checkpoint_values(narrow)
+    fresh_values = snapshots.checkpoint_values(wide)
+    if set(old_values) != set(fresh_values):
+        raise ValueError(
+            f"{snapshot_dir}: the widened model's variables differ by name from the "
+            f"snapshot's: {sorted(set(old_values) ^ set(fresh_values))[:3]}"
+        )
+    values = {}
+    for key, fresh in fresh_values.items():
+        old = np.asarray(old_values[key])
+        fresh = np.asarray(fresh)
+        if old.shape == fresh.shape or old.dtype == object:
+            # Equal shapes keep the learned value; the object graph is the new model's.
+            values[key] = fresh if old.dtype == object else old
+        else:
+            values[key] = _widened(key, old, fresh, channels)
+    dtypes = {key: str(np.asarray(value).dtype) for key, value in fresh_values.items()}
+    snapshots.load_values(wide, values, dtypes, f"the widened {snapshot_dir}", "compression")
+    record = {
+        key: value
+        for key, value in metadata.items()
+        if key not in ("step", "command", "dtypes", "rebuilt", "weights_sha256")
+    }
+    record["config"] = {**record["config"], "num_latent_filters": num_latent_filters}
+    origin = record.pop("initialised_from", None)
+    snapshots.write(
+        wide,
+        pathlib.Path(output_dir),
+        record,
+        int(metadata["step"]),
+        command=command,
+        initialised_from=origin,
+    )
+    return narrow, wide
+
+
+def run(argv=None) -> int:
+    """The command line: widen a snapshot, print what was written."""
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.compression.widen_latents", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--snapshot", required=True, help="A compression weights snapshot.")
+    parser.add_argument("--num_latent_filters", type=int, required=True, help="The new M.")
+    parser.add_argument("--output", required=True, help="Where the widened snapshot goes.")
+    args = parser.parse_args(argv)
+    from zoo.flags_util import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from zoo.training import snapshots
+
+    command = " ".join(["python -m zoo.compression.widen_latents", *(argv or sys.argv[1:])])
+    try:
+        widen(args.snapshot, args.num_latent_filters, args.output, command=command)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"widen_latents: error: {error}", file=sys.stderr)
+        return 2
+    metadata = snapshots.read_metadata(args.output)
+    print(
+        f"wrote {args.output}: {args.num_latent_filters} latent channels, step {metadata['step']}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())
