@@ -29,10 +29,12 @@ task_flags() {
       echo "--task=beta_vae --steps=40000 --checkpoint_every=1000 --image_every=5000 --log_every=200" ;;
     compression)
       # The default config on the bundled and Debian photographs (make photos), the learning
-      # rate divided by 10 for the last quarter.
+      # rate divided by 10 for the last quarter, with 192 latent channels: at 64 the
+      # transforms capped PSNR at high lambda (experiments/README.md; the run was widened
+      # at step 19,400 with zoo/compression/widen_latents.py).
       echo "--task=compression --steps=200000 --config=debian_photos=True" \
-        "--config=learning_rate_drops=(150000,190000) --checkpoint_every=500" \
-        "--image_every=10000 --log_every=200" ;;
+        "--config=learning_rate_drops=(150000,190000) --config=num_latent_filters=192" \
+        "--checkpoint_every=500 --image_every=10000 --log_every=200" ;;
     style_transfer)
       # A step takes seconds on one thread: checkpoints often enough that a session's end
       # loses little. (The peer-sized widths lost quality at 500 steps: experiments/README.md.)
