@@ -54,9 +54,10 @@ class Config:
 
     # The paper-size model uses 192 (and 320 latent channels at high rates) on a GPU.
     num_filters: int = 64
-    # Channels of the latents y, the paper's M (192 beside N=128; None: num_filters). More
-    # did not help on this CPU: at M=192 a 30-minute model's transforms capped PSNR where
-    # M=64's did, at 26% more time per step (experiments/README.md).
+    # Channels of the latents y, the paper's M (192 beside N=128; None: num_filters). They
+    # bound the detail a reconstruction can carry at high lambda; a short training does not
+    # get near that bound, and more channels cost time per step, so the release run sets
+    # 192 and the default keeps num_filters (experiments/README.md).
     num_latent_filters: int | None = None
     num_scales: int = 64
     scale_min: float = 0.11
