@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
-from zoo.training import snapshots, train_lib
+from zoo.training import provenance, snapshots, train_lib
 
 
 def _weights(model):
@@ -34,6 +34,11 @@ class SnapshotTest(tf.test.TestCase):
         self.assertEqual(self.metadata["step"], 4)
         self.assertEqual(self.metadata["command"], "yoto-train")
         self.assertEqual(self.metadata["config"]["latent_dim"], 4)
+
+    def test_a_snapshot_names_the_commit_that_trained_it(self):
+        (stretch,) = self.metadata["trained_at"]
+        self.assertEqual(stretch["step"], 0)
+        self.assertEqual(stretch["commit"], provenance.code_commit())
 
     def test_restoring_a_snapshot_gives_the_trained_weights_to_float16_precision(self):
         model = self._fresh_model()

@@ -95,7 +95,9 @@ def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
         "seed": metadata["seed"],
         "config": metadata["config"],
         "training_command": metadata.get("command"),
+        # The commit that published the card; `trained_at` names those that trained it.
         "commit": commit,
+        "trained_at": metadata.get("trained_at", []),
         "weights_sha256": metadata["weights_sha256"],
         "initialised_from": metadata.get("initialised_from"),
         "total_steps": total_steps(metadata),
@@ -131,7 +133,8 @@ def render_card(card_json: dict) -> str:
         f"- Steps: {card_json['step']} (seed {card_json['seed']})" + _origin(card_json),
         f"- Data: {card_json['data']}",
         f"- Training command: `{card_json.get('training_command')}`",
-        f"- Commit: {card_json.get('commit')}",
+        f"- Trained at: {_trained_at(card_json)}",
+        f"- Published at commit: {card_json.get('commit')}",
         f"- Weights sha256: `{card_json['weights_sha256']}`",
         "",
         "## Measured results",
@@ -165,4 +168,18 @@ def _origin(card_json: dict) -> str:
     return (
         f", fine-tuned from step {origin['step']} of `{origin.get('command')}`; "
         f"{card_json.get('total_steps')} steps in all"
+    )
+
+
+def _trained_at(card_json: dict) -> str:
+    """The commits that trained the weights, with the step each took over, oldest first."""
+    stretches, origin = [], card_json
+    while origin:
+        stretches = list(origin.get("trained_at") or []) + stretches
+        origin = origin.get("initialised_from")
+    if not stretches:
+        return "not recorded (trained before runs recorded their commits)"
+    return ", ".join(
+        f"`{(stretch['commit'] or 'outside git')[:12]}` from step {stretch['step']}"
+        for stretch in stretches
     )

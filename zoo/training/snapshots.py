@@ -62,12 +62,14 @@ def write(
     command: str | None = None,
     float16: bool = True,
     initialised_from: dict | None = None,
+    trained_at: list[dict] | None = None,
 ) -> pathlib.Path:
     """Writes `model`'s weights and its run `record` at `step` to `directory`, atomically.
 
     `float16=False` keeps every float32 as is: a release whose PSNR float16 storage
     would move by 0.01 dB or more. `initialised_from`: the snapshot a fine-tuning run
     started from (its step, sha256, command and own origin), kept as provenance.
+    `trained_at`: the run's stretches of training and their commits (`provenance.py`).
     """
     directory = pathlib.Path(directory)
     checkpoint = checkpoint_values(model)
@@ -92,6 +94,8 @@ def write(
     }
     if initialised_from is not None:
         metadata["initialised_from"] = initialised_from
+    if trained_at:
+        metadata["trained_at"] = trained_at
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-"))
     try:

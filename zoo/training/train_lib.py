@@ -23,7 +23,7 @@ import tensorflow as tf
 import zoo
 from zoo import atomic, releases
 from zoo.training import callbacks as train_callbacks
-from zoo.training import distribute, snapshots, summaries
+from zoo.training import distribute, provenance, snapshots, summaries
 
 keras = tf.keras
 
@@ -215,6 +215,10 @@ def train(
             model.compile(optimizer=task.optimizer(config))
             if start is not None:
                 model.optimizer.iterations.assign(start)
+        if chief:
+            latest = tf.train.latest_checkpoint(str(model_dir / CHECKPOINT_DIR))
+            first_step = start if start is not None else checkpoint_step(latest) if latest else 0
+            provenance.record(model_dir, first_step)
         return _fit(
             task_name,
             model,
@@ -254,7 +258,14 @@ def write_snapshot(model_dir, directory, command: str | None = None, float16: bo
     origin_path = pathlib.Path(model_dir) / INITIALISED_FROM_FILE
     origin = json.loads(origin_path.read_text()) if origin_path.is_file() else None
     snapshots.write(
-        model, directory, record, step, command=command, float16=float16, initialised_from=origin
+        model,
+        directory,
+        record,
+        step,
+        command=command,
+        float16=float16,
+        initialised_from=origin,
+        trained_at=provenance.segments(model_dir),
     )
     return snapshots.read_metadata(directory)
 
@@ -290,6 +301,9 @@ def _start_from_snapshot(model, model_dir, init_from, record, verbose) -> int | 
     metadata = snapshots.restore(model, init_from)
     same_run = {key: metadata.get(key) for key in record} == record
     start = snapshot_step if same_run else 0
+    if same_run and metadata.get("trained_at"):
+        # The run goes on here: its earlier stretches of training come along.
+        provenance.carry_over(model_dir, metadata["trained_at"])
     if not same_run:
         # Provenance for this run's own snapshots and any release made from them.
         origin = {
@@ -298,6 +312,7 @@ def _start_from_snapshot(model, model_dir, init_from, record, verbose) -> int | 
             "step": snapshot_step,
             "weights_sha256": metadata["weights_sha256"],
             "command": metadata.get("command"),
+            "trained_at": metadata.get("trained_at", []),
             "initialised_from": metadata.get("initialised_from"),
         }
         atomic.write_text(
