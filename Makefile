@@ -66,7 +66,8 @@ clean:
 # Python. bazel-setup installs bazel-bootstrap when `bazel` is missing and we are root,
 # and writes .bazelrc.user (imported by .bazelrc) so Bazel's output root is .bazel-cache/
 # in this clone. bazel-test, part of `make test`, builds everything and runs the test
-# targets tagged "fast" (BUILD's FAST_TESTS, the unit tests); `bazel test //...` runs all.
+# targets tagged "fast" (BUILD's FAST_TESTS: the import-direction test and two small
+# files, as pytest has run them all); `bazel test //...` runs all.
 BAZEL ?= bazel
 BAZEL_OUTPUT_USER_ROOT ?= $(CURDIR)/.bazel-cache
 BAZEL_TEST_FLAGS ?= --test_tag_filters=fast

@@ -1,10 +1,17 @@
-"""A tiny compression model trained for a few steps: the shared start of the codec tests."""
+"""A tiny compression model trained for a few steps: the shared start of the codec tests.
+
+The codec tests of all files share these per process (pytest runs them in one): the
+seed-0 codec trained for two epochs, the seed-1 codec with latents wider than its
+transforms, and one export of the former with the range-coding ops.
+"""
 
 import dataclasses
 import functools
+import tempfile
 
 import tensorflow as tf
 
+from export import export_lib
 from zoo.compression import model as compression
 
 
@@ -34,3 +41,22 @@ def shared_runlocal_codec(seed: int = 0, steps: int = 3, epochs: int = 1, **over
     each time. The model is shared, so a test must not train it or change its weights.
     """
     return trained_runlocal_codec(seed, steps, epochs, **overrides)
+
+
+# The codec most tests read; HyperpriorCodecTest checks its two epochs' history.
+SEED_0 = {"seed": 0, "epochs": 2}
+# Latents wider than the transforms (M > N), for the tests of another integer model.
+SEED_1_WIDE_LATENTS = {"seed": 1, "num_latent_filters": 12}
+
+
+@functools.cache
+def full_codec_export():
+    """The shared seed-0 codec and one export of it with the range-coding ops, per process.
+
+    `(model, base_dir, version_dir)`. An export costs ~40 s on a loaded 2-core machine,
+    so the export, codec CLI and other codec tests all read this one; none writes into
+    its version directory.
+    """
+    model, _ = shared_runlocal_codec(**SEED_0)
+    base_dir = tempfile.mkdtemp()
+    return model, base_dir, export_lib.export_model("compression", model, base_dir, "codec")

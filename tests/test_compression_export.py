@@ -1,31 +1,20 @@
-import functools
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
 
 import numpy as np
+import pytest
 import tensorflow as tf
 import tensorflow_compression as tfc
 
 from export import export_lib, layout
 from serving import codec_client
 from tests import session_bundle
-from tests.codec_fixtures import shared_runlocal_codec
+from tests.codec_fixtures import SEED_1_WIDE_LATENTS, full_codec_export, shared_runlocal_codec
 from zoo.compression import codec, codec_format
 from zoo.data import photos
-
-
-@functools.cache
-def full_codec_export():
-    """The shared seed-0 codec and one export of it with the range-coding ops, per process.
-
-    `(model, base_dir, version_dir)`; both test classes read it (an export costs ~40 s
-    on a loaded 2-core machine), and none writes into its version directory.
-    """
-    model, _ = shared_runlocal_codec(seed=0)
-    base_dir = tempfile.mkdtemp()
-    return model, base_dir, export_lib.export_model("compression", model, base_dir, "codec")
 
 
 class CompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
@@ -189,7 +178,7 @@ class StockCompressionExportTest(session_bundle.BatchingRulesTests, tf.test.Test
     def setUpClass(cls):
         super().setUpClass()
         # Latents wider than the transforms (M > N): the symbols' signatures must follow.
-        cls.model, _ = shared_runlocal_codec(seed=1, num_latent_filters=12)
+        cls.model, _ = shared_runlocal_codec(**SEED_1_WIDE_LATENTS)
         base = pathlib.Path(tempfile.mkdtemp())
         # The full codec's export, for the checks that compare both kinds of servable.
         _, _, cls.full_dir = full_codec_export()
@@ -286,6 +275,33 @@ class StockCompressionExportTest(session_bundle.BatchingRulesTests, tf.test.Test
                     devices = {node.device for node in function.graph.as_graph_def().node}
                     self.assertEqual(devices - {""}, set())
 
+    def test_models_config_lists_only_the_stock_servable_and_the_custom_ops_config_both(self):
+        from google.protobuf import text_format
+        from tensorflow_serving.config import model_server_config_pb2
+
+        # Copies of this class's two exports: the shared base gains other models later.
+        base = pathlib.Path(tempfile.mkdtemp())
+        shutil.copytree(self.full_dir, base / "codec" / "1")
+        shutil.copytree(self.stock_dir, base / "codec_stock" / "1")
+        layout.write_models_config(base)
+
+        def listed(config_name):
+            text = (base / config_name).read_text()
+            config = text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
+            return sorted(model.name for model in config.model_config_list.config)
+
+        # A stock ModelServer that cannot load one model does not start at all.
+        self.assertEqual(listed(layout.MODELS_CONFIG), ["codec_stock"])
+        self.assertEqual(listed(layout.CUSTOM_OPS_MODELS_CONFIG), ["codec", "codec_stock"])
+        self.assertTrue(layout.read_metadata(self.stock_dir)["stock_ops_only"])
+        self.assertFalse(layout.read_metadata(self.full_dir)["stock_ops_only"])
+        # Image models are not batched: a batch merges only images of one size.
+        for version_dir in (self.full_dir, self.stock_dir):
+            self.assertFalse((version_dir / layout.BATCHING_PARAMS_FILE).exists())
+        self.assertTrue((self.stock_dir.parent.parent / layout.BATCHING_CONFIG).is_file())
+
+    # A training run and two more exports; the listing of each config stays fast above.
+    @pytest.mark.slow
     def test_exporting_a_training_dir_lists_only_the_stock_servable_in_models_config(self):
         from google.protobuf import text_format
         from tensorflow_serving.config import model_server_config_pb2

@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from tests.codec_fixtures import shared_runlocal_codec
+from tests.codec_fixtures import SEED_0, shared_runlocal_codec
 from zoo.compression import codec, codec_format, latent_refinement
 from zoo.data import photos
 
@@ -10,7 +10,7 @@ class LatentRefinementTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.model, _ = shared_runlocal_codec(seed=0, epochs=2)
+        cls.model, _ = shared_runlocal_codec(**SEED_0)
         cls.image = photos.load_bundled("coffee")[:70, :100]
         cls.plain = codec.Codec(cls.model)
         cls.refining = codec.Codec(cls.model, refine_steps=12)

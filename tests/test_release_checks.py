@@ -5,6 +5,7 @@ import pathlib
 import tempfile
 from unittest import mock
 
+import pytest
 import tensorflow as tf
 
 from zoo import releases
@@ -50,6 +51,8 @@ class ReleaseChecksTest(tf.test.TestCase):
         self.assertEqual(float16["passed"], float16["value"] < 0.01)
         self.assertTrue((output_dir / "rd.png").is_file())
 
+    # A second codec training run for one refusal; the codec checks stay fast above.
+    @pytest.mark.slow
     def test_the_float16_check_needs_the_run_at_the_snapshots_step(self):
         later = self.root / "codec_later"
         train_lib.train("compression", later, steps=3, runlocal=True, verbose=0)

@@ -8,6 +8,7 @@ import tempfile
 
 import h5py
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import yoto_tf
@@ -204,6 +205,8 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
         for (_, image), original in zip(styles, expected, strict=True):
             self.assertAllEqual(image, original)  # PNG is lossless.
 
+    # Two more exports of a style model; the class's export covers the exported styles.
+    @pytest.mark.slow
     def test_a_moved_style_folder_still_exports_without_the_style_images(self):
         folder = pathlib.Path(tempfile.mkdtemp()) / "styles"
         folder.mkdir()
