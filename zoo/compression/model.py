@@ -32,7 +32,7 @@ import tensorflow as tf
 import tensorflow_compression as tfc
 
 import yoto_tf
-from zoo.compression import codec_format, integer_network
+from zoo.compression import codec_format, integer_network, transforms
 
 # The task registry (zoo/tasks.py) finds a task's configuration, constants and data
 # through its model module, so the model module names them.
@@ -54,22 +54,6 @@ from zoo.compression.data import (  # noqa: F401
 keras = tf.keras
 
 
-class _Conditioned(keras.layers.Layer):
-    """conv -> FiLM (optional) -> activation: one block of a transform."""
-
-    def __init__(self, conv, film: bool, activation=None, **kwargs):
-        super().__init__(**kwargs)
-        self.conv = conv
-        self.film = yoto_tf.FiLM() if film else None
-        self.activation = activation
-
-    def call(self, x, conditioning):
-        x = self.conv(x)
-        if self.film is not None:
-            x = self.film(x, conditioning)
-        return self.activation(x) if self.activation is not None else x
-
-
 def noisy_bits(entropy_model, perturbed, indexes=None):
     """Bits of noise-perturbed values under a tfc entropy model's (indexed) prior, per image.
 
@@ -84,18 +68,6 @@ def noisy_bits(entropy_model, perturbed, indexes=None):
     log_probs = entropy_model._log_prob(prior, perturbed)  # noqa: SLF001
     axes = tuple(range(-entropy_model.coding_rank, 0))
     return tf.reduce_sum(log_probs, axis=axes) / -math.log(2.0)
-
-
-def _conv(filters, kernel, down=1, up=1, use_bias=True):
-    return tfc.SignalConv2D(
-        filters,
-        (kernel, kernel),
-        corr=up == 1,
-        strides_down=down,
-        strides_up=up,
-        padding="same_zeros",
-        use_bias=use_bias,
-    )
 
 
 @keras.utils.register_keras_serializable(package="zoo")
@@ -143,17 +115,9 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         distortion = TERM_NAMES.index("distortion")
         self._reference_lmbda = math.sqrt(lows[distortion] * highs[distortion])
         n, m, film = self.num_filters, self.num_latent_filters, self.conditioned
-        gdn = [tfc.GDN() for _ in range(3)]
-        igdn = [tfc.GDN(inverse=True) for _ in range(3)]
-        self.analysis = [_Conditioned(_conv(n, 5, down=2), film, gdn[i]) for i in range(3)]
-        self.analysis.append(_Conditioned(_conv(m, 5, down=2, use_bias=False), film))
-        self.synthesis = [_Conditioned(_conv(n, 5, up=2), film, igdn[i]) for i in range(3)]
-        self.synthesis.append(_Conditioned(_conv(3, 5, up=2), False))
-        self.hyper_analysis = [
-            _Conditioned(_conv(n, 3), film, tf.nn.relu),
-            _Conditioned(_conv(n, 5, down=2), film, tf.nn.relu),
-            _Conditioned(_conv(n, 5, down=2, use_bias=False), False),
-        ]
+        self.analysis = transforms.AnalysisTransform(n, m, film)
+        self.synthesis = transforms.SynthesisTransform(n, film)
+        self.hyper_analysis = transforms.HyperAnalysisTransform(n, film)
         if self.integer_entropy_parameters:
             self.lmbda_range = (lows[distortion], highs[distortion])
             self.hyper_synthesis = integer_network.IntegerHyperSynthesis(
@@ -164,11 +128,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
                 conditioning_units=max(4, self.conditioning_units // 4),
             )
         else:
-            self.hyper_synthesis = [
-                _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
-                _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
-                _Conditioned(_conv(m, 3), False),
-            ]
+            self.hyper_synthesis = transforms.HyperSynthesisTransform(n, m, film)
         self.hyperprior = tfc.NoisyDeepFactorized(batch_shape=[n])
         if self.conditioned:
             lows, highs = weight_sampler.bounds()
@@ -213,12 +173,6 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
     def _condition(self, loss_weights):
         return self.conditioning(loss_weights) if self.conditioned else None
 
-    @staticmethod
-    def _apply(blocks, x, conditioning):
-        for block in blocks:
-            x = block(x, conditioning)
-        return x
-
     def _scale_indexes(self, z_hat, conditioning, lmbda, training=False):
         """Scale-table indexes of the latents' priors, predicted from the hyper-latents.
 
@@ -233,7 +187,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         """
         if self.integer_entropy_parameters:
             return self.hyper_synthesis(z_hat, lmbda, training=training)
-        raw = tf.cast(self._apply(self.hyper_synthesis, z_hat, conditioning), tf.float32)
+        raw = self.hyper_synthesis(z_hat, conditioning)
         if training:
             return raw
         return tf.floor(tf.clip_by_value(raw, 0.0, self.num_scales - 1.0))
@@ -246,16 +200,15 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
 
     def analyse(self, images, conditioning, lmbda):
         """float32 latents `y` (gain applied) of float images on the 0..255 scale."""
-        y = tf.cast(self._apply(self.analysis, images / 255.0, conditioning), tf.float32)
-        return y * self._latent_gain(lmbda)
+        return self.analysis(images, conditioning) * self._latent_gain(lmbda)
 
     def _hyper_analyse(self, y, conditioning):
-        return tf.cast(self._apply(self.hyper_analysis, tf.abs(y), conditioning), tf.float32)
+        return self.hyper_analysis(y, conditioning)
 
     def synthesise(self, y_hat, conditioning, lmbda):
         """float32 images on the 0..255 scale (unclipped) from quantised latents."""
         y_hat = y_hat / self._latent_gain(lmbda)
-        return tf.cast(self._apply(self.synthesis, y_hat, conditioning), tf.float32) * 255.0
+        return self.synthesis(y_hat, conditioning)
 
     def _perturb(self, x):
         """Training's quantization noise, `x + U(-1/2, 1/2)`, from the model's generator.
