@@ -8,7 +8,8 @@ log(1, lambda). Loss per image: `bpp + lambda * mse`, MSE on the 0..255 scale
 (tensorflow-compression's and CompressAI's convention), lambda log-uniform per
 example on [0.0018, 0.18] (the range of CompressAI's eight quality levels), each
 image's loss divided by its lambda so that every rate gets its share of the
-gradient (`Config.weight_sum_power`).
+gradient (`Config.weight_sum_power`). The four transforms are the layers of
+`transforms.py`; the hyperparameters are `config.Config`, the data `data.py`.
 
 The paper (Dosovitskiy & Djolonga, ICLR 2020) evaluated on Kodak, which is not
 available offline; this task trains on random crops of the photographs that ship
