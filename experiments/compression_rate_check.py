@@ -41,11 +41,11 @@ def main(argv):
     latent_coder, side_coder, conditioning = model._coding_setup(lmbda)
     latent_estimator, side_estimator = model._entropy_models(compression=False)
 
-    y = model.analyse(tf.cast(images, tf.float32), conditioning)
-    z = model._apply(model.hyper_analysis, tf.abs(y), conditioning)
+    y = model.analyse(tf.cast(images, tf.float32), conditioning, lmbda)
+    z = model.hyper_analysis(y, conditioning)
     z_estimated, side_bits = side_estimator(z, training=False)
     z_decoded = side_coder.decompress(side_strings, side_shape)
-    indexes = model._scale_indexes(z_decoded, conditioning)
+    indexes = model._scale_indexes(z_decoded, conditioning, lmbda)
     _, latent_bits = latent_estimator(y, indexes, training=False)
 
     scales = model._scale_fn(tf.round(indexes)).numpy().ravel()

@@ -1,12 +1,13 @@
 """A `.yoto` codec whose transforms run on a server with stock TensorFlow ops only.
 
     client = StockCodecClient(predict)       # predict(signature, inputs) -> outputs
-    data = client.encode(image, lmbda=0.01)  # the same bytes as zoo.codec.Codec
+    data = client.encode(image, lmbda=0.01)  # the same bytes as zoo's in-process Codec
     image = client.decode(data)
 
 `predict` calls the stock-op servable (`zoo/compression/stock_serving.py`) by
 signature name, through gRPC, REST, or in process (`in_process_predict`); the
-range coding runs here, so the server needs no tensorflow-compression ops.
+range coding runs here, so the server needs no tensorflow-compression ops. The
+client is zoo's `Codec` (file format, padding, checks) over a `StockBackend`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import tensorflow as tf
 
-from zoo.compression import codec_format
+from zoo.compression.codec import Codec, CodecBackend
 
 Predict = Callable[[str, Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
 
@@ -45,8 +46,11 @@ def coding_tables(predict: Predict) -> dict[str, np.ndarray]:
     return {name: np.asarray(value)[0] for name, value in outputs.items()}
 
 
-class StockCodecClient:
-    """Encodes and decodes `.yoto` files through a stock-op codec servable."""
+class StockBackend(CodecBackend):
+    """A stock-op codec servable's transforms, with the range coding in this process."""
+
+    # The range decoder raises ValueError when it runs past the data (`RangeCoder`).
+    decode_errors = (ValueError, tf.errors.InvalidArgumentError)
 
     def __init__(self, predict: Predict):
         from serving.range_coding import RangeCoder  # Needs tensorflow-compression here.
@@ -63,58 +67,71 @@ class StockCodecClient:
         self.fingerprint = fingerprint
         self._coder = RangeCoder(tables)
 
-    def encode(self, image, lmbda: float) -> bytes:
-        """Compresses one uint8 RGB image `[H, W, 3]` at `lmbda` into .yoto bytes."""
-        image = codec_format.check_image(image)
-        lmbda = codec_format.check_lmbda(lmbda, self.lmbda_range)
-        if self.fingerprint is not None:
-            lmbda = codec_format.snap_lmbda(lmbda, *self.lmbda_range)
-        padded = codec_format.pad_image(image)[np.newaxis]
-        symbols = self._predict("analyze", {"images": padded, "lmbda": self._vector(lmbda)})
-        latent, side = self._coder.encode(
+    def compress(self, padded, lmbda):
+        """The servable's symbols, range-coded here."""
+        symbols = self._analyze(padded, lmbda)
+        return self._coder.encode(
             symbols["latent_symbols"][0], symbols["side_symbols"][0], symbols["scale_indexes"][0]
         )
-        return codec_format.pack(
-            lmbda, image.shape[0], image.shape[1], side, latent, fingerprint=self.fingerprint
+
+    def decompress(self, latent, side, lmbda, side_shape):
+        """Range-decodes here, with the servable's scale indexes and synthesis."""
+        return self.decode_steps(latent, side, lmbda, side_shape)["image"][np.newaxis]
+
+    def decode_steps(self, latent, side, lmbda, side_shape) -> dict:
+        """What decoding computes on the way: `scale_indexes`, `latent_symbols` and `image`.
+
+        The image is at the padded size.
+        """
+        side_symbols = self._coder.decode_side(side, side_shape)
+        indexes = self._predict(
+            "scale_indexes", {"side_symbols": side_symbols[np.newaxis], "lmbda": _vector(lmbda)}
+        )["scale_indexes"][0]
+        latent_symbols = self._coder.decode_latents(latent, indexes)
+        return {
+            "scale_indexes": np.asarray(indexes, np.int32),
+            "latent_symbols": np.asarray(latent_symbols, np.int32),
+            "image": self._synthesize(latent_symbols[np.newaxis], lmbda)[0],
+        }
+
+    def reconstruct(self, padded, lmbda):
+        """The servable's synthesis of the servable's rounded latents: no range coding needed."""
+        return self._synthesize(self._analyze(padded, lmbda)["latent_symbols"], lmbda)
+
+    def estimated_bits(self, padded, lmbda):
+        """Not available: the stock-op servable has no rate estimate."""
+        raise NotImplementedError(
+            "a stock-op codec servable gives no rate estimate; use the model or its full "
+            "SavedModel export (Codec, Codec.from_saved_model) for estimated_bits."
         )
 
-    def decode(self, data: bytes) -> np.ndarray:
-        """Decompresses .yoto bytes into a uint8 image `[H, W, 3]`."""
-        return self.decode_steps(data)["image"]
+    def _analyze(self, padded, lmbda):
+        return self._predict("analyze", {"images": padded, "lmbda": _vector(lmbda)})
+
+    def _synthesize(self, latent_symbols, lmbda):
+        images = self._predict(
+            "synthesize", {"latent_symbols": latent_symbols, "lmbda": _vector(lmbda)}
+        )["images"]
+        # REST JSON carries no dtype; the pixels are integers in 0..255 either way.
+        return np.asarray(images, np.uint8)
+
+
+class StockCodecClient(Codec):
+    """Encodes and decodes `.yoto` files through a stock-op codec servable."""
+
+    def __init__(self, predict: Predict):
+        super().__init__(StockBackend(predict))
 
     def decode_steps(self, data: bytes) -> dict:
         """What decoding computes on the way: `scale_indexes`, `latent_symbols` and `image`.
 
         Raises FormatError for a corrupt file or one that another model wrote.
         """
-        header, side, latent = codec_format.unpack(data)
-        lmbda = self._vector(codec_format.check_header(header, self.fingerprint, self.lmbda_range))
-        side_symbols = self._range_decode(self._coder.decode_side, side, header.side_shape)
-        indexes = self._predict(
-            "scale_indexes", {"side_symbols": side_symbols[np.newaxis], "lmbda": lmbda}
-        )["scale_indexes"][0]
-        latent_symbols = self._range_decode(self._coder.decode_latents, latent, indexes)
-        images = self._predict(
-            "synthesize", {"latent_symbols": latent_symbols[np.newaxis], "lmbda": lmbda}
-        )["images"]
-        # REST JSON carries no dtype; the pixels are integers in 0..255 either way.
-        return {
-            "scale_indexes": np.asarray(indexes, np.int32),
-            "latent_symbols": np.asarray(latent_symbols, np.int32),
-            "image": np.asarray(images[0, : header.height, : header.width], np.uint8),
-        }
+        header, lmbda, side, latent = self.unpack(data)
+        steps = self.decoding(self.backend.decode_steps, latent, side, lmbda, header.side_shape)
+        steps["image"] = steps["image"][: header.height, : header.width]
+        return steps
 
-    @staticmethod
-    def _range_decode(decode, *args):
-        try:
-            return decode(*args)
-        except (ValueError, tf.errors.InvalidArgumentError) as error:
-            # Reachable only past the CRC (a forged file): the range decoder ran out of data.
-            message = str(error).splitlines()[0]
-            raise codec_format.FormatError(
-                f"the range-coded data is corrupt ({message})"
-            ) from error
 
-    @staticmethod
-    def _vector(lmbda: float) -> np.ndarray:
-        return np.array([lmbda], np.float32)
+def _vector(lmbda: float) -> np.ndarray:
+    return np.array([lmbda], np.float32)

@@ -197,6 +197,28 @@ class StockCompressionExportTest(session_bundle.BatchingRulesTests, tf.test.Test
                 self.assertEqual(data, self.in_memory.encode(self.image, lmbda))
                 self.assertAllEqual(self.client.decode(data), self.in_memory.decode(data))
 
+    def test_each_backend_writes_the_same_bytes_for_one_image_and_decodes_them_alike(self):
+        model, _, full_dir = full_codec_export()
+        stock_dir = export_lib.export_model(
+            "compression", model, tempfile.mkdtemp(), "codec_stock", stock=True
+        )
+        codecs = {
+            "model": codec.Codec(model),
+            "saved_model": codec.Codec.from_saved_model(full_dir),
+            "stock": codec_client.StockCodecClient(codec_client.in_process_predict(stock_dir)),
+        }
+        data = codecs["model"].encode(self.image, 0.01)
+        expected = codecs["model"].reconstruct(self.image, 0.01)
+        for name, backend_codec in codecs.items():
+            with self.subTest(backend=name):
+                self.assertEqual(backend_codec.encode(self.image, 0.01), data)
+                self.assertAllEqual(backend_codec.decode(data), expected)
+                self.assertAllEqual(backend_codec.reconstruct(self.image, 0.01), expected)
+
+    def test_the_client_has_no_rate_estimate_and_says_where_to_find_one(self):
+        with self.assertRaisesRegex(NotImplementedError, "no rate estimate"):
+            self.client.estimated_bits(self.image, 0.01)
+
     def test_the_client_refuses_corrupt_files_and_lambdas_out_of_range(self):
         data = bytearray(self.client.encode(self.image, 0.01))
         data[-3] ^= 0x10

@@ -1,7 +1,20 @@
-"""Images to `.yoto` bytes and back with a trained `HyperpriorCodec`, at any lambda in range."""
+"""Images to `.yoto` bytes and back with a trained `HyperpriorCodec`, at any lambda in range.
+
+One `Codec` owns what every way of running the model shares: the image checks, the
+padding, the lambda checks, the file format and its header checks. What runs the
+model's transforms and the range coder is a `CodecBackend`:
+
+    ModelBackend        the model in this process (and latent refinement)
+    SavedModelBackend   an exported compression SavedModel (`zoo/compression/serving.py`)
+    StockBackend        a stock-op servable over gRPC or REST, range coding on the
+                        client (`serving/codec_client.py`)
+
+All three write the same bytes for the same image and lambda.
+"""
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import logging
 
@@ -12,22 +25,48 @@ from zoo import saved_model_metadata
 from zoo.compression import codec_format, latent_refinement
 
 
-def _drop_custom_gradient_warnings(record) -> bool:
-    """A logging filter: False for TF's "unsaved custom gradients" warnings on load."""
-    return "with ops with unsaved custom gradients" not in record.getMessage()
+class CodecBackend(abc.ABC):
+    """What a `Codec` runs: the model's transforms and the range coder, one image at a time.
+
+    Images are uint8 `[1, H, W, 3]` with H and W multiples of 64 (the codec pads them);
+    `lmbda` is a float the codec has checked (and snapped to the grid of integer-index
+    models). Subclasses set `lmbda_range` (the trained range) and `fingerprint` (8 bytes
+    for integer-index models, else None).
+    """
+
+    lmbda_range: tuple[float, float]
+    fingerprint: bytes | None
+    # What `decompress` raises when the range-coded data runs out: a forged file that
+    # passed the CRC. The codec reports those as a FormatError.
+    decode_errors: tuple[type[Exception], ...] = (tf.errors.InvalidArgumentError,)
+
+    @abc.abstractmethod
+    def compress(self, padded: np.ndarray, lmbda: float) -> tuple[bytes, bytes]:
+        """The range-coded `(latent, side)` strings of one padded image."""
+
+    @abc.abstractmethod
+    def decompress(self, latent: bytes, side: bytes, lmbda: float, side_shape) -> np.ndarray:
+        """The uint8 image `[1, H, W, 3]` (padded size) that the strings code."""
+
+    @abc.abstractmethod
+    def reconstruct(self, padded: np.ndarray, lmbda: float) -> np.ndarray:
+        """What `decompress(*compress(padded))` gives, uint8 `[1, H, W, 3]`."""
+
+    @abc.abstractmethod
+    def estimated_bits(self, padded: np.ndarray, lmbda: float) -> float:
+        """The model's rate estimate for the padded image, in bits."""
 
 
-class Codec:
-    """Compresses uint8 RGB images `[H, W, 3]` of any size to bytes, and back.
+def _images_and_lmbda(padded: np.ndarray, lmbda: float):
+    return tf.constant(padded), tf.constant([lmbda], tf.float32)
 
-    Images are padded to a multiple of 64 by edge replication and cropped back
-    after decoding. `decode(encode(x, lmbda))` equals
-    `reconstruct(x, lmbda)` exactly: the model's forward pass with rounding.
 
-    With `refine_steps` > 0 the encoder refines each image's latents by that many
-    gradient steps before coding them (`zoo/compression/latent_refinement.py`): fewer bits or
-    less distortion for the same decoder and file format, at the cost of encode time.
-    `estimated_bits` and `reconstruct` then describe the refined latents.
+class ModelBackend(CodecBackend):
+    """A trained `HyperpriorCodec` in this process, optionally refining each image's latents.
+
+    With `refine_steps` > 0 the encoder refines the latents by that many gradient steps
+    before coding them (`zoo/compression/latent_refinement.py`), and `estimated_bits` and
+    `reconstruct` describe the refined latents.
     """
 
     def __init__(self, model, refine_steps: int = 0):
@@ -42,8 +81,7 @@ class Codec:
         self.fingerprint = model.coding_fingerprint()
         images = tf.TensorSpec([1, None, None, 3], tf.uint8)
         lmbda = tf.TensorSpec([1], tf.float32)
-        compress = tf.function(model.compress, input_signature=[images, lmbda])
-        self._compress = lambda padded, lmbda: compress(padded, lmbda)[:2]
+        self._compress = tf.function(model.compress, input_signature=[images, lmbda])
         self._decompress = tf.function(
             model.decompress,
             input_signature=[
@@ -56,13 +94,6 @@ class Codec:
         self._reconstruct = tf.function(
             model.quantized_reconstruction, input_signature=[images, lmbda]
         )
-
-        def bits(padded, lmbda):
-            weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
-            terms = model.compute_loss_terms(padded, None, weights, training=False)
-            return terms["rate"] * tf.cast(padded.shape[1] * padded.shape[2], tf.float32)
-
-        self._bits = bits
         if self.refine_steps:
             latents = [tf.TensorSpec([1, None, None, None], tf.float32)] * 2
             self._refine = tf.function(
@@ -78,12 +109,65 @@ class Codec:
                 model.coded_terms, input_signature=[images, *latents, lmbda]
             )
 
-    @classmethod
-    def from_saved_model(cls, saved_model_dir) -> Codec:
-        """A codec running an exported compression SavedModel (`zoo/compression/serving.py`).
+    def compress(self, padded, lmbda):
+        """The range-coded `(latent, side)` strings (of the refined latents, if refining)."""
+        padded, lmbda = _images_and_lmbda(padded, lmbda)
+        if self.refine_steps:
+            latent, side = self._compress_latents(*self._refined_latents(padded, lmbda), lmbda)
+        else:
+            latent, side = self._compress(padded, lmbda)[:2]
+        return latent.numpy()[0], side.numpy()[0]
 
-        Its outputs are the same bytes and pixels as the model it was exported from.
-        """
+    def decompress(self, latent, side, lmbda, side_shape):
+        """The model's decoder on the strings."""
+        decoded = self._decompress(
+            tf.constant([latent]),
+            tf.constant([side]),
+            tf.constant([lmbda], tf.float32),
+            tf.constant(side_shape, tf.int32),
+        )
+        return decoded.numpy()
+
+    def reconstruct(self, padded, lmbda):
+        """The model's forward pass with rounding (of the refined latents, if refining)."""
+        padded, lmbda = _images_and_lmbda(padded, lmbda)
+        if self.refine_steps:
+            return self._refined_terms(padded, lmbda)["reconstruction"].numpy()
+        return self._reconstruct(padded, lmbda).numpy()
+
+    def estimated_bits(self, padded, lmbda):
+        """The model's rate estimate (of the refined latents, if refining)."""
+        padded, lmbda = _images_and_lmbda(padded, lmbda)
+        height, width = padded.shape[1], padded.shape[2]
+        if self.refine_steps:
+            return float(self._refined_terms(padded, lmbda)["rate"][0]) * height * width
+        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+        terms = self.model.compute_loss_terms(padded, None, weights, training=False)
+        return float(terms["rate"][0] * tf.cast(height * width, tf.float32))
+
+    def clear_refinement_cache(self):
+        """Forgets the last image's refined latents, so the next call refines again."""
+        self._refined = None
+
+    def _refined_latents(self, padded, lmbda):
+        key = (hashlib.sha256(padded.numpy().tobytes()).digest(), padded.shape, float(lmbda[0]))
+        if self._refined is None or self._refined[0] != key:
+            self._refined = (key, self._refine(padded, lmbda))
+        return self._refined[1]
+
+    def _refined_terms(self, padded, lmbda):
+        return self._coded_terms(padded, *self._refined_latents(padded, lmbda), lmbda)
+
+
+def _drop_custom_gradient_warnings(record) -> bool:
+    """A logging filter: False for TF's "unsaved custom gradients" warnings on load."""
+    return "with ops with unsaved custom gradients" not in record.getMessage()
+
+
+class SavedModelBackend(CodecBackend):
+    """An exported compression SavedModel's `compress`, `decompress` and `reconstruct`."""
+
+    def __init__(self, saved_model_dir):
         import tensorflow_compression  # noqa: F401  Registers the range-coding ops.
 
         metadata = saved_model_metadata.read_metadata(saved_model_dir)
@@ -96,36 +180,80 @@ class Codec:
         # never takes gradients, so keep those warnings (and only those) off the screen.
         for name in ("tensorflow", "absl"):  # TF logs it through absl.
             logging.getLogger(name).addFilter(_drop_custom_gradient_warnings)
-        loaded = tf.saved_model.load(str(saved_model_dir))
-        codec = cls.__new__(cls)
-        codec.model = loaded
-        # Refinement takes gradients through the model, which a SavedModel does not keep.
-        codec.refine_steps = 0
-        codec.lmbda_range = tuple(metadata["weight_ranges"]["distortion"])
+        self.model = tf.saved_model.load(str(saved_model_dir))
+        self.lmbda_range = tuple(metadata["weight_ranges"]["distortion"])
         fingerprint = metadata.get("coding_fingerprint")
-        codec.fingerprint = None if fingerprint is None else bytes.fromhex(fingerprint)
-        signatures = loaded.signatures
+        self.fingerprint = None if fingerprint is None else bytes.fromhex(fingerprint)
+        self._signatures = self.model.signatures
 
-        def compress(padded, lmbda):
-            outputs = signatures["compress"](images=padded, lmbda=lmbda)
-            return outputs["latent_strings"], outputs["side_strings"]
+    def compress(self, padded, lmbda):
+        """The `compress` signature's strings."""
+        padded, lmbda = _images_and_lmbda(padded, lmbda)
+        outputs = self._signatures["compress"](images=padded, lmbda=lmbda)
+        return outputs["latent_strings"].numpy()[0], outputs["side_strings"].numpy()[0]
 
-        def decompress(latent, side, lmbda, side_shape):
-            # The signature takes the hyper-latents' height and width once per image.
-            rows = tf.repeat(tf.reshape(side_shape, [1, 2]), tf.size(lmbda), axis=0)
-            return signatures["decompress"](
-                latent_strings=latent, side_strings=side, lmbda=lmbda, side_shape=rows
-            )["images"]
+    def decompress(self, latent, side, lmbda, side_shape):
+        """The `decompress` signature's image."""
+        # The signature takes the hyper-latents' height and width once per image.
+        return self._signatures["decompress"](
+            latent_strings=tf.constant([latent]),
+            side_strings=tf.constant([side]),
+            lmbda=tf.constant([lmbda], tf.float32),
+            side_shape=tf.constant([side_shape], tf.int32),
+        )["images"].numpy()
 
-        codec._compress = compress
-        codec._decompress = decompress
-        codec._reconstruct = lambda padded, lmbda: signatures["reconstruct"](
-            images=padded, lmbda=lmbda
-        )["reconstructions"]
-        codec._bits = lambda padded, lmbda: signatures["reconstruct"](images=padded, lmbda=lmbda)[
-            "bits"
-        ]
-        return codec
+    def reconstruct(self, padded, lmbda):
+        """The `reconstruct` signature's reconstructions."""
+        padded, lmbda = _images_and_lmbda(padded, lmbda)
+        return self._signatures["reconstruct"](images=padded, lmbda=lmbda)[
+            "reconstructions"
+        ].numpy()
+
+    def estimated_bits(self, padded, lmbda):
+        """The `reconstruct` signature's bits."""
+        padded, lmbda = _images_and_lmbda(padded, lmbda)
+        return float(self._signatures["reconstruct"](images=padded, lmbda=lmbda)["bits"][0])
+
+
+class Codec:
+    """Compresses uint8 RGB images `[H, W, 3]` of any size to bytes, and back.
+
+    Images are padded to a multiple of 64 by edge replication and cropped back
+    after decoding. `decode(encode(x, lmbda))` equals
+    `reconstruct(x, lmbda)` exactly: the model's forward pass with rounding.
+
+    `Codec(model)` runs a trained `HyperpriorCodec` in this process; with
+    `refine_steps` > 0 the encoder refines each image's latents by that many
+    gradient steps before coding them (`zoo/compression/latent_refinement.py`): fewer
+    bits or less distortion for the same decoder and file format, at the cost of
+    encode time. `estimated_bits` and `reconstruct` then describe the refined latents.
+    `Codec(backend)` runs any other `CodecBackend`; `from_saved_model` an export.
+    """
+
+    def __init__(self, model, refine_steps: int = 0):
+        if isinstance(model, CodecBackend):
+            if refine_steps:
+                raise ValueError(
+                    "refine_steps needs the model in this process: pass the model, not a backend."
+                )
+            self.backend = model
+        else:
+            self.backend = ModelBackend(model, refine_steps)
+        self.lmbda_range = tuple(self.backend.lmbda_range)
+        self.fingerprint = self.backend.fingerprint
+
+    @classmethod
+    def from_saved_model(cls, saved_model_dir) -> Codec:
+        """A codec running an exported compression SavedModel (`zoo/compression/serving.py`).
+
+        Its outputs are the same bytes and pixels as the model it was exported from.
+        """
+        return cls(SavedModelBackend(saved_model_dir))
+
+    @property
+    def refine_steps(self) -> int:
+        """Gradient steps the encoder refines each image's latents by (0: none)."""
+        return getattr(self.backend, "refine_steps", 0)
 
     def check_lmbda(self, lmbda: float) -> float:
         """Returns `lmbda` as a float (on the lambda grid of integer-index models), or raises.
@@ -154,81 +282,58 @@ class Codec:
         """
         return codec_format.check_header(header, self.fingerprint, self.lmbda_range)
 
-    # The image checks and padding are the file format's, shared with the stock-op client.
     check_image = staticmethod(codec_format.check_image)
     pad = staticmethod(codec_format.pad_image)
 
     def encode(self, image, lmbda: float) -> bytes:
         """Compresses one image at `lmbda` into .yoto bytes."""
-        image = self.check_image(image)
-        lmbda = self.check_lmbda(lmbda)
-        padded = tf.constant(self.pad(image)[np.newaxis])
-        lmbda_tensor = tf.constant([lmbda], tf.float32)
-        if self.refine_steps:
-            latent, side = self._compress_latents(
-                *self._refined_latents(padded, lmbda_tensor), lmbda_tensor
-            )
-        else:
-            latent, side = self._compress(padded, lmbda_tensor)
+        image, lmbda, padded = self._checked(image, lmbda)
+        latent, side = self.backend.compress(padded, lmbda)
         return codec_format.pack(
-            lmbda,
-            image.shape[0],
-            image.shape[1],
-            side.numpy()[0],
-            latent.numpy()[0],
-            fingerprint=self.fingerprint,
+            lmbda, image.shape[0], image.shape[1], side, latent, fingerprint=self.fingerprint
         )
 
     def decode(self, data: bytes) -> np.ndarray:
         """Decompresses .yoto bytes into a uint8 image `[H, W, 3]`."""
-        header, side, latent = codec_format.unpack(data)
-        lmbda = self.check_header(header)
-        try:
-            decoded = self._decompress(
-                tf.constant([latent]),
-                tf.constant([side]),
-                tf.constant([lmbda], tf.float32),
-                tf.constant(header.side_shape, tf.int32),
-            )
-        except tf.errors.InvalidArgumentError as error:
-            # Reachable only past the CRC (a forged file): the range decoder ran out of data.
-            raise codec_format.FormatError(
-                f"the range-coded data is corrupt ({error.message.splitlines()[0]})"
-            ) from error
-        return decoded.numpy()[0, : header.height, : header.width]
+        header, lmbda, side, latent = self.unpack(data)
+        decoded = self.decoding(self.backend.decompress, latent, side, lmbda, header.side_shape)
+        return decoded[0, : header.height, : header.width]
 
     def estimated_bits(self, image, lmbda: float) -> float:
         """The model's rate estimate for the padded image, in bits (header not included)."""
-        image = self.check_image(image)
-        lmbda = self.check_lmbda(lmbda)
-        padded = tf.constant(self.pad(image)[np.newaxis])
-        lmbda_tensor = tf.constant([lmbda], tf.float32)
-        if self.refine_steps:
-            terms = self._refined_terms(padded, lmbda_tensor)
-            return float(terms["rate"][0]) * padded.shape[1] * padded.shape[2]
-        return float(self._bits(padded, lmbda_tensor)[0])
+        _, lmbda, padded = self._checked(image, lmbda)
+        return self.backend.estimated_bits(padded, lmbda)
 
     def reconstruct(self, image, lmbda: float) -> np.ndarray:
         """The quantised reconstruction that `decode(encode(image, lmbda))` must equal."""
-        image = self.check_image(image)
-        lmbda = self.check_lmbda(lmbda)
-        padded = tf.constant(self.pad(image)[np.newaxis])
-        lmbda_tensor = tf.constant([lmbda], tf.float32)
-        if self.refine_steps:
-            result = self._refined_terms(padded, lmbda_tensor)["reconstruction"]
-        else:
-            result = self._reconstruct(padded, lmbda_tensor)
-        return result.numpy()[0, : image.shape[0], : image.shape[1]]
+        image, lmbda, padded = self._checked(image, lmbda)
+        return self.backend.reconstruct(padded, lmbda)[0, : image.shape[0], : image.shape[1]]
 
     def clear_refinement_cache(self):
         """Forgets the last image's refined latents, so the next call refines again."""
-        self._refined = None
+        if isinstance(self.backend, ModelBackend):
+            self.backend.clear_refinement_cache()
 
-    def _refined_latents(self, padded, lmbda):
-        key = (hashlib.sha256(padded.numpy().tobytes()).digest(), padded.shape, float(lmbda[0]))
-        if self._refined is None or self._refined[0] != key:
-            self._refined = (key, self._refine(padded, lmbda))
-        return self._refined[1]
+    def unpack(self, data: bytes) -> tuple[codec_format.Header, float, bytes, bytes]:
+        """`(header, lmbda, side, latent)` of .yoto bytes this codec can decode.
 
-    def _refined_terms(self, padded, lmbda):
-        return self._coded_terms(padded, *self._refined_latents(padded, lmbda), lmbda)
+        Raises FormatError for a corrupt file or one that another model wrote.
+        """
+        header, side, latent = codec_format.unpack(data)
+        return header, self.check_header(header), side, latent
+
+    def decoding(self, decompress, *args):
+        """`decompress(*args)`, with the backend's range-decoding errors as a FormatError."""
+        try:
+            return decompress(*args)
+        except self.backend.decode_errors as error:
+            # Reachable only past the CRC (a forged file): the range decoder ran out of data.
+            message = str(error).splitlines()[0]
+            raise codec_format.FormatError(
+                f"the range-coded data is corrupt ({message})"
+            ) from error
+
+    def _checked(self, image, lmbda):
+        image = self.check_image(image)
+        lmbda = self.check_lmbda(lmbda)
+        return image, lmbda, self.pad(image)[np.newaxis]

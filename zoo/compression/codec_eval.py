@@ -56,8 +56,7 @@ def main(argv):
     """Evaluates the models and the Pillow baselines; prints, writes CSV and plot."""
     del argv
     from zoo import atomic, flags_util
-    from zoo.compression import codec
-    from zoo.compression import model as compression
+    from zoo.compression import codec, config, data
     from zoo.compression.codec_eval_lib import (
         JPEG_QUALITIES,
         WEBP_QUALITIES,
@@ -76,11 +75,11 @@ def main(argv):
         if not FLAGS.models:
             raise ValueError("--models is required.")
         labels = FLAGS.labels or [pathlib.Path(m).name for m in FLAGS.models]
-        grid = flags_util.parse_grid(FLAGS.grid) if FLAGS.grid else compression.EVALUATION_GRID
+        grid = flags_util.parse_grid(FLAGS.grid) if FLAGS.grid else config.EVALUATION_GRID
         images = (
             photos.load_folder(FLAGS.image_folder)
             if FLAGS.image_folder
-            else compression.evaluation_images()
+            else data.evaluation_images()
         )
         curves = {
             "JPEG": evaluate_pillow(images, "JPEG", JPEG_QUALITIES),

@@ -8,7 +8,8 @@ log(1, lambda). Loss per image: `bpp + lambda * mse`, MSE on the 0..255 scale
 (tensorflow-compression's and CompressAI's convention), lambda log-uniform per
 example on [0.0018, 0.18] (the range of CompressAI's eight quality levels), each
 image's loss divided by its lambda so that every rate gets its share of the
-gradient (`Config.weight_sum_power`).
+gradient (`Config.weight_sum_power`). The four transforms are the layers of
+`transforms.py`; the hyperparameters are `config.Config`, the data `data.py`.
 
 The paper (Dosovitskiy & Djolonga, ICLR 2020) evaluated on Kodak, which is not
 available offline; this task trains on random crops of the photographs that ship
@@ -24,158 +25,34 @@ held-out photos): still far from a trained hyperprior; experiments/README.md.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
-from typing import ClassVar
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_compression as tfc
 
 import yoto_tf
-from zoo.compression import codec_format, integer_network
-from zoo.data import photos
+from zoo.compression import codec_format, integer_network, transforms
+
+# The task registry (zoo/tasks.py) finds a task's configuration, constants and data
+# through its model module, so the model module names them.
+from zoo.compression.config import (  # noqa: F401
+    EVALUATION_GRID,
+    STRIDE,
+    SWEEP_TERM,
+    SWEEP_WEIGHT_NAME,
+    TERM_NAMES,
+    Config,
+)
+from zoo.compression.data import (  # noqa: F401
+    evaluation_images,
+    loss_term_images,
+    train_dataset,
+    training_images,
+)
 
 keras = tf.keras
-
-TERM_NAMES = ("rate", "distortion")
-SWEEP_TERM = "distortion"
-SWEEP_WEIGHT_NAME = "lmbda"
-# Eight log-spaced lambdas over the default range, like CompressAI's quality levels.
-EVALUATION_GRID = tuple(float(v) for v in np.geomspace(0.0018, 0.18, 8))
-# The analysis transform downsamples by 16, the hyper-analysis by 4 more.
-STRIDE = 64
-
-
-@dataclasses.dataclass
-class Config:
-    """Hyperparameters of the compression task; `runlocal()` gives a tiny one for tests."""
-
-    # The paper-size model uses 192 (and 320 latent channels at high rates) on a GPU.
-    num_filters: int = 64
-    # Channels of the latents y, the paper's M (192 beside N=128; None: num_filters). They
-    # bound the detail a reconstruction can carry at high lambda; a short training does not
-    # get near that bound, and more channels cost time per step, so the release run sets
-    # 192 and the default keeps num_filters (experiments/README.md).
-    num_latent_filters: int | None = None
-    num_scales: int = 64
-    scale_min: float = 0.11
-    scale_max: float = 256.0
-    conditioning_units: int = 256
-    # He initialisation makes the conditioning vector about 1 in size instead of Glorot's
-    # 0.07, so FiLM learns the large, lambda-dependent gains variable rate needs.
-    conditioning_initializer: str = "he_uniform"
-    conditioned: bool = True
-    lmbda_low: float = 0.0018
-    lmbda_high: float = 0.18
-    # A fixed lambda (a Constant distribution) trains the fixed-rate baseline.
-    fixed_lmbda: float | None = None
-    per_example: bool = True
-    # 128px crops cost 1.9x the step time of 64px ones for 4x the pixels (measured here).
-    patch_size: int = 128
-    batch_size: int = 8
-    # 10x tensorflow-compression's 1e-4, which is tuned for a million GPU steps; a CPU run
-    # of a few thousand steps learns far more with it. Lower it for long runs.
-    learning_rate: float = 1e-3
-    # Steps at which the learning rate drops 10x each, e.g. (10000,) for a 12000-step run,
-    # as tensorflow-compression's and CompressAI's recipes end training at a lower rate: at a
-    # constant 1e-3 the high-lambda end moved by tenths of a dB from one checkpoint to the
-    # next (experiments/README.md). Counted in optimizer steps, so a resumed run keeps them.
-    learning_rate_drops: tuple = ()
-    # Each example's loss is divided by lambda ** weight_sum_power (yoto_tf's weight sum over
-    # the distortion weight), which leaves the optimum at each lambda unchanged: bpp +
-    # lambda * mse spans 100x in scale over the lambda range, and undivided the high-lambda
-    # examples' gradients drown the rest, so one model learns one rate. Dividing by lambda
-    # itself, (bpp / lambda + mse), measured best: at 2500 steps against four fixed-lambda
-    # codecs, BD-rate +15.3% where lambda ** 0.5 gave +80.7% (experiments/README.md).
-    weight_sum_power: float = 1.0
-    # Latents are multiplied by (lambda / lambda_ref) ** latent_gain_exponent before
-    # quantization and divided by it after (lambda_ref: the range's geometric mean), so
-    # lambda sets the quantization step from the first step on, as the gain units of
-    # variable-rate codecs do (Cui et al., CVPR 2021). 0.5 is high-rate theory's optimum for
-    # fixed transforms (step ~ lambda ** -0.5); FiLM learns the rest. 0 turns it off.
-    latent_gain_exponent: float = 0.0
-    # The hyper-synthesis, which chooses each latent's probability table, as an integer
-    # network (zoo/compression/integer_network.py), so that files decode on every platform: .yoto
-    # version 2. False: the float hyper-synthesis of version 1 files.
-    integer_entropy_parameters: bool = True
-    # Training data: the bundled photographs unless a folder or a prepared TFDS dataset is set.
-    image_folder: str | None = None
-    # Also the 19 photographs of two Debian packages (`make photos`, zoo/data/photos.py).
-    debian_photos: bool = False
-    tfds_name: str | None = None
-    tfds_split: str = "train"
-    tfds_data_dir: str | None = None
-    # How random crops pick among the photographs (or a folder's images): "area" picks an
-    # image in proportion to its size; "image" picks each equally often, as an epoch of one
-    # crop per image does. Among the bundled photographs "area" gives the mostly black
-    # hubble_deep_field 32% of the crops, yet "image" measured the same in a 30-minute run
-    # (BD-rate against JPEG -2.6% against -3.5%, experiments/README.md).
-    crop_weighting: str = "area"
-    steps: int = 3000
-
-    # What a run written before a field existed trained with (train_lib fills these in).
-    LEGACY_DEFAULTS: ClassVar[dict] = {
-        "weight_sum_power": 0.0,
-        "integer_entropy_parameters": False,
-    }
-
-    def __post_init__(self):
-        if self.crop_weighting not in photos.CROP_WEIGHTINGS:
-            raise ValueError(
-                f"crop_weighting must be one of {photos.CROP_WEIGHTINGS}, "
-                f"got {self.crop_weighting!r}."
-            )
-        if not math.isfinite(self.latent_gain_exponent) or self.latent_gain_exponent < 0:
-            raise ValueError(
-                "latent_gain_exponent must be a finite number >= 0 (0 turns the gain off), "
-                f"got {self.latent_gain_exponent}."
-            )
-        drops = list(self.learning_rate_drops)
-        if any(not float(d).is_integer() or d <= 0 for d in drops) or drops != sorted(set(drops)):
-            raise ValueError(
-                f"learning_rate_drops must be increasing positive step numbers, got {drops}."
-            )
-
-    def weight_sampler(self) -> yoto_tf.WeightSampler:
-        """Rate weight 1; lambda log-uniform, or constant for a fixed-rate baseline."""
-        lmbda = (
-            yoto_tf.Constant(self.fixed_lmbda)
-            if self.fixed_lmbda is not None
-            else yoto_tf.LogUniform(self.lmbda_low, self.lmbda_high)
-        )
-        return yoto_tf.WeightSampler(
-            {"rate": yoto_tf.Constant(1.0), "distortion": lmbda}, per_example=self.per_example
-        )
-
-    @classmethod
-    def runlocal(cls) -> Config:
-        """A tiny model and few steps: the same code path, fast enough for unit tests."""
-        return cls(
-            num_filters=8,
-            num_scales=16,
-            conditioning_units=16,
-            patch_size=64,
-            batch_size=2,
-            steps=4,
-        )
-
-
-class _Conditioned(keras.layers.Layer):
-    """conv -> FiLM (optional) -> activation: one block of a transform."""
-
-    def __init__(self, conv, film: bool, activation=None, **kwargs):
-        super().__init__(**kwargs)
-        self.conv = conv
-        self.film = yoto_tf.FiLM() if film else None
-        self.activation = activation
-
-    def call(self, x, conditioning):
-        x = self.conv(x)
-        if self.film is not None:
-            x = self.film(x, conditioning)
-        return self.activation(x) if self.activation is not None else x
 
 
 def noisy_bits(entropy_model, perturbed, indexes=None):
@@ -192,18 +69,6 @@ def noisy_bits(entropy_model, perturbed, indexes=None):
     log_probs = entropy_model._log_prob(prior, perturbed)  # noqa: SLF001
     axes = tuple(range(-entropy_model.coding_rank, 0))
     return tf.reduce_sum(log_probs, axis=axes) / -math.log(2.0)
-
-
-def _conv(filters, kernel, down=1, up=1, use_bias=True):
-    return tfc.SignalConv2D(
-        filters,
-        (kernel, kernel),
-        corr=up == 1,
-        strides_down=down,
-        strides_up=up,
-        padding="same_zeros",
-        use_bias=use_bias,
-    )
 
 
 @keras.utils.register_keras_serializable(package="zoo")
@@ -251,17 +116,9 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         distortion = TERM_NAMES.index("distortion")
         self._reference_lmbda = math.sqrt(lows[distortion] * highs[distortion])
         n, m, film = self.num_filters, self.num_latent_filters, self.conditioned
-        gdn = [tfc.GDN() for _ in range(3)]
-        igdn = [tfc.GDN(inverse=True) for _ in range(3)]
-        self.analysis = [_Conditioned(_conv(n, 5, down=2), film, gdn[i]) for i in range(3)]
-        self.analysis.append(_Conditioned(_conv(m, 5, down=2, use_bias=False), film))
-        self.synthesis = [_Conditioned(_conv(n, 5, up=2), film, igdn[i]) for i in range(3)]
-        self.synthesis.append(_Conditioned(_conv(3, 5, up=2), False))
-        self.hyper_analysis = [
-            _Conditioned(_conv(n, 3), film, tf.nn.relu),
-            _Conditioned(_conv(n, 5, down=2), film, tf.nn.relu),
-            _Conditioned(_conv(n, 5, down=2, use_bias=False), False),
-        ]
+        self.analysis = transforms.AnalysisTransform(n, m, film)
+        self.synthesis = transforms.SynthesisTransform(n, film)
+        self.hyper_analysis = transforms.HyperAnalysisTransform(n, film)
         if self.integer_entropy_parameters:
             self.lmbda_range = (lows[distortion], highs[distortion])
             self.hyper_synthesis = integer_network.IntegerHyperSynthesis(
@@ -272,11 +129,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
                 conditioning_units=max(4, self.conditioning_units // 4),
             )
         else:
-            self.hyper_synthesis = [
-                _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
-                _Conditioned(_conv(n, 5, up=2), film, tf.nn.relu),
-                _Conditioned(_conv(m, 3), False),
-            ]
+            self.hyper_synthesis = transforms.HyperSynthesisTransform(n, m, film)
         self.hyperprior = tfc.NoisyDeepFactorized(batch_shape=[n])
         if self.conditioned:
             lows, highs = weight_sampler.bounds()
@@ -321,12 +174,6 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
     def _condition(self, loss_weights):
         return self.conditioning(loss_weights) if self.conditioned else None
 
-    @staticmethod
-    def _apply(blocks, x, conditioning):
-        for block in blocks:
-            x = block(x, conditioning)
-        return x
-
     def _scale_indexes(self, z_hat, conditioning, lmbda, training=False):
         """Scale-table indexes of the latents' priors, predicted from the hyper-latents.
 
@@ -341,7 +188,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         """
         if self.integer_entropy_parameters:
             return self.hyper_synthesis(z_hat, lmbda, training=training)
-        raw = tf.cast(self._apply(self.hyper_synthesis, z_hat, conditioning), tf.float32)
+        raw = self.hyper_synthesis(z_hat, conditioning)
         if training:
             return raw
         return tf.floor(tf.clip_by_value(raw, 0.0, self.num_scales - 1.0))
@@ -354,16 +201,15 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
 
     def analyse(self, images, conditioning, lmbda):
         """float32 latents `y` (gain applied) of float images on the 0..255 scale."""
-        y = tf.cast(self._apply(self.analysis, images / 255.0, conditioning), tf.float32)
-        return y * self._latent_gain(lmbda)
+        return self.analysis(images, conditioning) * self._latent_gain(lmbda)
 
     def _hyper_analyse(self, y, conditioning):
-        return tf.cast(self._apply(self.hyper_analysis, tf.abs(y), conditioning), tf.float32)
+        return self.hyper_analysis(y, conditioning)
 
     def synthesise(self, y_hat, conditioning, lmbda):
         """float32 images on the 0..255 scale (unclipped) from quantised latents."""
         y_hat = y_hat / self._latent_gain(lmbda)
-        return tf.cast(self._apply(self.synthesis, y_hat, conditioning), tf.float32) * 255.0
+        return self.synthesis(y_hat, conditioning)
 
     def _perturb(self, x):
         """Training's quantization noise, `x + U(-1/2, 1/2)`, from the model's generator.
@@ -634,63 +480,3 @@ def optimizer(config: Config) -> keras.optimizers.Optimizer:
     rates = [config.learning_rate * 0.1**index for index in range(len(boundaries) + 1)]
     schedule = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, rates)
     return keras.optimizers.Adam(schedule)
-
-
-def training_images(config: Config) -> list[np.ndarray]:
-    """The user's image folder if configured, else the bundled training photographs.
-
-    With `debian_photos`, also the Debian-packaged ones (`make photos`).
-    """
-    if config.image_folder:
-        return photos.load_folder(config.image_folder)
-    images = [photos.load_bundled(name) for name in photos.TRAINING]
-    if config.debian_photos:
-        images += [photos.load_debian_photo(name) for name in photos.DEBIAN_PHOTOS]
-    return images
-
-
-def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
-    """Endless batches of random uint8 crops: of a TFDS dataset if configured, else of photos."""
-    if config.tfds_name:
-        if config.image_folder:
-            raise ValueError("Set image_folder or tfds_name, not both.")
-        from zoo.data import tfds_images
-
-        return tfds_images.random_crops(
-            config.tfds_name,
-            config.tfds_split,
-            config.patch_size,
-            config.batch_size,
-            seed,
-            data_dir=config.tfds_data_dir,
-        )
-    return photos.random_crops(
-        training_images(config),
-        config.patch_size,
-        config.batch_size,
-        seed,
-        weighting=config.crop_weighting,
-    )
-
-
-def evaluation_images(limit: int | None = None) -> list[np.ndarray]:
-    """The held-out photographs (whole images, any size)."""
-    images = [photos.load_bundled(name) for name in photos.HELD_OUT]
-    return images if limit is None else images[:limit]
-
-
-def loss_term_images(limit: int | None = None) -> np.ndarray:
-    """The batch the loss terms are evaluated on along a weight grid.
-
-    Centre crops of the held-out photographs, all of the largest size that fits every
-    one of them with both sides a multiple of `STRIDE` (the model's terms need that;
-    the codec itself pads whole images instead, `zoo.compression.codec`).
-    """
-    images = evaluation_images(limit)
-    height = min(image.shape[0] for image in images) // STRIDE * STRIDE
-    width = min(image.shape[1] for image in images) // STRIDE * STRIDE
-    crops = []
-    for image in images:
-        top, left = (image.shape[0] - height) // 2, (image.shape[1] - width) // 2
-        crops.append(image[top : top + height, left : left + width])
-    return np.stack(crops)

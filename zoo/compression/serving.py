@@ -15,7 +15,7 @@ import tensorflow_compression as tfc
 
 from zoo import serving_inputs
 from zoo.compression import codec_format
-from zoo.compression.model import STRIDE
+from zoo.compression.config import STRIDE
 
 
 class CodecServingBase(tf.Module):

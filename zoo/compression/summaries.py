@@ -7,15 +7,16 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from zoo.compression import model as compression
+from zoo.compression import data
+from zoo.compression.config import STRIDE
 from zoo.training import summaries
 
 
 def write_images(model, config) -> None:
     """Quantized reconstructions of a held-out crop per lambda, and the estimated RD curve."""
     del config
-    image = compression.evaluation_images(1)[0]
-    size = min(256, *(d // compression.STRIDE * compression.STRIDE for d in image.shape[:2]))
+    image = data.evaluation_images(1)[0]
+    size = min(256, *(d // STRIDE * STRIDE for d in image.shape[:2]))
     top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
     crop = tf.constant(image[None, top : top + size, left : left + size], tf.float32)
     lmbdas = summaries.term_grid(model, "distortion")

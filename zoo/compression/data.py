@@ -1,0 +1,69 @@
+"""The compression task's data: random crops to train on, held-out photographs to evaluate."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from zoo.compression.config import STRIDE, Config
+from zoo.data import photos
+
+
+def training_images(config: Config) -> list[np.ndarray]:
+    """The user's image folder if configured, else the bundled training photographs.
+
+    With `debian_photos`, also the Debian-packaged ones (`make photos`).
+    """
+    if config.image_folder:
+        return photos.load_folder(config.image_folder)
+    images = [photos.load_bundled(name) for name in photos.TRAINING]
+    if config.debian_photos:
+        images += [photos.load_debian_photo(name) for name in photos.DEBIAN_PHOTOS]
+    return images
+
+
+def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
+    """Endless batches of random uint8 crops: of a TFDS dataset if configured, else of photos."""
+    if config.tfds_name:
+        if config.image_folder:
+            raise ValueError("Set image_folder or tfds_name, not both.")
+        from zoo.data import tfds_images
+
+        return tfds_images.random_crops(
+            config.tfds_name,
+            config.tfds_split,
+            config.patch_size,
+            config.batch_size,
+            seed,
+            data_dir=config.tfds_data_dir,
+        )
+    return photos.random_crops(
+        training_images(config),
+        config.patch_size,
+        config.batch_size,
+        seed,
+        weighting=config.crop_weighting,
+    )
+
+
+def evaluation_images(limit: int | None = None) -> list[np.ndarray]:
+    """The held-out photographs (whole images, any size)."""
+    images = [photos.load_bundled(name) for name in photos.HELD_OUT]
+    return images if limit is None else images[:limit]
+
+
+def loss_term_images(limit: int | None = None) -> np.ndarray:
+    """The batch the loss terms are evaluated on along a weight grid.
+
+    Centre crops of the held-out photographs, all of the largest size that fits every
+    one of them with both sides a multiple of `STRIDE` (the model's terms need that;
+    the codec itself pads whole images instead, `zoo.compression.codec`).
+    """
+    images = evaluation_images(limit)
+    height = min(image.shape[0] for image in images) // STRIDE * STRIDE
+    width = min(image.shape[1] for image in images) // STRIDE * STRIDE
+    crops = []
+    for image in images:
+        top, left = (image.shape[0] - height) // 2, (image.shape[1] - width) // 2
+        crops.append(image[top : top + height, left : left + width])
+    return np.stack(crops)
