@@ -13,6 +13,7 @@ import tensorflow as tf
 import zoo
 from zoo import figures, saved_model_metadata
 from zoo.training import train_lib
+from zoo.weight_ranges import in_trained_range
 
 # (images [N, ...], weight value) -> {term: per-example values [N]}
 TermsFn = Callable[[np.ndarray, float], dict]
@@ -70,7 +71,7 @@ def _weight_to_run(value: float, low: float, high: float) -> float:
     """The constant of a fixed-weight model, or `value` if inside a trained range."""
     if low == high:
         return low
-    if not low * (1 - 1e-6) <= value <= high * (1 + 1e-6):
+    if not in_trained_range(value, low, high):
         raise ValueError(f"Weight {value:g} is outside the trained range [{low:g}, {high:g}].")
     return value
 

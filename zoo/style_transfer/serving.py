@@ -9,6 +9,7 @@ import tensorflow as tf
 from zoo import serving_inputs
 from zoo.style_transfer import config as style_config
 from zoo.style_transfer import data as style_data
+from zoo.weight_ranges import in_trained_range
 
 # Images are checked against this size by default: 4096 x 4096.
 MAX_PIXELS = 1 << 24
@@ -66,10 +67,7 @@ class StyleTransferServing(tf.Module):
                 weights,
                 [
                     lambda w: tf.debugging.Assert(
-                        tf.reduce_all(
-                            (tf.reduce_sum(w[:, 1:], axis=1) >= low * (1 - 1e-6))
-                            & (tf.reduce_sum(w[:, 1:], axis=1) <= high * (1 + 1e-6))
-                        ),
+                        tf.reduce_all(in_trained_range(tf.reduce_sum(w[:, 1:], axis=1), low, high)),
                         [
                             f"loss_weights style_1..style_4 must sum to the trained strength "
                             f"range [{low:g}, {high:g}] (all zeros is no style); got sums",
