@@ -16,7 +16,7 @@ def write_images(model, config) -> None:
     betas = summaries.term_grid(model, "kl")
     reconstructions, samples = [images], []
     for beta in betas:
-        weights = summaries.weights_with(model, len(images), kl=beta)
+        weights = model.evaluation_weight_matrix(len(images), kl=beta)
         reconstructions.append(model(images, weights).numpy())
         samples.append(model.sample_images(weights, seed=[0, 0]).numpy())
     grid = ", ".join(f"{b:.3g}" for b in betas)

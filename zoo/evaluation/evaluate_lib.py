@@ -27,7 +27,6 @@ def keras_terms_fn(model, sweep_term: str) -> TermsFn:
     scores on the objective with weight `w`. A model trained on a range refuses
     grid values outside it rather than extrapolate.
     """
-    base = dict(model.evaluation_weights)
     lows, highs = model.weight_sampler.bounds()
     index = model.term_names.index(sweep_term)
     low, high = lows[index], highs[index]
@@ -38,8 +37,7 @@ def keras_terms_fn(model, sweep_term: str) -> TermsFn:
 
     def call(images, value):
         value = _weight_to_run(value, low, high)
-        vector = [value if name == sweep_term else base[name] for name in model.term_names]
-        weights = tf.tile(tf.constant([vector], tf.float32), [len(images), 1])
+        weights = model.evaluation_weight_matrix(len(images), **{sweep_term: value})
         return {k: v.numpy() for k, v in terms(tf.constant(images), weights).items()}
 
     return call

@@ -23,7 +23,7 @@ def write_images(model, config) -> None:
         row = [crop[0]]
         for styles in columns:
             values = dict(zip(style_config.STYLE_TERMS, styles, strict=True), content=content)
-            row.append(model(crop, summaries.weights_with(model, 1, **values)).numpy()[0])
+            row.append(model(crop, model.evaluation_weight_matrix(1, **values)).numpy()[0])
         rows.append(row)
     tf.summary.image(
         "images/stylized",
