@@ -32,8 +32,9 @@ class Config:
     learning_rate_schedule: str = "constant"
     # Train on (reconstruction + beta * kl) / (1 + beta) ** p: the same optimum at every beta,
     # with capacity shifted towards low beta as p grows (see LossConditionalModel). p = 0.5
-    # measured best for YOTO at 2000 steps (experiments/README.md); for a fixed beta it is a
-    # constant factor, which Adam ignores.
+    # balances the beta range best of the powers compared (experiments/README.md, "beta-VAE
+    # training objective variants"); for a fixed beta it is a constant factor, which Adam
+    # ignores.
     weight_sum_power: float = 0.5
     steps: int = 3000
 

@@ -11,7 +11,7 @@ available offline, so this zoo entry uses MNIST).
 Every conv block ends in a FiLM layer before its nonlinearity, driven by a
 `ConditioningMLP` on log(reconstruction weight, beta).
 
-Default config, and what to expect (2-core CPU):
+Default config, and what to expect:
     yoto-train --task=beta_vae --model_dir=runs/vae --steps=3000
     yoto-evaluate --task=beta_vae --model_dirs=runs/vae
 gives reconstruction rising and KL falling monotonically over beta = 2^-3 .. 2^9.

@@ -49,10 +49,10 @@ class Config:
     widths: tuple | None = None
     residual_blocks: int = 5
     conditioning_units: int = 128
-    # He initialisation makes the conditioning vector about 1 in size (Glorot: about 0.17
-    # here), so the FiLM gains that carry each style grow at a useful rate: with Glorot,
-    # about 700 steps left the gains for content 0.1 and 10 only 0.02-0.06 apart
-    # (experiments/README.md, "Style transfer").
+    # He initialisation makes the conditioning vector about 1 in size, so the FiLM gains
+    # that carry each style grow at a useful rate; Glorot's much smaller vector leaves the
+    # gains for low and high content weights nearly equal (experiments/README.md, "Style
+    # transfer", Conditioning).
     conditioning_initializer: str = "he_uniform"
     conditioned: bool = True
     content_low: float = 0.1

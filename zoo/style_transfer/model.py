@@ -21,10 +21,11 @@ the crops' mean squared content feature (a blank output scores about 1), each
 style layer's distance by the crops' own distance to that style at that layer (an
 unstyled output scores about 1). So the weights mean the same for every style and
 every data set. Scaling each layer separately matters: the raw distances at
-`block1_conv1` and `block2_conv1` are 10^2-10^4 times those at `block3_conv1` and
-`block4_conv1`, so a single scale over their sum (`"summed"`, the behaviour before
-this option existed) leaves the structure-carrying deeper layers almost no say and
-the networks learn the styles' colour and grey level but not their texture.
+`block1_conv1` and `block2_conv1` are orders of magnitude larger than those at
+`block3_conv1` and `block4_conv1` (experiments/README.md, "Per-layer style scales"), so
+a single scale over their sum (`"summed"`, kept so that runs trained with it rebuild
+as trained) leaves the structure-carrying deeper layers almost no say and the networks
+learn the styles' colour and grey level but not their texture.
 
 The loss network is VGG16 from HED (`zoo/style_transfer/vgg.py`): ImageNet weights cannot be
 downloaded here. The default styles are the scikit-image textures brick, grass

@@ -10,7 +10,7 @@
    (content fixed at --content), and the content weight (style_1 fixed at
    --strength). Prints the tables, says whether each term falls monotonically as
    its weight rises, and writes `terms.csv`.
---model is an exported SavedModel (the issue's check) or a training dir. With
+--model is an exported SavedModel (what is served) or a training dir. With
 --compare, fixed-weight models are evaluated at their own weights beside it.
 """
 
