@@ -77,6 +77,8 @@ def main(argv):
     from export import export_lib
     from serving import client as serving_client
     from tests import serving_double
+    from zoo.beta_vae import config as vae_config
+    from zoo.beta_vae import data as vae_data
     from zoo.beta_vae import model as beta_vae
     from zoo.compression import model as compression
     from zoo.data import photos
@@ -84,11 +86,11 @@ def main(argv):
     tf.keras.utils.set_random_seed(0)
     base = Path(tempfile.mkdtemp())
     if FLAGS.task == "beta_vae":
-        model = beta_vae.build_model(beta_vae.Config())
+        model = beta_vae.build_model(vae_config.Config())
         export_lib.export_model("beta_vae", model, base, "model")
         signature = "reconstruct"
         inputs = {
-            "images": beta_vae.evaluation_images(FLAGS.batch),
+            "images": vae_data.evaluation_images(FLAGS.batch),
             "beta": np.geomspace(0.125, 512, FLAGS.batch).astype(np.float32),
         }
     else:

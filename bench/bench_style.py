@@ -35,6 +35,8 @@ def main(argv):
     import tensorflow as tf
 
     from export import export_lib
+    from zoo.style_transfer import config as style_config
+    from zoo.style_transfer import data as style_data
     from zoo.style_transfer import model as style_transfer
     from zoo.training import train_lib
 
@@ -42,11 +44,11 @@ def main(argv):
     if FLAGS.model:
         model, config, _ = train_lib.restore_model(FLAGS.model)
     else:
-        config = style_transfer.Config()
+        config = style_config.Config()
         model = style_transfer.build_model(config)
     version_dir = export_lib.export_model("style_transfer", model, tempfile.mkdtemp(), "bench")
     stylize = tf.saved_model.load(str(version_dir)).signatures["stylize"]
-    crops = style_transfer.evaluation_images(size=256)
+    crops = style_data.evaluation_images(size=256)
     images = tf.constant(np.resize(crops, [FLAGS.batch, 256, 256, 3]))
     weights = tf.constant([[1.0, 0.25, 0.25, 0.25, 0.25]] * FLAGS.batch)
     stylize(images=images, loss_weights=weights)  # Warm up.
@@ -58,7 +60,7 @@ def main(argv):
         f"{FLAGS.batch / seconds:.2f} images/s (median of {FLAGS.rounds})"
     )
 
-    batch = next(iter(style_transfer.train_dataset(config, seed=0)))
+    batch = next(iter(style_data.train_dataset(config, seed=0)))
     fixed_config = dataclasses.replace(
         config, conditioned=False, fixed_weights=(1.0, 1.0, 0.0, 0.0, 0.0)
     )

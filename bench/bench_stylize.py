@@ -75,6 +75,7 @@ def exported_stylize(model_spec, overrides):
     import tensorflow as tf
 
     from export import export_lib
+    from zoo.style_transfer import config as style_config
     from zoo.style_transfer import model as style_transfer
     from zoo.training import train_lib
 
@@ -83,7 +84,7 @@ def exported_stylize(model_spec, overrides):
     else:
         from zoo import flags_util
 
-        overrides = flags_util.parse_overrides(overrides, style_transfer.Config)
+        overrides = flags_util.parse_overrides(overrides, style_config.Config)
         tf.keras.utils.set_random_seed(0)
         model = style_transfer.build_model(train_lib.make_config("style_transfer", overrides))
     base = pathlib.Path(tempfile.mkdtemp())

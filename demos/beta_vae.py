@@ -16,6 +16,7 @@ import pathlib
 
 from absl import app, flags
 
+import zoo
 from zoo import figures
 from zoo.flags_util import import_tensorflow_quietly
 
@@ -53,7 +54,6 @@ def main(argv):
     """Trains, exports, and evaluates the exported model at several betas."""
     del argv
     from export import export_lib
-    from zoo.beta_vae import model as beta_vae
     from zoo.evaluation import evaluate_lib
     from zoo.training import train_lib
 
@@ -71,12 +71,13 @@ def main(argv):
     print(f"      wrote {version_dir}")
 
     print(f"[3/3] One exported model, {FLAGS.examples} held-out MNIST test images, many betas:")
-    images = beta_vae.evaluation_images(FLAGS.examples)
-    terms_fn = evaluate_lib.saved_model_terms_fn(version_dir, beta_vae)
-    rows = evaluate_lib.evaluate_grid(terms_fn, images, DEMO_BETAS, beta_vae)
+    task = zoo.get_task("beta_vae")
+    images = task.evaluation_images(FLAGS.examples)
+    terms_fn = evaluate_lib.saved_model_terms_fn(version_dir, task)
+    rows = evaluate_lib.evaluate_grid(terms_fn, images, DEMO_BETAS, task)
     print(evaluate_lib.format_table(rows))
     plot = output / "terms.png"
-    evaluate_lib.plot_terms({"yoto (exported)": rows}, beta_vae.SWEEP_WEIGHT_NAME, plot)
+    evaluate_lib.plot_terms({"yoto (exported)": rows}, task.SWEEP_WEIGHT_NAME, plot)
     pictures = output / "reconstructions.png"
     _save_reconstructions(terms_fn.loaded, images[:10], pictures)
     print(f"\nPlots: {plot} (terms against beta), {pictures} (reconstructions per beta).")

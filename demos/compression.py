@@ -109,7 +109,8 @@ def main(argv):
     from zoo import releases
     from zoo.compression import codec, codec_cli, codec_eval_lib
     from zoo.data import photos
-    from zoo.style_transfer import model as style_transfer
+    from zoo.style_transfer import config as style_config
+    from zoo.style_transfer import data as style_data
     from zoo.style_transfer import style_eval_lib
     from zoo.style_transfer.stylizer import Stylizer
     from zoo.training import train_lib
@@ -189,8 +190,8 @@ def main(argv):
     print(f"[3/4] Stylizing a held-out photograph with {FLAGS.style} on a weight grid ...")
     stylizer = Stylizer.load(FLAGS.style)
     grid = output / "style_grid.png"
-    content = style_transfer.evaluation_images(limit=1)[0]
-    style_eval_lib.render_grid(stylizer, content, list(style_transfer.EVALUATION_GRID), 1.0, grid)
+    content = style_data.evaluation_images(limit=1)[0]
+    style_eval_lib.render_grid(stylizer, content, list(style_config.EVALUATION_GRID), 1.0, grid)
 
     print(f"[4/4] Training a codec from scratch for {FLAGS.train_seconds:g} s ...")
     model = train_lib.train(

@@ -29,11 +29,8 @@ def main(model_dir: str) -> None:
     model, _, task_name = train_lib.restore_model(model_dir)
     task = zoo.get_task(task_name)
     ends = (task.EVALUATION_GRID[0], task.EVALUATION_GRID[-1])
-    vectors = []
-    for value in ends:
-        weights = dict(model.evaluation_weights, **{task.SWEEP_TERM: value})
-        vectors.append([weights[name] for name in model.term_names])
-    conditioning = model.conditioning(tf.constant(vectors))
+    vectors = [model.evaluation_weight_matrix(1, **{task.SWEEP_TERM: value}) for value in ends]
+    conditioning = model.conditioning(tf.concat(vectors, axis=0))
     size = float(tf.reduce_mean(tf.abs(conditioning)))
     apart = float(tf.reduce_mean(tf.abs(conditioning[0] - conditioning[1])))
     label = f"{task.SWEEP_WEIGHT_NAME} {ends[0]:g} and {ends[1]:g}"

@@ -47,6 +47,7 @@ def main(argv):
     import tensorflow as tf
 
     from export import export_lib
+    from zoo.style_transfer import config as style_config
     from zoo.style_transfer import model as style_transfer
     from zoo.training import train_lib
 
@@ -57,7 +58,7 @@ def main(argv):
     else:
         from zoo import flags_util
 
-        overrides = flags_util.parse_overrides(FLAGS.config, style_transfer.Config)
+        overrides = flags_util.parse_overrides(FLAGS.config, style_config.Config)
         tf.keras.utils.set_random_seed(0)
         model = style_transfer.build_model(train_lib.make_config("style_transfer", overrides))
     version_dir = export_lib.export_model(

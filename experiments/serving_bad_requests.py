@@ -28,6 +28,7 @@ import tensorflow as tf  # noqa: E402
 from export import export_lib, layout  # noqa: E402
 from serving import client as serving_client  # noqa: E402
 from tests import serving_double, test_serving  # noqa: E402
+from zoo.beta_vae import config as vae_config  # noqa: E402
 from zoo.beta_vae import model as beta_vae  # noqa: E402
 from zoo.compression import model as compression  # noqa: E402
 
@@ -97,7 +98,7 @@ def main():
     tf.keras.utils.set_random_seed(0)
     base = pathlib.Path(tempfile.mkdtemp())
     export_lib.export_model(
-        "beta_vae", beta_vae.build_model(beta_vae.Config.runlocal()), base, "vae"
+        "beta_vae", beta_vae.build_model(vae_config.Config.runlocal()), base, "vae"
     )
     export_lib.export_model(
         "compression",

@@ -27,6 +27,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from zoo.style_transfer import config as style_config  # noqa: E402
+from zoo.style_transfer import data as style_data  # noqa: E402
 from zoo.style_transfer import model as style_transfer  # noqa: E402
 from zoo.style_transfer import vgg
 
@@ -62,14 +64,14 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    config = style_transfer.Config(vgg_weights=args.vgg_weights)
+    config = style_config.Config(vgg_weights=args.vgg_weights)
     network = vgg.loss_network(
-        (style_transfer.CONTENT_LAYER, *style_transfer.STYLE_LAYERS), config.vgg_weights
+        (style_config.CONTENT_LAYER, *style_config.STYLE_LAYERS), config.vgg_weights
     )
     grams = style_transfer.style_grams(config, network)
     _, layer_factors = style_transfer.term_scales(config, network, grams)
-    styles = style_transfer.load_style_images(config)
-    names = [name for name, _ in style_transfer.style_files(config)]
+    styles = style_data.load_style_images(config)
+    names = [name for name, _ in style_data.style_files(config)]
 
     figure, axes = plt.subplots(2, len(styles), figsize=(2.4 * len(styles), 5))
     for index, (name, image) in enumerate(zip(names, styles, strict=True)):

@@ -2,6 +2,8 @@ import numpy as np
 import tensorflow as tf
 
 import yoto_tf
+from zoo.beta_vae import config as vae_config
+from zoo.beta_vae import data as vae_data
 from zoo.beta_vae import model as beta_vae
 from zoo.data import mnist as data
 
@@ -9,7 +11,7 @@ keras = tf.keras
 
 
 def tiny_model(**overrides):
-    config = beta_vae.Config.runlocal()
+    config = vae_config.Config.runlocal()
     for name, value in overrides.items():
         setattr(config, name, value)
     return beta_vae.build_model(config, seed=0), config
@@ -64,7 +66,7 @@ class BetaVAETest(tf.test.TestCase):
     def test_a_few_training_steps_lower_the_loss(self):
         model, config = tiny_model()
         model.compile(optimizer=keras.optimizers.Adam(3e-3))
-        dataset = beta_vae.train_dataset(config, seed=0)
+        dataset = vae_data.train_dataset(config, seed=0)
         history = model.fit(dataset, steps_per_epoch=30, epochs=2, verbose=0)
         self.assertLess(history.history["loss"][-1], history.history["loss"][0])
 
@@ -78,7 +80,7 @@ class BetaVAETest(tf.test.TestCase):
         self.assertAllClose(plain(self.images, weights), plain(self.images, weights * 100))
 
     def test_fixed_beta_config_trains_with_a_constant_weight(self):
-        config = beta_vae.Config.runlocal()
+        config = vae_config.Config.runlocal()
         config.fixed_beta = 4.0
         sampler = config.weight_sampler()
         self.assertEqual(sampler.distributions["kl"], yoto_tf.Constant(4.0))
@@ -86,7 +88,7 @@ class BetaVAETest(tf.test.TestCase):
         self.assertEqual(model.evaluation_weights["kl"], 4.0)
 
     def test_image_size_must_fit_the_strides(self):
-        sampler = beta_vae.Config.runlocal().weight_sampler()
+        sampler = vae_config.Config.runlocal().weight_sampler()
         with self.assertRaisesRegex(ValueError, "divisible by 4"):
             beta_vae.BetaVAE(sampler, filters=(4, 8), image_shape=(30, 30, 1))
 

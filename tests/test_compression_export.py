@@ -154,9 +154,10 @@ class CompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase)
                 bundle.run(signature, inputs)
 
     def test_a_beta_vae_export_is_not_taken_for_a_codec(self):
+        from zoo.beta_vae import config as vae_config
         from zoo.beta_vae import model as beta_vae
 
-        model = beta_vae.build_model(beta_vae.Config.runlocal())
+        model = beta_vae.build_model(vae_config.Config.runlocal())
         version_dir = export_lib.export_model("beta_vae", model, self.base_dir, "vae")
         with self.assertRaisesRegex(ValueError, "not a compression codec"):
             codec.Codec.from_saved_model(version_dir)

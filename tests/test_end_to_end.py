@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import zoo
 from export import export_lib
-from zoo.beta_vae import model as beta_vae
 from zoo.evaluation import evaluate_lib
 from zoo.training import train_lib
+
+BETA_VAE = zoo.get_task("beta_vae")
 
 # A model trained for 800 steps (to keep CI short) is not yet converged at the very ends
 # of the beta range, and where KL has collapsed (beta >= 64) both terms are flat up to
@@ -28,15 +30,15 @@ class TinyEndToEndTest(tf.test.TestCase):
         root = pathlib.Path(self.get_temp_dir())
         model = train_lib.train("beta_vae", root / "run", steps=3, runlocal=True, verbose=0)
         version_dir = export_lib.export_model("beta_vae", model, root / "serving", "beta_vae")
-        images = beta_vae.evaluation_images(24)
-        grid = beta_vae.EVALUATION_GRID
+        images = BETA_VAE.evaluation_images(24)
+        grid = BETA_VAE.EVALUATION_GRID
         # Batches that split the images unevenly: the means must weigh every image once.
         # (The evaluation noise is drawn per batch, so both sides batch alike.)
         exported, in_memory = (
-            evaluate_lib.evaluate_grid(terms_fn, images, grid, beta_vae, batch_size=10)
+            evaluate_lib.evaluate_grid(terms_fn, images, grid, BETA_VAE, batch_size=10)
             for terms_fn in (
-                evaluate_lib.saved_model_terms_fn(version_dir, beta_vae),
-                evaluate_lib.keras_terms_fn(model, beta_vae.SWEEP_TERM),
+                evaluate_lib.saved_model_terms_fn(version_dir, BETA_VAE),
+                evaluate_lib.keras_terms_fn(model, BETA_VAE.SWEEP_TERM),
             )
         )
         self.assertEqual([row["beta"] for row in exported], list(grid))
@@ -59,9 +61,9 @@ class EndToEndTest(tf.test.TestCase):
             "beta_vae", root / "run", steps=800, config_overrides={"batch_size": 32}, verbose=0
         )
         version_dir = export_lib.export_model("beta_vae", model, root / "serving", "beta_vae")
-        terms_fn = evaluate_lib.saved_model_terms_fn(version_dir, beta_vae)
-        images = beta_vae.evaluation_images(1000)
-        rows = evaluate_lib.evaluate_grid(terms_fn, images, beta_vae.EVALUATION_GRID, beta_vae)
+        terms_fn = evaluate_lib.saved_model_terms_fn(version_dir, BETA_VAE)
+        images = BETA_VAE.evaluation_images(1000)
+        rows = evaluate_lib.evaluate_grid(terms_fn, images, BETA_VAE.EVALUATION_GRID, BETA_VAE)
         reconstruction = np.array([row["reconstruction"] for row in rows])
         kl = np.array([row["kl"] for row in rows])
         # Across the whole grid the trade-off is large, not noise.

@@ -102,6 +102,14 @@ class LossConditionalModelTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "Expected 2 loss weights"):
             model.set_evaluation_weights([1.0])
 
+    def test_the_evaluation_weight_matrix_repeats_the_weights_with_named_ones_replaced(self):
+        model = SmoothRegressor(seed=1, evaluation_weights={"smooth": 2.0})
+        self.assertAllEqual(model.evaluation_weight_matrix(3), [[1.0, 2.0]] * 3)
+        self.assertAllEqual(model.evaluation_weight_matrix(2, smooth=0.5), [[1.0, 0.5]] * 2)
+        self.assertEqual(model.evaluation_weights, {"fit": 1.0, "smooth": 2.0})
+        with self.assertRaisesRegex(ValueError, "Unknown loss terms"):
+            model.evaluation_weight_matrix(1, sharpness=1.0)
+
     def test_evaluation_weights_default_to_the_middle_of_the_range(self):
         model = SmoothRegressor(seed=1)
         self.assertAllClose(model.evaluation_weights["smooth"], 0.316227766, rtol=1e-6)

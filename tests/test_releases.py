@@ -8,9 +8,9 @@ from unittest import mock
 import tensorflow as tf
 from PIL import Image
 
+import zoo
 from export import export_lib, layout
 from zoo import releases
-from zoo.beta_vae import model as beta_vae
 from zoo.compression import codec_cli
 from zoo.data import photos
 from zoo.evaluation import evaluate_lib
@@ -90,7 +90,7 @@ class ReleasesTest(tf.test.TestCase):
         # Flags arrive as strings, but the evaluation and stylize paths wrap them in Path.
         spec = pathlib.Path("pretrained:tiny-vae")
         self.assertEqual(train_lib.load_run(spec)[0], "beta_vae")
-        terms_fn = evaluate_lib.terms_fn_for(spec, beta_vae)
+        terms_fn = evaluate_lib.terms_fn_for(spec, zoo.get_task("beta_vae"))
         images = tf.zeros([2, 28, 28, 1])
         terms = terms_fn(images, 4.0)
         self.assertAllEqual(terms["kl"].shape, [2])

@@ -31,10 +31,14 @@ from export import export_lib, layout
 from serving import cli, codec_client
 from serving import client as serving_client
 from tests import serving_double
+from zoo.beta_vae import config as vae_config
+from zoo.beta_vae import data as vae_data
 from zoo.beta_vae import model as beta_vae
 from zoo.compression import codec
 from zoo.compression import model as compression
 from zoo.data import photos
+from zoo.style_transfer import config as style_config
+from zoo.style_transfer import data as style_data
 from zoo.style_transfer import model as style_transfer
 
 keras = tf.keras
@@ -50,9 +54,9 @@ def exported():
     keras.utils.set_random_seed(0)
     base = pathlib.Path(tempfile.mkdtemp())
     models = {
-        "vae": beta_vae.build_model(beta_vae.Config.runlocal()),
+        "vae": beta_vae.build_model(vae_config.Config.runlocal()),
         "codec": compression.build_model(compression.Config.runlocal()),
-        "style": style_transfer.build_model(style_transfer.Config.runlocal()),
+        "style": style_transfer.build_model(style_config.Config.runlocal()),
     }
     export_lib.export_model("beta_vae", models["vae"], base, "vae")
     export_lib.export_model(
@@ -78,7 +82,7 @@ def exported_with_custom_ops():
 
 def signature_inputs(model_name: str, signature: str, batch: int = 1) -> dict:
     """Valid inputs of `batch` examples for every signature of the exported servables."""
-    vae_images = beta_vae.evaluation_images(batch)
+    vae_images = vae_data.evaluation_images(batch)
     beta = np.geomspace(0.5, 8.0, batch).astype(np.float32)
     lmbda = np.geomspace(0.002, 0.1, batch).astype(np.float32)
     codec_images = np.full([batch, 64, 64, 3], 128, np.uint8)
@@ -190,7 +194,7 @@ class ServingTest(tf.test.TestCase):
             "grpc": lambda name: serving_client.GrpcClient(cls.server.grpc_address, name),
             "rest": lambda name: serving_client.RestClient(cls.server.rest_url, name),
         }
-        cls.images = beta_vae.evaluation_images(4)
+        cls.images = vae_data.evaluation_images(4)
         cls.photo = photos.load_bundled("china")[:100, :140]
 
     @classmethod
@@ -220,7 +224,7 @@ class ServingTest(tf.test.TestCase):
                 self.assertAllClose(outputs["reconstructions"], expected, atol=1e-5)
 
     def test_style_transfer_outputs_match_the_in_memory_model_with_weights_per_image(self):
-        images = style_transfer.evaluation_images(2, size=32)
+        images = style_data.evaluation_images(2, size=32)
         weights = np.array([[1.0, 1.0, 0, 0, 0], [0.3, 0.25, 0.25, 0.25, 0.25]], np.float32)
         full = np.concatenate(
             [weights, np.full([2, 1], self.style.config.tv_weight, np.float32)], 1

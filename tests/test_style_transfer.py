@@ -14,6 +14,8 @@ import tensorflow as tf
 import yoto_tf
 from export import export_lib
 from tests import session_bundle
+from zoo.style_transfer import config as style_config
+from zoo.style_transfer import data as style_data
 from zoo.style_transfer import model as style_transfer
 from zoo.style_transfer import vgg
 from zoo.training import train_lib
@@ -26,18 +28,18 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
     def setUpClass(cls):
         super().setUpClass()
         keras.utils.set_random_seed(0)
-        cls.config = style_transfer.Config.runlocal()
+        cls.config = style_config.Config.runlocal()
         cls.model = style_transfer.build_model(cls.config)
         cls.model.compile(optimizer=style_transfer.optimizer(cls.config))
         cls.history = cls.model.fit(
-            style_transfer.train_dataset(cls.config, seed=0), steps_per_epoch=2, epochs=1, verbose=0
+            style_data.train_dataset(cls.config, seed=0), steps_per_epoch=2, epochs=1, verbose=0
         )
         cls.base = pathlib.Path(tempfile.mkdtemp())
         cls.version_dir = export_lib.export_model(
             "style_transfer", cls.model, cls.base, "style", max_pixels=64 * 64
         )
         cls.loaded = tf.saved_model.load(str(cls.version_dir))
-        cls.images = tf.constant(style_transfer.evaluation_images(2, size=32))
+        cls.images = tf.constant(style_data.evaluation_images(2, size=32))
         cls.servable_dirs = (cls.version_dir,)
 
     def test_training_tracks_content_four_styles_and_tv(self):
@@ -50,7 +52,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
 
     def test_the_weight_sum_power_divides_by_the_content_and_style_weights_only(self):
         self.assertEqual(self.model.weight_sum_power, 0.5)
-        self.assertEqual(self.model.weight_sum_terms, style_transfer.CONDITIONED_TERMS)
+        self.assertEqual(self.model.weight_sum_terms, style_config.CONDITIONED_TERMS)
         config = dataclasses.replace(self.config, weight_sum_power=0.0)
         self.assertEqual(style_transfer.build_model(config).weight_sum_power, 0.0)
 
@@ -58,11 +60,9 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
         config = dataclasses.replace(self.config, style_layer_balance="summed")
         network, grams = self.model.loss_network, self.model.style_grams
         _, factors = style_transfer.term_scales(config, network, grams)
-        for layer in style_transfer.STYLE_LAYERS:
-            self.assertAllEqual(factors[layer], factors[style_transfer.STYLE_LAYERS[0]])
-        crops = next(
-            iter(style_transfer.train_dataset(dataclasses.replace(config, batch_size=8), 0))
-        )
+        for layer in style_config.STYLE_LAYERS:
+            self.assertAllEqual(factors[layer], factors[style_config.STYLE_LAYERS[0]])
+        crops = next(iter(style_data.train_dataset(dataclasses.replace(config, batch_size=8), 0)))
         features = style_transfer.loss_features(network, crops)
         terms = style_transfer.style_terms(features, grams, factors)
         self.assertAllClose(tf.reduce_mean(terms, axis=0), [1.0] * 4, rtol=1e-4)
@@ -73,7 +73,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
 
     def test_terms_are_scaled_to_about_one_for_the_content_crops_themselves(self):
         config = dataclasses.replace(self.config, batch_size=8)
-        crops = next(iter(style_transfer.train_dataset(config, seed=0)))
+        crops = next(iter(style_data.train_dataset(config, seed=0)))
         features = self.model.loss_network(vgg.preprocess(tf.cast(crops, tf.float32)))
         terms = style_transfer.style_terms(
             features, self.model.style_grams, self.model.style_layer_factors
@@ -81,7 +81,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
         self.assertAllClose(tf.reduce_mean(terms, axis=0), [1.0] * 4, rtol=1e-4)
         # Per layer too: every style layer has the same say, a quarter each.
         distances = style_transfer.style_layer_distances(features, self.model.style_grams)
-        for layer in style_transfer.STYLE_LAYERS:
+        for layer in style_config.STYLE_LAYERS:
             share = tf.reduce_mean(distances[layer], 0) * self.model.style_layer_factors[layer]
             self.assertAllClose(share, [0.25] * 4, rtol=1e-4, msg=layer)
 
@@ -101,7 +101,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
             rtol=0,
         )
         terms = self.loaded.signatures["loss_terms"](images=self.images, loss_weights=weights)
-        self.assertEqual(set(terms), set(style_transfer.TERM_NAMES))
+        self.assertEqual(set(terms), set(style_config.TERM_NAMES))
 
     def test_bad_weights_and_images_are_refused_naming_the_input(self):
         stylize = self.loaded.signatures["stylize"]
@@ -159,12 +159,10 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
 
         styles = style_lib.Stylizer.load(root).styles  # From the training dir, not an export.
         self.assertEqual([name for name, _ in styles], ["brick", "grass", "gravel", "retina"])
-        for (_, image), original in zip(
-            styles, style_transfer.load_style_images(config), strict=True
-        ):
+        for (_, image), original in zip(styles, style_data.load_style_images(config), strict=True):
             self.assertAllEqual(image, original)
         with self.assertRaisesRegex(ValueError, "fixed_weights needs 5 values"):
-            style_transfer.Config(fixed_weights=(1.0, 2.0)).weight_sampler()
+            style_config.Config(fixed_weights=(1.0, 2.0)).weight_sampler()
         del restored
 
     def test_stylize_command_writes_a_png_and_refuses_bad_weights(self):
@@ -173,7 +171,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
         from zoo.style_transfer import stylize_cli
 
         root = pathlib.Path(tempfile.mkdtemp())
-        Image.fromarray(style_transfer.evaluation_images(1, size=30)[0]).save(root / "in.png")
+        Image.fromarray(style_data.evaluation_images(1, size=30)[0]).save(root / "in.png")
         args = [f"--model={self.version_dir}", str(root / "in.png")]
         with contextlib.redirect_stdout(io.StringIO()) as printed:
             status = stylize_cli.run(["--weights=1,0.5,0,0,0.5", *args, str(root / "out.png")])
@@ -200,7 +198,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
             {"style_1": "brick", "style_2": "grass", "style_3": "gravel", "style_4": "retina"},
         )
         styles = style_lib.Stylizer.load(self.version_dir).styles
-        expected = style_transfer.load_style_images(self.config)
+        expected = style_data.load_style_images(self.config)
         self.assertEqual([name for name, _ in styles], ["brick", "grass", "gravel", "retina"])
         for (_, image), original in zip(styles, expected, strict=True):
             self.assertAllEqual(image, original)  # PNG is lossless.
@@ -242,7 +240,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
         style_eval_lib.render_grid(stylizer, self.images.numpy()[0], [0.1, 10.0], 1.0, path)
         self.assertTrue(path.is_file())
         sweeps = style_eval_lib.sweeps([0.1, 10.0], [0.1, 1.0, 10.0], content=1.0, strength=1.0)
-        self.assertEqual(set(sweeps), {"content", *style_transfer.STYLE_TERMS})
+        self.assertEqual(set(sweeps), {"content", *style_config.STYLE_TERMS})
         self.assertEqual(sweeps["style_3"][2], [1.0, 0.0, 0.0, 10.0, 0.0])
         rows = style_eval_lib.evaluate_sweeps(stylizer, self.images.numpy(), sweeps)
         self.assertLen(rows, 2 + 4 * 3)
@@ -273,7 +271,7 @@ class TransformNetworkTest(tf.test.TestCase):
         self.assertAllClose(norm(features[:1], gamma, beta), expected[:1], atol=1e-5)
 
     def test_widths_set_each_blocks_channels_and_bad_ones_are_refused(self):
-        config = dataclasses.replace(style_transfer.Config.runlocal(), widths=(6, 5, 4, 3, 2))
+        config = dataclasses.replace(style_config.Config.runlocal(), widths=(6, 5, 4, 3, 2))
         model = style_transfer.build_model(config)
         images = tf.zeros([1, 16, 16, 3])
         self.assertAllEqual(model(images).shape, [1, 16, 16, 3])
@@ -286,9 +284,9 @@ class TransformNetworkTest(tf.test.TestCase):
 
 class LossNetworkTest(tf.test.TestCase):
     def test_every_bundled_style_names_a_readable_colour_image_in_a_wheel(self):
-        for name in style_transfer.BUNDLED_STYLES:
-            config = dataclasses.replace(style_transfer.Config.runlocal(), styles=(name,) * 4)
-            (_, image), *_ = style_transfer.named_style_images(config)
+        for name in style_config.BUNDLED_STYLES:
+            config = dataclasses.replace(style_config.Config.runlocal(), styles=(name,) * 4)
+            (_, image), *_ = style_data.named_style_images(config)
             self.assertEqual(image.dtype, np.uint8, name)
             self.assertEqual(image.shape[2], 3, name)
             self.assertEqual(min(image.shape[:2]), config.style_size, name)

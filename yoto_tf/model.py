@@ -148,9 +148,16 @@ class LossConditionalModel(keras.Model):
         values = self._evaluation_weights.numpy().tolist()
         return dict(zip(self.term_names, values, strict=True))
 
-    def evaluation_weight_matrix(self, batch_size) -> tf.Tensor:
-        """The evaluation weights repeated to `[batch_size, k]`."""
-        return tf.tile(self._evaluation_weights[tf.newaxis, :], [batch_size, 1])
+    def evaluation_weight_matrix(self, batch_size, **replaced: float) -> tf.Tensor:
+        """The evaluation weights repeated to `[batch_size, k]`.
+
+        `replaced` sets some terms' weights by name instead (`kl=4.0`): the weights to
+        run the model at one point of a trade-off, the others at their evaluation values.
+        """
+        vector = self._evaluation_weights
+        if replaced:
+            vector = tf.constant(self._weight_vector({**self.evaluation_weights, **replaced}))
+        return tf.tile(vector[tf.newaxis, :], [batch_size, 1])
 
     def compute_loss_terms(self, x, y, loss_weights, training) -> dict[str, tf.Tensor]:
         """Returns `{term_name: per-example loss [batch]}`; subclasses implement it."""

@@ -16,8 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import tensorflow as tf
 
-# Float32 cannot hold every decimal bound exactly; allow this relative slack at the edges.
-_RANGE_TOLERANCE = 1e-6
+from zoo.weight_ranges import in_trained_range
 
 
 def in_order(value: tf.Tensor, checks) -> tf.Tensor:
@@ -113,9 +112,7 @@ def check_weight(name: str, weight: tf.Tensor, low: float, high: float) -> tf.Te
                 [f"{name} must be {'> 0' if low > 0 else '>= 0'}; got", w],
             ),
             lambda w: tf.debugging.Assert(
-                tf.reduce_all(
-                    (w >= low * (1 - _RANGE_TOLERANCE)) & (w <= high * (1 + _RANGE_TOLERANCE))
-                ),
+                tf.reduce_all(in_trained_range(w, low, high)),
                 [f"{name} must lie in the trained range [{low:g}, {high:g}]; got", w],
             ),
         ],
@@ -196,11 +193,6 @@ def check_weight_matrix(
     weights = tf.convert_to_tensor(weights, tf.float32)
     weights = check_shape(name, weights, ["N", k], {1: f"{k} columns ({order})"})
 
-    def in_range(w):
-        low = tf.constant(lows) * (1 - _RANGE_TOLERANCE)
-        high = tf.constant(highs) * (1 + _RANGE_TOLERANCE)
-        return tf.reduce_all((w >= low) & (w <= high))
-
     return in_order(
         weights,
         [
@@ -215,7 +207,8 @@ def check_weight_matrix(
                 tf.reduce_all(w >= 0.0), [f"{name} must be >= 0; got", w]
             ),
             lambda w: tf.debugging.Assert(
-                in_range(w), [f"{name} must lie in the trained ranges {ranges}; got", w]
+                tf.reduce_all(in_trained_range(w, tf.constant(lows), tf.constant(highs))),
+                [f"{name} must lie in the trained ranges {ranges}; got", w],
             ),
         ],
     )

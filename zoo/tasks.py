@@ -12,18 +12,21 @@ Adding a task: a package `zoo/<task>/` with the modules below, and one entry in 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
+import types
 
 
 @dataclasses.dataclass(frozen=True)
 class Task:
     """One task, by the dotted names of its modules.
 
-    model: `Config` (with `runlocal()`), `build_model`, `optimizer`, `train_dataset`,
-        `evaluation_images`, `loss_term_images` (one batch for the loss terms along a
-        weight grid: yoto-evaluate, yoto-train's closing table), `TERM_NAMES`,
-        `SWEEP_TERM`, `SWEEP_WEIGHT_NAME` and `EVALUATION_GRID`: the model, its
-        configuration and its data.
+    config: `Config` (with `runlocal()`), `TERM_NAMES`, `SWEEP_TERM`, `SWEEP_WEIGHT_NAME`
+        and `EVALUATION_GRID`: what a run is configured with, and the weight evaluation sweeps.
+    model: `build_model(config, seed)` and `optimizer(config)`.
+    data: `train_dataset(config, seed)`, `evaluation_images(limit)` and
+        `loss_term_images(limit)` (one batch for the loss terms along a weight grid:
+        yoto-evaluate, yoto-train's closing table).
     summaries: `write_images(model, config)`, the TensorBoard images of a training run.
     serving: `module.Class` of the tf.Module holding the task's SavedModel signatures.
     stock_serving: `module.Class` of a servable with stock TensorFlow ops only, exported
@@ -32,15 +35,17 @@ class Task:
     """
 
     name: str
+    config: str
     model: str
+    data: str
     summaries: str
     serving: str
     stock_serving: str | None
     training_data: str
 
-    def model_module(self):
-        """The task's model module (imports it, and so TensorFlow)."""
-        return importlib.import_module(self.model)
+    def modules(self) -> TaskModules:
+        """What the training loop and evaluation use of the task (imports TensorFlow)."""
+        return _task_modules(self)
 
     def write_images(self, model, config) -> None:
         """Writes the task's TensorBoard images of `model` to the default summary writer."""
@@ -60,7 +65,9 @@ TASKS = {
     for task in (
         Task(
             name="beta_vae",
+            config="zoo.beta_vae.config",
             model="zoo.beta_vae.model",
+            data="zoo.beta_vae.data",
             summaries="zoo.beta_vae.summaries",
             serving="zoo.beta_vae.serving.BetaVAEServing",
             stock_serving=None,
@@ -70,7 +77,9 @@ TASKS = {
         ),
         Task(
             name="compression",
+            config="zoo.compression.config",
             model="zoo.compression.model",
+            data="zoo.compression.data",
             summaries="zoo.compression.summaries",
             serving="zoo.compression.serving.CompressionServing",
             stock_serving="zoo.compression.stock_serving.CompressionStockServing",
@@ -83,7 +92,9 @@ TASKS = {
         ),
         Task(
             name="style_transfer",
+            config="zoo.style_transfer.config",
             model="zoo.style_transfer.model",
+            data="zoo.style_transfer.data",
             summaries="zoo.style_transfer.summaries",
             serving="zoo.style_transfer.serving.StyleTransferServing",
             stock_serving=None,
@@ -103,6 +114,33 @@ def find_task(name: str) -> Task:
     return TASKS[name]
 
 
-def get_task(name: str):
-    """The model module of the task called `name` (see `Task.model`)."""
-    return find_task(name).model_module()
+def get_task(name: str) -> TaskModules:
+    """The config, model and data of the task called `name` (see `TaskModules`)."""
+    return find_task(name).modules()
+
+
+# The names `TaskModules` gathers, by the `Task` field of the module that defines them.
+_INTERFACE = {
+    "config": ("Config", "TERM_NAMES", "SWEEP_TERM", "SWEEP_WEIGHT_NAME", "EVALUATION_GRID"),
+    "model": ("build_model", "optimizer"),
+    "data": ("train_dataset", "evaluation_images", "loss_term_images"),
+}
+
+
+class TaskModules(types.SimpleNamespace):
+    """One task's config, model and data names as attributes: `Config`, `build_model`, ...
+
+    The training loop, evaluation and release checks use a task through these names
+    whichever of the task's modules defines them (see `Task`). `__name__` is the model
+    module's, which error messages name.
+    """
+
+
+@functools.cache
+def _task_modules(task: Task) -> TaskModules:
+    # Cached so that a task's modules are one object: callers compare them with `is`.
+    names = {"__name__": task.model}
+    for field, attributes in _INTERFACE.items():
+        module = importlib.import_module(getattr(task, field))
+        names.update({attribute: getattr(module, attribute) for attribute in attributes})
+    return TaskModules(**names)

@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from zoo.beta_vae import model as beta_vae
+from zoo.beta_vae import data as vae_data
 from zoo.training import summaries
 
 
 def write_images(model, config) -> None:
     """Reconstructions and prior samples, one row per beta of the grid."""
     del config
-    images = beta_vae.evaluation_images(8).astype(np.float32)
+    images = vae_data.evaluation_images(8).astype(np.float32)
     betas = summaries.term_grid(model, "kl")
     reconstructions, samples = [images], []
     for beta in betas:
-        weights = summaries.weights_with(model, len(images), kl=beta)
+        weights = model.evaluation_weight_matrix(len(images), kl=beta)
         reconstructions.append(model(images, weights).numpy())
         samples.append(model.sample_images(weights, seed=[0, 0]).numpy())
     grid = ", ".join(f"{b:.3g}" for b in betas)

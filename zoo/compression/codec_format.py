@@ -39,6 +39,8 @@ import zlib
 
 import numpy as np
 
+from zoo.weight_ranges import in_trained_range
+
 MAGIC = b"YOTO"
 FLOAT_INDEX_VERSION = 1
 INTEGER_INDEX_VERSION = 2
@@ -239,8 +241,6 @@ def unpack(data: bytes) -> tuple[Header, bytes, bytes]:
     return header, side, latent
 
 
-# Float32 cannot hold every decimal bound exactly; allow this relative slack at the edges.
-_RANGE_TOLERANCE = 1e-6
 # A version 2 header's lambda may be this far (relatively) from its level's grid value:
 # a few float32 ulps, while neighbouring levels are 0.45% apart.
 _GRID_TOLERANCE = 1e-6
@@ -253,9 +253,7 @@ def check_lmbda(lmbda, lmbda_range) -> float:
         lmbda = float(lmbda)
     except (TypeError, ValueError) as error:
         raise ValueError(f"lambda must be a number, got {lmbda!r}.") from error
-    if not math.isfinite(lmbda) or not (
-        low * (1 - _RANGE_TOLERANCE) <= lmbda <= high * (1 + _RANGE_TOLERANCE)
-    ):
+    if not math.isfinite(lmbda) or not in_trained_range(lmbda, low, high):
         raise ValueError(
             f"lambda {lmbda} is outside the range this model was trained for "
             f"[{low:g}, {high:g}]; pick a lambda inside it."

@@ -22,7 +22,7 @@ def write_images(model, config) -> None:
     lmbdas = summaries.term_grid(model, "distortion")
     pictures, bpps, psnrs = [crop.numpy()[0]], [], []
     for lmbda in lmbdas:
-        weights = summaries.weights_with(model, 1, distortion=lmbda)
+        weights = model.evaluation_weight_matrix(1, distortion=lmbda)
         terms = model.compute_loss_terms(crop, None, weights, training=False)
         decoded = model(crop, weights, training=False)
         pictures.append(np.clip(np.round(decoded.numpy()[0]), 0, 255))

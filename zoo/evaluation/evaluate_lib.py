@@ -13,6 +13,7 @@ import tensorflow as tf
 import zoo
 from zoo import figures, saved_model_metadata
 from zoo.training import train_lib
+from zoo.weight_ranges import in_trained_range
 
 # (images [N, ...], weight value) -> {term: per-example values [N]}
 TermsFn = Callable[[np.ndarray, float], dict]
@@ -26,7 +27,6 @@ def keras_terms_fn(model, sweep_term: str) -> TermsFn:
     scores on the objective with weight `w`. A model trained on a range refuses
     grid values outside it rather than extrapolate.
     """
-    base = dict(model.evaluation_weights)
     lows, highs = model.weight_sampler.bounds()
     index = model.term_names.index(sweep_term)
     low, high = lows[index], highs[index]
@@ -37,8 +37,7 @@ def keras_terms_fn(model, sweep_term: str) -> TermsFn:
 
     def call(images, value):
         value = _weight_to_run(value, low, high)
-        vector = [value if name == sweep_term else base[name] for name in model.term_names]
-        weights = tf.tile(tf.constant([vector], tf.float32), [len(images), 1])
+        weights = model.evaluation_weight_matrix(len(images), **{sweep_term: value})
         return {k: v.numpy() for k, v in terms(tf.constant(images), weights).items()}
 
     return call
@@ -70,7 +69,7 @@ def _weight_to_run(value: float, low: float, high: float) -> float:
     """The constant of a fixed-weight model, or `value` if inside a trained range."""
     if low == high:
         return low
-    if not low * (1 - 1e-6) <= value <= high * (1 + 1e-6):
+    if not in_trained_range(value, low, high):
         raise ValueError(f"Weight {value:g} is outside the trained range [{low:g}, {high:g}].")
     return value
 

@@ -130,13 +130,14 @@ def _float16_effect(spec, float32_model_dir, images, rows, command) -> dict:
 
 def style_checks(spec, output_dir, command: str) -> list[dict]:
     """The released style network's checks on held-out photographs (module docstring)."""
-    from zoo.style_transfer import model as style_transfer
+    from zoo.style_transfer import config as style_config
+    from zoo.style_transfer import data as style_data
     from zoo.style_transfer import style_eval_lib
     from zoo.style_transfer.stylizer import Stylizer
 
     stylizer = Stylizer.load(spec)
-    images = style_transfer.evaluation_images(size=256)
-    grid = list(style_transfer.EVALUATION_GRID)
+    images = style_data.evaluation_images(size=256)
+    grid = list(style_config.EVALUATION_GRID)
     style_eval_lib.render_grid(
         stylizer, images[0], grid, 1.0, pathlib.Path(output_dir) / "grid.png"
     )
@@ -159,16 +160,16 @@ def style_checks(spec, output_dir, command: str) -> list[dict]:
 
 def beta_vae_checks(spec, fixed_models: dict[float, str], command: str) -> list[dict]:
     """The released beta-VAE against fixed-beta runs of as many steps, each at its beta."""
-    from zoo.beta_vae import model as beta_vae
     from zoo.evaluation import evaluate_lib
 
-    images = beta_vae.evaluation_images()
-    yoto = evaluate_lib.terms_fn_for(spec, beta_vae)
+    task = zoo.get_task("beta_vae")
+    images = task.evaluation_images()
+    yoto = evaluate_lib.terms_fn_for(spec, task)
     results = []
     for beta, model_dir in sorted(fixed_models.items()):
-        fixed = evaluate_lib.terms_fn_for(model_dir, beta_vae)
-        (ours,) = evaluate_lib.evaluate_grid(yoto, images, [beta], beta_vae)
-        (theirs,) = evaluate_lib.evaluate_grid(fixed, images, [beta], beta_vae)
+        fixed = evaluate_lib.terms_fn_for(model_dir, task)
+        (ours,) = evaluate_lib.evaluate_grid(yoto, images, [beta], task)
+        (theirs,) = evaluate_lib.evaluate_grid(fixed, images, [beta], task)
         ratio = ours["total"] / theirs["total"]
         results.append(
             result(

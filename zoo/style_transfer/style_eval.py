@@ -10,7 +10,7 @@
    (content fixed at --content), and the content weight (style_1 fixed at
    --strength). Prints the tables, says whether each term falls monotonically as
    its weight rises, and writes `terms.csv`.
---model is an exported SavedModel (the issue's check) or a training dir. With
+--model is an exported SavedModel (what is served) or a training dir. With
 --compare, fixed-weight models are evaluated at their own weights beside it.
 """
 
@@ -46,7 +46,7 @@ def main(argv):
     del argv
     from zoo import atomic, flags_util
     from zoo.evaluation import evaluate_lib
-    from zoo.style_transfer import model as style_transfer
+    from zoo.style_transfer import data as style_data
     from zoo.style_transfer.style_eval_lib import (
         compare_fixed,
         evaluate_sweeps,
@@ -61,7 +61,7 @@ def main(argv):
         content_grid = flags_util.parse_grid(",".join(FLAGS.content_grid))
         style_grid = flags_util.parse_grid(",".join(FLAGS.style_grid))
         stylizer = Stylizer.load(FLAGS.model)
-        images = style_transfer.evaluation_images(size=FLAGS.size)
+        images = style_data.evaluation_images(size=FLAGS.size)
         output = pathlib.Path(FLAGS.output_dir)
         render_grid(stylizer, images[0], content_grid, FLAGS.strength, output / "grid.png")
         weight_sweeps = sweeps(content_grid, style_grid, FLAGS.content, FLAGS.strength)

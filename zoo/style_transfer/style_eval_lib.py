@@ -25,7 +25,7 @@ def evaluate_sweeps(stylizer, images, weight_sweeps) -> list[dict]:
     """Mean loss terms over `images` for every weight vector of every sweep."""
     import numpy as np
 
-    from zoo.style_transfer import model as style_transfer
+    from zoo.style_transfer import config as style_config
 
     rows = []
     for term, vectors in weight_sweeps.items():
@@ -33,7 +33,7 @@ def evaluate_sweeps(stylizer, images, weight_sweeps) -> list[dict]:
             terms = stylizer.loss_terms(images, [vector] * len(images))
             row = {"sweep": term, "weights": ",".join(f"{w:g}" for w in vector)}
             # In the terms' own order: the signature's output dict comes back in no fixed order.
-            row.update({name: float(np.mean(terms[name])) for name in style_transfer.TERM_NAMES})
+            row.update({name: float(np.mean(terms[name])) for name in style_config.TERM_NAMES})
             rows.append(row)
     return rows
 
@@ -63,7 +63,7 @@ def compare_fixed(stylizer, images, comparisons) -> list[dict]:
     """
     import numpy as np
 
-    from zoo.style_transfer import model as style_transfer
+    from zoo.style_transfer import config as style_config
     from zoo.style_transfer.stylizer import Stylizer
 
     def row(label, term, yoto, fixed):
@@ -78,11 +78,11 @@ def compare_fixed(stylizer, images, comparisons) -> list[dict]:
             "fixed": Stylizer.load(path).loss_terms(images, batch),
         }
         means = {k: {n: float(np.mean(v)) for n, v in t.items()} for k, t in terms.items()}
-        for name in style_transfer.TERM_NAMES:
+        for name in style_config.TERM_NAMES:
             rows.append(row(label, name, means["yoto"][name], means["fixed"][name]))
         totals = {
             key: sum(
-                w * mean[n] for w, n in zip(weights, style_transfer.CONDITIONED_TERMS, strict=True)
+                w * mean[n] for w, n in zip(weights, style_config.CONDITIONED_TERMS, strict=True)
             )
             for key, mean in means.items()
         }

