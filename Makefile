@@ -20,16 +20,21 @@ $(STAMP): requirements.lock setup.py
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# Test files run on TEST_WORKERS processes (pytest-xdist), one file per worker at a
+# time so that a file's class fixtures are built once; 2 uses both cores of a CI machine.
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
 # Fast suite (CI): everything but tests marked slow.
 test: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest -m "not slow" tests
+	$(PYTEST) -m "not slow" tests
 	$(MAKE) --no-print-directory bazel-test
 
 # Everything, including end-to-end training runs.
 test-all: venv
-	$(PY) -m pytest tests
+	$(PYTEST) tests
 
 # The main job: a YOTO image codec trained, exported, and compared with JPEG.
 demo: venv
