@@ -48,13 +48,15 @@ def main(argv):
     from export import export_lib
     from zoo import flags_util
     from zoo.compression import codec
+    from zoo.compression import config as compression_config
+    from zoo.compression import data as compression_data
     from zoo.compression import model as compression
     from zoo.training import train_lib
 
     # Parsed first, so that a bad value fails before minutes of timing, not after.
     try:
         fixed_overrides = flags_util.parse_overrides(
-            FLAGS.fixed_config, compression.Config, flag_name="--fixed_config"
+            FLAGS.fixed_config, compression_config.Config, flag_name="--fixed_config"
         )
     except ValueError as error:
         print(f"bench_codec: error: {error}", file=sys.stderr)
@@ -62,12 +64,12 @@ def main(argv):
     if FLAGS.model:
         model, config, _ = train_lib.restore_model(FLAGS.model)
     else:
-        config = compression.Config()
+        config = compression_config.Config()
         model = compression.build_model(config)
     yoto_codec = codec.Codec(model)
     version_dir = export_lib.export_model("compression", model, tempfile.mkdtemp(), "bench")
     exported_codec = codec.Codec.from_saved_model(version_dir)
-    images = compression.evaluation_images()
+    images = compression_data.evaluation_images()
     megapixels = sum(i.shape[0] * i.shape[1] for i in images) / 1e6
 
     encoded = [yoto_codec.encode(i, FLAGS.lmbda) for i in images]  # Also warms up tracing.
@@ -129,7 +131,7 @@ def main(argv):
         refined = timings[f"refined encode ({FLAGS.refine_steps} steps)"]
         print(f"encode: refining takes {refined / timings['yoto encode']:.0f}x the time of yoto")
 
-    batch = next(iter(compression.train_dataset(config, seed=0)))
+    batch = next(iter(compression_data.train_dataset(config, seed=0)))
     fixed_config = dataclasses.replace(
         config, conditioned=False, fixed_lmbda=FLAGS.lmbda, **fixed_overrides
     )

@@ -34,6 +34,7 @@ FLAGS = flags.FLAGS
 
 
 def _model(model_dir, integer: bool):
+    from zoo.compression import config as compression_config
     from zoo.compression import model as compression
     from zoo.training import train_lib
 
@@ -42,7 +43,7 @@ def _model(model_dir, integer: bool):
         if model.integer_entropy_parameters != integer:
             raise SystemExit(f"{model_dir}: integer_entropy_parameters is not {integer}.")
         return model, config
-    config = compression.Config(integer_entropy_parameters=integer)
+    config = compression_config.Config(integer_entropy_parameters=integer)
     return compression.build_model(config), config
 
 
@@ -53,9 +54,10 @@ def main(argv):
     from export import export_lib
     from serving import codec_client, range_coding
     from zoo.compression import codec, codec_format
+    from zoo.compression import data as compression_data
     from zoo.compression import model as compression
 
-    images = compression.evaluation_images()
+    images = compression_data.evaluation_images()
     megapixels = sum(i.shape[0] * i.shape[1] for i in images) / 1e6
     codecs, predicts, coders, configs, encoded = {}, {}, {}, {}, {}
     for name, model_dir in (("integer", FLAGS.integer_model), ("float", FLAGS.float_model)):
@@ -104,7 +106,7 @@ def main(argv):
             print(f"{op:14s} {name:8s} {megapixels / seconds:9.3f} MP/s ({1000 * seconds:.1f} ms)")
         print(f"{op:14s} time ratio integer / float: {medians['integer'] / medians['float']:.3f}")
 
-    batch = next(iter(compression.train_dataset(configs["integer"], seed=0)))
+    batch = next(iter(compression_data.train_dataset(configs["integer"], seed=0)))
     models = {}
     for name in codecs:
         model = compression.build_model(configs[name])

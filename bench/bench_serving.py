@@ -80,6 +80,7 @@ def main(argv):
     from zoo.beta_vae import config as vae_config
     from zoo.beta_vae import data as vae_data
     from zoo.beta_vae import model as beta_vae
+    from zoo.compression import config as compression_config
     from zoo.compression import model as compression
     from zoo.data import photos
 
@@ -94,7 +95,7 @@ def main(argv):
             "beta": np.geomspace(0.125, 512, FLAGS.batch).astype(np.float32),
         }
     else:
-        model = compression.build_model(compression.Config())
+        model = compression.build_model(compression_config.Config())
         export_lib.export_model("compression", model, base, "model", stock=True)
         signature = "analyze"
         photo = photos.load_bundled("coffee")[:256, :256]

@@ -29,12 +29,12 @@ def main(argv):
     import numpy as np
     from scipy.stats import norm
 
-    from zoo.compression import model as compression
+    from zoo.compression import data as compression_data
     from zoo.training import train_lib
 
     model, _, _ = train_lib.restore_model(FLAGS.model)
     model.prepare_for_coding()
-    crop = compression.evaluation_images()[0][: FLAGS.size, : FLAGS.size]
+    crop = compression_data.evaluation_images()[0][: FLAGS.size, : FLAGS.size]
     images = tf.constant(crop[None])
     lmbda = tf.constant([FLAGS.lmbda])
     latent_strings, side_strings, _, side_shape = model.compress(images, lmbda)

@@ -30,6 +30,7 @@ from serving import client as serving_client  # noqa: E402
 from tests import serving_double, test_serving  # noqa: E402
 from zoo.beta_vae import config as vae_config  # noqa: E402
 from zoo.beta_vae import model as beta_vae  # noqa: E402
+from zoo.compression import config as compression_config  # noqa: E402
 from zoo.compression import model as compression  # noqa: E402
 
 VAE_IMAGES = np.zeros([2, 28, 28, 1], np.float32)
@@ -102,7 +103,7 @@ def main():
     )
     export_lib.export_model(
         "compression",
-        compression.build_model(compression.Config.runlocal()),
+        compression.build_model(compression_config.Config.runlocal()),
         base,
         "codec",
         stock=True,

@@ -12,6 +12,8 @@ import tempfile
 import tensorflow as tf
 
 from export import export_lib
+from zoo.compression import config as compression_config
+from zoo.compression import data as compression_data
 from zoo.compression import model as compression
 
 
@@ -21,11 +23,11 @@ def trained_runlocal_codec(seed: int = 0, steps: int = 3, epochs: int = 1, **ove
     A new model each call: for tests that change its weights.
     """
     tf.keras.utils.set_random_seed(seed)
-    config = dataclasses.replace(compression.Config.runlocal(), **overrides)
+    config = dataclasses.replace(compression_config.Config.runlocal(), **overrides)
     model = compression.build_model(config)
     model.compile(optimizer=compression.optimizer(config))
     history = model.fit(
-        compression.train_dataset(config, seed=seed),
+        compression_data.train_dataset(config, seed=seed),
         steps_per_epoch=steps,
         epochs=epochs,
         verbose=0,

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from tests.codec_fixtures import SEED_0, SEED_1_WIDE_LATENTS, shared_runlocal_codec
 from zoo.compression import codec, codec_eval_lib, codec_format
+from zoo.compression import config as compression_config
 from zoo.compression import model as compression
 from zoo.data import photos
 
@@ -155,7 +156,7 @@ class CodecEvaluationTest(tf.test.TestCase):
 
     def test_codec_rows_take_bits_per_pixel_from_the_file_size(self):
         keras.utils.set_random_seed(0)
-        model = compression.build_model(compression.Config.runlocal())
+        model = compression.build_model(compression_config.Config.runlocal())
         yoto = codec.Codec(model)
         image = photos.load_bundled("coffee")[:64, :96]
         (row,) = codec_eval_lib.evaluate_codec(yoto, [image], [0.01])
@@ -190,14 +191,14 @@ class CodecEvaluationTest(tf.test.TestCase):
         keras.utils.set_random_seed(0)
         image = photos.load_bundled("coffee")[:64, :64]
         fixed = [
-            codec.Codec(compression.build_model(compression.Config.runlocal(), seed=i))
+            codec.Codec(compression.build_model(compression_config.Config.runlocal(), seed=i))
             for i in range(2)
         ]
         for i, lmbda in enumerate((0.05, 0.002)):
             fixed[i].lmbda_range = (lmbda, lmbda)  # As a --config=fixed_lmbda run records it.
         rows = codec_eval_lib.evaluate_fixed_codecs(fixed, [image])
         self.assertEqual([row["lmbda"] for row in rows], [0.002, 0.05])
-        yoto = codec.Codec(compression.build_model(compression.Config.runlocal()))
+        yoto = codec.Codec(compression.build_model(compression_config.Config.runlocal()))
         with self.assertRaisesRegex(ValueError, "trained at one lambda"):
             codec_eval_lib.evaluate_fixed_codecs([yoto], [image])
 
@@ -252,7 +253,7 @@ class PhotosTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "weighting must be one of"):
             photos.random_crops([np.zeros([32, 32, 3], np.uint8)], 32, 1, seed=0, weighting="x")
         with self.assertRaisesRegex(ValueError, "crop_weighting must be one of"):
-            compression.Config(crop_weighting="x")
+            compression_config.Config(crop_weighting="x")
 
     def test_unreadable_and_unsupported_files_are_refused_with_their_name(self):
         from PIL import Image
@@ -360,7 +361,7 @@ class LatentGainTest(_CodecVariant, tf.test.TestCase):
         for exponent in (-0.5, float("nan"), float("inf")):
             with self.subTest(exponent=exponent):
                 with self.assertRaisesRegex(ValueError, "latent_gain_exponent must be"):
-                    compression.Config(latent_gain_exponent=exponent)
+                    compression_config.Config(latent_gain_exponent=exponent)
 
 
 class LatentChannelsTest(_CodecVariant, tf.test.TestCase):
@@ -384,7 +385,7 @@ class LatentChannelsTest(_CodecVariant, tf.test.TestCase):
 
 class LearningRateTest(tf.test.TestCase):
     def test_the_learning_rate_drops_tenfold_after_each_configured_step(self):
-        config = compression.Config(learning_rate=1e-3, learning_rate_drops=(3, 5))
+        config = compression_config.Config(learning_rate=1e-3, learning_rate_drops=(3, 5))
         optimizer = compression.optimizer(config)
         variable = tf.Variable(1.0)
         updates = []
@@ -399,7 +400,7 @@ class LearningRateTest(tf.test.TestCase):
         for drops in [(5, 3), (0,), (2.5,), (4, 4)]:
             with self.subTest(drops=drops):
                 with self.assertRaisesRegex(ValueError, "increasing positive step numbers"):
-                    compression.Config(learning_rate_drops=drops)
+                    compression_config.Config(learning_rate_drops=drops)
 
 
 if __name__ == "__main__":

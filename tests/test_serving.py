@@ -35,6 +35,7 @@ from zoo.beta_vae import config as vae_config
 from zoo.beta_vae import data as vae_data
 from zoo.beta_vae import model as beta_vae
 from zoo.compression import codec
+from zoo.compression import config as compression_config
 from zoo.compression import model as compression
 from zoo.data import photos
 from zoo.style_transfer import config as style_config
@@ -55,7 +56,7 @@ def exported():
     base = pathlib.Path(tempfile.mkdtemp())
     models = {
         "vae": beta_vae.build_model(vae_config.Config.runlocal()),
-        "codec": compression.build_model(compression.Config.runlocal()),
+        "codec": compression.build_model(compression_config.Config.runlocal()),
         "style": style_transfer.build_model(style_config.Config.runlocal()),
     }
     export_lib.export_model("beta_vae", models["vae"], base, "vae")

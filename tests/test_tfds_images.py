@@ -5,7 +5,8 @@ from unittest import mock
 import numpy as np
 import tensorflow as tf
 
-from zoo.compression import model as compression
+from zoo.compression import config as compression_config
+from zoo.compression import data as compression_data
 from zoo.data import tfds_images
 
 
@@ -55,9 +56,9 @@ class TfdsImagesTest(tf.test.TestCase):
         self.assertNotAllEqual(first(3), first(4))
 
     def test_the_compression_task_trains_from_a_tfds_name(self):
-        config = compression.Config.runlocal()
+        config = compression_config.Config.runlocal()
         config.tfds_name = "my_photos"
-        batch = next(iter(compression.train_dataset(config, seed=0)))
+        batch = next(iter(compression_data.train_dataset(config, seed=0)))
         self.assertEqual(batch.shape, (config.batch_size, config.patch_size, config.patch_size, 3))
 
     def test_an_unprepared_dataset_is_refused_with_the_fix(self):

@@ -210,20 +210,20 @@ class TrainLibTest(tf.test.TestCase):
 
     def test_override_strings_become_typed_values_and_errors_name_their_flag(self):
         from zoo import flags_util
-        from zoo.compression import model as compression
+        from zoo.compression import config as compression_config
 
         overrides = flags_util.parse_overrides(
             ["num_filters=96", "learning_rate_drops=[10, 20]", "crop_weighting=image"],
-            compression.Config,
+            compression_config.Config,
         )
         self.assertEqual(
             overrides,
             {"num_filters": 96, "learning_rate_drops": (10, 20), "crop_weighting": "image"},
         )
         with self.assertRaisesRegex(ValueError, "^--fixed_config expects field=value"):
-            flags_util.parse_overrides(["filters=96"], compression.Config, "--fixed_config")
+            flags_util.parse_overrides(["filters=96"], compression_config.Config, "--fixed_config")
         with self.assertRaisesRegex(ValueError, "^--config expects field=value"):
-            flags_util.parse_overrides(["num_filters"], compression.Config)
+            flags_util.parse_overrides(["num_filters"], compression_config.Config)
 
     def test_restore_without_a_checkpoint_names_the_directory(self):
         with self.assertRaisesRegex(FileNotFoundError, "not a model directory"):

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 import zoo
 from tests import golden_files
-from zoo.compression import model as compression
+from zoo.compression import data as compression_data
 from zoo.compression import widen_latents
 from zoo.training import snapshots, train_lib
 
@@ -27,7 +27,7 @@ class WidenLatentsTest(tf.test.TestCase):
         train_lib.write_snapshot(cls.run_dir, cls.snapshot, command="yoto-train")
         cls.wide_dir = cls.temp / "wide"
         cls.narrow, cls.wide = widen_latents.widen(cls.snapshot, 16, cls.wide_dir)
-        cls.images = tf.constant(compression.evaluation_images(1)[0][None, :128, :128])
+        cls.images = tf.constant(compression_data.evaluation_images(1)[0][None, :128, :128])
 
     def _forward(self, model, lmbda):
         weights = tf.constant([[1.0, lmbda]])

@@ -44,7 +44,8 @@ class Config:
     # A fixed lambda (a Constant distribution) trains the fixed-rate baseline.
     fixed_lmbda: float | None = None
     per_example: bool = True
-    # 128px crops cost 1.9x the step time of 64px ones for 4x the pixels (measured here).
+    # 128px crops give four times the pixels of 64px ones for well under four times the
+    # step time (experiments/README.md).
     patch_size: int = 128
     batch_size: int = 8
     # 10x tensorflow-compression's 1e-4, which is tuned for a million GPU steps; a CPU run
@@ -52,15 +53,15 @@ class Config:
     learning_rate: float = 1e-3
     # Steps at which the learning rate drops 10x each, e.g. (10000,) for a 12000-step run,
     # as tensorflow-compression's and CompressAI's recipes end training at a lower rate: at a
-    # constant 1e-3 the high-lambda end moved by tenths of a dB from one checkpoint to the
-    # next (experiments/README.md). Counted in optimizer steps, so a resumed run keeps them.
+    # constant rate the high-lambda end keeps moving from one checkpoint to the next
+    # (experiments/README.md). Counted in optimizer steps, so a resumed run keeps them.
     learning_rate_drops: tuple = ()
     # Each example's loss is divided by lambda ** weight_sum_power (yoto_tf's weight sum over
     # the distortion weight), which leaves the optimum at each lambda unchanged: bpp +
     # lambda * mse spans 100x in scale over the lambda range, and undivided the high-lambda
     # examples' gradients drown the rest, so one model learns one rate. Dividing by lambda
-    # itself, (bpp / lambda + mse), measured best: at 2500 steps against four fixed-lambda
-    # codecs, BD-rate +15.3% where lambda ** 0.5 gave +80.7% (experiments/README.md).
+    # itself, (bpp / lambda + mse), came closest to fixed-lambda codecs
+    # (experiments/README.md).
     weight_sum_power: float = 1.0
     # Latents are multiplied by (lambda / lambda_ref) ** latent_gain_exponent before
     # quantization and divided by it after (lambda_ref: the range's geometric mean), so
@@ -81,9 +82,8 @@ class Config:
     tfds_data_dir: str | None = None
     # How random crops pick among the photographs (or a folder's images): "area" picks an
     # image in proportion to its size; "image" picks each equally often, as an epoch of one
-    # crop per image does. Among the bundled photographs "area" gives the mostly black
-    # hubble_deep_field 32% of the crops, yet "image" measured the same in a 30-minute run
-    # (BD-rate against JPEG -2.6% against -3.5%, experiments/README.md).
+    # crop per image does. "area" gives the large, mostly black hubble_deep_field the most
+    # crops, yet both measured alike (experiments/README.md).
     crop_weighting: str = "area"
     steps: int = 3000
 

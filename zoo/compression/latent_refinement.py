@@ -16,9 +16,9 @@ import math
 
 import tensorflow as tf
 
-# Adam on the latents, whose values are a few units. On the 30-minute model, with the
-# cosine decay below, 0.005 and 0.02 moved along the rate-distortion curve rather than
-# above it, and a constant 0.03 found nothing after 100 steps (experiments/README.md).
+# Adam on the latents, whose values are a few units: with the cosine decay below, smaller
+# and larger rates moved along the rate-distortion curve rather than above it, and a
+# constant rate found nothing (experiments/README.md).
 DEFAULT_LEARNING_RATE = 0.01
 _BETA_1, _BETA_2, _EPSILON = 0.9, 0.999, 1e-8
 

@@ -15,12 +15,8 @@ The paper (Dosovitskiy & Djolonga, ICLR 2020) evaluated on Kodak, which is not
 available offline; this task trains on random crops of the photographs that ship
 inside installed wheels (`zoo/data/photos.py`) and evaluates on held-out ones.
 
-Default config and what to expect on this 2-core CPU (small filters):
-    yoto-train --task=compression --model_dir=runs/codec --steps=5400 \
-        --config='learning_rate_drops=(4320,)'
-takes about 26 minutes and gives a codec whose file size and PSNR rise strictly
-with lambda (0.28-0.74 bpp, 24.0-25.5 dB, -3.5% BD-rate against JPEG on the
-held-out photos): still far from a trained hyperprior; experiments/README.md.
+What the default config, the release runs and the released codec measure against JPEG
+and WebP is in experiments/README.md.
 """
 
 from __future__ import annotations
@@ -34,23 +30,7 @@ import tensorflow_compression as tfc
 
 import yoto_tf
 from zoo.compression import codec_format, integer_network, transforms
-
-# The task registry (zoo/tasks.py) finds a task's configuration, constants and data
-# through its model module, so the model module names them.
-from zoo.compression.config import (  # noqa: F401
-    EVALUATION_GRID,
-    STRIDE,
-    SWEEP_TERM,
-    SWEEP_WEIGHT_NAME,
-    TERM_NAMES,
-    Config,
-)
-from zoo.compression.data import (  # noqa: F401
-    evaluation_images,
-    loss_term_images,
-    train_dataset,
-    training_images,
-)
+from zoo.compression.config import STRIDE, TERM_NAMES, Config
 
 keras = tf.keras
 

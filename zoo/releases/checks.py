@@ -46,13 +46,14 @@ def codec_checks(spec, output_dir, command: str, float32_model_dir=None, images=
     `images`: other images to measure on (default: the held-out photographs).
     """
     from zoo.compression import codec, codec_eval_lib
-    from zoo.compression import model as compression
+    from zoo.compression import config as compression_config
+    from zoo.compression import data as compression_data
     from zoo.training import train_lib
 
     model, _, task = train_lib.restore_model(spec)
     _require_task(spec, task, "compression")
-    images = compression.evaluation_images() if images is None else images
-    grid = compression.EVALUATION_GRID
+    images = compression_data.evaluation_images() if images is None else images
+    grid = compression_config.EVALUATION_GRID
     rows = codec_eval_lib.evaluate_codec(codec.Codec(model), images, grid, check_decoding=True)
     curves = {
         "JPEG": codec_eval_lib.evaluate_pillow(images, "JPEG", codec_eval_lib.JPEG_QUALITIES),
@@ -103,7 +104,7 @@ def _float16_effect(spec, float32_model_dir, images, rows, command) -> dict:
 
     from zoo import releases
     from zoo.compression import codec, codec_eval_lib
-    from zoo.compression import model as compression
+    from zoo.compression import config as compression_config
     from zoo.training import snapshots, train_lib
 
     if releases.is_release(spec):
@@ -118,7 +119,9 @@ def _float16_effect(spec, float32_model_dir, images, rows, command) -> dict:
             "as its latest, the weights the snapshot stores in float16."
         )
     model, _, _ = train_lib.restore_model(float32_model_dir)
-    full = codec_eval_lib.evaluate_codec(codec.Codec(model), images, compression.EVALUATION_GRID)
+    full = codec_eval_lib.evaluate_codec(
+        codec.Codec(model), images, compression_config.EVALUATION_GRID
+    )
     change = max(abs(a["psnr"] - b["psnr"]) for a, b in zip(rows, full, strict=True))
     return result(
         "largest PSNR change from float16 weight storage over 8 lambdas, dB (aim < 0.01)",
