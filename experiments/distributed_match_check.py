@@ -2,8 +2,9 @@
 
     .venv/bin/python experiments/distributed_match_check.py
 
-For beta_vae and compression (runlocal configs, the settings of tests/test_distribute.py),
-trains the same run three ways: MirroredStrategy over two logical CPUs, two
+For beta_vae and compression (runlocal configs, the settings of
+tests/zoo/training/test_distribute.py), trains the same run three ways: MirroredStrategy
+over two logical CPUs, two
 MultiWorkerMirroredStrategy processes on loopback ports, and the default strategy (one
 replica, so another weight stream). Prints, per loss term and logged step, the relative
 difference of the two-worker and of the one-replica run from the mirrored run: the

@@ -12,7 +12,7 @@ from zoo.evaluation import evaluate_lib
 from zoo.training import train_lib
 
 keras = tf.keras
-REPO = pathlib.Path(__file__).resolve().parents[1]
+REPO = pathlib.Path(__file__).resolve().parents[3]
 
 
 class TrainLibTest(tf.test.TestCase):

@@ -448,7 +448,7 @@ class ModelServerBehaviourTest(tf.test.TestCase):
         return base
 
     # Three server starts, one loading the range-coding ops; the stock config's start and
-    # models.config's listing stay fast (test_compression_export checks which models
+    # models.config's listing stay fast (tests/zoo/compression/test_serving.py checks which models
     # each config lists).
     @pytest.mark.slow
     def test_the_stock_config_starts_and_the_custom_ops_config_needs_a_server_built_with_them(self):

@@ -35,7 +35,7 @@ class CodecCliTest(tf.test.TestCase):
     def test_an_exported_saved_model_writes_the_same_file_as_the_in_memory_codec(self):
         # The codec tests' shared export (one per session), not one of this class's
         # training dir: exporting training dirs is test_export's and (slow)
-        # test_compression_export's.
+        # tests/zoo/compression/test_serving.py's.
         model, _, version_dir = full_codec_export()
         exported = self.root / "exported.yoto"
         args = ["compress", f"--model={version_dir}", "--lmbda=0.02", str(self.photo)]

@@ -15,7 +15,7 @@ import zoo
 from tests.tensorboard_scalars import read_scalars
 from zoo.training import distribute, train_lib
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
+REPO = pathlib.Path(__file__).resolve().parents[3]
 STEPS, LOG_EVERY = 8, 4
 # Same global batch, seed and replica count: the same weights, noise and crops reach the
 # same replicas, so the runs can differ only in how the gradient all-reduce orders its

@@ -1,7 +1,7 @@
 """The timed learning-rate drop on a fake clock, what `train_lib.train` refuses, and the
 progress bar's target under a time budget.
 
-(`tests/test_train_lib.py` trains through a spent budget with the drop.)
+(`tests/zoo/training/test_train_lib.py` trains through a spent budget with the drop.)
 """
 
 import contextlib

@@ -60,7 +60,7 @@ class LatentRefinementTest(tf.test.TestCase):
         self.assertNotEqual(self.refining.encode(image, lmbda), self.plain.encode(image, lmbda))
 
     def test_the_rate_estimate_describes_the_refined_file(self):
-        # As for the encoder's own latents (test_compression.py): within 15% on this
+        # As for the encoder's own latents (tests/zoo/compression/test_model.py): within 15% on this
         # barely trained model, whose files hold a few hundred bits.
         image = photos.load_bundled("coffee")
         data = self.refining.encode(image, 0.18)

@@ -14,7 +14,7 @@ from zoo.beta_vae.serving import BATCHING_PARAMETERS
 from zoo.data import mnist as data
 from zoo.training import train_lib
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 class BetaVAEExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase):

@@ -10,7 +10,7 @@ import time
 import pytest
 import tensorflow as tf
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
+REPO = pathlib.Path(__file__).resolve().parents[3]
 
 
 # Trains up to 400 steps in two processes; `make test` checks resuming from a checkpoint

@@ -8,7 +8,7 @@ from unittest import mock
 
 from zoo.data import wheels as data_wheels
 
-LOCK = pathlib.Path(__file__).resolve().parents[1] / "requirements.lock"
+LOCK = pathlib.Path(__file__).resolve().parents[3] / "requirements.lock"
 
 
 class DataWheelsTest(unittest.TestCase):

@@ -14,7 +14,7 @@ from demos import compression as demo
 from zoo import releases
 from zoo.data import photos
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 class DemoPartsTest(tf.test.TestCase):
