@@ -20,11 +20,10 @@ $(STAMP): requirements.lock setup.py
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# Tests run on TEST_WORKERS processes (pytest-xdist) in the groups tests/conftest.py
-# assigns (a file, or the files that share the tiny codecs), so that class and shared
-# fixtures are built once; 2 uses both cores of a CI machine.
+# Test files run on TEST_WORKERS processes (pytest-xdist), one file per worker at a
+# time so that a file's class fixtures are built once; 2 uses both cores of a CI machine.
 TEST_WORKERS ?= 2
-PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Fast suite (CI): everything but tests marked slow.
 test: venv
