@@ -27,7 +27,6 @@ import os
 import pathlib
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 
 import tensorflow as tf
@@ -96,7 +95,7 @@ def write_version(
     final = model_root / str(int(version))
     if final.exists():
         raise FileExistsError(f"{final} already exists; export a new version instead.")
-    temporary = pathlib.Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_root))
+    temporary = atomic.staging_directory(model_root, f".tmp-{version}-")
     try:
         write(temporary)
         os.rename(temporary, final)  # Atomic on one filesystem; fails if `final` appeared.

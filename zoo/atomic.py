@@ -8,21 +8,54 @@ from __future__ import annotations
 
 import os
 import pathlib
+import stat
 import tempfile
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux's /proc allows."""
+    try:
+        for line in pathlib.Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_bytes(path, data: bytes) -> pathlib.Path:
-    """Writes `data` to `path` atomically, creating parent directories; returns the path."""
+    """Writes `data` to `path` atomically, creating parent directories; returns the path.
+
+    The file gets the permissions a plain `open(path, "wb")` would give it (the old file's,
+    or 0o666 less the umask), not the temporary file's private 0o600.
+    """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as f:
         try:
             f.write(data)
+            os.chmod(f.name, mode)
         except BaseException:
             os.unlink(f.name)
             raise
     os.replace(f.name, path)
     return path
+
+
+def staging_directory(parent, prefix: str) -> pathlib.Path:
+    """A new, empty directory in `parent` to build something in before renaming it into place.
+
+    It gets the permissions `mkdir` would give (0o777 less the umask), not
+    `tempfile.mkdtemp`'s private 0o700, so that what is renamed into place (an export a
+    model server running as another user reads, a release, a snapshot) is readable as
+    any other folder.
+    """
+    directory = pathlib.Path(tempfile.mkdtemp(dir=parent, prefix=prefix))
+    os.chmod(directory, 0o777 & ~_umask())
+    return directory
 
 
 def write_text(path, text: str) -> pathlib.Path:

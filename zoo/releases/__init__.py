@@ -68,7 +68,6 @@ def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
     import datetime
     import shutil
     import subprocess
-    import tempfile
 
     from zoo import atomic
     from zoo.training import snapshots
@@ -104,7 +103,7 @@ def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
         "published": datetime.date.today().isoformat(),
         **card_fields,
     }
-    staging = pathlib.Path(tempfile.mkdtemp(dir=RELEASES_DIR, prefix=f".{name}-"))
+    staging = atomic.staging_directory(RELEASES_DIR, f".{name}-")
     try:
         for file in (snapshots.SNAPSHOT_FILE, snapshots.WEIGHTS_FILE):
             shutil.copyfile(pathlib.Path(snapshot_dir) / file, staging / file)

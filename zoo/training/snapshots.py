@@ -97,7 +97,7 @@ def write(
     if trained_at:
         metadata["trained_at"] = trained_at
     directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-"))
+    staging = atomic.staging_directory(directory.parent, f".{directory.name}-")
     try:
         atomic.write_bytes(staging / WEIGHTS_FILE, weights)
         atomic.write_text(staging / SNAPSHOT_FILE, json.dumps(metadata, indent=2, sort_keys=True))
