@@ -6,6 +6,7 @@ import dataclasses
 from typing import ClassVar
 
 import yoto_tf
+from zoo.data import photos
 
 NUM_STYLES = 4
 STYLE_TERMS = tuple(f"style_{i}" for i in range(1, NUM_STYLES + 1))
@@ -27,8 +28,8 @@ BUNDLED_STYLES = {
     "grass": ("scikit-image", "skimage/data/grass.png"),
     "gravel": ("scikit-image", "skimage/data/gravel.png"),
     "retina": ("scikit-image", "skimage/data/retina.jpg"),
-    "immunohistochemistry": ("scikit-image", "skimage/data/ihc.png"),
-    "hubble_deep_field": ("scikit-image", "skimage/data/hubble_deep_field.jpg"),
+    # Two of the bundled colour photographs (they are training photographs of the codec too).
+    **{name: photos.BUNDLED[name] for name in ("immunohistochemistry", "hubble_deep_field")},
 }
 
 
