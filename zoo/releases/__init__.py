@@ -171,14 +171,34 @@ def _origin(card_json: dict) -> str:
 
 
 def _trained_at(card_json: dict) -> str:
-    """The commits that trained the weights, with the step each took over, oldest first."""
-    stretches, origin = [], card_json
+    """The commits that trained the weights, with the step each took over, oldest run first.
+
+    Each fine-tuning counts its steps from 0 again, so it is named as such; steps a run
+    took before it recorded commits are said to be unrecorded.
+    """
+    runs, origin = [], card_json
     while origin:
-        stretches = list(origin.get("trained_at") or []) + stretches
+        runs.insert(0, list(origin.get("trained_at") or []))
         origin = origin.get("initialised_from")
-    if not stretches:
+    if not any(runs):
         return "not recorded (trained before runs recorded their commits)"
-    return ", ".join(
-        f"`{(stretch['commit'] or 'outside git')[:12]}` from step {stretch['step']}"
-        for stretch in stretches
-    )
+    parts = []
+    for index, stretches in enumerate(runs):
+        described = [
+            f"`{_short_commit(stretch['commit'])}` from step {stretch['step']}"
+            for stretch in stretches
+        ]
+        if not stretches:
+            described = ["not recorded"]
+        elif stretches[0]["step"] > 0:
+            described.insert(0, f"not recorded before step {stretches[0]['step']}")
+        parts.append(("fine-tuned: " if index else "") + ", ".join(described))
+    return "; ".join(parts)
+
+
+def _short_commit(commit: str | None) -> str:
+    """A commit's first 12 hex digits, keeping a "-dirty" mark; "outside git" for None."""
+    if not commit:
+        return "outside git"
+    dirty = "-dirty" if commit.endswith("-dirty") else ""
+    return commit.removesuffix("-dirty")[:12] + dirty

@@ -16,15 +16,25 @@ import subprocess
 from zoo import atomic
 
 PROVENANCE_FILE = "provenance.json"
+# Weights and cards of the releases and of the release work area (git pathspec globs).
+RELEASE_DATA = (
+    "zoo/releases/work/**",
+    "zoo/releases/*/weights.npz",
+    "zoo/releases/*/*.json",
+    "zoo/releases/*/MODEL_CARD.md",
+)
 
 
-def code_commit() -> str | None:
+def code_commit(root=None) -> str | None:
     """The git commit of the checkout this package runs from (None outside a git checkout).
 
-    A commit with uncommitted changes to tracked files gets a "-dirty" suffix, as
-    `git describe --dirty` marks it.
+    `root`: another checkout to ask (tests).
+
+    A commit with uncommitted changes to tracked code gets a "-dirty" suffix, as
+    `git describe --dirty` marks it. Release data (`RELEASE_DATA`) does not count: a
+    release candidate's branch writes the work-area snapshot it starts from.
     """
-    root = pathlib.Path(__file__).resolve().parents[2]
+    root = pathlib.Path(__file__).resolve().parents[2] if root is None else root
     try:
         commit = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
@@ -34,7 +44,8 @@ def code_commit() -> str | None:
             timeout=30,
         ).stdout.strip()
         changed = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--"]
+            + [".", *(f":(exclude,glob){pattern}" for pattern in RELEASE_DATA)],
             capture_output=True,
             text=True,
             check=True,

@@ -29,6 +29,27 @@ class ProvenanceTest(unittest.TestCase):
         else:
             self.assertRegex(commit, "^" + re.escape(head) + "(-dirty)?$")
 
+    def test_changed_code_makes_the_commit_dirty_and_changed_release_weights_do_not(self):
+        checkout = pathlib.Path(tempfile.mkdtemp())
+        weights = checkout / "zoo/releases/work/compression/weights.npz"
+        card = checkout / "zoo/releases/codec/card.json"
+        code = checkout / "zoo/releases/__init__.py"
+        for path in (weights, card, code):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("first\n")
+        git = ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@t"]
+        subprocess.run([*git, "init", "-q"], check=True)
+        subprocess.run([*git, "add", "."], check=True)
+        subprocess.run([*git, "commit", "-qm", "first"], check=True)
+        head = subprocess.run(
+            [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        weights.write_text("trained further\n")
+        card.write_text("published\n")
+        self.assertEqual(provenance.code_commit(checkout), head)
+        code.write_text("edited\n")
+        self.assertEqual(provenance.code_commit(checkout), head + "-dirty")
+
     def test_each_start_of_training_appends_a_stretch_and_a_repeat_is_not_recorded(self):
         provenance.record(self.model_dir, 0)
         provenance.record(self.model_dir, 0)
@@ -77,11 +98,22 @@ class ModelCardTest(unittest.TestCase):
             total_steps=14600,
         )
         self.assertIn(
-            "- Trained at: `aaaaaaaaaaaa` from step 0, `outside git` from step 9000, "
-            "`bbbbbbbbbbbb` from step 0",
+            "- Trained at: `aaaaaaaaaaaa` from step 0, `outside git` from step 9000; "
+            "fine-tuned: `bbbbbbbbbbbb` from step 0",
             text,
         )
         self.assertIn("- Published at commit: " + "c" * 40, text)
+
+    def test_the_card_says_which_steps_were_not_recorded_and_keeps_a_dirty_mark(self):
+        text = self._card(
+            trained_at=[{"step": 0, "commit": "b" * 40 + "-dirty"}],
+            initialised_from={"step": 23000, "trained_at": [{"step": 19400, "commit": "a" * 40}]},
+        )
+        self.assertIn(
+            "- Trained at: not recorded before step 19400, `aaaaaaaaaaaa` from step 19400; "
+            "fine-tuned: `bbbbbbbbbbbb-dirty` from step 0",
+            text,
+        )
 
     def test_a_card_of_a_run_without_records_says_so(self):
         self.assertIn("- Trained at: not recorded", self._card())
