@@ -64,10 +64,7 @@ def main(argv):
     fixed_config = dataclasses.replace(
         config, conditioned=False, fixed_weights=(1.0, 1.0, 0.0, 0.0, 0.0)
     )
-    models = {}
-    for name, candidate_config in (("yoto", config), ("fixed", fixed_config)):
-        models[name] = style_transfer.build_model(candidate_config)
-        models[name].compile(optimizer=style_transfer.optimizer(candidate_config))
+    models = timing.compiled_models({"yoto": config, "fixed": fixed_config}, style_transfer)
     medians = timing.median_train_steps(
         models, batch, FLAGS.rounds, FLAGS.steps_per_round, warmup=2
     )

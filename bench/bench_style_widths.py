@@ -38,10 +38,7 @@ def main(argv):
     default = style_config.Config()
     lean = dataclasses.replace(default, widths=tuple(int(width) for width in FLAGS.widths))
     batch = next(iter(style_data.train_dataset(default, seed=0)))
-    models = {}
-    for name, config in (("default", default), ("lean", lean)):
-        models[name] = style_transfer.build_model(config)
-        models[name].compile(optimizer=style_transfer.optimizer(config))
+    models = timing.compiled_models({"default": default, "lean": lean}, style_transfer)
     medians = timing.median_train_steps(
         models, batch, FLAGS.rounds, FLAGS.steps_per_round, warmup=2
     )

@@ -41,12 +41,12 @@ def main(argv):
             batch_size=FLAGS.batch_size, conditioned=False, fixed_beta=4.0
         ),
     }
-    models = {}
-    for name, config in configs.items():
-        models[name] = beta_vae.build_model(config)
-        models[name].compile(optimizer=beta_vae.optimizer(config))
     medians = timing.median_train_steps(
-        models, images, FLAGS.rounds, FLAGS.steps_per_round, warmup=5
+        timing.compiled_models(configs, beta_vae),
+        images,
+        FLAGS.rounds,
+        FLAGS.steps_per_round,
+        warmup=5,
     )
     for name, median in medians.items():
         print(f"{name:48s} median {1000 * median:7.2f} ms/step (batch {FLAGS.batch_size})")

@@ -16,6 +16,15 @@ def median_seconds(function, repeats: int) -> float:
     return statistics.median(times)
 
 
+def compiled_models(configs: dict, task_model) -> dict:
+    """One Keras model per named config, built and compiled by the task's model module."""
+    models = {}
+    for name, config in configs.items():
+        models[name] = task_model.build_model(config)
+        models[name].compile(optimizer=task_model.optimizer(config))
+    return models
+
+
 def median_train_steps(models: dict, batch, rounds: int, steps_per_round: int, warmup: int = 3):
     """Median seconds per train step of each compiled Keras model, on the same `batch`.
 
