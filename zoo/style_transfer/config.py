@@ -49,14 +49,6 @@ class Config:
     # blocks keep the third); None: (f, 2f, 4f, 2f, f) for f = `filters`, Johnson et al.'s.
     widths: tuple | None = None
     residual_blocks: int = 5
-    # The last conv's kernel, from the second upsampling block's channels to RGB: Johnson et
-    # al.'s 9. At a few channels and full resolution a 9x9 conv is one of the slowest
-    # layers for its multiply-adds (experiments/README.md, "Style transfer speed").
-    output_kernel: int = 9
-    # Above 1, every block's conv trains as a conv to this many times its channels and a
-    # 1x1 conv back, one conv at inference (`_ExpandedConv2D`): a small network's capacity
-    # to learn, at its own inference cost.
-    conv_expansion: int = 1
     conditioning_units: int = 128
     # He initialisation makes the conditioning vector about 1 in size, so the FiLM gains
     # that carry each style grow at a useful rate; Glorot's much smaller vector leaves the

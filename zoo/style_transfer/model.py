@@ -102,50 +102,13 @@ class _InstanceNorm(keras.layers.Layer):
         return tf.cast(tf.cond(shape[0] == 1, one_image, folded), x.dtype)
 
 
-class _ExpandedConv2D(keras.layers.Layer):
-    """A conv trained as a k x k conv to `expansion` times its channels and a 1 x 1 conv back.
-
-    Linear over-parameterisation (Guo et al. 2020, "ExpandNets"): with nothing between
-    the two, they are one k x k conv, whose kernel (their product) is formed at each
-    call, so the network computes exactly what a plain conv of its size would, at the
-    plain conv's cost plus the kernel product; only the training dynamics differ.
-    """
-
-    def __init__(self, filters, kernel, strides=1, expansion=4, **kw):
-        super().__init__(**kw)
-        self.filters, self.kernel_size = int(filters), (int(kernel), int(kernel))
-        self.strides, self.expansion = int(strides), int(expansion)
-
-    def build(self, input_shape):
-        """The two factors, each Glorot-initialised (the instance norm after the conv undoes
-        whatever scale their product has)."""
-        expanded = self.expansion * self.filters
-        self.spatial = self.add_weight(
-            name="spatial",
-            shape=(*self.kernel_size, int(input_shape[-1]), expanded),
-            initializer="glorot_uniform",
-        )
-        self.pointwise = self.add_weight(
-            name="pointwise", shape=(expanded, self.filters), initializer="glorot_uniform"
-        )
-        super().build(input_shape)
-
-    def kernel(self) -> tf.Tensor:
-        """The k x k kernel the two factors make."""
-        return tf.einsum("hwie,eo->hwio", self.spatial, self.pointwise)
-
-    def call(self, x):
-        kernel = tf.cast(self.kernel(), x.dtype)
-        return tf.nn.conv2d(x, kernel, self.strides, padding="SAME")
-
-
 class _Residual(keras.layers.Layer):
     """x + (conv block -> conv block without ReLU)(x)."""
 
-    def __init__(self, filters, film, expansion=1, **kw):
+    def __init__(self, filters, film, **kw):
         super().__init__(**kw)
-        self.first = _ConvBlock(filters, 3, film=film, expansion=expansion)
-        self.second = _ConvBlock(filters, 3, relu=False, film=film, expansion=expansion)
+        self.first = _ConvBlock(filters, 3, film=film)
+        self.second = _ConvBlock(filters, 3, relu=False, film=film)
 
     def call(self, x, conditioning):
         return x + self.second(self.first(x, conditioning), conditioning)
@@ -154,17 +117,10 @@ class _Residual(keras.layers.Layer):
 class _ConvBlock(keras.layers.Layer):
     """[upsample] -> conv -> instance norm -> FiLM (conditional instance norm) -> [ReLU]."""
 
-    def __init__(
-        self, filters, kernel, strides=1, upsample=False, relu=True, film=True, expansion=1, **kw
-    ):
+    def __init__(self, filters, kernel, strides=1, upsample=False, relu=True, film=True, **kw):
         super().__init__(**kw)
         self.upsample = keras.layers.UpSampling2D(interpolation="nearest") if upsample else None
-        if expansion > 1:
-            self.conv = _ExpandedConv2D(filters, kernel, strides, expansion)
-        else:
-            self.conv = keras.layers.Conv2D(
-                filters, kernel, strides, padding="same", use_bias=False
-            )
+        self.conv = keras.layers.Conv2D(filters, kernel, strides, padding="same", use_bias=False)
         self.norm = _InstanceNorm()
         self.film = yoto_tf.FiLM() if film else None
         self.relu = relu
@@ -214,20 +170,17 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         if len(widths) != 5 or min(widths) < 1:
             raise ValueError(f"widths needs five positive channel counts, got {widths}.")
         down1, down2, down3, up1, up2 = (int(w) for w in widths)
-        expansion = config.conv_expansion
-        if expansion < 1:
-            raise ValueError(f"conv_expansion must be 1 (plain convs) or more, got {expansion}.")
         self.down = [
-            _ConvBlock(down1, 9, film=film, expansion=expansion),
-            _ConvBlock(down2, 3, strides=2, film=film, expansion=expansion),
-            _ConvBlock(down3, 3, strides=2, film=film, expansion=expansion),
+            _ConvBlock(down1, 9, film=film),
+            _ConvBlock(down2, 3, strides=2, film=film),
+            _ConvBlock(down3, 3, strides=2, film=film),
         ]
-        self.residual = [_Residual(down3, film, expansion) for _ in range(config.residual_blocks)]
+        self.residual = [_Residual(down3, film) for _ in range(config.residual_blocks)]
         self.up = [
-            _ConvBlock(up1, 3, upsample=True, film=film, expansion=expansion),
-            _ConvBlock(up2, 3, upsample=True, film=film, expansion=expansion),
+            _ConvBlock(up1, 3, upsample=True, film=film),
+            _ConvBlock(up2, 3, upsample=True, film=film),
         ]
-        self.output_conv = keras.layers.Conv2D(3, config.output_kernel, padding="same")
+        self.output_conv = keras.layers.Conv2D(3, 9, padding="same")
         if film:
             lows, highs = weight_sampler.bounds()
             self.conditioning = yoto_tf.ConditioningMLP(

@@ -270,36 +270,6 @@ class TransformNetworkTest(tf.test.TestCase):
         gamma, beta = film.modulation(conditioning[:1])
         self.assertAllClose(norm(features[:1], gamma, beta), expected[:1], atol=1e-5)
 
-    def test_output_kernel_sets_the_last_convs_kernel(self):
-        config = dataclasses.replace(style_config.Config.runlocal(), output_kernel=3)
-        model = style_transfer.build_model(config)
-        self.assertEqual(model.output_conv.kernel_size, (3, 3))
-        self.assertAllEqual(model(tf.zeros([1, 16, 16, 3])).shape, [1, 16, 16, 3])
-
-    def test_an_expanded_conv_computes_one_conv_with_the_product_of_its_factors(self):
-        keras.utils.set_random_seed(0)
-        images = tf.random.normal([2, 12, 12, 5])
-        conv = style_transfer._ExpandedConv2D(7, 3, strides=2, expansion=4)
-        outputs = conv(images)
-        self.assertEqual(conv.spatial.shape, (3, 3, 5, 28))
-        self.assertEqual(conv.pointwise.shape, (28, 7))
-        plain = keras.layers.Conv2D(7, 3, 2, padding="same", use_bias=False)
-        plain.build(images.shape)
-        plain.kernel.assign(conv.kernel())
-        self.assertAllClose(outputs, plain(images), atol=1e-5)
-
-    def test_conv_expansion_expands_every_block_but_the_output_conv(self):
-        config = dataclasses.replace(style_config.Config.runlocal(), conv_expansion=3)
-        model = style_transfer.build_model(config)
-        self.assertAllEqual(model(tf.zeros([1, 16, 16, 3])).shape, [1, 16, 16, 3])
-        blocks = [*model.down, *model.up, model.residual[0].first, model.residual[0].second]
-        for block in blocks:
-            self.assertIsInstance(block.conv, style_transfer._ExpandedConv2D)
-            self.assertEqual(block.conv.expansion, 3)
-        self.assertIsInstance(model.output_conv, keras.layers.Conv2D)
-        with self.assertRaisesRegex(ValueError, "conv_expansion must be 1"):
-            style_transfer.build_model(dataclasses.replace(config, conv_expansion=0))
-
     def test_widths_set_each_blocks_channels_and_bad_ones_are_refused(self):
         config = dataclasses.replace(style_config.Config.runlocal(), widths=(6, 5, 4, 3, 2))
         model = style_transfer.build_model(config)
@@ -308,7 +278,6 @@ class TransformNetworkTest(tf.test.TestCase):
         channels = [block.conv.filters for block in (*model.down, *model.up)]
         self.assertEqual(channels, [6, 5, 4, 3, 2])
         self.assertEqual(model.residual[0].first.conv.filters, 4)
-        self.assertEqual(model.output_conv.kernel_size, (9, 9))
         with self.assertRaisesRegex(ValueError, "widths needs five positive channel counts"):
             style_transfer.build_model(dataclasses.replace(config, widths=(4, 4, 4)))
 
