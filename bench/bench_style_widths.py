@@ -1,11 +1,13 @@
-"""Style-transfer train steps of two network widths, side by side.
+"""Style-transfer train steps of Johnson et al.'s network and of another shape, side by side.
 
-    .venv/bin/python bench/bench_style_widths.py [--widths=32,32,32,8,4] [--rounds=7]
+    .venv/bin/python bench/bench_style_widths.py [--input_stride=2] [--widths=32,48,32,16]
+        [--output_kernel=3] [--rounds=7]
 
-Times the train step (the default config's batch and patch size, through VGG16) of the
-default network (Johnson et al.'s widths) and of the same config with --widths,
-interleaved round by round, and prints the medians and the ratio default / lean: how
-many more steps the lean network trains in the same CPU time.
+Times the train step (the default config's batch and patch size, through VGG16) of
+Johnson et al.'s network (input stride 1, widths (32, 64, 128, 64, 32), a 9x9 output
+conv) and of the network the flags describe (by default the default config's),
+interleaved round by round, and prints the medians and the ratio Johnson / other: how
+many more steps the other network trains in the same CPU time.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from zoo.flags_util import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-flags.DEFINE_list("widths", ["32", "32", "32", "8", "4"], "The lean network's block widths.")
+flags.DEFINE_integer("input_stride", None, "The other network's input stride (default: config's).")
+flags.DEFINE_list("widths", None, "The other network's block widths (default: config's).")
+flags.DEFINE_integer("output_kernel", None, "The other network's output kernel.")
 flags.DEFINE_integer("rounds", 7, "Timed rounds (medians are reported).")
 flags.DEFINE_integer("steps_per_round", 3, "Train steps per round.")
 FLAGS = flags.FLAGS
@@ -36,16 +40,25 @@ def main(argv):
 
     tf.keras.utils.set_random_seed(0)
     default = style_config.Config()
-    lean = dataclasses.replace(default, widths=tuple(int(width) for width in FLAGS.widths))
+    johnson = dataclasses.replace(default, input_stride=1, widths=None, output_kernel=9)
+    changes = {
+        "input_stride": FLAGS.input_stride,
+        "widths": FLAGS.widths and tuple(int(width) for width in FLAGS.widths),
+        "output_kernel": FLAGS.output_kernel,
+    }
+    other = dataclasses.replace(default, **{k: v for k, v in changes.items() if v is not None})
     batch = next(iter(style_data.train_dataset(default, seed=0)))
-    models = timing.compiled_models({"default": default, "lean": lean}, style_transfer)
+    models = timing.compiled_models({"johnson": johnson, "other": other}, style_transfer)
     medians = timing.median_train_steps(
         models, batch, FLAGS.rounds, FLAGS.steps_per_round, warmup=2
     )
     for name, median in medians.items():
         print(f"train step {name:8s} median {1000 * median:8.1f} ms (batch {default.batch_size})")
-    print(f"lean widths {tuple(lean.widths)}")
-    print(f"train-step ratio default / lean: {medians['default'] / medians['lean']:.3f}")
+    print(
+        f"other: input stride {other.input_stride}, widths {other.block_widths()}, "
+        f"output kernel {other.output_kernel}"
+    )
+    print(f"train-step ratio johnson / other: {medians['johnson'] / medians['other']:.3f}")
 
 
 if __name__ == "__main__":

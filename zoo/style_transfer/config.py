@@ -45,10 +45,20 @@ class Config:
     pretrained_vgg: bool = True
     style_size: int = 256
     filters: int = 32
-    # Channels of the three downsampling convs and the two upsampling ones (the residual
-    # blocks keep the third); None: (f, 2f, 4f, 2f, f) for f = `filters`, Johnson et al.'s.
+    # The stride of the 9x9 conv from RGB. 1: Johnson et al.'s network, the 9x9 conv at full
+    # resolution and two strided 3x3 blocks after it. 2: the 9x9 conv strides and one strided
+    # 3x3 block follows, so only the last upsampling block and the output conv work at full
+    # resolution: as fast as the peer's network and, at equal steps, as good as Johnson's
+    # (experiments/README.md, "A network of the peer's cost").
+    input_stride: int = 2
+    # Channels of the downsampling convs (the residual blocks keep the last) and the two
+    # upsampling ones: five at input stride 1, four at 2. None: (f, 2f, 4f, 2f, f) at 1,
+    # Johnson et al.'s, and (f, 3f/2, f, f/2) at 2, for f = `filters`.
     widths: tuple | None = None
     residual_blocks: int = 5
+    # The kernel of the last conv, to RGB: Johnson et al.'s 9 costs a network at input
+    # stride 2 a sixth of its time for a conv from a few channels to three.
+    output_kernel: int = 3
     conditioning_units: int = 128
     # He initialisation makes the conditioning vector about 1 in size, so the FiLM gains
     # that carry each style grow at a useful rate; Glorot's much smaller vector leaves the
@@ -77,7 +87,12 @@ class Config:
     steps: int = 4000
 
     # What a run written before a field existed trained with (train_lib fills these in).
-    LEGACY_DEFAULTS: ClassVar[dict] = {"weight_sum_power": 0.0, "style_layer_balance": "summed"}
+    LEGACY_DEFAULTS: ClassVar[dict] = {
+        "weight_sum_power": 0.0,
+        "style_layer_balance": "summed",
+        "input_stride": 1,
+        "output_kernel": 9,
+    }
 
     def __post_init__(self):
         if self.style_layer_balance not in STYLE_LAYER_BALANCES:
@@ -85,6 +100,23 @@ class Config:
                 f"style_layer_balance must be one of {STYLE_LAYER_BALANCES}, "
                 f"got {self.style_layer_balance!r}."
             )
+
+    def block_widths(self) -> tuple[int, ...]:
+        """The channels of each block (see `widths`), checked against `input_stride`."""
+        f = self.filters
+        if self.input_stride not in (1, 2):
+            raise ValueError(f"input_stride must be 1 or 2, got {self.input_stride}.")
+        default = (
+            (f, 2 * f, 4 * f, 2 * f, f) if self.input_stride == 1 else (f, 3 * f // 2, f, f // 2)
+        )
+        widths = tuple(int(width) for width in (self.widths or default))
+        count = 5 if self.input_stride == 1 else 4
+        if len(widths) != count or min(widths) < 1:
+            raise ValueError(
+                f"widths needs {count} positive channel counts at input_stride "
+                f"{self.input_stride}, got {self.widths}."
+            )
+        return widths
 
     def weight_sampler(self) -> yoto_tf.WeightSampler:
         """Content log-uniform, styles a `ScaledMixture`, tv constant (or five constants)."""

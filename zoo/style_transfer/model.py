@@ -4,7 +4,9 @@ A feed-forward transform network (Johnson et al. 2016: strided convs down,
 residual blocks, upsampling convs up) whose normalisation layers are instance
 norm followed by FiLM from the loss weights: conditional instance norm
 (Dumoulin et al. 2017), conditioned here on the weights themselves as in the
-YOTO paper's third task. Loss terms, per example:
+YOTO paper's third task. By default its first conv strides (`Config.input_stride`), so
+that it stylizes as fast as Dumoulin et al.'s network with the channels of a larger one;
+`input_stride=1` is Johnson et al.'s layout. Loss terms, per example:
 
 * `content`: mean squared difference of the output's and the input's features
   at `block3_conv3` of the loss network;
@@ -165,22 +167,17 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         self.style_grams = style_grams  # {layer: [NUM_STYLES, C, C]} constants.
         # A scalar, and {layer: [NUM_STYLES]} factors that turn Gram distances into terms.
         self.content_scale, self.style_layer_factors = scales
-        f, film = config.filters, config.conditioned
-        widths = config.widths or (f, 2 * f, 4 * f, 2 * f, f)
-        if len(widths) != 5 or min(widths) < 1:
-            raise ValueError(f"widths needs five positive channel counts, got {widths}.")
-        down1, down2, down3, up1, up2 = (int(w) for w in widths)
-        self.down = [
-            _ConvBlock(down1, 9, film=film),
-            _ConvBlock(down2, 3, strides=2, film=film),
-            _ConvBlock(down3, 3, strides=2, film=film),
-        ]
-        self.residual = [_Residual(down3, film) for _ in range(config.residual_blocks)]
+        film = config.conditioned
+        *down, up1, up2 = config.block_widths()
+        first_stride = config.input_stride
+        self.down = [_ConvBlock(down[0], 9, strides=first_stride, film=film)]
+        self.down += [_ConvBlock(width, 3, strides=2, film=film) for width in down[1:]]
+        self.residual = [_Residual(down[-1], film) for _ in range(config.residual_blocks)]
         self.up = [
             _ConvBlock(up1, 3, upsample=True, film=film),
             _ConvBlock(up2, 3, upsample=True, film=film),
         ]
-        self.output_conv = keras.layers.Conv2D(3, 9, padding="same")
+        self.output_conv = keras.layers.Conv2D(3, config.output_kernel, padding="same")
         if film:
             lows, highs = weight_sampler.bounds()
             self.conditioning = yoto_tf.ConditioningMLP(

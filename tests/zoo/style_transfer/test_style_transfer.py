@@ -271,15 +271,42 @@ class TransformNetworkTest(tf.test.TestCase):
         self.assertAllClose(norm(features[:1], gamma, beta), expected[:1], atol=1e-5)
 
     def test_widths_set_each_blocks_channels_and_bad_ones_are_refused(self):
-        config = dataclasses.replace(style_config.Config.runlocal(), widths=(6, 5, 4, 3, 2))
+        config = dataclasses.replace(
+            style_config.Config.runlocal(), input_stride=1, output_kernel=9, widths=(6, 5, 4, 3, 2)
+        )
         model = style_transfer.build_model(config)
         images = tf.zeros([1, 16, 16, 3])
         self.assertAllEqual(model(images).shape, [1, 16, 16, 3])
         channels = [block.conv.filters for block in (*model.down, *model.up)]
         self.assertEqual(channels, [6, 5, 4, 3, 2])
         self.assertEqual(model.residual[0].first.conv.filters, 4)
-        with self.assertRaisesRegex(ValueError, "widths needs five positive channel counts"):
+        self.assertEqual(model.output_conv.kernel_size, (9, 9))
+        with self.assertRaisesRegex(ValueError, "widths needs 5 positive channel counts"):
             style_transfer.build_model(dataclasses.replace(config, widths=(4, 4, 4)))
+
+    def test_input_stride_2_strides_the_first_conv_and_keeps_one_strided_block_after_it(self):
+        config = dataclasses.replace(
+            style_config.Config.runlocal(), input_stride=2, widths=(6, 5, 4, 3), output_kernel=3
+        )
+        model = style_transfer.build_model(config)
+        self.assertAllEqual(model(tf.zeros([1, 16, 16, 3])).shape, [1, 16, 16, 3])
+        self.assertEqual([block.conv.strides for block in model.down], [(2, 2), (2, 2)])
+        self.assertEqual([block.conv.filters for block in (*model.down, *model.up)], [6, 5, 4, 3])
+        self.assertEqual(model.residual[0].first.conv.filters, 5)
+        self.assertEqual(model.output_conv.kernel_size, (3, 3))
+        with self.assertRaisesRegex(ValueError, "widths needs 4 positive channel counts"):
+            style_transfer.build_model(dataclasses.replace(config, widths=(6, 5, 4, 3, 2)))
+        with self.assertRaisesRegex(ValueError, "input_stride must be 1 or 2"):
+            style_transfer.build_model(dataclasses.replace(config, input_stride=4))
+
+    def test_default_widths_follow_the_input_stride(self):
+        config = dataclasses.replace(style_config.Config(), filters=32)
+        self.assertEqual(
+            dataclasses.replace(config, input_stride=1).block_widths(), (32, 64, 128, 64, 32)
+        )
+        self.assertEqual(
+            dataclasses.replace(config, input_stride=2).block_widths(), (32, 48, 32, 16)
+        )
 
 
 class LossNetworkTest(tf.test.TestCase):

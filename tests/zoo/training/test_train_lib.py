@@ -126,7 +126,12 @@ class TrainLibTest(tf.test.TestCase):
 
     def test_a_run_written_before_a_changed_default_keeps_the_old_behaviour(self):
         model_dir = pathlib.Path(self.get_temp_dir()) / "legacy"
-        old = {"style_layer_balance": "summed", "weight_sum_power": 0.0}
+        old = {
+            "style_layer_balance": "summed",
+            "weight_sum_power": 0.0,
+            "input_stride": 1,
+            "output_kernel": 9,
+        }
         options = dict(runlocal=True, verbose=0)
         train_lib.train("style_transfer", model_dir, steps=1, config_overrides=old, **options)
         config_path = model_dir / "config.json"
@@ -137,6 +142,7 @@ class TrainLibTest(tf.test.TestCase):
         _, config, _ = train_lib.load_run(model_dir)
         self.assertEqual(config.style_layer_balance, "summed")
         self.assertEqual(config.weight_sum_power, 0.0)
+        self.assertEqual((config.input_stride, config.output_kernel), (1, 9))  # Johnson's.
         # Today's defaults are another objective: resuming under them is refused ...
         with self.assertRaisesRegex(ValueError, "different task, config, seed or precision"):
             train_lib.train("style_transfer", model_dir, steps=2, **options)
