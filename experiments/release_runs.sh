@@ -36,8 +36,10 @@ task_flags() {
         "--config=learning_rate_drops=(150000,190000) --config=num_latent_filters=192" \
         "--checkpoint_every=500 --image_every=10000 --log_every=200" ;;
     style_transfer)
-      # A step takes seconds on one thread: checkpoints often enough that a session's end
-      # loses little. (The peer-sized widths lost quality at 500 steps: experiments/README.md.)
+      # A step takes about a second on one thread: checkpoints often enough that a session's
+      # end loses little. The default network since the seventh session is the strided one
+      # (input_stride=2): Johnson's network's quality at equal steps at the peer's speed; the
+      # run restarted from scratch on it then (experiments/README.md).
       # Styles of distinct colour and structure: the default's three grey textures came out
       # alike after 5,500 steps (experiments/README.md).
       echo "--task=style_transfer --steps=100000 --checkpoint_every=250 --image_every=5000" \
