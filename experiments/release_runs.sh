@@ -37,9 +37,8 @@ task_flags() {
         "--checkpoint_every=500 --image_every=10000 --log_every=200" ;;
     style_transfer)
       # A step takes about a second on one thread: checkpoints often enough that a session's
-      # end loses little. The default network since the seventh session is the strided one
-      # (input_stride=2): Johnson's network's quality at equal steps at the peer's speed; the
-      # run restarted from scratch on it then (experiments/README.md).
+      # end loses little. (The peer's widths and the strided network, input_stride=2, are as
+      # fast as the peer but fall behind Johnson's network at equal steps: experiments/README.md.)
       # Styles of distinct colour and structure: the default's three grey textures came out
       # alike after 5,500 steps (experiments/README.md).
       echo "--task=style_transfer --steps=100000 --checkpoint_every=250 --image_every=5000" \

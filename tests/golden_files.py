@@ -35,9 +35,6 @@ TASKS = ("beta_vae", "compression", "style_transfer")
 # index is 0, so its files would exercise no range coding worth the name; after 200 the
 # photo's symbols take 7 to 8 values and its scale indexes 11.
 RECORDED_STEPS = {"beta_vae": 2, "compression": 200, "style_transfer": 2}
-# Config the recordings trained with that today's defaults no longer give: a resumed run
-# must spell it out (the style network's default layout changed after its recording).
-RECORDED_CONFIG_FLAGS = {"style_transfer": ("--config=input_stride=1", "--config=output_kernel=9")}
 SEED = 0
 # The codec files: a 48 x 64 crop of a bundled photograph (not a multiple of the codec's
 # 64-pixel stride, so padding is exercised) at both ends of the trained lambda range.

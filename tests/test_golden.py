@@ -81,7 +81,6 @@ def _training_flags(task: str, model_dir, steps: int) -> list[str]:
         "--log_every=1",
         "--checkpoint_every=1000",
         "--image_every=0",
-        *golden_files.RECORDED_CONFIG_FLAGS.get(task, ()),
     ]
 
 

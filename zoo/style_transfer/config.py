@@ -48,17 +48,17 @@ class Config:
     # The stride of the 9x9 conv from RGB. 1: Johnson et al.'s network, the 9x9 conv at full
     # resolution and two strided 3x3 blocks after it. 2: the 9x9 conv strides and one strided
     # 3x3 block follows, so only the last upsampling block and the output conv work at full
-    # resolution: as fast as the peer's network and, at equal steps, as good as Johnson's
-    # (experiments/README.md, "A network of the peer's cost").
-    input_stride: int = 2
+    # resolution: as fast as the peer's network, but 0-11% behind Johnson's at equal steps
+    # (experiments/README.md, "A strided first conv").
+    input_stride: int = 1
     # Channels of the downsampling convs (the residual blocks keep the last) and the two
     # upsampling ones: five at input stride 1, four at 2. None: (f, 2f, 4f, 2f, f) at 1,
     # Johnson et al.'s, and (f, 3f/2, f, f/2) at 2, for f = `filters`.
     widths: tuple | None = None
     residual_blocks: int = 5
     # The kernel of the last conv, to RGB: Johnson et al.'s 9 costs a network at input
-    # stride 2 a sixth of its time for a conv from a few channels to three.
-    output_kernel: int = 3
+    # stride 2 a sixth of its time for a conv from a few channels to three, so it takes 3.
+    output_kernel: int = 9
     conditioning_units: int = 128
     # He initialisation makes the conditioning vector about 1 in size, so the FiLM gains
     # that carry each style grow at a useful rate; Glorot's much smaller vector leaves the

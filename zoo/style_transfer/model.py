@@ -4,9 +4,9 @@ A feed-forward transform network (Johnson et al. 2016: strided convs down,
 residual blocks, upsampling convs up) whose normalisation layers are instance
 norm followed by FiLM from the loss weights: conditional instance norm
 (Dumoulin et al. 2017), conditioned here on the weights themselves as in the
-YOTO paper's third task. By default its first conv strides (`Config.input_stride`), so
-that it stylizes as fast as Dumoulin et al.'s network with the channels of a larger one;
-`input_stride=1` is Johnson et al.'s layout. Loss terms, per example:
+YOTO paper's third task. `Config.input_stride=2` strides its first conv, so that it
+stylizes as fast as Dumoulin et al.'s network with the channels of a larger one; the
+default, 1, is Johnson et al.'s layout. Loss terms, per example:
 
 * `content`: mean squared difference of the output's and the input's features
   at `block3_conv3` of the loss network;

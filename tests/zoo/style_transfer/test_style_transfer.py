@@ -271,9 +271,7 @@ class TransformNetworkTest(tf.test.TestCase):
         self.assertAllClose(norm(features[:1], gamma, beta), expected[:1], atol=1e-5)
 
     def test_widths_set_each_blocks_channels_and_bad_ones_are_refused(self):
-        config = dataclasses.replace(
-            style_config.Config.runlocal(), input_stride=1, output_kernel=9, widths=(6, 5, 4, 3, 2)
-        )
+        config = dataclasses.replace(style_config.Config.runlocal(), widths=(6, 5, 4, 3, 2))
         model = style_transfer.build_model(config)
         images = tf.zeros([1, 16, 16, 3])
         self.assertAllEqual(model(images).shape, [1, 16, 16, 3])
