@@ -63,6 +63,17 @@ NETWORKS = {
     # A strided first conv: nothing but the output conv at full resolution.
     "h48": [*head(32, 2), ("conv", 3, 48, 2), *residual("conv", 48)] + tail(32, 16, 3),
     "h64": [*head(32, 2), ("conv", 3, 64, 2), *residual("conv", 64)] + tail(32, 16, 3),
+    # Residual blocks at an eighth of the resolution: four times the channels' square for
+    # the same multiply-adds, and a third upsampling block.
+    "q64": [*head(24, 2), ("conv", 3, 48, 2), ("conv", 3, 64, 2), *residual("conv", 64)]
+    + [("up",), ("conv", 3, 48)]
+    + tail(24, 16, 3),
+    "q96": [*head(24, 2), ("conv", 3, 48, 2), ("conv", 3, 96, 2), *residual("conv", 96)]
+    + [("up",), ("conv", 3, 48)]
+    + tail(24, 16, 3),
+    "q128": [*head(24, 2), ("conv", 3, 48, 2), ("conv", 3, 128, 2), *residual("conv", 128)]
+    + [("up",), ("conv", 3, 48)]
+    + tail(24, 16, 3),
 }
 
 

@@ -297,6 +297,27 @@ class TransformNetworkTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "input_stride must be 1 or 2"):
             style_transfer.build_model(dataclasses.replace(config, input_stride=4))
 
+    def test_two_strided_blocks_after_a_strided_first_conv_work_at_an_eighth(self):
+        config = dataclasses.replace(
+            style_config.Config.runlocal(),
+            input_stride=2,
+            strided_blocks=2,
+            widths=(6, 5, 7, 4, 3, 2),
+            output_kernel=3,
+        )
+        model = style_transfer.build_model(config)
+        self.assertAllEqual(model(tf.zeros([1, 16, 24, 3])).shape, [1, 16, 24, 3])
+        self.assertEqual([block.conv.strides for block in model.down], [(2, 2)] * 3)
+        self.assertEqual([block.conv.filters for block in model.up], [4, 3, 2])
+        self.assertEqual(model.residual[0].first.conv.filters, 7)
+        self.assertEqual(config.size_multiple(), 8)
+        with self.assertRaisesRegex(ValueError, "widths needs 6 positive channel counts"):
+            style_transfer.build_model(dataclasses.replace(config, widths=(6, 5, 4, 3)))
+        with self.assertRaisesRegex(ValueError, "needs explicit widths"):
+            dataclasses.replace(config, widths=None).block_widths()
+        with self.assertRaisesRegex(ValueError, "strided_blocks must be at least 1"):
+            dataclasses.replace(config, strided_blocks=0).block_widths()
+
     def test_default_widths_follow_the_input_stride(self):
         config = dataclasses.replace(style_config.Config(), filters=32)
         self.assertEqual(
