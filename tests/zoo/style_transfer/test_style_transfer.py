@@ -17,6 +17,8 @@ from tests import session_bundle
 from zoo.style_transfer import config as style_config
 from zoo.style_transfer import data as style_data
 from zoo.style_transfer import model as style_transfer
+from zoo.style_transfer import serving as style_serving
+from zoo.style_transfer import stylizer as style_stylizer
 from zoo.style_transfer import vgg
 from zoo.training import train_lib
 
@@ -115,6 +117,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
             "3 channels": (tf.zeros([1, 32, 32, 1], tf.uint8), good),
             "one row each": (self.images, good),
             "pixel limit": (tf.zeros([1, 128, 128, 3], tf.uint8), good),
+            "positive multiples of 4": (tf.zeros([1, 32, 30, 3], tf.uint8), good),
         }
         for message, (images, weights) in cases.items():
             with self.subTest(message):
@@ -197,6 +200,8 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
             metadata["styles"],
             {"style_1": "brick", "style_2": "grass", "style_3": "gravel", "style_4": "retina"},
         )
+        self.assertEqual(metadata["size_multiple"], 4)
+        self.assertEqual(style_lib.Stylizer.load(self.version_dir).size_multiple, 4)
         styles = style_lib.Stylizer.load(self.version_dir).styles
         expected = style_data.load_style_images(self.config)
         self.assertEqual([name for name, _ in styles], ["brick", "grass", "gravel", "retina"])
@@ -311,6 +316,15 @@ class TransformNetworkTest(tf.test.TestCase):
         self.assertEqual([block.conv.filters for block in model.up], [4, 3, 2])
         self.assertEqual(model.residual[0].first.conv.filters, 7)
         self.assertEqual(config.size_multiple(), 8)
+        serving = style_serving.StyleTransferServing(model)
+        weights = tf.constant([[1.0, 1.0, 0, 0, 0]])
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "multiples of 8"):
+            serving.stylize(tf.zeros([1, 16, 20, 3], tf.uint8), weights)
+        self.assertEqual(serving.extra_metadata()["size_multiple"], 8)
+        stylizer = style_stylizer.Stylizer(serving.signatures(), size_multiple=8)
+        self.assertEqual(
+            stylizer.stylize(np.zeros([16, 20, 3], np.uint8), [1, 1, 0, 0, 0]).shape, (16, 20, 3)
+        )
         with self.assertRaisesRegex(ValueError, "widths needs 6 positive channel counts"):
             style_transfer.build_model(dataclasses.replace(config, widths=(6, 5, 4, 3)))
         with self.assertRaisesRegex(ValueError, "needs explicit widths"):
