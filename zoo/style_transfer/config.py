@@ -51,14 +51,9 @@ class Config:
     # resolution: as fast as the peer's network, but 0-11% behind Johnson's at equal steps
     # (experiments/README.md, "A strided first conv").
     input_stride: int = 1
-    # Strided 3x3 blocks after the first conv. None: 2 at input stride 1 (Johnson et al.'s),
-    # 1 at 2. With 2 at input stride 2 the residual blocks work at an eighth of the
-    # resolution, where four times a channel count's square costs the same multiply-adds.
-    strided_blocks: int | None = None
-    # Channels of the first conv, of each strided block (the residual blocks keep the last),
-    # and of each upsampling block, one per halving: 1 + 2 * strided_blocks at input stride
-    # 1, 2 + 2 * strided_blocks at 2. None: (f, 2f, 4f, 2f, f) at 1, Johnson et al.'s, and
-    # (f, 3f/2, f, f/2) at 2 with one strided block, for f = `filters`.
+    # Channels of the downsampling convs (the residual blocks keep the last) and the two
+    # upsampling ones: five at input stride 1, four at 2. None: (f, 2f, 4f, 2f, f) at 1,
+    # Johnson et al.'s, and (f, 3f/2, f, f/2) at 2, for f = `filters`.
     widths: tuple | None = None
     residual_blocks: int = 5
     # The kernel of the last conv, to RGB: Johnson et al.'s 9 costs a network at input
@@ -107,40 +102,21 @@ class Config:
             )
 
     def block_widths(self) -> tuple[int, ...]:
-        """The channels of each block (see `widths`), checked against the strides."""
+        """The channels of each block (see `widths`), checked against `input_stride`."""
         f = self.filters
         if self.input_stride not in (1, 2):
             raise ValueError(f"input_stride must be 1 or 2, got {self.input_stride}.")
-        strided = self.strided_blocks_count()
-        default_strided = 2 if self.input_stride == 1 else 1
-        if self.widths is None and strided != default_strided:
-            raise ValueError(
-                f"strided_blocks={strided} at input_stride {self.input_stride} needs explicit "
-                f"widths (--config=widths=(...)): the defaults are for {default_strided}."
-            )
         default = (
             (f, 2 * f, 4 * f, 2 * f, f) if self.input_stride == 1 else (f, 3 * f // 2, f, f // 2)
         )
         widths = tuple(int(width) for width in (self.widths or default))
-        count = 1 + 2 * strided + (self.input_stride == 2)
+        count = 5 if self.input_stride == 1 else 4
         if len(widths) != count or min(widths) < 1:
             raise ValueError(
                 f"widths needs {count} positive channel counts at input_stride "
-                f"{self.input_stride} with {strided} strided blocks, got {self.widths}."
+                f"{self.input_stride}, got {self.widths}."
             )
         return widths
-
-    def strided_blocks_count(self) -> int:
-        """`strided_blocks`, or its default for the input stride."""
-        if self.strided_blocks is None:
-            return 2 if self.input_stride == 1 else 1
-        if self.strided_blocks < 1:
-            raise ValueError(f"strided_blocks must be at least 1, got {self.strided_blocks}.")
-        return self.strided_blocks
-
-    def size_multiple(self) -> int:
-        """What image heights and widths must be multiples of: the network's total stride."""
-        return self.input_stride * 2 ** self.strided_blocks_count()
 
     def weight_sampler(self) -> yoto_tf.WeightSampler:
         """Content log-uniform, styles a `ScaledMixture`, tv constant (or five constants)."""

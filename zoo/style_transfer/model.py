@@ -149,7 +149,7 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
     """The transform network with conditional instance norm, and its loss terms.
 
     `call(images, loss_weights)` maps float RGB images `[B, H, W, 3]` on 0..255
-    (H and W multiples of `Config.size_multiple()`) to stylised images on 0..255.
+    (H and W multiples of 4) to stylised images on 0..255.
     """
 
     def __init__(
@@ -168,13 +168,15 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         # A scalar, and {layer: [NUM_STYLES]} factors that turn Gram distances into terms.
         self.content_scale, self.style_layer_factors = scales
         film = config.conditioned
-        widths = config.block_widths()
-        strided = config.strided_blocks_count()
-        down, up = widths[: 1 + strided], widths[1 + strided :]
-        self.down = [_ConvBlock(down[0], 9, strides=config.input_stride, film=film)]
+        *down, up1, up2 = config.block_widths()
+        first_stride = config.input_stride
+        self.down = [_ConvBlock(down[0], 9, strides=first_stride, film=film)]
         self.down += [_ConvBlock(width, 3, strides=2, film=film) for width in down[1:]]
         self.residual = [_Residual(down[-1], film) for _ in range(config.residual_blocks)]
-        self.up = [_ConvBlock(width, 3, upsample=True, film=film) for width in up]
+        self.up = [
+            _ConvBlock(up1, 3, upsample=True, film=film),
+            _ConvBlock(up2, 3, upsample=True, film=film),
+        ]
         self.output_conv = keras.layers.Conv2D(3, config.output_kernel, padding="same")
         if film:
             lows, highs = weight_sampler.bounds()

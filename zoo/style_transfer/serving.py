@@ -20,8 +20,7 @@ STYLE_ASSET_DIR = "styles"
 class StyleTransferServing(tf.Module):
     """The style-transfer network's serving surface.
 
-    Signatures (images uint8 `[N, H, W, 3]`, H and W multiples of the network's total
-    stride, `Config.size_multiple()`, 4 for the default network; `loss_weights`
+    Signatures (images uint8 `[N, H, W, 3]`, H and W multiples of 4; `loss_weights`
     float32 `[N, 5]`: content, style_1 .. style_4, each in its trained range, the
     style weights summing to the trained strength range). Every input and output has
     the batch dimension N first, as TF Serving's batching needs:
@@ -77,7 +76,6 @@ class StyleTransferServing(tf.Module):
                     )
                 ],
             )
-        multiple = self.model.config.size_multiple()
         images = serving_inputs.check_shape(
             "images", images, ["N", "height", "width", 3], {3: "3 channels (RGB)"}
         )
@@ -88,12 +86,8 @@ class StyleTransferServing(tf.Module):
             images,
             [
                 lambda x: tf.debugging.Assert(
-                    tf.reduce_all(tf.shape(x)[1:3] % multiple == 0)
-                    & tf.reduce_all(tf.shape(x)[1:3] > 0),
-                    [
-                        f"images height and width must be positive multiples of {multiple}; got",
-                        tf.shape(x),
-                    ],
+                    tf.reduce_all(tf.shape(x)[1:3] % 4 == 0) & tf.reduce_all(tf.shape(x)[1:3] > 0),
+                    ["images height and width must be positive multiples of 4; got", tf.shape(x)],
                 ),
                 lambda x: tf.debugging.Assert(
                     tf.shape(x)[1] * tf.shape(x)[2] <= self.max_pixels,
@@ -114,18 +108,16 @@ class StyleTransferServing(tf.Module):
         return self.model.compute_loss_terms(images, None, weights, training=False)
 
     def extra_metadata(self) -> dict:
-        """`{"styles": {"style_1": name, ...}, "size_multiple": M}`.
+        """`{"styles": {"style_1": name, ...}}`: which image each style weight stands for.
 
-        Which image each style weight stands for (`null` when a user's style folder has
-        moved since training), and what image sides must be multiples of.
+        `{"styles": null}` when a user's style folder has moved since training.
         """
-        multiple = {"size_multiple": self.model.config.size_multiple()}
         try:
             files = style_data.style_files(self.model.config)
         except (FileNotFoundError, ValueError):
-            return {"styles": None, **multiple}
+            return {"styles": None}
         names = [name for name, _ in files]
-        return {"styles": dict(zip(style_config.STYLE_TERMS, names, strict=True)), **multiple}
+        return {"styles": dict(zip(style_config.STYLE_TERMS, names, strict=True))}
 
     def asset_files(self) -> dict[str, bytes]:
         """`styles/style_1.png` ..: the style images as the loss network saw them.

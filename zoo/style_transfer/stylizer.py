@@ -3,7 +3,7 @@
 `Stylizer.load(path)` takes a training dir (`yoto-train --task=style_transfer`) or
 an exported SavedModel version dir; both give `stylize(image, weights)` and
 `loss_terms(images, weights)` with the five conditioned weights (content,
-style_1 .. style_4) and any image size (edge-padded to a multiple of the network's stride).
+style_1 .. style_4) and any image size (edge-padded to a multiple of 4).
 """
 
 from __future__ import annotations
@@ -63,15 +63,6 @@ def exported_styles(version_dir) -> list[tuple[str | None, np.ndarray | None]]:
     return styles
 
 
-def exported_size_multiple(version_dir) -> int:
-    """What an export's image sides must be multiples of (4 for exports that predate it)."""
-    try:
-        metadata = saved_model_metadata.read_metadata(pathlib.Path(version_dir))
-    except (FileNotFoundError, ValueError):
-        return 4
-    return int(metadata.get("size_multiple") or 4)
-
-
 class Stylizer:
     """Stylizes uint8 RGB images with a trained or exported style-transfer model.
 
@@ -80,21 +71,16 @@ class Stylizer:
     from a training dir's config; `None` for whatever is unknown.
     """
 
-    def __init__(self, signatures, styles=None, size_multiple: int = 4):
+    def __init__(self, signatures, styles=None):
         self._signatures = signatures
         self.styles = styles or [(None, None)] * len(style_config.STYLE_TERMS)
-        self.size_multiple = int(size_multiple)
 
     @classmethod
     def load(cls, path) -> Stylizer:
         """From a SavedModel version dir (has saved_model.pb) or a training dir."""
         path = pathlib.Path(path)
         if (path / "saved_model.pb").is_file():
-            return cls(
-                tf.saved_model.load(str(path)).signatures,
-                exported_styles(path),
-                exported_size_multiple(path),
-            )
+            return cls(tf.saved_model.load(str(path)).signatures, exported_styles(path))
         model, _, task_name = train_lib.restore_model(path)
         if task_name != "style_transfer":
             raise ValueError(f"{path} holds a {task_name} model, not style transfer.")
@@ -107,15 +93,12 @@ class Stylizer:
             styles = style_data.named_style_images(model.config)
         except (FileNotFoundError, ValueError):  # A user's style folder moved since training.
             styles = None
-        return cls(signatures, styles, model.config.size_multiple())
+        return cls(signatures, styles)
 
     def _call(self, name, images, weights):
         images = np.asarray(images)
         height, width = images.shape[1:3]
-        multiple = self.size_multiple
-        padded = np.pad(
-            images, [(0, 0), (0, -height % multiple), (0, -width % multiple), (0, 0)], mode="edge"
-        )
+        padded = np.pad(images, [(0, 0), (0, -height % 4), (0, -width % 4), (0, 0)], mode="edge")
         weights = tf.constant(np.asarray(weights, np.float32).reshape(len(images), -1))
         try:
             return self._signatures[name](images=tf.constant(padded), loss_weights=weights)

@@ -17,8 +17,6 @@ from tests import session_bundle
 from zoo.style_transfer import config as style_config
 from zoo.style_transfer import data as style_data
 from zoo.style_transfer import model as style_transfer
-from zoo.style_transfer import serving as style_serving
-from zoo.style_transfer import stylizer as style_stylizer
 from zoo.style_transfer import vgg
 from zoo.training import train_lib
 
@@ -200,8 +198,6 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
             metadata["styles"],
             {"style_1": "brick", "style_2": "grass", "style_3": "gravel", "style_4": "retina"},
         )
-        self.assertEqual(metadata["size_multiple"], 4)
-        self.assertEqual(style_lib.Stylizer.load(self.version_dir).size_multiple, 4)
         styles = style_lib.Stylizer.load(self.version_dir).styles
         expected = style_data.load_style_images(self.config)
         self.assertEqual([name for name, _ in styles], ["brick", "grass", "gravel", "retina"])
@@ -301,36 +297,6 @@ class TransformNetworkTest(tf.test.TestCase):
             style_transfer.build_model(dataclasses.replace(config, widths=(6, 5, 4, 3, 2)))
         with self.assertRaisesRegex(ValueError, "input_stride must be 1 or 2"):
             style_transfer.build_model(dataclasses.replace(config, input_stride=4))
-
-    def test_two_strided_blocks_after_a_strided_first_conv_work_at_an_eighth(self):
-        config = dataclasses.replace(
-            style_config.Config.runlocal(),
-            input_stride=2,
-            strided_blocks=2,
-            widths=(6, 5, 7, 4, 3, 2),
-            output_kernel=3,
-        )
-        model = style_transfer.build_model(config)
-        self.assertAllEqual(model(tf.zeros([1, 16, 24, 3])).shape, [1, 16, 24, 3])
-        self.assertEqual([block.conv.strides for block in model.down], [(2, 2)] * 3)
-        self.assertEqual([block.conv.filters for block in model.up], [4, 3, 2])
-        self.assertEqual(model.residual[0].first.conv.filters, 7)
-        self.assertEqual(config.size_multiple(), 8)
-        serving = style_serving.StyleTransferServing(model)
-        weights = tf.constant([[1.0, 1.0, 0, 0, 0]])
-        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "multiples of 8"):
-            serving.stylize(tf.zeros([1, 16, 20, 3], tf.uint8), weights)
-        self.assertEqual(serving.extra_metadata()["size_multiple"], 8)
-        stylizer = style_stylizer.Stylizer(serving.signatures(), size_multiple=8)
-        self.assertEqual(
-            stylizer.stylize(np.zeros([16, 20, 3], np.uint8), [1, 1, 0, 0, 0]).shape, (16, 20, 3)
-        )
-        with self.assertRaisesRegex(ValueError, "widths needs 6 positive channel counts"):
-            style_transfer.build_model(dataclasses.replace(config, widths=(6, 5, 4, 3)))
-        with self.assertRaisesRegex(ValueError, "needs explicit widths"):
-            dataclasses.replace(config, widths=None).block_widths()
-        with self.assertRaisesRegex(ValueError, "strided_blocks must be at least 1"):
-            dataclasses.replace(config, strided_blocks=0).block_widths()
 
     def test_default_widths_follow_the_input_stride(self):
         config = dataclasses.replace(style_config.Config(), filters=32)
