@@ -48,7 +48,7 @@ class Config:
     # The stride of the 9x9 conv from RGB. 1: Johnson et al.'s network, the 9x9 conv at full
     # resolution and two strided 3x3 blocks after it. 2: the 9x9 conv strides and one strided
     # 3x3 block follows, so only the last upsampling block and the output conv work at full
-    # resolution: as fast as the peer's network, but 0-11% behind Johnson's at equal steps
+    # resolution: as fast as the peer's network, but behind Johnson's at equal training
     # (experiments/README.md, "A strided first conv").
     input_stride: int = 1
     # Channels of the downsampling convs (the residual blocks keep the last) and the two
