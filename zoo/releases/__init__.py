@@ -28,11 +28,17 @@ WORK_DIR = "work"
 
 
 def names() -> list[str]:
-    """Every release in the package, sorted."""
+    """Every release in the package, sorted.
+
+    Hidden folders are `publish`'s staging and swapped-out copies, never releases.
+    """
     return sorted(
         path.name
         for path in RELEASES_DIR.iterdir()
-        if path.is_dir() and path.name != WORK_DIR and (path / CARD_FILE).is_file()
+        if path.is_dir()
+        and path.name != WORK_DIR
+        and not path.name.startswith(".")
+        and (path / CARD_FILE).is_file()
     )
 
 

@@ -2,6 +2,7 @@ import contextlib
 import io
 import json
 import pathlib
+import shutil
 import tempfile
 from unittest import mock
 
@@ -151,6 +152,14 @@ class ReleasesTest(tf.test.TestCase):
         self.assertEqual(releases.card("tiny-vae")["data"], "second")
         self.assertEqual(sorted(p.name for p in self.releases_dir.iterdir()), ["tiny-vae"])
         train_lib.restore_model("pretrained:tiny-vae")
+
+    def test_a_staging_folder_left_by_a_crashed_publish_is_not_a_release(self):
+        staging = self.releases_dir / ".tiny-vae-abc123"
+        shutil.copytree(self.releases_dir / "tiny-vae", staging)
+        self.addCleanup(shutil.rmtree, staging)
+        self.assertNotIn(".tiny-vae-abc123", releases.names())
+        with self.assertRaisesRegex(ValueError, "Unknown release '.tiny-vae-abc123'"):
+            releases.directory("pretrained:.tiny-vae-abc123")
 
     def test_bad_release_names_are_refused(self):
         for name in ("", "work", "../x", ".hidden", "pretrained:x"):
