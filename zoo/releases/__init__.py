@@ -69,7 +69,8 @@ def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
     value with the command that produced it); the task, config, steps, command and sha256
     come from the snapshot, the commit from git. The card's `version` counts the releases
     published under `name`. A replaced release is swapped whole: a reader sees the old
-    release or the new one, never a mixture.
+    release or the new one, never a mixture (and, where the kernel can exchange two
+    paths in one step, never neither: `snapshots.replace_directory`).
     """
     import datetime
     import shutil

@@ -17,12 +17,15 @@ Snapshots are written atomically: a reader sees the old folder or the new one.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import io
 import json
 import os
 import pathlib
 import shutil
+import sys
 import tempfile
 
 import numpy as np
@@ -108,7 +111,16 @@ def write(
 
 
 def replace_directory(new: pathlib.Path, target: pathlib.Path) -> None:
-    """Puts `new` at `target`; the old `target` (if any) is moved aside, then removed."""
+    """Puts `new` at `target`, and the old `target` (if any) is removed.
+
+    Where the kernel can exchange two paths in one step (Linux's renameat2 with
+    RENAME_EXCHANGE), a reader sees the old folder or the new one at every moment, and a
+    crash leaves one of them at `target`. Elsewhere the old folder is moved aside first,
+    which leaves `target` missing for the moment between two renames.
+    """
+    if target.exists() and exchange_paths(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # `new` now names the old folder.
+        return
     old = None
     if target.exists():
         old = pathlib.Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-old-"))
@@ -117,6 +129,24 @@ def replace_directory(new: pathlib.Path, target: pathlib.Path) -> None:
     os.replace(new, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def exchange_paths(first: pathlib.Path, second: pathlib.Path) -> bool:
+    """Swaps two existing paths atomically; False where the system cannot (nothing moved)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:  # glibc before 2.28.
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
+    if result == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # Kernel or file system.
+        return False
+    raise OSError(error, os.strerror(error), str(second))
 
 
 def is_snapshot(directory) -> bool:

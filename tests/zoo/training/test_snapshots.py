@@ -2,6 +2,7 @@ import contextlib
 import io
 import pathlib
 import tempfile
+from unittest import mock
 
 import numpy as np
 import tensorflow as tf
@@ -103,6 +104,32 @@ class SnapshotTest(tf.test.TestCase):
         self.assertEqual(
             sorted(path.name for path in self.temp.iterdir() if "rewritten" in path.name),
             ["rewritten"],
+        )
+
+    def test_replacing_a_folder_exchanges_it_in_one_step_where_linux_can(self):
+        new, target = self.temp / "exchange-new", self.temp / "exchange-target"
+        for folder, text in ((new, "new"), (target, "old")):
+            folder.mkdir()
+            (folder / "file").write_text(text)
+        if not snapshots.exchange_paths(new, target):
+            self.skipTest("this system cannot exchange two paths in one step")
+        self.assertEqual((target / "file").read_text(), "new")
+        self.assertEqual((new / "file").read_text(), "old")
+        snapshots.replace_directory(new, target)  # Swaps back; the folder at `new` goes.
+        self.assertEqual((target / "file").read_text(), "old")
+        self.assertFalse(new.exists())
+
+    def test_replacing_a_folder_falls_back_to_two_renames_where_it_cannot_exchange(self):
+        new, target = self.temp / "fallback-new", self.temp / "fallback-target"
+        for folder, text in ((new, "new"), (target, "old")):
+            folder.mkdir()
+            (folder / "file").write_text(text)
+        with mock.patch.object(snapshots, "exchange_paths", return_value=False):
+            snapshots.replace_directory(new, target)
+        self.assertEqual((target / "file").read_text(), "new")
+        self.assertEqual(
+            sorted(path.name for path in self.temp.iterdir() if "fallback" in path.name),
+            ["fallback-target"],
         )
 
     def test_a_new_machine_continues_the_run_from_its_snapshot_at_its_step(self):
