@@ -106,7 +106,11 @@ def ms_ssim_db(ms_ssim: float) -> float:
 
 
 def bd_rates(
-    curves: dict[str, list[dict]], test: str, method: str = "pchip", quality: str = "psnr"
+    curves: dict[str, list[dict]],
+    test: str,
+    method: str = "pchip",
+    quality: str = "psnr",
+    reasons: dict[str, str] | None = None,
 ) -> dict[str, float]:
     """BD-rate of curve `test` against every other curve it overlaps, in percent.
 
@@ -115,7 +119,7 @@ def bd_rates(
     An anchor whose PSNR range does not overlap the test curve's has no BD-rate: it is
     left out of the result and the reason is printed to stderr (a NaN would read as a
     number in the report). `method`: `yoto_tf.metrics.bd_rate`'s interpolation ("pchip"
-    or VCEG-M33's "cubic").
+    or VCEG-M33's "cubic"). `reasons`, if given, gets each left-out anchor's reason.
     """
     from yoto_tf import metrics
 
@@ -141,6 +145,8 @@ def bd_rates(
             )
         except ValueError as error:
             print(f"BD-rate ({quality}) {test} vs {anchor}: {error}", file=sys.stderr)
+            if reasons is not None:
+                reasons[anchor] = str(error)
     return results
 
 

@@ -84,14 +84,15 @@ def codec_checks(spec, output_dir, command: str, float32_model_dir=None, images=
     )
     aims = {("psnr", "JPEG"): -25.0, ("psnr", "WebP"): 0.0}
     for quality in ("psnr", "ms_ssim"):
-        rates = codec_eval_lib.bd_rates(curves, "YOTO", quality=quality)
+        reasons = {}
+        rates = codec_eval_lib.bd_rates(curves, "YOTO", quality=quality, reasons=reasons)
         for anchor in ("JPEG", "WebP"):
             aim = aims.get((quality, anchor))
             value = rates.get(anchor)
             what = f"BD-rate ({quality.upper().replace('_', '-')}) against {anchor}, percent"
             if aim is not None:
                 what += f" (aim <= {aim:g})"
-            shown = round(value, 1) if value is not None else "no overlap of quality ranges"
+            shown = round(value, 1) if value is not None else f"none: {reasons.get(anchor)}"
             passed = None if aim is None else (value is not None and value <= aim)
             results.append(result(what, shown, passed, command))
     if float32_model_dir is not None:
