@@ -1,7 +1,10 @@
 """Atomic file writes: a temporary file in the target's directory, then a rename.
 
 A reader (or a crash) never sees a half-written file: the rename either has
-happened, leaving the complete new file, or has not, leaving the old one.
+happened, leaving the complete new file, or has not, leaving the old one. The data
+is flushed to disk before the rename and the directory after it, so a power loss
+cannot leave the new name pointing at an empty file (ext4 and XFS may otherwise
+write the rename before the data).
 """
 
 from __future__ import annotations
@@ -37,12 +40,29 @@ def write_bytes(path, data: bytes) -> pathlib.Path:
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as f:
         try:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
             os.chmod(f.name, mode)
         except BaseException:
             os.unlink(f.name)
             raise
     os.replace(f.name, path)
+    sync_directory(path.parent)
     return path
+
+
+def sync_directory(directory) -> None:
+    """Flushes `directory`'s entries (renames into it) to disk, where the system allows."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # Windows cannot open a directory; its renames are journaled.
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:  # Some file systems (and platforms) refuse fsync on a directory.
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def staging_directory(parent, prefix: str) -> pathlib.Path:

@@ -3,6 +3,7 @@ import pathlib
 import stat
 import tempfile
 import unittest
+from unittest import mock
 
 from zoo import atomic
 
@@ -37,6 +38,24 @@ class AtomicWritesTest(unittest.TestCase):
         self.assertTrue(staging.name.startswith(".tmp-1-"))
         self.assertEqual(list(staging.iterdir()), [])
         self.assertEqual(_mode(staging), 0o755)
+
+    def test_the_data_reaches_the_disk_before_the_rename_and_the_folder_after_it(self):
+        events = []
+        real_fsync, real_replace = os.fsync, os.replace
+
+        def fsync(descriptor):
+            is_folder = stat.S_ISDIR(os.fstat(descriptor).st_mode)
+            events.append("fsync folder" if is_folder else "fsync file")
+            real_fsync(descriptor)
+
+        def replace(source, target):
+            events.append("rename")
+            real_replace(source, target)
+
+        with mock.patch.object(os, "fsync", fsync), mock.patch.object(os, "replace", replace):
+            atomic.write_text(self.folder / "card.json", "{}")
+        self.assertEqual(events, ["fsync file", "rename", "fsync folder"])
+        self.assertEqual((self.folder / "card.json").read_text(), "{}")
 
     def test_no_temporary_file_is_left_when_a_write_fails(self):
         with self.assertRaises(TypeError):

@@ -62,17 +62,23 @@ def card(spec) -> dict:
     return json.loads((directory(spec) / CARD_FILE).read_text())
 
 
-def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
+def publish(
+    snapshot_dir, name: str, card_fields: dict, measured_sha256: str | None = None
+) -> pathlib.Path:
     """Makes the weights snapshot `snapshot_dir` the release `name`, atomically; returns its folder.
 
     `card_fields`: at least `data` (what it was trained on) and `results` (each measured
     value with the command that produced it); the task, config, steps, command and sha256
-    come from the snapshot, the commit from git. The card's `version` counts the releases
-    published under `name`. A replaced release is swapped whole: a reader sees the old
-    release or the new one, never a mixture (and, where the kernel can exchange two
-    paths in one step, never neither: `snapshots.replace_directory`).
+    come from the snapshot, the commit from git. `measured_sha256`: the sha256 of the
+    weights the results were measured on; publishing refuses a snapshot rewritten since
+    (a background run's `snapshot` can replace the folder while its checks run). The
+    card's `version` counts the releases published under `name`. A replaced release is
+    swapped whole: a reader sees the old release or the new one, never a mixture (and,
+    where the kernel can exchange two paths in one step, never neither:
+    `snapshots.replace_directory`).
     """
     import datetime
+    import hashlib
     import shutil
     import subprocess
 
@@ -84,7 +90,22 @@ def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
     for field in ("data", "results"):
         if field not in card_fields:
             raise ValueError(f"A release's card needs {field!r}.")
-    metadata = snapshots.read_metadata(snapshot_dir)
+    snapshots.read_metadata(snapshot_dir)  # Clear errors for a missing or corrupt snapshot.
+    # Read once more, and only these bytes are checked and written: the folder may be
+    # replaced meanwhile (snapshots.write swaps it whole).
+    files = {
+        file: (pathlib.Path(snapshot_dir) / file).read_bytes()
+        for file in (snapshots.SNAPSHOT_FILE, snapshots.WEIGHTS_FILE)
+    }
+    metadata = json.loads(files[snapshots.SNAPSHOT_FILE])
+    digest = hashlib.sha256(files[snapshots.WEIGHTS_FILE]).hexdigest()
+    if digest != metadata["weights_sha256"]:
+        raise ValueError(f"{snapshot_dir} changed while it was being published; publish again.")
+    if measured_sha256 is not None and digest != measured_sha256:
+        raise ValueError(
+            f"{snapshot_dir} holds weights {digest[:12]}, not the {measured_sha256[:12]} the "
+            "checks measured (the snapshot was rewritten meanwhile): run the checks again."
+        )
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
@@ -112,8 +133,8 @@ def publish(snapshot_dir, name: str, card_fields: dict) -> pathlib.Path:
     }
     staging = atomic.staging_directory(RELEASES_DIR, f".{name}-")
     try:
-        for file in (snapshots.SNAPSHOT_FILE, snapshots.WEIGHTS_FILE):
-            shutil.copyfile(pathlib.Path(snapshot_dir) / file, staging / file)
+        for file, content in files.items():
+            atomic.write_bytes(staging / file, content)
         atomic.write_text(staging / CARD_FILE, json.dumps(card_json, indent=2, sort_keys=True))
         atomic.write_text(staging / "MODEL_CARD.md", render_card(card_json))
         snapshots.replace_directory(staging, RELEASES_DIR / name)

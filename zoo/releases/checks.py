@@ -176,8 +176,18 @@ def style_checks(spec, output_dir, command: str) -> list[dict]:
 def beta_vae_checks(spec, fixed_models: dict[float, str], command: str) -> list[dict]:
     """The released beta-VAE against fixed-beta runs of as many steps, each at its beta."""
     from zoo.evaluation import evaluate_lib
+    from zoo.training import train_lib
 
     task = zoo.get_task("beta_vae")
+    for beta, model_dir in fixed_models.items():
+        _, config, _ = train_lib.load_run(model_dir)
+        if getattr(config, "fixed_beta", None) != beta:
+            trained = getattr(config, "fixed_beta", None)
+            raise ValueError(
+                f"--fixed_models pairs beta {beta:g} with {model_dir}, which was trained "
+                + ("with beta sampled (a YOTO run)" if trained is None else f"at beta {trained:g}")
+                + ": pair each beta with the run trained at it (--config=fixed_beta=BETA)."
+            )
     images = task.evaluation_images()
     yoto = evaluate_lib.terms_fn_for(spec, task)
     results = []
@@ -247,6 +257,9 @@ def run(argv=None) -> int:
                 f"--publish needs a weights snapshot; {args.model} is not one "
                 "(write one with python -m zoo.training.snapshot)."
             )
+        measured_sha256 = (
+            snapshots.read_metadata(args.model)["weights_sha256"] if args.publish else None
+        )
         if task == "compression":
             results = codec_checks(args.model, args.output_dir, command, args.float32_model_dir)
         elif task == "style_transfer":
@@ -271,7 +284,11 @@ def run(argv=None) -> int:
         }
         if args.notes:
             card["notes"] = args.notes
-        folder = releases.publish(args.model, args.publish, card)
+        try:
+            folder = releases.publish(args.model, args.publish, card, measured_sha256)
+        except (ValueError, FileNotFoundError) as error:
+            print(f"release_checks: error: {error}", file=sys.stderr)
+            return 2
         print(f"published {folder} ({'every check passed' if passed else 'a check failed'})")
     return 0 if passed else 1
 

@@ -119,6 +119,7 @@ def replace_directory(new: pathlib.Path, target: pathlib.Path) -> None:
     which leaves `target` missing for the moment between two renames.
     """
     if target.exists() and exchange_paths(new, target):
+        atomic.sync_directory(target.parent)
         shutil.rmtree(new, ignore_errors=True)  # `new` now names the old folder.
         return
     old = None
@@ -127,6 +128,7 @@ def replace_directory(new: pathlib.Path, target: pathlib.Path) -> None:
         os.rmdir(old)
         os.replace(target, old)
     os.replace(new, target)
+    atomic.sync_directory(target.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

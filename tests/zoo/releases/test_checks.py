@@ -73,6 +73,23 @@ class ReleaseChecksTest(tf.test.TestCase):
         self.assertAllClose(float(ours) / float(theirs), float(ratio), atol=1e-3)
         self.assertEqual(line["passed"], abs(float(ratio) - 1) <= 0.03)
 
+    def test_a_fixed_model_trained_at_another_beta_is_refused_by_name(self):
+        with self.assertRaisesRegex(
+            ValueError, "beta 0.5 with .*fixed_4, which was trained at beta 4"
+        ):
+            release_checks.beta_vae_checks(self.vae_snapshot, {0.5: self.fixed_dir}, "cmd")
+        with self.assertRaisesRegex(ValueError, "trained with beta sampled"):
+            release_checks.beta_vae_checks(self.vae_snapshot, {4.0: self.vae_dir}, "cmd")
+
+    def test_publishing_refuses_weights_other_than_those_the_checks_measured(self):
+        releases_dir = self.root / "remeasured"
+        releases_dir.mkdir(exist_ok=True)
+        card = {"data": "d", "results": []}
+        with mock.patch.object(releases, "RELEASES_DIR", releases_dir):
+            with self.assertRaisesRegex(ValueError, "not the 000000000000 the checks measured"):
+                releases.publish(self.vae_snapshot, "v", card, measured_sha256="0" * 64)
+            self.assertEqual(list(releases_dir.iterdir()), [])
+
     def test_publishing_writes_every_result_and_the_verdict_on_the_card(self):
         releases_dir = self.root / "releases"
         releases_dir.mkdir(exist_ok=True)
