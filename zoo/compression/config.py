@@ -31,6 +31,10 @@ class Config:
     # get near that bound, and more channels cost time per step, so the release run sets
     # 192 and the default keeps num_filters (experiments/README.md).
     num_latent_filters: int | None = None
+    # Channels of the hyper transforms and the hyper-latents z (None: num_filters). A codec
+    # widened after training (zoo/compression/widen_filters.py) keeps its hyper transforms,
+    # which work at 1/64 of the resolution and cost little, at the width they learned.
+    num_hyper_filters: int | None = None
     num_scales: int = 64
     scale_min: float = 0.11
     scale_max: float = 256.0

@@ -66,6 +66,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         weight_sampler: yoto_tf.WeightSampler,
         num_filters: int = 64,
         num_latent_filters: int | None = None,
+        num_hyper_filters: int | None = None,
         num_scales: int = 64,
         scale_min: float = 0.11,
         scale_max: float = 256.0,
@@ -85,6 +86,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             )
         self.num_filters = int(num_filters)
         self.num_latent_filters = int(num_latent_filters or num_filters)
+        self.num_hyper_filters = int(num_hyper_filters or num_filters)
         self.num_scales = int(num_scales)
         self.scale_min, self.scale_max = float(scale_min), float(scale_max)
         self.conditioning_units = int(conditioning_units)
@@ -96,21 +98,22 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         distortion = TERM_NAMES.index("distortion")
         self._reference_lmbda = math.sqrt(lows[distortion] * highs[distortion])
         n, m, film = self.num_filters, self.num_latent_filters, self.conditioned
+        h = self.num_hyper_filters
         self.analysis = transforms.AnalysisTransform(n, m, film)
         self.synthesis = transforms.SynthesisTransform(n, film)
-        self.hyper_analysis = transforms.HyperAnalysisTransform(n, film)
+        self.hyper_analysis = transforms.HyperAnalysisTransform(h, film)
         if self.integer_entropy_parameters:
             self.lmbda_range = (lows[distortion], highs[distortion])
             self.hyper_synthesis = integer_network.IntegerHyperSynthesis(
-                n,
+                h,
                 m,
                 self.num_scales,
                 lmbda_range=self.lmbda_range if film else None,
                 conditioning_units=max(4, self.conditioning_units // 4),
             )
         else:
-            self.hyper_synthesis = transforms.HyperSynthesisTransform(n, m, film)
-        self.hyperprior = tfc.NoisyDeepFactorized(batch_shape=[n])
+            self.hyper_synthesis = transforms.HyperSynthesisTransform(h, m, film)
+        self.hyperprior = tfc.NoisyDeepFactorized(batch_shape=[h])
         if self.conditioned:
             lows, highs = weight_sampler.bounds()
             self.conditioning = yoto_tf.ConditioningMLP(
@@ -415,6 +418,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         config.update(
             num_filters=self.num_filters,
             num_latent_filters=self.num_latent_filters,
+            num_hyper_filters=self.num_hyper_filters,
             num_scales=self.num_scales,
             scale_min=self.scale_min,
             scale_max=self.scale_max,
@@ -433,6 +437,7 @@ def build_model(config: Config, seed: int = 0) -> HyperpriorCodec:
         config.weight_sampler(),
         num_filters=config.num_filters,
         num_latent_filters=config.num_latent_filters,
+        num_hyper_filters=config.num_hyper_filters,
         num_scales=config.num_scales,
         scale_min=config.scale_min,
         scale_max=config.scale_max,

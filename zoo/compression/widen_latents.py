@@ -25,12 +25,12 @@ step (the optimizer state restarts, as from any snapshot).
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import pathlib
 import re
 import sys
 
 import numpy as np
+
+from zoo.compression import widening
 
 # Where the latent channels sit in each variable that depends on their number:
 # (key pattern, axis holding the channels, how the new channels start).
@@ -47,7 +47,7 @@ _LATENT_AXES = (
 )
 
 
-def _widened(key: str, old: np.ndarray, fresh: np.ndarray, channels: int) -> np.ndarray:
+def _widened(key: str, old: np.ndarray, fresh: np.ndarray) -> np.ndarray:
     """`old` placed in the shape of `fresh` (the widened model's initial value of `key`)."""
     matches = [(axis, start) for pattern, axis, start in _LATENT_AXES if re.match(pattern, key)]
     if not matches:
@@ -57,17 +57,8 @@ def _widened(key: str, old: np.ndarray, fresh: np.ndarray, channels: int) -> np.
         )
     ((axis, start),) = matches
     if start == "film identity":
-        # FiLM's heads give [gamma (C), beta (C)] along the last axis; zeros are the identity.
-        wide = np.zeros_like(fresh)
-        gamma, beta = np.split(old, 2, axis=-1)
-        wide[..., :channels] = gamma
-        wide[..., fresh.shape[-1] // 2 : fresh.shape[-1] // 2 + channels] = beta
-        return wide
-    wide = fresh / 10 if start == _NEW_CHANNEL_START else np.zeros_like(fresh)
-    index = [slice(None)] * old.ndim
-    index[axis] = slice(0, channels)
-    wide[tuple(index)] = old
-    return wide
+        return widening.film_identity(old, fresh)
+    return widening.place(old, fresh / 10 if start == _NEW_CHANNEL_START else np.zeros_like(fresh))
 
 
 def widen(snapshot_dir, num_latent_filters: int, output_dir, command: str | None = None):
@@ -76,59 +67,24 @@ def widen(snapshot_dir, num_latent_filters: int, output_dir, command: str | None
     Returns `(narrow_model, wide_model)`, both restored. Raises ValueError for a snapshot
     of another task or a width that is not larger.
     """
-    from zoo.compression import model as compression
-    from zoo.training import snapshots, train_lib
+    from zoo.training import snapshots
 
     metadata = snapshots.read_metadata(snapshot_dir)
-    if metadata.get("task") != "compression":
-        raise ValueError(
-            f"{snapshot_dir} holds a {metadata.get('task')} model; only a compression "
-            "snapshot has latent channels to widen."
-        )
-    narrow, config, _ = train_lib.restore_snapshot(snapshot_dir)
-    channels = narrow.num_latent_filters
-    if num_latent_filters <= channels:
+    config = metadata.get("config", {})
+    channels = config.get("num_latent_filters") or config.get("num_filters")
+    if metadata.get("task") == "compression" and num_latent_filters <= channels:
         raise ValueError(
             f"--num_latent_filters={num_latent_filters} is not more than the snapshot's "
             f"{channels} latent channels; give a larger number."
         )
-    wide_config = dataclasses.replace(config, num_latent_filters=num_latent_filters)
-    seed = int(metadata.get("seed", 0))
-    wide = compression.build_model(wide_config, seed=seed)
-    old_values = snapshots.checkpoint_values(narrow)
-    fresh_values = snapshots.checkpoint_values(wide)
-    if set(old_values) != set(fresh_values):
-        raise ValueError(
-            f"{snapshot_dir}: the widened model's variables differ by name from the "
-            f"snapshot's: {sorted(set(old_values) ^ set(fresh_values))[:3]}"
-        )
-    values = {}
-    for key, fresh in fresh_values.items():
-        old = np.asarray(old_values[key])
-        fresh = np.asarray(fresh)
-        if old.shape == fresh.shape or old.dtype == object:
-            # Equal shapes keep the learned value; the object graph is the new model's.
-            values[key] = fresh if old.dtype == object else old
-        else:
-            values[key] = _widened(key, old, fresh, channels)
-    dtypes = {key: str(np.asarray(value).dtype) for key, value in fresh_values.items()}
-    snapshots.load_values(wide, values, dtypes, f"the widened {snapshot_dir}", "compression")
-    record = {
-        key: value
-        for key, value in metadata.items()
-        if key not in ("step", "command", "dtypes", "rebuilt", "weights_sha256")
-    }
-    record["config"] = {**record["config"], "num_latent_filters": num_latent_filters}
-    origin = record.pop("initialised_from", None)
-    snapshots.write(
-        wide,
-        pathlib.Path(output_dir),
-        record,
-        int(metadata["step"]),
+    return widening.widen_snapshot(
+        snapshot_dir,
+        output_dir,
+        {"num_latent_filters": num_latent_filters},
+        _widened,
+        "latent channels",
         command=command,
-        initialised_from=origin,
     )
-    return narrow, wide
 
 
 def run(argv=None) -> int:
