@@ -315,7 +315,9 @@ def _start_from_snapshot(model, model_dir, init_from, record, verbose) -> int | 
     if latest and checkpoint_step(latest) >= snapshot_step:
         return None
     metadata = snapshots.restore(model, init_from)
-    same_run = {key: metadata.get(key) for key in record} == record
+    # A snapshot written before a config field existed still continues its own run.
+    written = _with_new_fields(metadata)
+    same_run = {key: written.get(key) for key in record} == record
     start = snapshot_step if same_run else 0
     if same_run and metadata.get("trained_at"):
         # The run goes on here: its earlier stretches of training come along.

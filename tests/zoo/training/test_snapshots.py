@@ -1,6 +1,8 @@
 import contextlib
 import io
+import json
 import pathlib
+import shutil
 import tempfile
 from unittest import mock
 
@@ -145,6 +147,24 @@ class SnapshotTest(tf.test.TestCase):
         self.assertEqual(int(model.optimizer.iterations.numpy()), 6)
         # Steps 4 and 5 ran at 1/500 and 2/500 of the rate (Keras reports the last step's).
         self.assertAllClose(float(model.optimizer.learning_rate), 1e-3 * 2 / 500)
+
+    def test_a_snapshot_written_before_a_config_field_existed_continues_its_run(self):
+        older = self.temp / "older_snapshot"
+        shutil.copytree(self.snapshot, older)
+        metadata = json.loads((older / snapshots.SNAPSHOT_FILE).read_text())
+        del metadata["config"]["fixed_beta"]  # A field at its default, as if added later.
+        (older / snapshots.SNAPSHOT_FILE).write_text(json.dumps(metadata))
+        log = io.StringIO()
+        with contextlib.redirect_stdout(log):
+            train_lib.train(
+                "beta_vae",
+                self.temp / "from_older",
+                steps=5,
+                runlocal=True,
+                verbose=1,
+                init_from=older,
+            )
+        self.assertIn("continuing this run at step 4", log.getvalue())
 
     def test_a_restart_without_warmup_runs_at_the_full_rate_at_once(self):
         log = io.StringIO()
