@@ -127,9 +127,7 @@ candidate() {
   step=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['step'])" \
     "$WORK/$task/snapshot.json")
   branch="$RUNS/${task}_candidate_$step"
-  # Without a warmup, as every candidate since the first: the curve of candidates
-  # compares like with like (at a tenth of the rate the restart's jolt is small).
-  flags="$(task_flags "$task") $(decay_flags "$task") --restart_warmup_steps=0"
+  flags="$(task_flags "$task") $(decay_flags "$task")"
   # shellcheck disable=SC2086  # $flags is a list of flags.
   TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_CPP_MIN_LOG_LEVEL=2 \
     nice -n 19 .venv/bin/yoto-train $flags --steps="$steps" --model_dir="$branch" \

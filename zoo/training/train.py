@@ -47,12 +47,6 @@ flags.DEFINE_string(
     "newer checkpoint: its own run continues at its step, another config fine-tunes from "
     "step 0; the optimizer state restarts.",
 )
-flags.DEFINE_integer(
-    "restart_warmup_steps",
-    500,
-    "With --init_from: ramp the learning rate up from zero over this many steps, while the "
-    "restarted optimizer's moment estimates fill (0: none).",
-)
 flags.DEFINE_enum(
     "strategy",
     "default",
@@ -107,7 +101,6 @@ def main(argv):
             image_every=FLAGS.image_every,
             timed_learning_rate_drop=FLAGS.timed_learning_rate_drop,
             init_from=FLAGS.init_from,
-            restart_warmup_steps=FLAGS.restart_warmup_steps,
         )
     except (ValueError, FileNotFoundError, FloatingPointError) as error:
         print(f"yoto-train: error: {error}", file=sys.stderr)

@@ -23,7 +23,7 @@ import tensorflow as tf
 import zoo
 from zoo import atomic, releases
 from zoo.training import callbacks as train_callbacks
-from zoo.training import distribute, provenance, snapshots, summaries, warmup
+from zoo.training import distribute, provenance, snapshots, summaries
 
 keras = tf.keras
 
@@ -169,7 +169,6 @@ def train(
     image_every: int | None = None,
     timed_learning_rate_drop: bool = False,
     init_from=None,
-    restart_warmup_steps: int = 500,
 ):
     """Trains `task_name` into `model_dir` up to `steps` (resuming if it holds a checkpoint).
 
@@ -184,9 +183,7 @@ def train(
     `init_from` is a weights snapshot (`zoo/training/snapshots.py`): used when `model_dir` holds
     no checkpoint or an older one. A snapshot of this very run (same task, config, seed
     and precision) continues at its step; any other starts a fine-tuning run at step 0.
-    Either way the optimizer's state restarts, which the log says, and the learning rate
-    ramps up from zero over `restart_warmup_steps` steps (`warmup.py`; 0: none; not with a
-    timed drop, which needs a constant rate).
+    Either way the optimizer's state restarts, which the log says.
     """
     model_dir = pathlib.Path(model_dir)
     if timed_learning_rate_drop and max_seconds is None:
@@ -201,8 +198,6 @@ def train(
     if timed_learning_rate_drop:
         # A schedule is refused before anything is written to model_dir.
         train_callbacks.set_learning_rate(task.optimizer(config), config.learning_rate)
-    if restart_warmup_steps < 0:
-        raise ValueError(f"restart_warmup_steps must be >= 0, got {restart_warmup_steps}.")
     if steps < 1 or log_every < 1 or checkpoint_every < 1:
         raise ValueError(
             f"steps, log_every and checkpoint_every must be >= 1, got {steps}, {log_every}, "
@@ -217,18 +212,7 @@ def train(
             model = task.build_model(config, seed=seed)
             # Before compiling: a snapshot holds the model's variables, not the optimizer's.
             start = _start_from_snapshot(model, model_dir, init_from, record, verbose)
-            optimizer = task.optimizer(config)
-            warm_up = start is not None and restart_warmup_steps > 0
-            if warm_up and not timed_learning_rate_drop:
-                optimizer = warmup.with_warmup(optimizer, start, restart_warmup_steps)
-            if warm_up and verbose and chief:
-                print(
-                    "No learning-rate warmup: the timed drop needs a constant rate."
-                    if timed_learning_rate_drop
-                    else f"The learning rate warms up from zero over steps {start} to "
-                    f"{start + restart_warmup_steps - 1}."
-                )
-            model.compile(optimizer=optimizer)
+            model.compile(optimizer=task.optimizer(config))
             if start is not None:
                 model.optimizer.iterations.assign(start)
         if chief:
