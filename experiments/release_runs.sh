@@ -31,9 +31,12 @@ task_flags() {
       # The default config on the bundled and Debian photographs (make photos), the learning
       # rate divided by 10 for the last quarter, with 192 latent channels: at 64 the
       # transforms capped PSNR at high lambda (experiments/README.md; the run was widened
-      # at step 19,400 with zoo/compression/widen_latents.py).
+      # at step 19,400 with zoo/compression/widen_latents.py), and 96 filters in the analysis
+      # and synthesis since step 69,200 (zoo/compression/widen_filters.py): level with 64
+      # filters at equal time after 82 minutes, with more room at the flat top.
       echo "--task=compression --steps=200000 --config=debian_photos=True" \
         "--config=learning_rate_drops=(150000,190000) --config=num_latent_filters=192" \
+        "--config=num_filters=96 --config=num_hyper_filters=64" \
         "--checkpoint_every=500 --image_every=10000 --log_every=200" ;;
     style_transfer)
       # A step takes about a second on one thread: checkpoints often enough that a session's
