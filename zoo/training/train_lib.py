@@ -306,6 +306,12 @@ def _start_from_snapshot(model, model_dir, init_from, record, verbose) -> int | 
     if same_run and metadata.get("trained_at"):
         # The run goes on here: its earlier stretches of training come along.
         provenance.carry_over(model_dir, metadata["trained_at"])
+    if same_run and metadata.get("initialised_from"):
+        # And so does where it started, when it was itself a fine-tuning run.
+        atomic.write_text(
+            pathlib.Path(model_dir) / INITIALISED_FROM_FILE,
+            json.dumps(metadata["initialised_from"], indent=2) + "\n",
+        )
     if not same_run:
         # Provenance for this run's own snapshots and any release made from them.
         origin = {

@@ -145,6 +145,33 @@ class SnapshotTest(tf.test.TestCase):
         self.assertIn("the optimizer state restarts", log.getvalue())
         self.assertEqual(int(model.optimizer.iterations.numpy()), 6)
 
+    def test_a_fine_tuning_run_continued_on_a_new_machine_keeps_where_it_started(self):
+        tuned_dir = self.temp / "tuned"
+        train_lib.train(
+            "beta_vae",
+            tuned_dir,
+            steps=2,
+            runlocal=True,
+            verbose=0,
+            config_overrides={"beta_low": 0.5},
+            init_from=self.snapshot,
+        )
+        tuned = train_lib.write_snapshot(tuned_dir, self.temp / "tuned_snapshot")
+        continued_dir = self.temp / "tuned_on_a_new_machine"
+        train_lib.train(
+            "beta_vae",
+            continued_dir,
+            steps=3,
+            runlocal=True,
+            verbose=0,
+            config_overrides={"beta_low": 0.5},
+            init_from=self.temp / "tuned_snapshot",
+        )
+        continued = train_lib.write_snapshot(continued_dir, self.temp / "continued_snapshot")
+        self.assertEqual(continued["step"], 3)
+        self.assertEqual(continued["initialised_from"], tuned["initialised_from"])
+        self.assertEqual(continued["initialised_from"]["step"], 4)
+
     def test_a_snapshot_written_before_a_config_field_existed_continues_its_run(self):
         older = self.temp / "older_snapshot"
         shutil.copytree(self.snapshot, older)
