@@ -26,7 +26,6 @@ The snapshot's run record is the original's with the new `num_filters` (and
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 
@@ -93,36 +92,15 @@ def widen(snapshot_dir, num_filters: int, output_dir, command: str | None = None
 
 
 def run(argv=None) -> int:
-    """The command line: widen a snapshot, print what was written."""
-    parser = argparse.ArgumentParser(
-        prog="python -m zoo.compression.widen_filters", description=__doc__.split("\n\n")[0]
+    """The command line: widen a snapshot, print what was written and how to continue."""
+    return widening.command_line(
+        "zoo.compression.widen_filters",
+        __doc__.split("\n\n")[0],
+        "num_filters",
+        "hidden filters",
+        widen,
+        argv,
     )
-    parser.add_argument("--snapshot", required=True, help="A compression weights snapshot.")
-    parser.add_argument("--num_filters", type=int, required=True, help="The new N.")
-    parser.add_argument("--output", required=True, help="Where the widened snapshot goes.")
-    args = parser.parse_args(argv)
-    from zoo.flags_util import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-    from zoo.training import snapshots
-
-    command = " ".join(["python -m zoo.compression.widen_filters", *(argv or sys.argv[1:])])
-    try:
-        widen(args.snapshot, args.num_filters, args.output, command=command)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"widen_filters: error: {error}", file=sys.stderr)
-        return 2
-    metadata = snapshots.read_metadata(args.output)
-    config = metadata["config"]
-    flags = " ".join(
-        f"--config={name}={config[name]}"
-        for name in ("num_filters", "num_latent_filters", "num_hyper_filters")
-    )
-    print(
-        f"wrote {args.output}: {args.num_filters} filters, step {metadata['step']}; continue "
-        f"its run with yoto-train --init_from={args.output} {flags}"
-    )
-    return 0
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ step (the optimizer state restarts, as from any snapshot).
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 
@@ -88,30 +87,15 @@ def widen(snapshot_dir, num_latent_filters: int, output_dir, command: str | None
 
 
 def run(argv=None) -> int:
-    """The command line: widen a snapshot, print what was written."""
-    parser = argparse.ArgumentParser(
-        prog="python -m zoo.compression.widen_latents", description=__doc__.split("\n\n")[0]
+    """The command line: widen a snapshot, print what was written and how to continue."""
+    return widening.command_line(
+        "zoo.compression.widen_latents",
+        __doc__.split("\n\n")[0],
+        "num_latent_filters",
+        "latent channels",
+        widen,
+        argv,
     )
-    parser.add_argument("--snapshot", required=True, help="A compression weights snapshot.")
-    parser.add_argument("--num_latent_filters", type=int, required=True, help="The new M.")
-    parser.add_argument("--output", required=True, help="Where the widened snapshot goes.")
-    args = parser.parse_args(argv)
-    from zoo.flags_util import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-    from zoo.training import snapshots
-
-    command = " ".join(["python -m zoo.compression.widen_latents", *(argv or sys.argv[1:])])
-    try:
-        widen(args.snapshot, args.num_latent_filters, args.output, command=command)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"widen_latents: error: {error}", file=sys.stderr)
-        return 2
-    metadata = snapshots.read_metadata(args.output)
-    print(
-        f"wrote {args.output}: {args.num_latent_filters} latent channels, step {metadata['step']}"
-    )
-    return 0
 
 
 if __name__ == "__main__":

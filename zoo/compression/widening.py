@@ -10,8 +10,10 @@ step. `yoto-train --init_from` with the wider config then continues the run at t
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import pathlib
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -105,3 +107,42 @@ def widen_snapshot(
         initialised_from=origin,
     )
     return narrow, wide
+
+
+def command_line(module: str, description: str, width_flag: str, what: str, widen, argv) -> int:
+    """A widening tool's command line: widen `--snapshot` to `--<width_flag>`, say what next.
+
+    `module`: the tool's `python -m` name; `what`: the width's name in its help and report
+    (e.g. "hidden filters"); `widen(snapshot, width, output, command=...)`: the tool.
+    Returns the exit status: 2 with a message naming the input for a bad snapshot or width.
+    """
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
+    parser.add_argument("--snapshot", required=True, help="A compression weights snapshot.")
+    parser.add_argument(f"--{width_flag}", type=int, required=True, help=f"The new {what}.")
+    parser.add_argument("--output", required=True, help="Where the widened snapshot goes.")
+    args = parser.parse_args(argv)
+    from zoo.flags_util import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from zoo.training import snapshots
+
+    width = getattr(args, width_flag)
+    command = " ".join([f"python -m {module}", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        widen(args.snapshot, width, args.output, command=command)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"{module.rsplit('.', 1)[-1]}: error: {error}", file=sys.stderr)
+        return 2
+    metadata = snapshots.read_metadata(args.output)
+    config = metadata["config"]
+    # The widths differ from the task's defaults: the run goes on only with them spelled out.
+    flags = " ".join(
+        f"--config={name}={config[name]}"
+        for name in ("num_filters", "num_latent_filters", "num_hyper_filters")
+        if name in config
+    )
+    print(
+        f"wrote {args.output}: {width} {what}, step {metadata['step']}; continue its run "
+        f"with yoto-train --init_from={args.output} {flags}"
+    )
+    return 0

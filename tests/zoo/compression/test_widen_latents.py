@@ -101,3 +101,15 @@ class WidenLatentsTest(tf.test.TestCase):
             )
         self.assertEqual(status, 2)
         self.assertIn("is not a weights snapshot", error.getvalue())
+
+    def test_the_command_line_says_how_to_continue_the_run(self):
+        output = self.temp / "cli_wide"
+        with contextlib.redirect_stdout(io.StringIO()) as log:
+            status = widen_latents.run(
+                ["--snapshot", str(self.snapshot), "--num_latent_filters=16", f"--output={output}"]
+            )
+        self.assertEqual(status, 0)
+        self.assertIn(
+            f"--init_from={output} --config=num_filters=8 --config=num_latent_filters=16",
+            log.getvalue(),
+        )
