@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import pathlib
+import shlex
 import sys
 from collections.abc import Callable
 
@@ -124,25 +125,18 @@ def command_line(module: str, description: str, width_flag: str, what: str, wide
     from zoo.flags_util import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from zoo.training import snapshots
+    from zoo.training import snapshots, train_lib
 
     width = getattr(args, width_flag)
-    command = " ".join([f"python -m {module}", *(sys.argv[1:] if argv is None else argv)])
+    command = shlex.join(["python", "-m", module, *(sys.argv[1:] if argv is None else argv)])
     try:
         widen(args.snapshot, width, args.output, command=command)
     except (ValueError, FileNotFoundError) as error:
         print(f"{module.rsplit('.', 1)[-1]}: error: {error}", file=sys.stderr)
         return 2
     metadata = snapshots.read_metadata(args.output)
-    config = metadata["config"]
-    # The widths differ from the task's defaults: the run goes on only with them spelled out.
-    flags = " ".join(
-        f"--config={name}={config[name]}"
-        for name in ("num_filters", "num_latent_filters", "num_hyper_filters")
-        if name in config
-    )
     print(
         f"wrote {args.output}: {width} {what}, step {metadata['step']}; continue its run "
-        f"with yoto-train --init_from={args.output} {flags}"
+        f"with {train_lib.continue_command(metadata, args.output)}"
     )
     return 0

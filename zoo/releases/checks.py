@@ -53,8 +53,8 @@ def codec_checks(spec, output_dir, command: str, float32_model_dir=None, images=
     model, _, task = train_lib.restore_model(spec)
     _require_task(spec, task, "compression")
     if float32_model_dir is not None:
-        # Before minutes of evaluation, not after.
-        _require_checkpoint_of_the_snapshots_step(spec, float32_model_dir)
+        # Before minutes of evaluation, not after (and while the run still holds that step).
+        float32_model = _float32_model_of_the_snapshots_step(spec, float32_model_dir)
     images = compression_data.evaluation_images() if images is None else images
     grid = compression_config.EVALUATION_GRID
     rows = codec_eval_lib.evaluate_codec(codec.Codec(model), images, grid, check_decoding=True)
@@ -99,12 +99,15 @@ def codec_checks(spec, output_dir, command: str, float32_model_dir=None, images=
             passed = None if aim is None else (value is not None and value <= aim)
             results.append(result(what, shown, passed, command))
     if float32_model_dir is not None:
-        results.append(_float16_effect(spec, model, float32_model_dir, images, command))
+        results.append(_float16_effect(model, float32_model, images, command))
     return results
 
 
-def _require_checkpoint_of_the_snapshots_step(spec, float32_model_dir) -> None:
-    """Raises ValueError unless `float32_model_dir`'s latest checkpoint is the snapshot's step."""
+def _float32_model_of_the_snapshots_step(spec, float32_model_dir):
+    """The model of `float32_model_dir`'s latest checkpoint, which must be the snapshot's step.
+
+    Raises ValueError naming the flag otherwise.
+    """
     import tensorflow as tf
 
     from zoo import releases
@@ -121,9 +124,10 @@ def _require_checkpoint_of_the_snapshots_step(spec, float32_model_dir) -> None:
             f"--float32_model_dir={float32_model_dir} must hold the checkpoint of step {step} "
             "as its latest, the weights the snapshot stores in float16."
         )
+    return train_lib.restore_model(float32_model_dir)[0]
 
 
-def _float16_effect(spec, model, float32_model_dir, images, command) -> dict:
+def _float16_effect(model, float32_model, images, command) -> dict:
     """How far float16 storage moves PSNR, per photo and lambda.
 
     The released `model` against the run's float32 checkpoint of the same step; the
@@ -133,21 +137,17 @@ def _float16_effect(spec, model, float32_model_dir, images, command) -> dict:
     from yoto_tf import metrics
     from zoo.compression import codec
     from zoo.compression import config as compression_config
-    from zoo.training import train_lib
 
-    _require_checkpoint_of_the_snapshots_step(spec, float32_model_dir)
-    float32_model, _, _ = train_lib.restore_model(float32_model_dir)
     stored, full = codec.Codec(model), codec.Codec(float32_model)
-    # `reconstruct` is what a file decodes to (exactly so for the released model: the
-    # decoding check above), without the entropy coding that would not change the PSNR.
-    change = max(
-        abs(
-            metrics.psnr(image, stored.reconstruct(image, lmbda))
-            - metrics.psnr(image, full.reconstruct(image, lmbda))
-        )
-        for image in images
-        for lmbda in compression_config.EVALUATION_GRID
-    )
+    change = 0.0
+    for image in images:
+        for lmbda in compression_config.EVALUATION_GRID:
+            # `reconstruct` is what a file decodes to (exactly so for the released model: the
+            # decoding check above), without the entropy coding that would not change PSNR.
+            ours = metrics.psnr(image, stored.reconstruct(image, lmbda))
+            theirs = metrics.psnr(image, full.reconstruct(image, lmbda))
+            if ours != theirs:  # Both infinite for a perfect reconstruction: no change.
+                change = max(change, abs(ours - theirs))
     return result(
         "largest PSNR change from float16 weight storage over each photo and 8 lambdas, dB "
         "(aim < 0.01)",

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import pathlib
+import shlex
 import shutil
 from collections.abc import Mapping
 
@@ -268,6 +269,30 @@ def write_snapshot(model_dir, directory, command: str | None = None, float16: bo
         trained_at=provenance.segments(model_dir),
     )
     return snapshots.read_metadata(directory)
+
+
+def continue_command(metadata: dict, snapshot, model_dir="NEW_RUN_DIR") -> str:
+    """The `yoto-train` command that continues the run of a snapshot's `metadata` at its step.
+
+    Every config field that differs from the task's default is spelled out, with the seed
+    and precision: `--init_from` continues a run only when all of them match (any other
+    config fine-tunes from step 0), so a command with fewer flags starts a different run.
+    """
+    record = _with_new_fields(metadata)
+    task = record["task"]
+    defaults = json.loads(json.dumps(dataclasses.asdict(zoo.get_task(task).Config())))
+    arguments = ["yoto-train", f"--task={task}", f"--model_dir={model_dir}"]
+    arguments.append(f"--init_from={snapshot}")
+    if record.get("seed", 0) != 0:
+        arguments.append(f"--seed={record['seed']}")
+    if record.get("precision", "float32") != "float32":
+        arguments.append(f"--precision={record['precision']}")
+    for name, value in sorted(record["config"].items()):
+        if value != defaults.get(name):
+            # Written as Python literals, as `--config` reads them (lists as tuples).
+            literal = repr(tuple(value)) if isinstance(value, list) else repr(value)
+            arguments.append(f"--config={name}={literal}")
+    return shlex.join(arguments)
 
 
 def checkpoint_step(path) -> int:

@@ -118,8 +118,7 @@ class WidenFiltersTest(tf.test.TestCase):
                 ["--snapshot", str(self.snapshot), f"--num_filters={WIDE}", f"--output={output}"]
             )
         self.assertEqual(status, 0)
-        self.assertIn(
-            f"--init_from={output} --config=num_filters={WIDE} "
-            "--config=num_latent_filters=8 --config=num_hyper_filters=8",
-            log.getvalue(),
-        )
+        continuing = train_lib.continue_command(snapshots.read_metadata(output), output)
+        self.assertIn(f"continue its run with {continuing}", log.getvalue())
+        self.assertIn(f"--config=num_filters={WIDE}", continuing)
+        self.assertIn("--config=num_hyper_filters=8", continuing)

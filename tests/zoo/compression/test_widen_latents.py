@@ -109,7 +109,6 @@ class WidenLatentsTest(tf.test.TestCase):
                 ["--snapshot", str(self.snapshot), "--num_latent_filters=16", f"--output={output}"]
             )
         self.assertEqual(status, 0)
-        self.assertIn(
-            f"--init_from={output} --config=num_filters=8 --config=num_latent_filters=16",
-            log.getvalue(),
-        )
+        continuing = train_lib.continue_command(snapshots.read_metadata(output), output)
+        self.assertIn(f"continue its run with {continuing}", log.getvalue())
+        self.assertIn("--config=num_latent_filters=16", continuing)

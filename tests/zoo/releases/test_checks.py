@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from zoo import releases
+from zoo.compression import codec_eval_lib
 from zoo.data import photos
 from zoo.releases import checks as release_checks
 from zoo.training import train_lib
@@ -60,10 +61,14 @@ class ReleaseChecksTest(tf.test.TestCase):
     def test_the_float16_check_needs_the_run_at_the_snapshots_step(self):
         later = self.root / "codec_later"
         train_lib.train("compression", later, steps=3, runlocal=True, verbose=0)
-        with self.assertRaisesRegex(ValueError, "must hold the checkpoint of step 2"):
+        with (
+            mock.patch.object(codec_eval_lib, "evaluate_codec") as evaluate,
+            self.assertRaisesRegex(ValueError, "must hold the checkpoint of step 2"),
+        ):
             release_checks.codec_checks(
                 self.codec_snapshot, self.root / "x", "cmd", later, images=self.crops[:1]
             )
+        evaluate.assert_not_called()  # Refused before the evaluation, not after it.
 
     def test_the_vae_check_compares_totals_with_each_fixed_model_at_its_beta(self):
         (line,) = release_checks.beta_vae_checks(self.vae_snapshot, {4.0: self.fixed_dir}, "cmd")

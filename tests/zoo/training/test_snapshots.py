@@ -2,6 +2,7 @@ import contextlib
 import io
 import json
 import pathlib
+import shlex
 import shutil
 import tempfile
 from unittest import mock
@@ -10,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
+from zoo import flags_util
 from zoo.training import provenance, snapshots, train_lib
 
 
@@ -171,6 +173,28 @@ class SnapshotTest(tf.test.TestCase):
         self.assertEqual(continued["step"], 3)
         self.assertEqual(continued["initialised_from"], tuned["initialised_from"])
         self.assertEqual(continued["initialised_from"]["step"], 4)
+
+    def test_the_continue_command_continues_the_run_not_a_fine_tuning(self):
+        command = train_lib.continue_command(self.metadata, self.snapshot, "DIR")
+        arguments = shlex.split(command)
+        self.assertEqual(
+            arguments[:4],
+            ["yoto-train", "--task=beta_vae", "--model_dir=DIR"] + [f"--init_from={self.snapshot}"],
+        )
+        items = [arg.removeprefix("--config=") for arg in arguments if arg.startswith("--config")]
+        overrides = flags_util.parse_overrides(items, zoo.get_task("beta_vae").Config)
+        self.assertIn("latent_dim", overrides)  # The runlocal config differs from the default.
+        log = io.StringIO()
+        with contextlib.redirect_stdout(log):
+            train_lib.train(
+                "beta_vae",
+                self.temp / "continued_by_command",
+                steps=5,
+                verbose=1,
+                config_overrides=overrides,
+                init_from=self.snapshot,
+            )
+        self.assertIn("continuing this run at step 4", log.getvalue())
 
     def test_a_snapshot_written_before_a_config_field_existed_continues_its_run(self):
         older = self.temp / "older_snapshot"
