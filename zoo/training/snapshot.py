@@ -27,7 +27,7 @@ flags.mark_flags_as_required(["model_dir", "output"])
 
 
 def main(argv):
-    """Writes the snapshot and prints its task and step."""
+    """Writes the snapshot; prints its task, step and the command that continues its run."""
     del argv
     from zoo.training import snapshots, train_lib
 
@@ -39,6 +39,7 @@ def main(argv):
         print(f"zoo.training.snapshot: error: {error}", file=sys.stderr)
         return 2
     print(f"{FLAGS.output}: {metadata['task']} at step {metadata['step']}")
+    print(f"continue its run with {train_lib.continue_command(metadata, FLAGS.output)}")
     return 0
 
 

@@ -4,6 +4,8 @@ import json
 import pathlib
 import shlex
 import shutil
+import subprocess
+import sys
 import tempfile
 from unittest import mock
 
@@ -195,6 +197,21 @@ class SnapshotTest(tf.test.TestCase):
                 init_from=self.snapshot,
             )
         self.assertIn("continuing this run at step 4", log.getvalue())
+
+    def test_the_snapshot_command_says_how_to_continue_the_run_and_refuses_a_missing_run(self):
+        output = self.temp / "cli_snapshot"
+        command = [sys.executable, "-m", "zoo.training.snapshot", f"--output={output}"]
+        done = subprocess.run(
+            [*command, f"--model_dir={self.model_dir}"], capture_output=True, text=True
+        )
+        self.assertEqual(done.returncode, 0, done.stderr)
+        continuing = train_lib.continue_command(snapshots.read_metadata(output), output)
+        self.assertIn(f"continue its run with {continuing}", done.stdout)
+        missing = subprocess.run(
+            [*command, f"--model_dir={self.temp / 'missing'}"], capture_output=True, text=True
+        )
+        self.assertEqual(missing.returncode, 2)
+        self.assertIn("zoo.training.snapshot: error:", missing.stderr)
 
     def test_a_snapshot_written_before_a_config_field_existed_continues_its_run(self):
         older = self.temp / "older_snapshot"
