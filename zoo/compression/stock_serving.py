@@ -66,7 +66,9 @@ class CompressionStockServing(CodecServingBase):
 
     def _scale_indexes(self, side_symbols, lmbda):
         lmbda = self._lmbda(lmbda)
-        side_symbols = self._symbols("side_symbols", side_symbols, self.model.num_filters, lmbda)
+        side_symbols = self._symbols(
+            "side_symbols", side_symbols, self.model.num_hyper_filters, lmbda
+        )
         return {"scale_indexes": self.model.scale_indexes_from_side_symbols(side_symbols, lmbda)}
 
     def _synthesize(self, latent_symbols, lmbda):

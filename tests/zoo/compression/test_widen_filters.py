@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from export import export_lib
 from tests import golden_files
 from zoo.compression import data as compression_data
 from zoo.compression import widen_filters
@@ -91,6 +92,18 @@ class WidenFiltersTest(tf.test.TestCase):
         self.assertEqual(
             train_lib.checkpoint_step(tf.train.latest_checkpoint(str(run_dir / "checkpoints"))), 201
         )
+
+    def test_the_widened_codec_serves_its_stock_signatures_with_narrower_hyper_transforms(self):
+        version_dir = export_lib.export_model(
+            "compression", self.wide, self.temp / "serving", "wide_stock", 1, stock=True
+        )
+        signatures = tf.saved_model.load(str(version_dir)).signatures
+        lmbda = tf.constant([0.01])
+        images = tf.cast(self.images, tf.uint8)
+        symbols = signatures["analyze"](images=images, lmbda=lmbda)
+        self.assertEqual(symbols["side_symbols"].shape[-1], self.wide.num_hyper_filters)
+        indexes = signatures["scale_indexes"](side_symbols=symbols["side_symbols"], lmbda=lmbda)
+        self.assertAllEqual(indexes["scale_indexes"], symbols["scale_indexes"])
 
     def test_a_narrower_width_or_another_task_is_refused_naming_it(self):
         with self.assertRaisesRegex(ValueError, "not more than the snapshot's 8 filters"):
