@@ -17,7 +17,7 @@ from unittest import mock
 import numpy as np
 from PIL import Image
 
-from tests.zoo.data.test_qt_resources import build_rcc
+from tests.rcc_files import build_rcc
 from zoo.data import packages, paintings
 
 _BOARDS = "/gcompris/src/activities/paintings/resource/board"

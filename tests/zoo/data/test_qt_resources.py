@@ -6,66 +6,11 @@ import pathlib
 import struct
 import tempfile
 import unittest
-import zlib
 
+from tests import rcc_files
 from zoo.data import qt_resources
 
-_ZLIB, _DIRECTORY, _ZSTD = 0x01, 0x02, 0x04
-
-
-def build_rcc(files: dict[str, tuple[bytes, int]], version: int = 3) -> bytes:
-    """An rcc holding `files` (resource path -> (bytes, flags)), laid out as Qt's rcc does:
-    header, then the data, names and tree sections, the tree's nodes breadth first with each
-    directory's children contiguous."""
-    root: dict = {}
-    for path, content in files.items():
-        *folders, leaf = path.strip("/").split("/")
-        node = root
-        for folder in folders:
-            node = node.setdefault(folder, {})
-        node[leaf] = content
-
-    names, name_offsets = bytearray(), {}
-
-    def name_offset(name):
-        if name not in name_offsets:
-            name_offsets[name] = len(names)
-            encoded = name.encode("utf-16-be")
-            names.extend(struct.pack(">HI", len(encoded) // 2, 0) + encoded)
-        return name_offsets[name]
-
-    data = bytearray()
-    # Breadth first: (name, subtree or file content), each directory's children in a row.
-    order = [("", root)]
-    first_child = {}
-    index = 0
-    while index < len(order):
-        _, item = order[index]
-        if isinstance(item, dict):
-            first_child[index] = len(order)
-            order.extend(sorted(item.items()))
-        index += 1
-    tree = bytearray()
-    for index, (name, item) in enumerate(order):
-        offset = name_offset(name) if index else 0
-        if isinstance(item, dict):
-            tree += struct.pack(">IHII", offset, _DIRECTORY, len(item), first_child[index])
-        else:
-            content, flags = item
-            if flags & _ZLIB:
-                content = struct.pack(">I", len(content)) + zlib.compress(content)
-            tree += struct.pack(">IHHHI", offset, flags, 0, 0, len(data))
-            data += struct.pack(">I", len(content)) + content
-        if version >= 2:
-            tree += struct.pack(">Q", 1_700_000_000_000)
-    header_size = 24 if version >= 3 else 20
-    data_offset = header_size
-    names_offset = data_offset + len(data)
-    tree_offset = names_offset + len(names)
-    header = b"qres" + struct.pack(">4I", version, tree_offset, data_offset, names_offset)
-    if version >= 3:
-        header += struct.pack(">I", 0)
-    return header + bytes(data) + bytes(names) + bytes(tree)
+_ZLIB, _ZSTD = rcc_files.ZLIB, rcc_files.ZSTD
 
 
 FILES = {
@@ -88,23 +33,23 @@ class QtResourcesTest(unittest.TestCase):
     def test_every_file_of_a_hand_built_rcc_is_listed_and_read_back_in_each_version(self):
         for version in (1, 2, 3):
             with self.subTest(version=version):
-                path = self.write(build_rcc(FILES, version), f"v{version}.rcc")
+                path = self.write(rcc_files.build_rcc(FILES, version), f"v{version}.rcc")
                 self.assertEqual(qt_resources.list_files(path), sorted(FILES))
                 for resource, (content, _) in FILES.items():
                     self.assertEqual(qt_resources.read_file(path, resource), content)
 
     def test_qt_style_prefixes_and_a_missing_leading_slash_name_the_same_file(self):
-        path = self.write(build_rcc(FILES))
+        path = self.write(rcc_files.build_rcc(FILES))
         for spelling in (":/top.txt", "qrc:/top.txt", "top.txt"):
             self.assertEqual(qt_resources.read_file(path, spelling), b"")
 
     def test_a_missing_resource_is_named_with_some_that_exist(self):
-        path = self.write(build_rcc(FILES))
+        path = self.write(rcc_files.build_rcc(FILES))
         with self.assertRaisesRegex(FileNotFoundError, r"'/no/such' is not in .*test\.rcc"):
             qt_resources.read_file(path, "/no/such")
 
     def test_a_truncated_rcc_is_a_value_error_naming_the_file(self):
-        blob = build_rcc(FILES)
+        blob = rcc_files.build_rcc(FILES)
         for cut in (3, 12, len(blob) - 10, len(blob) // 2):
             with self.subTest(cut=cut):
                 path = self.write(blob[:cut], f"cut{cut}.rcc")
@@ -112,7 +57,7 @@ class QtResourcesTest(unittest.TestCase):
                     qt_resources.list_files(path)
 
     def test_a_truncated_data_section_is_refused_when_the_file_is_read(self):
-        path = self.write(build_rcc({"/big.bin": (b"x" * 100, 0)}))
+        path = self.write(rcc_files.build_rcc({"/big.bin": (b"x" * 100, 0)}))
         blob = bytearray(path.read_bytes())
         # The data section starts at byte 24: make its length claim more than the file has.
         blob[24:28] = struct.pack(">I", 10_000)
@@ -122,7 +67,7 @@ class QtResourcesTest(unittest.TestCase):
 
     def test_a_corrupt_zlib_stream_is_a_value_error_naming_the_file(self):
         content = b"abc" * 100
-        path = self.write(build_rcc({"/z.bin": (content, _ZLIB)}))
+        path = self.write(rcc_files.build_rcc({"/z.bin": (content, _ZLIB)}))
         blob = bytearray(path.read_bytes())
         blob[34:38] = b"\xff\xff\xff\xff"  # inside the zlib stream, after its 4+4 length words
         path.write_bytes(bytes(blob))
@@ -135,13 +80,15 @@ class QtResourcesTest(unittest.TestCase):
             qt_resources.list_files(path)
 
     def test_an_unknown_format_version_is_refused(self):
-        blob = bytearray(build_rcc(FILES))
+        blob = bytearray(rcc_files.build_rcc(FILES))
         blob[4:8] = struct.pack(">I", 9)
         with self.assertRaisesRegex(ValueError, "format version 9"):
             qt_resources.list_files(self.write(bytes(blob)))
 
     def test_a_zstd_entry_is_refused_with_the_reason_while_others_stay_readable(self):
-        path = self.write(build_rcc({"/a.txt": (b"plain", 0), "/b.bin": (b"\x28\xb5", _ZSTD)}))
+        path = self.write(
+            rcc_files.build_rcc({"/a.txt": (b"plain", 0), "/b.bin": (b"\x28\xb5", _ZSTD)})
+        )
         self.assertEqual(qt_resources.read_file(path, "/a.txt"), b"plain")
         with self.assertRaisesRegex(ValueError, r"'/b.bin' in .* is zstd-compressed"):
             qt_resources.read_file(path, "/b.bin")
