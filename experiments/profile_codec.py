@@ -22,6 +22,7 @@ from absl import app, flags
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from zoo import loading
 from zoo.flags_util import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
@@ -79,9 +80,8 @@ def main(argv):
     from export import export_lib
     from zoo.compression import codec
     from zoo.data import photos
-    from zoo.training import train_lib
 
-    model, _, _ = train_lib.restore_model(FLAGS.model)
+    model, _, _ = loading.restore_model(FLAGS.model)
     version_dir = export_lib.export_model(
         "compression", model, pathlib.Path(tempfile.mkdtemp()), "codec"
     )

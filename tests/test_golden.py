@@ -29,9 +29,9 @@ import tensorflow as tf
 from PIL import Image
 
 from tests import cross_platform_worker, golden_files, output_promises
+from zoo import loading
 from zoo.compression import codec, codec_cli
 from zoo.data import photos
-from zoo.training import train_lib
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -93,7 +93,7 @@ class RecordedCodecFilesTest(tf.test.TestCase):
             model_dir = golden_files.copy_run("compression", pathlib.Path(scratch) / "run")
             # What `yoto-codec --model=DIR` builds; one Codec, so its functions trace once
             # (RecordedBinariesTest runs the binary itself).
-            cls.codec = codec.Codec(train_lib.restore_model(model_dir)[0])
+            cls.codec = codec.Codec(loading.restore_model(model_dir)[0])
 
     @classmethod
     def tearDownClass(cls):
@@ -135,7 +135,7 @@ class RecordedCheckpointsTest(tf.test.TestCase):
                 }
                 # restore_model is what export, evaluation and the codec load through; it
                 # may rename old variable paths, so values are matched, not paths.
-                model, _, task_name = train_lib.restore_model(model_dir)
+                model, _, task_name = loading.restore_model(model_dir)
                 self.assertEqual(task_name, task)
                 with tempfile.TemporaryDirectory() as scratch:
                     prefix = tf.train.Checkpoint(model=model).write(f"{scratch}/today")
@@ -225,7 +225,7 @@ class RecordedBinariesTest(tf.test.TestCase):
                 self.assertEqual(trained.returncode, 0, trained.stderr[-3000:])
                 self.assertIn(f"Resuming from step {recorded_steps} ", trained.stdout)
                 latest = golden_files.latest_checkpoint(model_dir)
-                self.assertEqual(train_lib.checkpoint_step(latest), steps)
+                self.assertEqual(loading.checkpoint_step(latest), steps)
 
                 base_dir = pathlib.Path(scratch) / "serving"
                 exported = _run_binary(

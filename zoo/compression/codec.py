@@ -23,6 +23,7 @@ import tensorflow as tf
 
 from zoo import saved_model_metadata
 from zoo.compression import codec_format, latent_refinement
+from zoo.compression import config as compression_config
 
 
 class CodecBackend(abc.ABC):
@@ -141,7 +142,7 @@ class ModelBackend(CodecBackend):
         height, width = padded.shape[1], padded.shape[2]
         if self.refine_steps:
             return float(self._refined_terms(padded, lmbda)["rate"][0]) * height * width
-        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+        weights = compression_config.loss_weights(lmbda)
         terms = self.model.compute_loss_terms(padded, None, weights, training=False)
         return float(terms["rate"][0] * tf.cast(height * width, tf.float32))
 

@@ -52,17 +52,17 @@ def lmbda_for_target_bpp(codec, image, target_bpp: float, iterations: int = 20) 
 
 
 def _load_codec(model_dir, refine_steps: int = 0):
+    from zoo import loading
     from zoo.compression import codec
-    from zoo.training import train_lib
 
-    if (pathlib.Path(model_dir) / "saved_model.pb").is_file():
+    if loading.is_saved_model(model_dir):
         if refine_steps:
             raise ValueError(
                 f"--refine-steps needs the model's training directory, not the SavedModel "
                 f"{model_dir}: refinement takes gradients through the model."
             )
         return codec.Codec.from_saved_model(model_dir)
-    model, _, task_name = train_lib.restore_model(model_dir)
+    model, _, task_name = loading.restore_model(model_dir)
     if task_name != "compression":
         raise ValueError(f"{model_dir} holds a {task_name} model, not a compression model.")
     return codec.Codec(model, refine_steps=refine_steps)

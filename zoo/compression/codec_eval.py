@@ -55,7 +55,7 @@ flags.DEFINE_enum(
 def main(argv):
     """Evaluates the models and the Pillow baselines; prints, writes CSV and plot."""
     del argv
-    from zoo import atomic, flags_util
+    from zoo import atomic, flags_util, tables
     from zoo.compression import codec, config, data
     from zoo.compression.codec_eval_lib import (
         JPEG_QUALITIES,
@@ -68,8 +68,6 @@ def main(argv):
         rises_with_lambda,
     )
     from zoo.data import photos
-    from zoo.evaluation import evaluate_lib
-    from zoo.training import train_lib
 
     try:
         if not FLAGS.models:
@@ -87,7 +85,9 @@ def main(argv):
         }
 
         def load_codec(model_dir):
-            model, _, task_name = train_lib.restore_model(model_dir)
+            from zoo import loading
+
+            model, _, task_name = loading.restore_model(model_dir)
             if task_name != "compression":
                 raise ValueError(f"{model_dir} holds a {task_name} model, not a codec.")
             return codec.Codec(model, refine_steps=FLAGS.refine_steps)
@@ -101,7 +101,7 @@ def main(argv):
         print(f"codec_eval: error: {error}", file=sys.stderr)
         return 2
     for label, rows in curves.items():
-        print(evaluate_lib.format_table(rows, label=label))
+        print(tables.format_table(rows, label=label))
     for label in labels:
         rows = curves[label]
         print(
@@ -112,7 +112,7 @@ def main(argv):
             print(f"BD-rate (PSNR, {FLAGS.bd_method}) of {label} against {anchor}: {value:+.1f}%")
     if FLAGS.output_dir:
         output_dir = pathlib.Path(FLAGS.output_dir)
-        atomic.write_text(output_dir / "rd.csv", evaluate_lib.rows_to_csv(curves))
+        atomic.write_text(output_dir / "rd.csv", tables.rows_to_csv(curves))
         plot(curves, output_dir / "rd.png")
         print(f"wrote {output_dir / 'rd.csv'} and {output_dir / 'rd.png'}")
     return 0

@@ -7,6 +7,7 @@ import math
 from typing import ClassVar
 
 import numpy as np
+import tensorflow as tf
 
 import yoto_tf
 from zoo.data import photos
@@ -16,8 +17,15 @@ SWEEP_TERM = "distortion"
 SWEEP_WEIGHT_NAME = "lmbda"
 # Eight log-spaced lambdas over the default range, like CompressAI's quality levels.
 EVALUATION_GRID = tuple(float(v) for v in np.geomspace(0.0018, 0.18, 8))
-# The analysis transform downsamples by 16, the hyper-analysis by 4 more.
-STRIDE = 64
+
+
+def loss_weights(lmbda):
+    """The loss-weight matrix `[B, 2]` of per-image `lmbda` `[B]`, in TERM_NAMES' order.
+
+    The rate's weight is 1 and the distortion's is lambda (tensorflow-compression's
+    `bpp + lmbda * mse`): every path from a user's lambda to the model goes through here.
+    """
+    return tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
 
 
 @dataclasses.dataclass

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from zoo.compression.config import STRIDE, Config
+from zoo.compression.codec_format import STRIDE
+from zoo.compression.config import Config
 from zoo.data import photos
 
 

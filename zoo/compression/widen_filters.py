@@ -71,7 +71,7 @@ def widen(snapshot_dir, num_filters: int, output_dir, command: str | None = None
     Returns `(narrow_model, wide_model)`, both restored. Raises ValueError for a snapshot
     of another task or a width that is not larger.
     """
-    from zoo.training import snapshots
+    from zoo.loading import snapshots
 
     metadata = snapshots.read_metadata(snapshot_dir)
     config = metadata.get("config", {})

@@ -31,6 +31,7 @@ import shlex
 import sys
 
 import zoo
+from zoo import loading
 
 VAE_COMPARISON_TOLERANCE = 0.03
 
@@ -48,9 +49,8 @@ def codec_checks(spec, output_dir, command: str, float32_model_dir=None, images=
     from zoo.compression import codec, codec_eval_lib
     from zoo.compression import config as compression_config
     from zoo.compression import data as compression_data
-    from zoo.training import train_lib
 
-    model, _, task = train_lib.restore_model(spec)
+    model, _, task = loading.restore_model(spec)
     _require_task(spec, task, "compression")
     if float32_model_dir is not None:
         # Before minutes of evaluation, not after (and while the run still holds that step).
@@ -111,20 +111,20 @@ def _float32_model_of_the_snapshots_step(spec, float32_model_dir):
     import tensorflow as tf
 
     from zoo import releases
-    from zoo.training import snapshots, train_lib
+    from zoo.loading import snapshots
 
     if releases.is_release(spec):
         spec = releases.directory(spec)
     step = snapshots.read_metadata(spec)["step"]
     latest = tf.train.latest_checkpoint(
-        str(pathlib.Path(float32_model_dir) / train_lib.CHECKPOINT_DIR)
+        str(pathlib.Path(float32_model_dir) / loading.CHECKPOINT_DIR)
     )
-    if latest is None or train_lib.checkpoint_step(latest) != step:
+    if latest is None or loading.checkpoint_step(latest) != step:
         raise ValueError(
             f"--float32_model_dir={float32_model_dir} must hold the checkpoint of step {step} "
             "as its latest, the weights the snapshot stores in float16."
         )
-    return train_lib.restore_model(float32_model_dir)[0]
+    return loading.restore_model(float32_model_dir)[0]
 
 
 def _float16_effect(model, float32_model, images, command) -> dict:
@@ -190,11 +190,10 @@ def style_checks(spec, output_dir, command: str) -> list[dict]:
 def beta_vae_checks(spec, fixed_models: dict[float, str], command: str) -> list[dict]:
     """The released beta-VAE against fixed-beta runs of as many steps, each at its beta."""
     from zoo.evaluation import evaluate_lib
-    from zoo.training import train_lib
 
     task = zoo.get_task("beta_vae")
     for beta, model_dir in fixed_models.items():
-        _, config, _ = train_lib.load_run(model_dir)
+        _, config, _ = loading.load_run(model_dir)
         if getattr(config, "fixed_beta", None) != beta:
             trained = getattr(config, "fixed_beta", None)
             raise ValueError(
@@ -262,10 +261,10 @@ def run(argv=None) -> int:
 
     import_tensorflow_quietly()
     from zoo import releases
-    from zoo.training import snapshots, train_lib
+    from zoo.loading import snapshots
 
     try:
-        task, _, _ = train_lib.load_run(args.model)
+        task, _, _ = loading.load_run(args.model)
         if args.publish and not snapshots.is_snapshot(args.model):
             raise ValueError(
                 f"--publish needs a weights snapshot; {args.model} is not one "

@@ -11,6 +11,7 @@ import tensorflow as tf
 from zoo import releases
 from zoo.compression import codec_eval_lib
 from zoo.data import photos
+from zoo.loading import releases as release_lookup
 from zoo.releases import checks as release_checks
 from zoo.training import train_lib
 
@@ -90,7 +91,7 @@ class ReleaseChecksTest(tf.test.TestCase):
         releases_dir = self.root / "remeasured"
         releases_dir.mkdir(exist_ok=True)
         card = {"data": "d", "results": []}
-        with mock.patch.object(releases, "RELEASES_DIR", releases_dir):
+        with mock.patch.object(release_lookup, "RELEASES_DIR", releases_dir):
             with self.assertRaisesRegex(ValueError, "not the 000000000000 the checks measured"):
                 releases.publish(self.vae_snapshot, "v", card, measured_sha256="0" * 64)
             self.assertEqual(list(releases_dir.iterdir()), [])
@@ -98,7 +99,7 @@ class ReleaseChecksTest(tf.test.TestCase):
     def test_publishing_writes_every_result_and_the_verdict_on_the_card(self):
         releases_dir = self.root / "releases"
         releases_dir.mkdir(exist_ok=True)
-        with mock.patch.object(releases, "RELEASES_DIR", releases_dir):
+        with mock.patch.object(release_lookup, "RELEASES_DIR", releases_dir):
             code = release_checks.run(
                 [
                     f"--model={self.vae_snapshot}",
@@ -123,7 +124,7 @@ class ReleaseChecksTest(tf.test.TestCase):
         releases_dir = self.root / "empty_releases"
         releases_dir.mkdir(exist_ok=True)
         output_dir = f"--output_dir={self.root / 'bad'}"
-        with mock.patch.object(releases, "RELEASES_DIR", releases_dir):
+        with mock.patch.object(release_lookup, "RELEASES_DIR", releases_dir):
             for argv in (
                 [f"--model={self.vae_snapshot}", output_dir],
                 [f"--model={self.vae_snapshot}", output_dir, "--fixed_models=four"],
@@ -138,7 +139,7 @@ class ReleaseChecksTest(tf.test.TestCase):
         releases_dir = self.root / "versioned"
         releases_dir.mkdir(exist_ok=True)
         card = {"data": "d", "results": []}
-        with mock.patch.object(releases, "RELEASES_DIR", releases_dir):
+        with mock.patch.object(release_lookup, "RELEASES_DIR", releases_dir):
             releases.publish(self.vae_snapshot, "v", card)
             releases.publish(self.vae_snapshot, "v", card)
             stored = json.loads((releases_dir / "v" / releases.CARD_FILE).read_text())
