@@ -236,6 +236,21 @@ class PhotosTest(tf.test.TestCase):
                 photos.load_debian_photo("missing")
         self.assertFalse(set(photos.DEBIAN_PHOTOS) & set(photos.HELD_OUT))
 
+    def test_packaged_photos_trains_on_the_photo_sets_training_split_and_old_configs_do_not(self):
+        from zoo.compression import data as compression_data
+        from zoo.data import photo_sets
+
+        made = [("made", np.full([70, 90, 3], 7, np.uint8))]
+        with mock.patch.object(photo_sets, "training_photos", return_value=made) as split:
+            images = compression_data.training_images(
+                compression_config.Config(packaged_photos=True)
+            )
+            old = compression_data.training_images(compression_config.Config())
+        self.assertLen(images, 1)
+        self.assertAllEqual(images[0], made[0][1])
+        split.assert_called_once()  # Only by the packaged_photos config.
+        self.assertLen(old, len(photos.TRAINING))
+
     def test_random_crops_are_seeded(self):
         images = [photos.load_bundled("astronaut")]
         first = next(iter(photos.random_crops(images, 32, 2, seed=1)))
