@@ -13,6 +13,7 @@ import unittest
 from unittest import mock
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.rcc_files import build_rcc
@@ -297,3 +298,11 @@ class RealPhotographsTest(unittest.TestCase):
                     self.assertEqual(
                         image.shape[:2], (int(row["used_height"]), int(row["used_width"]))
                     )
+
+    @pytest.mark.slow
+    def test_the_checked_in_manifest_is_what_the_data_gives_column_for_column(self):
+        # Decodes every file considered (about 25 s): sizes, licences and versions too.
+        self.assertEqual(
+            photo_sets.manifest_text(photo_sets.manifest_rows(with_data=True)),
+            photo_sets.MANIFEST.read_text(),
+        )
