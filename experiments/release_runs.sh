@@ -45,11 +45,14 @@ task_flags() {
       # A step takes about a second on one thread: checkpoints often enough that a session's
       # end loses little. (The peer's widths and the strided network, input_stride=2, are as
       # fast as the peer but fall behind Johnson's network at equal steps: experiments/README.md.)
-      # Styles of distinct colour and structure: the default's three grey textures came out
-      # alike after 5,500 steps (experiments/README.md).
+      # Styles of distinct colour and structure: four paintings (zoo/style_transfer/config.py
+      # RELEASE_STYLES; `sudo make paintings`). Until issue 41 they were scikit-image's
+      # ("brick","retina","immunohistochemistry","hubble_deep_field"), which came out as colour
+      # casts. yoto-train refuses to resume a run dir of those on these: move
+      # runs/long/style_transfer aside first (--init_from a snapshot of them fine-tunes it).
       echo "--task=style_transfer --steps=100000 --checkpoint_every=250 --image_every=5000" \
         "--log_every=50" \
-        '--config=styles=("brick","retina","immunohistochemistry","hubble_deep_field")' ;;
+        '--config=styles=("starry_night","great_wave","composition_viii","grande_jatte_study")' ;;
     *) echo "unknown task $1 (beta_vae, compression, style_transfer)" >&2; return 2 ;;
   esac
 }
