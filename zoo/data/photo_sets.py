@@ -385,7 +385,7 @@ _TUXPAINT = [
 _LXQT_WALLPAPERS = "usr/share/lxqt/wallpapers"
 _LXQT_PHOTOS = (
     "Butterfly-Kenneth-Wimer.jpg Valendas.png after-the-rain.jpg appleflower.png beam.png "
-    "butterfly.png cloud.png drop.png flowers.png fog.jpg this-is-not-windows.jpg"
+    "butterfly.png drop.png flowers.png fog.jpg this-is-not-windows.jpg"
 )
 _LXQT_LOGO = "a rendered background with a logo, not a photograph"
 _LXQT_RENDER = "a rendered pattern, not a photograph"
@@ -403,6 +403,8 @@ _LXQT_OUT = {
     "triangles-logo.png": _LXQT_LOGO,
     "simple_blue_widescreen.png": _LXQT_RENDER,
     "triangles.png": _LXQT_RENDER,
+    # Clouds are all at infinity: a blur that grows from a sharp centre is a filter, not focus.
+    "cloud.png": "a photograph of clouds under an artificial radial blur",
 }
 _LXQT = [
     Candidate(f"lxqt/{file.rsplit('.', 1)[0]}", "lxqt", f"{_LXQT_WALLPAPERS}/{file}")
