@@ -27,6 +27,11 @@ def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
     if config.tfds_name:
         if config.image_folder:
             raise ValueError("Set image_folder or tfds_name, not both.")
+        if crop_augmentation(config):
+            raise ValueError(
+                "Crop augmentation (crop_scale_low/high, crop_flips, crop_rotations) applies to "
+                "photographs and image folders; unset it or tfds_name."
+            )
         from zoo.data import tfds_images
 
         return tfds_images.random_crops(
@@ -43,6 +48,18 @@ def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
         config.batch_size,
         seed,
         weighting=config.crop_weighting,
+        scale_range=(config.crop_scale_low, config.crop_scale_high),
+        flips=config.crop_flips,
+        rotations=config.crop_rotations,
+    )
+
+
+def crop_augmentation(config: Config) -> bool:
+    """Whether `config` turns on any crop augmentation."""
+    return (
+        (config.crop_scale_low, config.crop_scale_high) != (1.0, 1.0)
+        or config.crop_flips
+        or config.crop_rotations
     )
 
 
