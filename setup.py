@@ -4,7 +4,7 @@ from setuptools import find_packages, setup
 
 setup(
     name="yoto_tf",
-    version="0.1.0",
+    version="0.2.0",
     description="Loss-conditional training (You Only Train Once) for Keras/TensorFlow.",
     python_requires="==3.11.*",
     packages=find_packages(include=["yoto_tf*", "zoo*", "export*", "serving*", "demos*"]),

@@ -81,6 +81,10 @@ class Config:
     image_folder: str | None = None
     # Also the 19 photographs of two Debian packages (`make photos`, zoo/data/photos.py).
     debian_photos: bool = False
+    # The training split of zoo/data/photo_sets.py instead (`make photos`): the 27 photographs
+    # of debian_photos=True and 141 more from five packages, whatever debian_photos says.
+    # Its validation and evaluation photographs are never trained on.
+    packaged_photos: bool = False
     tfds_name: str | None = None
     tfds_split: str = "train"
     tfds_data_dir: str | None = None

@@ -6,16 +6,19 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.compression.config import STRIDE, Config
-from zoo.data import photos
+from zoo.data import photo_sets, photos
 
 
 def training_images(config: Config) -> list[np.ndarray]:
     """The user's image folder if configured, else the bundled training photographs.
 
-    With `debian_photos`, also the Debian-packaged ones (`make photos`).
+    With `debian_photos`, also the Debian-packaged ones (`make photos`); with
+    `packaged_photos`, the training split of zoo/data/photo_sets.py (which has both).
     """
     if config.image_folder:
         return photos.load_folder(config.image_folder)
+    if config.packaged_photos:
+        return [image for _, image in photo_sets.training_photos()]
     images = [photos.load_bundled(name) for name in photos.TRAINING]
     if config.debian_photos:
         images += [photos.load_debian_photo(name) for name in photos.DEBIAN_PHOTOS]

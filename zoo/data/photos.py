@@ -5,9 +5,11 @@ scikit-image (installed with --no-deps; never imported), scikit-learn's sample
 images and matplotlib's sample data, through `importlib.metadata`. A fixed
 subset is held out for evaluation and never used for training.
 
-More training photographs come from two Debian packages that `make photos` installs
-(`DEBIAN_PHOTOS`; each photo's licence is in its package's copyright file, CC-BY,
-CC-BY-SA, CC0 or GPL-2+). They are only ever trained on. Debian's `mate-backgrounds`
+More training photographs come from two Debian packages that `make photos` extracts
+into the data root of zoo.data.packages (`DEBIAN_PHOTOS`; each photo's licence is in its
+package's copyright file, CC-BY, CC-BY-SA, CC0 or GPL-2+; an installed package's files
+are read where it put them). They are only ever trained on. zoo/data/photo_sets.py has
+the larger sets of `make photos` (training, validation, evaluation). Debian's `mate-backgrounds`
 and `plasma-workspace-wallpapers` are kept for this project's independent
 evaluation and are never read here.
 """
@@ -21,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
+from zoo.data import packages
 from zoo.data import wheels as data_wheels
 
 # (distribution, path inside it) of every bundled colour photograph, by name.
@@ -128,21 +131,30 @@ def load_bundled(name: str) -> np.ndarray:
     return array
 
 
+def debian_photo_path(name: str) -> pathlib.Path:
+    """The file of Debian photograph `name`: where `make photos` extracts it (the data root of
+    zoo.data.packages), or where an installed package has it (`make photos` once installed
+    them). Raises FileNotFoundError naming `make photos` when it is in neither place."""
+    package, path = DEBIAN_PHOTOS[name]
+    if pathlib.Path(path).is_file():
+        return pathlib.Path(path)
+    try:
+        return packages.debian_file(package, path, "photos")
+    except FileNotFoundError as error:
+        raise FileNotFoundError(
+            f"{error} (Photograph {name!r}; an installed {package} at {path} also works.)"
+        ) from None
+
+
 @functools.cache
 def load_debian_photo(name: str) -> np.ndarray:
     """Debian-packaged training photograph `name`, downscaled, as uint8 RGB (cached, read-only).
 
-    Raises FileNotFoundError naming `make photos` when its package is not installed.
+    Raises FileNotFoundError naming `make photos` when its package is not extracted.
     """
     if name not in DEBIAN_PHOTOS:
         raise ValueError(f"Unknown Debian photograph {name!r}; known: {sorted(DEBIAN_PHOTOS)}.")
-    package, path = DEBIAN_PHOTOS[name]
-    if not pathlib.Path(path).is_file():
-        raise FileNotFoundError(
-            f"{path} is missing: photograph {name!r} ships in the Debian package {package}; "
-            "run 'make photos' (as root) to install the training photographs."
-        )
-    array = read_rgb8(path)
+    array = read_rgb8(debian_photo_path(name))
     factor = max(1, round(min(array.shape[:2]) / DEBIAN_PHOTO_SHORT_SIDE))
     if factor > 1:
         array = np.asarray(Image.fromarray(array).reduce(factor))

@@ -221,16 +221,35 @@ class PhotosTest(tf.test.TestCase):
     def test_debian_photographs_are_downscaled_rgb8_or_name_make_photos(self):
         name = "castle"
         package, path = photos.DEBIAN_PHOTOS[name]
-        if pathlib.Path(path).is_file():
+        try:
+            present = bool(photos.debian_photo_path(name))
+        except FileNotFoundError:
+            present = False
+        if present:
             image = photos.load_debian_photo(name)
             self.assertEqual(image.dtype, np.uint8)
             self.assertEqual(image.shape[2], 3)
             self.assertLessEqual(min(image.shape[:2]), 1.5 * photos.DEBIAN_PHOTO_SHORT_SIDE)
         missing = {"missing": (package, "/nonexistent/photo.jpg")}
         with mock.patch.dict(photos.DEBIAN_PHOTOS, missing):
-            with self.assertRaisesRegex(FileNotFoundError, "run 'make photos'"):
+            with self.assertRaisesRegex(FileNotFoundError, "'sudo make photos'"):
                 photos.load_debian_photo("missing")
         self.assertFalse(set(photos.DEBIAN_PHOTOS) & set(photos.HELD_OUT))
+
+    def test_packaged_photos_trains_on_the_photo_sets_training_split_and_old_configs_do_not(self):
+        from zoo.compression import data as compression_data
+        from zoo.data import photo_sets
+
+        made = [("made", np.full([70, 90, 3], 7, np.uint8))]
+        with mock.patch.object(photo_sets, "training_photos", return_value=made) as split:
+            images = compression_data.training_images(
+                compression_config.Config(packaged_photos=True)
+            )
+            old = compression_data.training_images(compression_config.Config())
+        self.assertLen(images, 1)
+        self.assertAllEqual(images[0], made[0][1])
+        split.assert_called_once()  # Only by the packaged_photos config.
+        self.assertLen(old, len(photos.TRAINING))
 
     def test_random_crops_are_seeded(self):
         images = [photos.load_bundled("astronaut")]
