@@ -40,6 +40,7 @@ task_flags() {
         "--config=packaged_photos=True" \
         "--config=learning_rate_drops=(150000,190000) --config=num_latent_filters=192" \
         "--config=num_filters=96 --config=num_hyper_filters=64" \
+        "--config=crop_scale_low=0.25 --config=crop_flips=True --config=crop_rotations=True" \
         "--checkpoint_every=500 --image_every=10000 --log_every=200" ;;
     style_transfer)
       # A step takes about a second on one thread: checkpoints often enough that a session's

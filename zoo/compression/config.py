@@ -101,6 +101,15 @@ class Config:
     # crop per image does. "area" gives the large, mostly black hubble_deep_field the most
     # crops, yet both measured alike (experiments/README.md).
     crop_weighting: str = "area"
+    # Crop augmentation for photographs and folders (zoo/data/photos.py `random_crops`), off
+    # by default so that old configs and snapshots train as they did: each crop downscaled by
+    # a factor drawn log-uniformly from [crop_scale_low, crop_scale_high] (1: full
+    # resolution; lower: the busier detail of a reduced photograph), mirrored left to right
+    # at random (crop_flips) and turned by a random multiple of 90 degrees (crop_rotations).
+    crop_scale_low: float = 1.0
+    crop_scale_high: float = 1.0
+    crop_flips: bool = False
+    crop_rotations: bool = False
     steps: int = 3000
 
     # What a run written before a field existed trained with (train_lib fills these in).
@@ -115,6 +124,10 @@ class Config:
                 f"crop_weighting must be one of {photos.CROP_WEIGHTINGS}, "
                 f"got {self.crop_weighting!r}."
             )
+        try:
+            photos.check_scale_range((self.crop_scale_low, self.crop_scale_high))
+        except ValueError as error:
+            raise ValueError(f"crop_scale_low and crop_scale_high: {error}") from None
         if not math.isfinite(self.latent_gain_exponent) or self.latent_gain_exponent < 0:
             raise ValueError(
                 "latent_gain_exponent must be a finite number >= 0 (0 turns the gain off), "
