@@ -77,8 +77,7 @@ class ModelBackend(CodecBackend):
         # bits or reconstructing it share one refinement.
         self._refined = None
         model.prepare_for_coding()
-        lows, highs = model.weight_sampler.bounds()
-        self.lmbda_range = (lows[1], highs[1])
+        self.lmbda_range = model.lmbda_range
         self.fingerprint = model.coding_fingerprint()
         images = tf.TensorSpec([1, None, None, 3], tf.uint8)
         lmbda = tf.TensorSpec([1], tf.float32)

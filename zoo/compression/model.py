@@ -98,6 +98,8 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         self.integer_entropy_parameters = bool(integer_entropy_parameters)
         lows, highs = weight_sampler.bounds()
         distortion = TERM_NAMES.index("distortion")
+        # The trained lambda range: every coder, servable and binary reads it from here.
+        self.lmbda_range = (lows[distortion], highs[distortion])
         self._reference_lmbda = math.sqrt(lows[distortion] * highs[distortion])
         n, m, film = self.num_filters, self.num_latent_filters, self.conditioned
         h = self.num_hyper_filters
@@ -105,7 +107,6 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         self.synthesis = transforms.SynthesisTransform(n, film)
         self.hyper_analysis = transforms.HyperAnalysisTransform(h, film)
         if self.integer_entropy_parameters:
-            self.lmbda_range = (lows[distortion], highs[distortion])
             self.hyper_synthesis = integer_network.IntegerHyperSynthesis(
                 h,
                 m,

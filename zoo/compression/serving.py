@@ -35,8 +35,7 @@ class CodecServingBase(tf.Module):
         super().__init__(name=name)
         self.model = model
         model.prepare_for_coding()
-        lows, highs = model.weight_sampler.bounds()
-        self.lmbda_range = (lows[1], highs[1])
+        self.lmbda_range = model.lmbda_range
         self.max_pixels = int(max_pixels)
         # Computed here, eagerly: it hashes the tables' values.
         self.fingerprint = model.coding_fingerprint()

@@ -13,7 +13,6 @@ import pathlib
 RELEASES_DIR = pathlib.Path(__file__).resolve().parent.parent / "releases"
 PREFIX = "pretrained:"
 CARD_FILE = "card.json"
-WORK_DIR = "work"
 
 
 def names() -> list[str]:
@@ -25,7 +24,6 @@ def names() -> list[str]:
         path.name
         for path in RELEASES_DIR.iterdir()
         if path.is_dir()
-        and path.name != WORK_DIR
         and not path.name.startswith(".")
         and (path / CARD_FILE).is_file()
     )

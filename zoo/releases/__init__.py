@@ -11,9 +11,9 @@ produced them) and `MODEL_CARD.md` for people. Every binary that takes a trainin
 directory takes `pretrained:NAME` too (`zoo.loading.restore_model`), and
 `yoto-train --init_from=pretrained:NAME` fine-tunes one.
 
-`work/<task>/` holds the snapshots of release trainings in progress
-(`experiments/release_runs.sh`): committed so that the next machine continues them,
-not shipped in the package and not loadable as releases.
+The snapshots of release trainings in progress (`experiments/release_runs.sh`) are in
+`release_work/<task>/` at the repository's root, outside the package: committed so that
+the next machine continues them, never shipped and never loadable as releases.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from zoo.loading.releases import (
     CARD_FILE,
     PREFIX,
     RELEASES_DIR,
-    WORK_DIR,
     card,
     directory,
     is_release,
@@ -39,7 +38,6 @@ __all__ = [
     "CARD_FILE",
     "PREFIX",
     "RELEASES_DIR",
-    "WORK_DIR",
     "card",
     "directory",
     "is_release",
@@ -73,7 +71,7 @@ def publish(
     from zoo import atomic
     from zoo.loading import snapshots
 
-    if not name or name == WORK_DIR or "/" in name or name.startswith((".", PREFIX)):
+    if not name or "/" in name or name.startswith((".", PREFIX)):
         raise ValueError(f"{name!r} cannot name a release: use letters, digits, '-' and '_'.")
     for field in ("data", "results"):
         if field not in card_fields:
