@@ -164,7 +164,7 @@ class ReleasesTest(tf.test.TestCase):
             releases.directory("pretrained:.tiny-vae-abc123")
 
     def test_bad_release_names_are_refused(self):
-        for name in ("", "work", "../x", ".hidden", "pretrained:x"):
+        for name in ("", "../x", ".hidden", "pretrained:x"):
             with self.subTest(name=name):
                 with self.assertRaisesRegex(ValueError, "cannot name a release"):
                     releases.publish(self.snapshot, name, CARD)
