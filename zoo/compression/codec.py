@@ -285,6 +285,31 @@ class Codec:
     check_image = staticmethod(codec_format.check_image)
     pad = staticmethod(codec_format.pad_image)
 
+    def lmbda_for_target_bpp(self, image, target_bpp: float, iterations: int = 20) -> float:
+        """Bisects log(lambda) for the file whose bits per pixel is closest to `target_bpp`.
+
+        Rate grows with lambda, so bisection in log space converges; the result is
+        the largest lambda in range whose file does not exceed the target, or the
+        lowest lambda if even that file is larger.
+        """
+        low, high = np.log(self.lmbda_range[0]), np.log(self.lmbda_range[1])
+        pixels = image.shape[0] * image.shape[1]
+
+        def bpp(log_lmbda):
+            return 8 * len(self.encode(image, float(np.exp(log_lmbda)))) / pixels
+
+        if bpp(high) <= target_bpp:
+            return float(np.exp(high))
+        if bpp(low) > target_bpp:
+            return float(np.exp(low))
+        for _ in range(iterations):
+            middle = (low + high) / 2
+            if bpp(middle) <= target_bpp:
+                low = middle
+            else:
+                high = middle
+        return float(np.exp(low))
+
     def encode(self, image, lmbda: float) -> bytes:
         """Compresses one image at `lmbda` into .yoto bytes."""
         image, lmbda, padded = self._checked(image, lmbda)

@@ -25,32 +25,6 @@ import numpy as np
 from zoo import atomic
 
 
-def lmbda_for_target_bpp(codec, image, target_bpp: float, iterations: int = 20) -> float:
-    """Bisects log(lambda) for the file whose bits per pixel is closest to `target_bpp`.
-
-    Rate grows with lambda, so bisection in log space converges; the result is
-    the largest lambda in range whose file does not exceed the target, or the
-    lowest lambda if even that file is larger.
-    """
-    low, high = np.log(codec.lmbda_range[0]), np.log(codec.lmbda_range[1])
-    pixels = image.shape[0] * image.shape[1]
-
-    def bpp(log_lmbda):
-        return 8 * len(codec.encode(image, float(np.exp(log_lmbda)))) / pixels
-
-    if bpp(high) <= target_bpp:
-        return float(np.exp(high))
-    if bpp(low) > target_bpp:
-        return float(np.exp(low))
-    for _ in range(iterations):
-        middle = (low + high) / 2
-        if bpp(middle) <= target_bpp:
-            low = middle
-        else:
-            high = middle
-    return float(np.exp(low))
-
-
 def _load_codec(model_dir, refine_steps: int = 0):
     from zoo import loading
     from zoo.compression import codec
@@ -78,7 +52,7 @@ def _compress(args) -> str:
     if args.target_bpp is not None:
         if not (args.target_bpp > 0 and np.isfinite(args.target_bpp)):
             raise ValueError(f"--target-bpp must be a positive number, got {args.target_bpp}.")
-        lmbda = lmbda_for_target_bpp(codec, image, args.target_bpp)
+        lmbda = codec.lmbda_for_target_bpp(image, args.target_bpp)
     else:
         lmbda = args.lmbda
     data = codec.encode(image, lmbda)

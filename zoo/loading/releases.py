@@ -23,9 +23,7 @@ def names() -> list[str]:
     return sorted(
         path.name
         for path in RELEASES_DIR.iterdir()
-        if path.is_dir()
-        and not path.name.startswith(".")
-        and (path / CARD_FILE).is_file()
+        if path.is_dir() and not path.name.startswith(".") and (path / CARD_FILE).is_file()
     )
 
 
