@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test test-all demo demo-beta-vae lint format bench clean bazel-setup bazel-test bazel-clean photos
+.PHONY: venv test test-all demo demo-beta-vae lint format bench clean bazel-setup bazel-test bazel-clean photos web web-screenshots test-browser browser
 
 venv: $(STAMP)
 
@@ -45,6 +45,32 @@ demo-beta-vae: venv
 
 bench: venv
 	$(PY) bench/bench_train_step.py
+
+# The released models live in a local web page (README, "The web page"): exports them to
+# runs/web/serving on the first start, then serves http://127.0.0.1:$(WEB_PORT)/ until
+# Ctrl-C. WEB_FLAGS=--grpc=HOST:PORT (or --rest=URL) predicts on a ModelServer instead.
+WEB_PORT ?= 8040
+WEB_FLAGS ?=
+web: venv
+	$(PY) -m web.main --port=$(WEB_PORT) $(WEB_FLAGS)
+
+# Screenshots of the three tabs and the latency per update (needs `make browser`).
+web-screenshots: venv
+	$(PY) -m web.screenshots --output_dir=runs/web/screenshots
+
+# The page driven in headless Chromium (slow: exports the releases on its first run).
+test-browser: venv
+	$(PY) -m pytest -m slow tests/web/test_browser.py
+
+# Debian's Chromium and its WebDriver, for the browser test and the screenshots; as root.
+# Nothing is downloaded at run time: the test drives these through chromedriver.
+browser:
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "error: installing Debian packages needs root: sudo make browser"; exit 2; fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	  chromium chromium-driver \
+	|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	  --no-install-recommends chromium chromium-driver; }
 
 # More training photographs (zoo/data/photos.py DEBIAN_PHOTOS), for --config=debian_photos=True:
 # two Debian packages, about 18 MB, installed as root. Training only; nothing else needs them.

@@ -9,7 +9,10 @@ project module is checked against the allowed direction:
     export    yoto_tf, zoo
     demos     yoto_tf, zoo, export (the programs on top: train, export, show)
     serving   from zoo only the `.yoto` file format, the Codec, image reading and atomic writes
-    (nothing imports serving or demos)
+    web       yoto_tf, zoo, export, and serving's clients (`make web`: an application on
+              top, like demos, that calls the exported models through the project's own
+              serving code, so it is the one package that may import serving)
+    (nothing imports serving, demos or web, but web imports serving's clients)
 
 BUILD's py_library and py_binary targets must declare exactly the package edges
 that their sources' imports make, so that Bazel builds what Python imports.
@@ -24,7 +27,7 @@ import unittest
 
 # Not resolved: under Bazel the runfiles tree (the declared sources) is what is read.
 ROOT = pathlib.Path(__file__).absolute().parent.parent
-PACKAGES = ("yoto_tf", "zoo", "export", "demos", "serving")
+PACKAGES = ("yoto_tf", "zoo", "export", "demos", "serving", "web")
 
 # Project packages each package may import (besides itself).
 ALLOWED_PACKAGES = {
@@ -33,7 +36,11 @@ ALLOWED_PACKAGES = {
     "export": {"yoto_tf", "zoo"},
     "demos": {"yoto_tf", "zoo", "export"},
     "serving": {"zoo"},
+    "web": {"yoto_tf", "zoo", "export", "serving"},
 }
+# What web may take from serving: the clients, in process and over gRPC/REST, that a user of
+# a served model would call (not the command line).
+WEB_MAY_IMPORT_FROM_SERVING = {"serving.client", "serving.codec_client"}
 # What serving may take from zoo: the `.yoto` file format, reading images, atomic writes,
 # and the codec with its backend interface, which the stock-op client implements.
 SERVING_MAY_IMPORT_FROM_ZOO = {
@@ -117,7 +124,9 @@ def violation(item: Import) -> str | None:
     imported = item.module.split(".")[0]
     if imported == importer:
         return None
-    if imported in ("serving", "demos"):
+    if importer == "web" and item.module in WEB_MAY_IMPORT_FROM_SERVING:
+        return None
+    if imported in ("serving", "demos", "web"):
         return f"nothing imports {imported}"
     if imported not in ALLOWED_PACKAGES[importer]:
         allowed = ", ".join(sorted(ALLOWED_PACKAGES[importer])) or "no other package"
@@ -242,6 +251,18 @@ class ImportDirectionTest(unittest.TestCase):
             violation(Import(pathlib.Path("serving/a.py"), 1, "zoo.compression.model", "x"))
         )
         self.assertIsNone(violation(Import(pathlib.Path("export/a.py"), 1, "zoo.atomic", "x")))
+
+    def test_web_may_import_servings_clients_and_nothing_imports_web(self):
+        for module in sorted(WEB_MAY_IMPORT_FROM_SERVING):
+            self.assertIsNone(violation(Import(pathlib.Path("web/a.py"), 1, module, "x")))
+        self.assertEqual(
+            violation(Import(pathlib.Path("web/a.py"), 1, "serving.cli", "x")),
+            "nothing imports serving",
+        )
+        self.assertEqual(
+            violation(Import(pathlib.Path("demos/a.py"), 1, "web.app", "x")),
+            "nothing imports web",
+        )
 
     def test_imports_follow_the_allowed_direction(self):
         found = violations(project_files())

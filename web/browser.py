@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 
 # W3C WebDriver's element reference key.
-ELEMENT = "element-6066-11e4-a52e-4f735466cecc"
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 DRIVER_NAMES = ("chromedriver",)
 INSTALL_HINT = "install Debian's chromium and chromium-driver as root: sudo make browser"
@@ -112,7 +112,7 @@ class Browser:
             process.kill()
             shutil.rmtree(profile, ignore_errors=True)
             raise
-        return cls(process, base, reply["sessionId"], profile)
+        return cls(process, base, reply["value"]["sessionId"], profile)
 
     def __enter__(self):
         return self

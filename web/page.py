@@ -2,8 +2,10 @@
 `python -m web.screenshots`.
 
 Each tab's status line carries `data-version` (updates drawn so far), `data-state`
-(`busy` while a request is in flight or queued) and `data-last-ms` (the last update's
-latency as the browser measured it, request to drawn answer).
+(`busy` while a request is in flight or queued), `data-last-ms` (the last update's
+latency as the browser measured it, request to everything drawn) and `data-first-ms`
+(request to the first picture drawn: the codec draws its decoded image before the
+JPEG/WebP/AVIF comparison; the other tabs draw once).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def status(browser, tab: str) -> dict:
         "const s = document.getElementById(arguments[0] + '-status');"
         "const e = document.getElementById(arguments[0] + '-error');"
         "return {version: Number(s.dataset.version), state: s.dataset.state,"
-        " last_ms: Number(s.dataset.lastMs || 0), errors: Number(s.dataset.errors || 0),"
+        " last_ms: Number(s.dataset.lastMs || 0), first_ms: Number(s.dataset.firstMs || 0),"
+        " errors: Number(s.dataset.errors || 0),"
         " error: e.hidden ? '' : e.textContent, text: s.textContent};",
         tab,
     )
@@ -61,7 +64,11 @@ def open_tab(browser, base_url: str, tab: str, timeout: float = 300.0) -> dict:
 def move(browser, tab: str, selector: str, fraction: float, timeout: float = 180.0) -> dict:
     """Clicks slider `selector` at `fraction` of its width and waits for the new picture."""
     before = status(browser, tab)
+    value = "return document.querySelector(arguments[0]).value;"
+    was = browser.execute(value, selector)
     browser.click_at(browser.find(selector), fraction)
+    if browser.execute(value, selector) == was:
+        raise ValueError(f"{selector} is already at {was}: a click there changes nothing")
     return wait_idle_after(browser, tab, before["version"], before["errors"], timeout)
 
 
@@ -70,9 +77,12 @@ def image_source(browser, selector: str) -> str:
     return browser.execute("return document.querySelector(arguments[0]).src;", selector)
 
 
-def measure_latency(browser, tab: str, selector: str, fractions) -> list[float]:
-    """Moves one slider through `fractions`, one update each; each update's latency (ms)."""
-    return [move(browser, tab, selector, f)["last_ms"] for f in fractions]
+def measure_latency(browser, tab: str, selector: str, fractions) -> list[dict]:
+    """Moves one slider through `fractions`, one update each: `{first_ms, last_ms}` each."""
+    return [
+        {key: move(browser, tab, selector, f)[key] for key in ("first_ms", "last_ms")}
+        for f in fractions
+    ]
 
 
 def median(values) -> float:

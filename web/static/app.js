@@ -6,6 +6,8 @@
 
 const $ = (id) => document.getElementById(id);
 let INFO = null;
+// Notes on what an upload's conversion did (16-bit, alpha), shown while that photo is.
+const photoNotes = {};
 
 // Sliders run 0..1000 on a log scale between the model's trained bounds.
 function logValue(slider, range) {
@@ -57,6 +59,7 @@ function liveTab(tab, params, run) {
   let inFlight = false;
   let pending = null;
   const latencies = [];
+  const firstLatencies = [];
   const status = $(tab + "-status");
   async function pump() {
     inFlight = true;
@@ -65,15 +68,24 @@ function liveTab(tab, params, run) {
       const p = pending;
       pending = null;
       const started = performance.now();
+      let firstMs = null;
+      const drawn = () => { if (firstMs === null) firstMs = performance.now() - started; };
       try {
-        const detail = await run(p, () => pending !== null);
+        const detail = await run(p, () => pending !== null, drawn);
         const ms = performance.now() - started;
         latencies.push(ms);
         if (latencies.length > 10) latencies.shift();
         showError(tab, "");
+        drawn();
+        firstLatencies.push(firstMs);
+        if (firstLatencies.length > 10) firstLatencies.shift();
         status.dataset.lastMs = String(Math.round(ms));
-        status.textContent = `last update ${Math.round(ms)} ms in the browser (${detail}); ` +
-          `median of the last ${latencies.length}: ${Math.round(median(latencies))} ms`;
+        status.dataset.firstMs = String(Math.round(firstMs));
+        const first = firstMs < ms - 1 ? `picture in ${Math.round(firstMs)} ms, ` : "";
+        status.textContent = `last update: ${first}${Math.round(ms)} ms in all, in the browser ` +
+          `(${detail}); median of the last ${latencies.length}: ` +
+          (first ? `picture ${Math.round(median(firstLatencies))} ms, ` : "") +
+          `${Math.round(median(latencies))} ms in all`;
         status.dataset.version = String(Number(status.dataset.version) + 1);
       } catch (error) {
         showError(tab, error.message);
@@ -119,6 +131,7 @@ function wireUpload(tab, update) {
       for (const select of document.querySelectorAll(".photo-select")) {
         select.add(new Option(`${file.name} (${reply.width}x${reply.height})`, reply.photo));
       }
+      photoNotes[reply.photo] = reply.notes;
       $(tab + "-photo").value = reply.photo;
       showError(tab, "");
       showNotes(tab, reply.notes);
@@ -155,6 +168,7 @@ function codecTab() {
     crop_y: crop[1],
   });
   const draw = (r) => {
+    showNotes("codec", [...(photoNotes[r.photo] || []), ...r.notes]);
     $("codec-decoded").src = r.decoded;
     $("codec-lmbda-shown").textContent = sig(r.lmbda);
     $("codec-lmbda-shown").dataset.value = String(r.lmbda);
@@ -185,9 +199,8 @@ function codecTab() {
     }
     $("codec-download-yoto").href = r.downloads.yoto;
     $("codec-download-png").href = r.downloads.png;
-    showNotes("codec", r.notes);
   };
-  const update = liveTab("codec", params, async (p, superseded) => {
+  const update = liveTab("codec", params, async (p, superseded, drawn) => {
     const original = `/photo/${encodeURIComponent(p.photo)}.png?size=${p.size}`;
     if (!$("codec-original").src.endsWith(original)) $("codec-original").src = original;
     // First the .yoto file alone (what the slider changes), then the baselines at its size.
@@ -195,6 +208,7 @@ function codecTab() {
     if (fast.target_bpp !== null) setLogSlider(slider, INFO.lmbda_range, fast.lmbda);
     $("codec-lmbda-box").value = sig(fast.lmbda);
     draw(fast);
+    drawn();
     const coding = `server: coding ${Math.round(fast.timing_ms.codec)} ms`;
     if (superseded()) return coding + "; baselines skipped, the slider moved on";
     const full = await call("/api/codec", Object.assign({}, p, { lmbda: fast.lmbda, target_bpp: null, compare: true }));
@@ -253,6 +267,7 @@ function styleTab() {
     const original = `/photo/${encodeURIComponent(p.photo)}.png?size=${p.size}`;
     if (!$("style-original").src.endsWith(original)) $("style-original").src = original;
     const r = await call("/api/style", p);
+    showNotes("style", photoNotes[p.photo]);
     $("style-output").src = r.stylized;
     $("style-weights").textContent = "(" + r.weights.map(sig).join(", ") + ")";
     $("style-weights").dataset.value = JSON.stringify(r.weights);
