@@ -107,12 +107,17 @@ class Browser:
             }
         }
         try:
-            reply = _request("POST", base + "/session", capabilities, timeout)
-        except Exception:
+            session_id = _request("POST", base + "/session", capabilities, timeout)["value"][
+                "sessionId"
+            ]
+        except BaseException:
+            # Killing chromedriver alone would leave its Chromium running.
+            subprocess.run(["pkill", "-P", str(process.pid)], check=False)
             process.kill()
+            process.wait()
             shutil.rmtree(profile, ignore_errors=True)
             raise
-        return cls(process, base, reply["value"]["sessionId"], profile)
+        return cls(process, base, session_id, profile)
 
     def __enter__(self):
         return self

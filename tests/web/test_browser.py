@@ -125,7 +125,8 @@ class BrowserTest(unittest.TestCase):
             before = page.image_source(browser, "#codec-decoded")
             moved = page.move(browser, "codec", "#codec-lmbda", fraction)
             self.assertEqual(moved["error"], "")
-            self.assertNotEqual(page.image_source(browser, "#codec-decoded"), before)
+            changed = page.image_source(browser, "#codec-decoded") != before
+            self.assertTrue(changed, "the lambda slider left the decoded picture as it was")
             sizes.append(self.assert_codec_numbers_are_the_codecs_own())
             # The comparison came back: JPEG, WebP and AVIF no larger than the .yoto file.
             for label in ("JPEG", "WebP", "AVIF"):
@@ -187,14 +188,23 @@ class BrowserTest(unittest.TestCase):
         browser = self.browser
         page.open_tab(browser, self.url, "style")
         stylizer = Stylizer.load(SERVING_DIR / web_models.STYLE / str(web_models.VERSION))
-        for selector, fraction in zip(
-            page.SLIDERS["style"], (0.8, 0.3, 0.7, 0.9, 0.5, 0.6), strict=True
-        ):
+        # Style 1 starts alone at full blend: the others come first, so that every move
+        # changes the weights (moving a style that is alone keeps its blend at 100%).
+        moves = [
+            ("#style-content", 0.8),
+            ("#style-strength", 0.3),
+            ("#style-s2", 0.7),
+            ("#style-s3", 0.9),
+            ("#style-s4", 0.5),
+            ("#style-s1", 0.4),
+        ]
+        self.assertEqual({s for s, _ in moves}, set(page.SLIDERS["style"]))
+        for selector, fraction in moves:
             before = page.image_source(browser, "#style-output")
             state = page.move(browser, "style", selector, fraction)
             self.assertEqual(state["error"], "", selector)
             after = page.image_source(browser, "#style-output")
-            self.assertNotEqual(after, before, selector)
+            self.assertTrue(after != before, f"{selector} left the picture as it was")
             weights = json.loads(self.data_value("#style-weights"))
             image = web_images.preview(self.app.photo("coffee"), 256)
             expected = stylizer.stylize(image, weights)
@@ -219,7 +229,8 @@ class BrowserTest(unittest.TestCase):
             before = page.image_source(browser, "#vae-reconstructions")
             state = page.move(browser, "vae", "#vae-beta", fraction)
             self.assertEqual(state["error"], "")
-            self.assertNotEqual(page.image_source(browser, "#vae-reconstructions"), before)
+            changed = page.image_source(browser, "#vae-reconstructions") != before
+            self.assertTrue(changed, "the beta slider left the reconstructions as they were")
             beta = float(self.text("#vae-beta-shown"))
             terms = loaded.signatures["loss_terms"](
                 images=tf.constant(digits), beta=tf.fill([len(digits)], float(beta))

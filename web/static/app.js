@@ -150,7 +150,8 @@ function wireBox(slider, box, range, update, key) {
   box.addEventListener("keydown", (event) => {
     if (event.key !== "Enter") return;
     const value = Number(box.value);
-    if (Number.isFinite(value) && value > 0) setLogSlider(slider, range, value);
+    // Out of range, the slider stays where its picture is; the server's message says why.
+    if (value >= range[0] && value <= range[1]) setLogSlider(slider, range, value);
     update({ [key]: box.value });
   });
   fromSlider();
