@@ -179,7 +179,7 @@ class App:
             low, high = codec.lmbda_range
             lmbda = codec.check_lmbda(number(params, "lmbda", low, high))
         coding_started = time.perf_counter()
-        key, data, decoded = self._coded(params["photo"], side, image, lmbda)
+        key, data, decoded, cached = self._coded(params["photo"], side, image, lmbda)
         coding_ms = 1000 * (time.perf_counter() - coding_started)
         pixels = image.shape[0] * image.shape[1]
         if target is not None and 8 * len(data) / pixels > target:
@@ -232,6 +232,7 @@ class App:
             "downloads": {"yoto": f"/download/{key}.yoto", "png": f"/download/{key}.png"},
             "notes": notes,
             "compared": compare,
+            "cached": cached,
             "timing_ms": {
                 "codec": coding_ms,
                 "scores_and_baselines": baselines_ms,
@@ -240,11 +241,11 @@ class App:
         }
 
     def _coded(self, photo: str, side: int, image: np.ndarray, lmbda: float):
-        """`(key, .yoto bytes, decoded image)` of the preview at `lmbda`, coded once."""
+        """`(key, .yoto bytes, decoded image, cached)` of the preview at `lmbda`, coded once."""
         cache_key = ("coded", photo, side, lmbda)
         cached = self._results.get(cache_key)
         if cached is not None:
-            return cached
+            return (*cached, True)
         with self.models.locks["compression"]:
             data = self.models.codec.encode(image, lmbda)
             decoded = self.models.codec.decode(data)
@@ -252,7 +253,7 @@ class App:
         stem = f"{photo}_{side}px_lambda{lmbda:.5g}"
         self._results.put(key, {"yoto": data, "png": web_images.png_bytes(decoded), "name": stem})
         self._results.put(cache_key, (key, data, decoded))
-        return key, data, decoded
+        return key, data, decoded, False
 
     def _lmbda_for_target(self, photo: str, side: int, image: np.ndarray, target: float):
         """The largest lambda whose file is within `target` bpp (bisection, kept)."""

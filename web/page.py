@@ -79,10 +79,11 @@ def image_source(browser, selector: str) -> str:
 
 def measure_latency(browser, tab: str, selector: str, fractions) -> list[dict]:
     """Moves one slider through `fractions`, one update each: `{first_ms, last_ms}` each."""
-    return [
-        {key: move(browser, tab, selector, f)[key] for key in ("first_ms", "last_ms")}
-        for f in fractions
-    ]
+    latencies = []
+    for fraction in fractions:
+        state = move(browser, tab, selector, fraction)
+        latencies.append({"first_ms": state["first_ms"], "last_ms": state["last_ms"]})
+    return latencies
 
 
 def median(values) -> float:

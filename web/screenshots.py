@@ -81,9 +81,10 @@ def main(argv):
         finally:
             httpd.shutdown()
     for tab, result in results.items():
-        shown = ", ".join(f"{v:.0f}" for v in result["latencies_ms"])
+        each = ", ".join(f"{m['first_ms']:.0f}/{m['last_ms']:.0f}" for m in result["latencies_ms"])
         print(
-            f"{tab:>6}: median {result['median_ms']:.0f} ms per update ({shown}); "
+            f"{tab:>6}: median {result['median_first_ms']:.0f} ms to the picture, "
+            f"{result['median_ms']:.0f} ms in all, per update (picture/all: {each}); "
             f"{result['screenshot']}"
         )
     return 0

@@ -189,6 +189,12 @@ class WebServerTest(unittest.TestCase):
         self.assertEqual(set(reply["panels"]), {"YOTO"})
         self.assertIsNone(reply["ms_ssim"])
         self.assertFalse(reply["compared"])
+        # The comparison that follows codes nothing again: the file is kept.
+        status, again = self.post_json("/api/codec", {"photo": "china", "lmbda": 0.05})
+        self.assertEqual(status, 200, again)
+        self.assertEqual((reply["cached"], again["cached"]), (False, True))
+        self.assertEqual(again["bytes"], reply["bytes"])
+        self.assertEqual(set(again["panels"]), {"YOTO", "JPEG", "WebP", "AVIF"})
 
     def test_a_target_bpp_gives_the_largest_file_within_it(self):
         image = web_images.preview(self.app.photo("coffee"), 192)

@@ -210,7 +210,8 @@ function codecTab() {
     $("codec-lmbda-box").value = sig(fast.lmbda);
     draw(fast);
     drawn();
-    const coding = `server: coding ${Math.round(fast.timing_ms.codec)} ms`;
+    const coding = fast.cached ? "server: file kept from an earlier update" :
+      `server: coding ${Math.round(fast.timing_ms.codec)} ms`;
     if (superseded()) return coding + "; baselines skipped, the slider moved on";
     const full = await call("/api/codec", Object.assign({}, p, { lmbda: fast.lmbda, target_bpp: null, compare: true }));
     draw(full);
