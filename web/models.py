@@ -66,7 +66,7 @@ def export_releases(serving_dir, log=print) -> pathlib.Path:
     except (FileNotFoundError, ValueError):
         pass
     for name, spec in RELEASES.items():
-        log(f"exporting {spec} to {serving_dir / name} (once; a minute or two) ...")
+        log(f"exporting {spec} to {serving_dir / name} (once; a few minutes) ...")
         export_lib.export_all(spec, serving_dir, name, version=VERSION)
     atomic.write_text(stamp, json.dumps(wanted, indent=1))
     return serving_dir
