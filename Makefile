@@ -60,17 +60,18 @@ web-screenshots: venv
 
 # The page driven in headless Chromium (slow: exports the releases on its first run).
 test-browser: venv
-	$(PY) -m pytest -m slow tests/web/test_browser.py
+	$(PY) -m pytest -rs -m slow tests/web/test_browser.py
 
 # Debian's Chromium and its WebDriver, for the browser test and the screenshots; as root.
 # Nothing is downloaded at run time: the test drives these through chromedriver.
+# fonts-liberation is only recommended by Chromium, and the screenshots' text needs it.
 browser:
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "error: installing Debian packages needs root: sudo make browser"; exit 2; fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	  chromium chromium-driver \
+	  chromium chromium-driver fonts-liberation \
 	|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
-	  --no-install-recommends chromium chromium-driver; }
+	  --no-install-recommends chromium chromium-driver fonts-liberation; }
 
 # More training photographs (zoo/data/photos.py DEBIAN_PHOTOS), for --config=debian_photos=True:
 # two Debian packages, about 18 MB, installed as root. Training only; nothing else needs them.
