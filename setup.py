@@ -1,4 +1,4 @@
-"""Installs yoto_tf (the library) and the zoo, export, serving and demos packages."""
+"""Installs yoto_tf (the library) and the zoo, export, serving, demos and web packages."""
 
 from setuptools import find_packages, setup
 
@@ -7,10 +7,13 @@ setup(
     version="0.2.0",
     description="Loss-conditional training (You Only Train Once) for Keras/TensorFlow.",
     python_requires="==3.11.*",
-    packages=find_packages(include=["yoto_tf*", "zoo*", "export*", "serving*", "demos*"]),
+    packages=find_packages(include=["yoto_tf*", "zoo*", "export*", "serving*", "demos*", "web*"]),
     # Released models ship in the package; release trainings in progress (release_work/,
     # outside the package) do not.
-    package_data={"zoo": ["releases/*/*.json", "releases/*/*.npz", "releases/*/*.md"]},
+    package_data={
+        "zoo": ["releases/*/*.json", "releases/*/*.npz", "releases/*/*.md"],
+        "web": ["static/*"],
+    },
     # Exact pins live in requirements.lock; these are the direct dependencies.
     install_requires=[
         "tensorflow==2.14.1",
