@@ -260,13 +260,9 @@ class App:
         cache_key = ("target", photo, side, target)
         lmbda = self._results.get(cache_key)
         if lmbda is None:
-            from zoo.compression import codec_cli
-
             codec = self.models.codec
             with self.models.locks["compression"]:
-                lmbda = codec.check_lmbda(
-                    codec_cli.lmbda_for_target_bpp(codec, image, target, iterations=11)
-                )
+                lmbda = codec.check_lmbda(codec.lmbda_for_target_bpp(image, target, iterations=11))
             self._results.put(cache_key, lmbda)
         return lmbda
 

@@ -40,7 +40,7 @@ VERSION = 1
 def release_stamp() -> dict:
     """Which weights each export must hold: served name -> the release's weights sha256."""
     from zoo import releases
-    from zoo.training import snapshots
+    from zoo.loading import snapshots
 
     return {
         name: snapshots.read_metadata(releases.directory(spec))["weights_sha256"]
