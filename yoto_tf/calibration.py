@@ -158,14 +158,16 @@ class ChannelCalibration(keras.layers.Layer):
 
     Args:
       beta: number of groups, dividing C; None means C (one weight per channel).
-      momentum, epsilon: of the batch norm.
+      momentum, epsilon: of the batch norm. The momentum is 0.9, not Keras's 0.99: a
+        task's modules may train for only a few hundred steps, and the moving statistics
+        that inference uses must catch up with the gate's kernel by the end.
       kernel_initializer: of the `[beta, C / beta, C / beta]` kernel.
     """
 
     def __init__(
         self,
         beta: int | None = None,
-        momentum: float = 0.99,
+        momentum: float = 0.9,
         epsilon: float = 1e-3,
         kernel_initializer="glorot_uniform",
         **kwargs,

@@ -11,6 +11,7 @@ A model directory holds:
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import math
 import os
@@ -97,12 +98,24 @@ def _check_or_write_record(model_dir: pathlib.Path, record: dict) -> None:
         atomic.write_text(config_path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
+def _sequence_module(model_dir):
+    """The module of a task-sequence run in `model_dir` (the registry's `sequence`), else None."""
+    path = pathlib.Path(model_dir) / CONFIG_FILE
+    if not path.is_file():
+        return None
+    task = zoo.TASKS.get(json.loads(path.read_text()).get("task"))
+    return None if task is None or task.sequence is None else importlib.import_module(task.sequence)
+
+
 def load_run(model_dir) -> tuple[str, object, int]:
     """Returns `(task_name, config, seed)` of the run in `model_dir` (or of a release)."""
     if releases.is_release(model_dir):
         return _run_from_record(snapshots.read_metadata(releases.directory(model_dir)))
     if snapshots.is_snapshot(model_dir):
         return _run_from_record(snapshots.read_metadata(model_dir))
+    sequence = _sequence_module(model_dir)
+    if sequence is not None:
+        return sequence.load_run(model_dir)
     path = pathlib.Path(model_dir) / CONFIG_FILE
     if not path.is_file():
         raise FileNotFoundError(
@@ -131,6 +144,9 @@ def restore_model(model_dir, expect_partial: bool = True):
         return restore_snapshot(releases.directory(model_dir))
     if snapshots.is_snapshot(model_dir):
         return restore_snapshot(model_dir)
+    sequence = _sequence_module(model_dir)
+    if sequence is not None:
+        return sequence.restore_run(model_dir)
     task_name, config, seed = load_run(model_dir)
     task = zoo.get_task(task_name)
     model = task.build_model(config, seed=seed)
