@@ -459,12 +459,25 @@ class CalibratedModel(keras.Model):
         return len(self.task_classes)
 
     def calibration_layers(self) -> list[TaskCalibration]:
-        """The model's `TaskCalibration` layers."""
-        return [
+        """The model's `TaskCalibration` layers (attributes of the model itself)."""
+        direct = [
             layer
             for layer in self._flatten_layers(include_self=False, recursive=False)
             if isinstance(layer, TaskCalibration)
         ]
+        nested = [
+            layer
+            for layer in self._flatten_layers(include_self=False, recursive=True)
+            if isinstance(layer, TaskCalibration)
+        ]
+        if len(nested) != len(direct):
+            # Freezing the base freezes whole layers: one holding a calibration layer would
+            # freeze the new task's modules with it.
+            raise ValueError(
+                "A TaskCalibration layer sits inside another layer; make every TaskCalibration "
+                "an attribute of the CalibratedModel itself (or a list attribute of it)."
+            )
+        return direct
 
     def base_layers(self) -> list[keras.layers.Layer]:
         """The shared layers: everything but the calibration layers and the heads."""

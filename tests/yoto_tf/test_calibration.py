@@ -218,6 +218,20 @@ class CalibratedModelTest(tf.test.TestCase):
         inputs = {"images": images, "task_id": np.arange(len(images)) % 2}
         self.assertAllEqual(same(inputs), model(inputs))
 
+    def test_a_calibration_layer_inside_another_layer_is_refused(self):
+        class Block(keras.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.calibration = yoto_tf.TaskCalibration()
+
+        class Nested(TinyNet):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.block = Block()
+
+        with self.assertRaisesRegex(ValueError, "attribute of the CalibratedModel itself"):
+            Nested(num_classes=2)(np.zeros([1, 8, 8, 1], "float32"))
+
     def test_each_task_adds_a_small_fraction_of_the_base(self):
         model, _ = _trained_two_task_model()
         model.add_task(2)
