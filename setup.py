@@ -4,11 +4,12 @@ from setuptools import find_packages, setup
 
 setup(
     name="yoto_tf",
-    version="0.1.0",
+    version="0.2.0",
     description="Loss-conditional training (You Only Train Once) for Keras/TensorFlow.",
     python_requires="==3.11.*",
     packages=find_packages(include=["yoto_tf*", "zoo*", "export*", "serving*", "demos*"]),
-    # Released models ship in the package; release trainings in progress (releases/work/) do not.
+    # Released models ship in the package; release trainings in progress (release_work/,
+    # outside the package) do not.
     package_data={"zoo": ["releases/*/*.json", "releases/*/*.npz", "releases/*/*.md"]},
     # Exact pins live in requirements.lock; these are the direct dependencies.
     install_requires=[

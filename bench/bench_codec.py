@@ -22,6 +22,7 @@ import tempfile
 import timing
 from absl import app, flags
 
+from zoo import loading
 from zoo.flags_util import import_tensorflow_quietly
 
 import_tensorflow_quietly()
@@ -51,7 +52,6 @@ def main(argv):
     from zoo.compression import config as compression_config
     from zoo.compression import data as compression_data
     from zoo.compression import model as compression
-    from zoo.training import train_lib
 
     # Parsed first, so that a bad value fails before minutes of timing, not after.
     try:
@@ -62,7 +62,7 @@ def main(argv):
         print(f"bench_codec: error: {error}", file=sys.stderr)
         return 2
     if FLAGS.model:
-        model, config, _ = train_lib.restore_model(FLAGS.model)
+        model, config, _ = loading.restore_model(FLAGS.model)
     else:
         config = compression_config.Config()
         model = compression.build_model(config)

@@ -20,6 +20,7 @@ import time
 import timing
 from absl import app, flags
 
+from zoo import loading
 from zoo.flags_util import import_tensorflow_quietly
 
 import_tensorflow_quietly()
@@ -36,10 +37,9 @@ FLAGS = flags.FLAGS
 def _model(model_dir, integer: bool):
     from zoo.compression import config as compression_config
     from zoo.compression import model as compression
-    from zoo.training import train_lib
 
     if model_dir:
-        model, config, _ = train_lib.restore_model(model_dir)
+        model, config, _ = loading.restore_model(model_dir)
         if model.integer_entropy_parameters != integer:
             raise SystemExit(f"{model_dir}: integer_entropy_parameters is not {integer}.")
         return model, config

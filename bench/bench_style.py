@@ -18,6 +18,7 @@ import tempfile
 import timing
 from absl import app, flags
 
+from zoo import loading
 from zoo.flags_util import import_tensorflow_quietly
 
 import_tensorflow_quietly()
@@ -38,11 +39,10 @@ def main(argv):
     from zoo.style_transfer import config as style_config
     from zoo.style_transfer import data as style_data
     from zoo.style_transfer import model as style_transfer
-    from zoo.training import train_lib
 
     tf.keras.utils.set_random_seed(0)
     if FLAGS.model:
-        model, config, _ = train_lib.restore_model(FLAGS.model)
+        model, config, _ = loading.restore_model(FLAGS.model)
     else:
         config = style_config.Config()
         model = style_transfer.build_model(config)

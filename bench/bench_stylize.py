@@ -26,6 +26,7 @@ import time
 
 from absl import app, flags
 
+from zoo import loading
 from zoo.flags_util import import_tensorflow_quietly
 
 import_tensorflow_quietly()
@@ -80,7 +81,7 @@ def exported_stylize(model_spec, overrides):
     from zoo.training import train_lib
 
     if model_spec:
-        model, _, _ = train_lib.restore_model(model_spec)
+        model, _, _ = loading.restore_model(model_spec)
     else:
         from zoo import flags_util
 

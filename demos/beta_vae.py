@@ -54,6 +54,7 @@ def main(argv):
     """Trains, exports, and evaluates the exported model at several betas."""
     del argv
     from export import export_lib
+    from zoo import tables
     from zoo.evaluation import evaluate_lib
     from zoo.training import train_lib
 
@@ -75,7 +76,7 @@ def main(argv):
     images = task.evaluation_images(FLAGS.examples)
     terms_fn = evaluate_lib.saved_model_terms_fn(version_dir, task)
     rows = evaluate_lib.evaluate_grid(terms_fn, images, DEMO_BETAS, task)
-    print(evaluate_lib.format_table(rows))
+    print(tables.format_table(rows))
     plot = output / "terms.png"
     evaluate_lib.plot_terms({"yoto (exported)": rows}, task.SWEEP_WEIGHT_NAME, plot)
     pictures = output / "reconstructions.png"

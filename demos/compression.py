@@ -107,7 +107,7 @@ def main(argv):
     from export import export_lib
     from yoto_tf import metrics
     from zoo import releases
-    from zoo.compression import codec, codec_cli, codec_eval_lib
+    from zoo.compression import codec, codec_eval_lib
     from zoo.data import photos
     from zoo.style_transfer import config as style_config
     from zoo.style_transfer import data as style_data
@@ -157,7 +157,7 @@ def main(argv):
             rows.append(_code_file(exported, image, name, lmbda, output, per_photo[name]))
         curve.append({key: float(np.mean([row[key] for row in rows])) for key in rows[0]})
     for name, image in zip(names, images, strict=True):
-        lmbda = codec_cli.lmbda_for_target_bpp(exported, image, FLAGS.target_bpp, iterations=11)
+        lmbda = exported.lmbda_for_target_bpp(image, FLAGS.target_bpp, iterations=11)
         targets[name] = _code_file(exported, image, name, lmbda, output, per_photo[name], "target")
     curves = {"YOTO (released, exported)": curve, **baselines}
     for quality in ("psnr", "ms_ssim"):

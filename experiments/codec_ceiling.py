@@ -18,8 +18,8 @@ import argparse
 import numpy as np
 import tensorflow as tf
 
+from zoo import loading
 from zoo.compression import data as compression_data
-from zoo.training import train_lib
 
 LAMBDAS = (0.0018, 0.0058, 0.018, 0.058, 0.18)
 BLOCK = 16
@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--pca", action="store_true", help="also the per-crop PCA bound")
     args = parser.parse_args()
 
-    model, _, _ = train_lib.restore_model(args.model)
+    model, _, _ = loading.restore_model(args.model)
     images = compression_data.loss_term_images()
     pixels = images.shape[1] * images.shape[2]
     print(f"{args.model}: {len(images)} crops of {images.shape[1]}x{images.shape[2]}")

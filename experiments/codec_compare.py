@@ -24,14 +24,14 @@ import tensorflow as tf
 from codec_webp_gap import centre_crop, photographs, psnr
 
 from yoto_tf import metrics
+from zoo import loading
 from zoo.compression import config as compression_config
 from zoo.compression import data as compression_data
-from zoo.training import train_lib
 
 
 def curve(spec, images: np.ndarray) -> np.ndarray:
     """`[lambda, crop, (bpp, PSNR)]` of the codec `spec` on `images`."""
-    model, _, _ = train_lib.restore_model(spec)
+    model, _, _ = loading.restore_model(spec)
     pixels = images.shape[1] * images.shape[2]
     rows = []
     for lmbda in compression_config.EVALUATION_GRID:

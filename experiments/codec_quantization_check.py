@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import tensorflow as tf
 
+from zoo import loading
 from zoo.data import photos
-from zoo.training import train_lib
 
 PHOTOS = (*photos.HELD_OUT, "astronaut")
 LAMBDAS = (0.0018, 0.018, 0.18)
@@ -48,7 +48,7 @@ def decode_three_ways(model, image: np.ndarray, lmbda: float) -> dict:
 def main(run_dirs: list[str]) -> None:
     """Prints one line per run, photograph and lambda."""
     for run_dir in run_dirs:
-        model, _, _ = train_lib.restore_model(run_dir)
+        model, _, _ = loading.restore_model(run_dir)
         for name in PHOTOS:
             for lmbda in LAMBDAS:
                 results = decode_three_ways(model, photos.load_bundled(name), lmbda)

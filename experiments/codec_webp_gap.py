@@ -20,8 +20,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from zoo import loading
 from zoo.data import photos
-from zoo.training import train_lib
 
 CROP = (384, 576)
 WEBP_QUALITIES = range(0, 101, 5)
@@ -77,7 +77,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     lambdas = [float(value) for value in args.lambdas.split(",")]
-    model, _, _ = train_lib.restore_model(args.model)
+    model, _, _ = loading.restore_model(args.model)
     gaps = {"held-out": [], "training": []}
     for kind, name, image in photographs(not args.no_debian):
         crop = centre_crop(image)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from absl import app, flags
 
+from zoo import loading
 from zoo.flags_util import import_tensorflow_quietly
 
 tf = import_tensorflow_quietly()
@@ -30,9 +31,8 @@ def main(argv):
     from scipy.stats import norm
 
     from zoo.compression import data as compression_data
-    from zoo.training import train_lib
 
-    model, _, _ = train_lib.restore_model(FLAGS.model)
+    model, _, _ = loading.restore_model(FLAGS.model)
     model.prepare_for_coding()
     crop = compression_data.evaluation_images()[0][: FLAGS.size, : FLAGS.size]
     images = tf.constant(crop[None])

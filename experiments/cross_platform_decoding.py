@@ -24,6 +24,7 @@ from absl import app, flags
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
+from zoo import loading
 from zoo.flags_util import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
@@ -46,9 +47,8 @@ def main(argv):
     from tests import cross_platform_worker
     from zoo.compression import codec
     from zoo.data import photos
-    from zoo.training import train_lib
 
-    model, _, _ = train_lib.restore_model(FLAGS.model_dir)
+    model, _, _ = loading.restore_model(FLAGS.model_dir)
     temp = pathlib.Path(tempfile.mkdtemp())
     stock_dir = export_lib.export_model("compression", model, temp / "serving", "s", stock=True)
     in_process = codec.Codec(model)

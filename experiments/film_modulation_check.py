@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 
+from zoo import loading
 from zoo.flags_util import import_tensorflow_quietly
 
 tf = import_tensorflow_quietly()
@@ -24,9 +25,8 @@ def main(model_dir: str) -> None:
     """Restores the model in `model_dir` and prints its FiLM modulations at both ends."""
     import yoto_tf
     import zoo
-    from zoo.training import train_lib
 
-    model, _, task_name = train_lib.restore_model(model_dir)
+    model, _, task_name = loading.restore_model(model_dir)
     task = zoo.get_task(task_name)
     ends = (task.EVALUATION_GRID[0], task.EVALUATION_GRID[-1])
     vectors = [model.evaluation_weight_matrix(1, **{task.SWEEP_TERM: value}) for value in ends]

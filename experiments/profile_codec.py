@@ -1,6 +1,6 @@
 """Where the exported codec spends its time: per-op profiles of `compress` and `decompress`.
 
-    .venv/bin/python experiments/profile_codec.py [--model=zoo/releases/work/compression] \
+    .venv/bin/python experiments/profile_codec.py [--model=release_work/compression] \
         [--photo=coffee] [--lmbda=0.01] [--calls=5] [--threads=2]
 
 Exports the model with `yoto-export`'s code, loads the SavedModel the way TF Serving runs
@@ -22,11 +22,12 @@ from absl import app, flags
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from zoo import loading
 from zoo.flags_util import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
 
-flags.DEFINE_string("model", "zoo/releases/work/compression", "Codec: dir, snapshot or release.")
+flags.DEFINE_string("model", "release_work/compression", "Codec: dir, snapshot or release.")
 flags.DEFINE_string("photo", "coffee", "Held-out bundled photograph.")
 flags.DEFINE_float("lmbda", 0.01, "Rate-distortion weight.")
 flags.DEFINE_integer("calls", 5, "Traced calls per signature, after one untraced.")
@@ -79,9 +80,8 @@ def main(argv):
     from export import export_lib
     from zoo.compression import codec
     from zoo.data import photos
-    from zoo.training import train_lib
 
-    model, _, _ = train_lib.restore_model(FLAGS.model)
+    model, _, _ = loading.restore_model(FLAGS.model)
     version_dir = export_lib.export_model(
         "compression", model, pathlib.Path(tempfile.mkdtemp()), "codec"
     )

@@ -24,6 +24,7 @@ from absl import app, flags
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from zoo import loading
 from zoo.flags_util import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
@@ -54,7 +55,7 @@ def main(argv):
     tf.config.threading.set_intra_op_parallelism_threads(FLAGS.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     if FLAGS.model:
-        model, _, _ = train_lib.restore_model(FLAGS.model)
+        model, _, _ = loading.restore_model(FLAGS.model)
     else:
         from zoo import flags_util
 

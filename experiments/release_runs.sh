@@ -12,15 +12,15 @@
 # runs/long/TASK (ignored by git) with one intra-op thread at the lowest priority, so
 # that tests and other work on a 2-core machine keep a core and the scheduler's
 # preference. `start` resumes from runs/long/TASK or from the committed snapshot in
-# zoo/releases/work/TASK, whichever holds more steps (`yoto-train --init_from`; from a
+# release_work/TASK, whichever holds more steps (`yoto-train --init_from`; from a
 # snapshot the optimizer state restarts, and the log says so). `snapshot` is what a
-# session runs before it ends, then commits zoo/releases/work/. Never two runs of a task.
+# session runs before it ends, then commits release_work/. Never two runs of a task.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
 RUNS=runs/long
-WORK=zoo/releases/work
+WORK=release_work
 
 # The training command of each task, without --model_dir and --init_from.
 task_flags() {
@@ -33,20 +33,27 @@ task_flags() {
       # transforms capped PSNR at high lambda (experiments/README.md; the run was widened
       # at step 19,400 with zoo/compression/widen_latents.py), and 96 filters in the analysis
       # and synthesis since step 69,200 (zoo/compression/widen_filters.py): level with 64
-      # filters at equal time after 82 minutes, with more room at the flat top.
+      # filters at equal time after 82 minutes, with more room at the flat top. With
+      # packaged_photos (issue 35), on the 168 training photographs of zoo/data/photo_sets.py
+      # (make photos) instead of 27; experiments/README.md says at which step it switched.
       echo "--task=compression --steps=200000 --config=debian_photos=True" \
+        "--config=packaged_photos=True" \
         "--config=learning_rate_drops=(150000,190000) --config=num_latent_filters=192" \
         "--config=num_filters=96 --config=num_hyper_filters=64" \
+        "--config=crop_scale_low=0.25 --config=crop_flips=True --config=crop_rotations=True" \
         "--checkpoint_every=500 --image_every=10000 --log_every=200" ;;
     style_transfer)
       # A step takes about a second on one thread: checkpoints often enough that a session's
       # end loses little. (The peer's widths and the strided network, input_stride=2, are as
       # fast as the peer but fall behind Johnson's network at equal steps: experiments/README.md.)
-      # Styles of distinct colour and structure: the default's three grey textures came out
-      # alike after 5,500 steps (experiments/README.md).
+      # Styles of distinct colour and structure: four paintings (zoo/style_transfer/config.py
+      # RELEASE_STYLES; `sudo make paintings`). Until issue 41 they were scikit-image's
+      # ("brick","retina","immunohistochemistry","hubble_deep_field"), which came out as colour
+      # casts. yoto-train refuses to resume a run dir of those on these: move
+      # runs/long/style_transfer aside first (--init_from a snapshot of them fine-tunes it).
       echo "--task=style_transfer --steps=100000 --checkpoint_every=250 --image_every=5000" \
         "--log_every=50" \
-        '--config=styles=("brick","retina","immunohistochemistry","hubble_deep_field")' ;;
+        '--config=styles=("starry_night","great_wave","composition_viii","grande_jatte_study")' ;;
     *) echo "unknown task $1 (beta_vae, compression, style_transfer)" >&2; return 2 ;;
   esac
 }

@@ -9,8 +9,8 @@ import tensorflow as tf
 
 import zoo
 from export import layout
-from zoo import releases
-from zoo.training import snapshots, train_lib
+from zoo import loading, releases
+from zoo.loading import snapshots
 
 # Tasks whose main servable needs custom ops get a second one with stock ops only, for a
 # stock TF Serving ModelServer (the registry's `stock_serving`); it is exported next to
@@ -121,14 +121,14 @@ def _source(model_dir) -> dict:
             "step": metadata["step"],
             "weights_sha256": metadata["weights_sha256"],
         }
-    checkpoints = pathlib.Path(model_dir).resolve() / train_lib.CHECKPOINT_DIR
+    checkpoints = pathlib.Path(model_dir).resolve() / loading.CHECKPOINT_DIR
     latest = tf.train.latest_checkpoint(str(checkpoints))
     return {"model_dir": str(checkpoints.parent), "checkpoint": pathlib.Path(latest).name}
 
 
 def export_model_dir(model_dir, base_dir, model_name: str, version: int | None = None):
     """Restores the latest checkpoint of a training dir and exports it."""
-    model, _, task_name = train_lib.restore_model(model_dir)
+    model, _, task_name = loading.restore_model(model_dir)
     return export_model(task_name, model, base_dir, model_name, version, source=_source(model_dir))
 
 
@@ -138,7 +138,7 @@ def export_all(model_dir, base_dir, model_name: str, version: int | None = None)
     Returns the version directories written: `<base>/<model_name>/<v>` and, for
     compression, `<base>/<model_name>_stock/<v>`.
     """
-    model, _, task_name = train_lib.restore_model(model_dir)
+    model, _, task_name = loading.restore_model(model_dir)
     source = _source(model_dir)
     written = [export_model(task_name, model, base_dir, model_name, version, source=source)]
     if has_stock_twin(task_name):

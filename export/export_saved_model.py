@@ -32,10 +32,10 @@ def main(argv):
     """Reads flags and exports."""
     del argv
     from export import export_lib, layout
-    from zoo.training import train_lib
+    from zoo import loading
 
     try:
-        task_name, _, _ = train_lib.load_run(FLAGS.model_dir)
+        task_name, _, _ = loading.load_run(FLAGS.model_dir)
         paths = export_lib.export_all(
             FLAGS.model_dir, FLAGS.base_dir, FLAGS.model_name or task_name, FLAGS.version
         )

@@ -11,6 +11,19 @@ project module is checked against the allowed direction:
     serving   from zoo only the `.yoto` file format, the Codec, image reading and atomic writes
     (nothing imports serving or demos)
 
+Inside zoo the subpackages are layered, each importing only layers below it:
+
+    zoo (its top-level modules: the task registry, atomic writes, figures, tables, ...)
+    zoo.data        MNIST, photographs, paintings, packaged data
+    zoo.loading     "give me this model": training dirs, snapshots, releases by name
+    the tasks       zoo.beta_vae, zoo.compression, zoo.style_transfer, ...: never each other
+    zoo.evaluation  loss terms over a weight grid
+    zoo.training    the training loop
+    zoo.releases    publishing and checking releases
+
+The registry (`zoo.tasks`) names each task's modules as strings; `RegistryTest` resolves
+every one and checks that it lives in its own task's package.
+
 BUILD's py_library and py_binary targets must declare exactly the package edges
 that their sources' imports make, so that Bazel builds what Python imports.
 """
@@ -42,6 +55,35 @@ SERVING_MAY_IMPORT_FROM_ZOO = {
     "zoo.data.photos",
     "zoo.atomic",
 }
+
+
+# zoo's layers, lowest first; a layer of several subpackages (the tasks) may not import
+# across itself. A subpackage not listed here is a task (a new task needs no entry).
+ZOO_LAYERS = (
+    ("zoo",),
+    ("zoo.data",),
+    ("zoo.loading",),
+    None,  # The tasks.
+    ("zoo.evaluation",),
+    ("zoo.training",),
+    ("zoo.releases",),
+)
+
+
+def zoo_unit(module: str) -> str:
+    """The layer unit of a zoo module: its subpackage (`zoo.compression`), or `zoo` itself."""
+    parts = module.split(".")
+    if len(parts) >= 2 and (ROOT / "zoo" / parts[1]).is_dir():
+        return f"zoo.{parts[1]}"
+    return "zoo"
+
+
+def zoo_layer(unit: str) -> int:
+    """The index of `unit`'s layer in ZOO_LAYERS (a subpackage not named is a task)."""
+    for index, layer in enumerate(ZOO_LAYERS):
+        if layer is not None and unit in layer:
+            return index
+    return ZOO_LAYERS.index(None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +158,9 @@ def violation(item: Import) -> str | None:
     importer = item.path.parts[0]
     imported = item.module.split(".")[0]
     if imported == importer:
-        return None
+        return (
+            zoo_layer_violation(module_name(item.path), item.module) if importer == "zoo" else None
+        )
     if imported in ("serving", "demos"):
         return f"nothing imports {imported}"
     if imported not in ALLOWED_PACKAGES[importer]:
@@ -126,6 +170,18 @@ def violation(item: Import) -> str | None:
         allowed = ", ".join(sorted(SERVING_MAY_IMPORT_FROM_ZOO))
         return f"serving may import from zoo only {allowed}, not {item.module}"
     return None
+
+
+def zoo_layer_violation(importer: str, imported: str) -> str | None:
+    """Why zoo module `importer` may not import `imported` (layers, tasks), or None."""
+    source, target = zoo_unit(importer), zoo_unit(imported)
+    if source == target:
+        return None
+    if zoo_layer(target) < zoo_layer(source):
+        return None
+    if zoo_layer(target) == zoo_layer(source) == ZOO_LAYERS.index(None):
+        return f"tasks never import each other: {source} imports {target}"
+    return f"{source} sits below {target} in zoo's layers and may not import it"
 
 
 def violations(files) -> list[str]:
@@ -211,6 +267,28 @@ def build_mismatches() -> list[str]:
     return mismatches
 
 
+class RegistryTest(unittest.TestCase):
+    """Every module the task registry names by string exists, inside its task's package."""
+
+    def test_every_registered_module_resolves_inside_its_task(self):
+        import importlib
+        import importlib.util
+
+        tasks = importlib.import_module("zoo.tasks")
+        for task in tasks.TASKS.values():
+            for field in dataclasses.fields(task):
+                value = getattr(task, field.name)
+                if field.name in ("name", "training_data") or value is None:
+                    continue
+                with self.subTest(task=task.name, entry=field.name):
+                    module = value if is_module(value) else value.rpartition(".")[0]
+                    self.assertTrue(is_module(module), f"{value} names no module")
+                    self.assertEqual(zoo_unit(module), f"zoo.{task.name}", value)
+                    if module != value:  # module.Class: the class is defined there.
+                        source = (ROOT / (module.replace(".", "/") + ".py")).read_text()
+                        self.assertIn(f"class {value.rpartition('.')[2]}", source, value)
+
+
 class ImportDirectionTest(unittest.TestCase):
     """The packages import each other in one direction only, and BUILD says so."""
 
@@ -242,6 +320,37 @@ class ImportDirectionTest(unittest.TestCase):
             violation(Import(pathlib.Path("serving/a.py"), 1, "zoo.compression.model", "x"))
         )
         self.assertIsNone(violation(Import(pathlib.Path("export/a.py"), 1, "zoo.atomic", "x")))
+
+    def test_a_zoo_import_against_the_layers_is_reported(self):
+        def reason(path, source):
+            (item,) = imports_of(pathlib.Path(path), source)
+            return violation(item)
+
+        self.assertEqual(
+            reason("zoo/compression/codec_cli.py", "from zoo.training import train_lib\n"),
+            "zoo.compression sits below zoo.training in zoo's layers and may not import it",
+        )
+        self.assertEqual(
+            reason(
+                "zoo/style_transfer/model.py", "def f():\n    from zoo.compression import codec\n"
+            ),
+            "tasks never import each other: zoo.style_transfer imports zoo.compression",
+        )
+        self.assertIsNotNone(reason("zoo/loading/__init__.py", "from zoo import releases\n"))
+        self.assertIsNotNone(reason("zoo/tasks.py", "from zoo.data import photos\n"))
+        self.assertIsNone(reason("zoo/releases/checks.py", "from zoo.training import train_lib\n"))
+        self.assertIsNone(reason("zoo/compression/codec.py", "from zoo import loading\n"))
+
+    def test_a_planted_wrong_import_fails_the_whole_tree_check(self):
+        planted = ROOT / "zoo" / "loading" / "planted_wrong_import.py"
+        self.assertFalse(planted.exists())
+        planted.write_text("from zoo.training import train_lib\n")
+        try:
+            found = violations(project_files())
+        finally:
+            planted.unlink()
+        self.assertEqual(len(found), 1, found)
+        self.assertIn("zoo/loading/planted_wrong_import.py:1", found[0])
 
     def test_imports_follow_the_allowed_direction(self):
         found = violations(project_files())

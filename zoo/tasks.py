@@ -98,8 +98,10 @@ TASKS = {
             training_data=(
                 "random crops of the bundled training photographs (zoo/data/photos.py TRAINING) "
                 "and, with debian_photos, of the photographs of `make photos` "
-                "(lomiri-wallpapers-16.04, palapeli-data); the held-out photographs (coffee, "
-                "china) are never trained on"
+                "(lomiri-wallpapers-16.04, palapeli-data), or with packaged_photos of the "
+                "training split of zoo/data/photo_sets.py (those and five more packages); the "
+                "held-out photographs (coffee, china; photo_sets' validation and evaluation "
+                "photographs) are never trained on"
             ),
         ),
         Task(

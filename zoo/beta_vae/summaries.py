@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from zoo import summary_images as summaries
 from zoo.beta_vae import data as vae_data
-from zoo.training import summaries
 
 
 def write_images(model, config) -> None:

@@ -23,6 +23,7 @@ import tensorflow as tf
 
 from zoo import saved_model_metadata
 from zoo.compression import codec_format, latent_refinement
+from zoo.compression import config as compression_config
 
 
 class CodecBackend(abc.ABC):
@@ -76,8 +77,7 @@ class ModelBackend(CodecBackend):
         # bits or reconstructing it share one refinement.
         self._refined = None
         model.prepare_for_coding()
-        lows, highs = model.weight_sampler.bounds()
-        self.lmbda_range = (lows[1], highs[1])
+        self.lmbda_range = model.lmbda_range
         self.fingerprint = model.coding_fingerprint()
         images = tf.TensorSpec([1, None, None, 3], tf.uint8)
         lmbda = tf.TensorSpec([1], tf.float32)
@@ -141,7 +141,7 @@ class ModelBackend(CodecBackend):
         height, width = padded.shape[1], padded.shape[2]
         if self.refine_steps:
             return float(self._refined_terms(padded, lmbda)["rate"][0]) * height * width
-        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+        weights = compression_config.loss_weights(lmbda)
         terms = self.model.compute_loss_terms(padded, None, weights, training=False)
         return float(terms["rate"][0] * tf.cast(height * width, tf.float32))
 
@@ -284,6 +284,31 @@ class Codec:
 
     check_image = staticmethod(codec_format.check_image)
     pad = staticmethod(codec_format.pad_image)
+
+    def lmbda_for_target_bpp(self, image, target_bpp: float, iterations: int = 20) -> float:
+        """Bisects log(lambda) for the file whose bits per pixel is closest to `target_bpp`.
+
+        Rate grows with lambda, so bisection in log space converges; the result is
+        the largest lambda in range whose file does not exceed the target, or the
+        lowest lambda if even that file is larger.
+        """
+        low, high = np.log(self.lmbda_range[0]), np.log(self.lmbda_range[1])
+        pixels = image.shape[0] * image.shape[1]
+
+        def bpp(log_lmbda):
+            return 8 * len(self.encode(image, float(np.exp(log_lmbda)))) / pixels
+
+        if bpp(high) <= target_bpp:
+            return float(np.exp(high))
+        if bpp(low) > target_bpp:
+            return float(np.exp(low))
+        for _ in range(iterations):
+            middle = (low + high) / 2
+            if bpp(middle) <= target_bpp:
+                low = middle
+            else:
+                high = middle
+        return float(np.exp(low))
 
     def encode(self, image, lmbda: float) -> bytes:
         """Compresses one image at `lmbda` into .yoto bytes."""

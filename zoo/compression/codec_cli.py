@@ -25,44 +25,18 @@ import numpy as np
 from zoo import atomic
 
 
-def lmbda_for_target_bpp(codec, image, target_bpp: float, iterations: int = 20) -> float:
-    """Bisects log(lambda) for the file whose bits per pixel is closest to `target_bpp`.
-
-    Rate grows with lambda, so bisection in log space converges; the result is
-    the largest lambda in range whose file does not exceed the target, or the
-    lowest lambda if even that file is larger.
-    """
-    low, high = np.log(codec.lmbda_range[0]), np.log(codec.lmbda_range[1])
-    pixels = image.shape[0] * image.shape[1]
-
-    def bpp(log_lmbda):
-        return 8 * len(codec.encode(image, float(np.exp(log_lmbda)))) / pixels
-
-    if bpp(high) <= target_bpp:
-        return float(np.exp(high))
-    if bpp(low) > target_bpp:
-        return float(np.exp(low))
-    for _ in range(iterations):
-        middle = (low + high) / 2
-        if bpp(middle) <= target_bpp:
-            low = middle
-        else:
-            high = middle
-    return float(np.exp(low))
-
-
 def _load_codec(model_dir, refine_steps: int = 0):
+    from zoo import loading
     from zoo.compression import codec
-    from zoo.training import train_lib
 
-    if (pathlib.Path(model_dir) / "saved_model.pb").is_file():
+    if loading.is_saved_model(model_dir):
         if refine_steps:
             raise ValueError(
                 f"--refine-steps needs the model's training directory, not the SavedModel "
                 f"{model_dir}: refinement takes gradients through the model."
             )
         return codec.Codec.from_saved_model(model_dir)
-    model, _, task_name = train_lib.restore_model(model_dir)
+    model, _, task_name = loading.restore_model(model_dir)
     if task_name != "compression":
         raise ValueError(f"{model_dir} holds a {task_name} model, not a compression model.")
     return codec.Codec(model, refine_steps=refine_steps)
@@ -78,7 +52,7 @@ def _compress(args) -> str:
     if args.target_bpp is not None:
         if not (args.target_bpp > 0 and np.isfinite(args.target_bpp)):
             raise ValueError(f"--target-bpp must be a positive number, got {args.target_bpp}.")
-        lmbda = lmbda_for_target_bpp(codec, image, args.target_bpp)
+        lmbda = codec.lmbda_for_target_bpp(image, args.target_bpp)
     else:
         lmbda = args.lmbda
     data = codec.encode(image, lmbda)

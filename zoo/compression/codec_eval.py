@@ -1,17 +1,26 @@
-"""Rate-distortion evaluation of a YOTO codec against JPEG and WebP, from real bytes.
+"""Rate-distortion evaluation of YOTO codecs against JPEG, WebP and AVIF, from real bytes.
 
     python -m zoo.compression.codec_eval --models=runs/codec --output_dir=runs/codec_eval
 
-For each lambda of the grid, every held-out photograph (or --image_folder) is
-encoded to a .yoto file: bits per pixel come from the file's length, PSNR and
-MS-SSIM from decoding it. JPEG and WebP go through Pillow quality sweeps on the
-same images. Prints the curves and the BD-rate (PSNR) of YOTO against each
-baseline (`--bd_method`: piecewise cubic by default), and writes rd.csv and rd.png.
+For each lambda of the grid, every photograph of the evaluation set
+(`zoo.compression.data.evaluation_set`: whole photographs that no training reads, in
+subsets) is encoded to a .yoto file: bits per pixel come from the file's length, PSNR and
+MS-SSIM from decoding it. JPEG, WebP and AVIF go through Pillow quality sweeps on the
+same photographs. Prints the set's mean curves, then per subset and for the whole set
+(`all`, every photograph weighted alike) the BD-rate (PSNR and MS-SSIM) of each model
+against each baseline (`--bd_method`: piecewise cubic by default), its top PSNR and
+whether bits and PSNR rise with lambda; writes rd.csv (every subset's curves), bd_rates.csv
+(that table), rd.png (the set's mean) and rd_SUBSET.png.
+
+`--photos=validation` measures on the validation split of the training sources instead,
+for training choices (schedules, widths, weightings), which must never be made on the
+evaluation set. `--image_folder` measures on a folder of the user's images (one subset).
 `--refine_steps` encodes with latent refinement (every learned codec alike).
 """
 
 from __future__ import annotations
 
+import functools
 import pathlib
 import sys
 
@@ -34,8 +43,17 @@ flags.DEFINE_list(
     "each model at its own lambda.",
 )
 flags.DEFINE_string("grid", None, "Comma-separated lambdas (default: 8 log-spaced in range).")
-flags.DEFINE_string("image_folder", None, "Evaluate on these images instead of the held-out ones.")
-flags.DEFINE_string("output_dir", None, "Where to write rd.csv and rd.png.")
+flags.DEFINE_string(
+    "image_folder", None, "Evaluate on these images (one subset) instead of --photos."
+)
+flags.DEFINE_enum(
+    "photos",
+    "evaluation",
+    ["evaluation", "validation"],
+    "The evaluation set, or the validation split of the training sources (for training "
+    "choices; module docstring).",
+)
+flags.DEFINE_string("output_dir", None, "Where to write rd.csv, bd_rates.csv and the plots.")
 flags.DEFINE_integer(
     "refine_steps",
     0,
@@ -53,68 +71,84 @@ flags.DEFINE_enum(
 
 
 def main(argv):
-    """Evaluates the models and the Pillow baselines; prints, writes CSV and plot."""
+    """Evaluates the models and the Pillow baselines; prints, writes CSV and plots."""
     del argv
-    from zoo import atomic, flags_util
+    from zoo import atomic, flags_util, tables
     from zoo.compression import codec, config, data
-    from zoo.compression.codec_eval_lib import (
-        JPEG_QUALITIES,
-        WEBP_QUALITIES,
-        bd_rates,
-        evaluate_codec,
-        evaluate_fixed_codecs,
-        evaluate_pillow,
-        plot,
-        rises_with_lambda,
-    )
+    from zoo.compression import codec_eval_lib as lib
     from zoo.data import photos
-    from zoo.evaluation import evaluate_lib
-    from zoo.training import train_lib
 
     try:
         if not FLAGS.models:
             raise ValueError("--models is required.")
         labels = FLAGS.labels or [pathlib.Path(m).name for m in FLAGS.models]
         grid = flags_util.parse_grid(FLAGS.grid) if FLAGS.grid else config.EVALUATION_GRID
-        images = (
-            photos.load_folder(FLAGS.image_folder)
-            if FLAGS.image_folder
-            else data.evaluation_images()
-        )
-        curves = {
-            "JPEG": evaluate_pillow(images, "JPEG", JPEG_QUALITIES),
-            "WebP": evaluate_pillow(images, "WEBP", WEBP_QUALITIES),
-        }
+        if FLAGS.image_folder:
+            subsets = {"folder": photos.load_folder(FLAGS.image_folder)}
+        else:
+            chosen = (
+                data.evaluation_set() if FLAGS.photos == "evaluation" else data.validation_set()
+            )
+            subsets = {name: list(images.values()) for name, images in chosen.items()}
+        evaluators = lib.baseline_evaluators()
 
         def load_codec(model_dir):
-            model, _, task_name = train_lib.restore_model(model_dir)
+            from zoo import loading
+
+            model, _, task_name = loading.restore_model(model_dir)
             if task_name != "compression":
                 raise ValueError(f"{model_dir} holds a {task_name} model, not a codec.")
             return codec.Codec(model, refine_steps=FLAGS.refine_steps)
 
         for label, model_dir in zip(labels, FLAGS.models, strict=True):
-            curves[label] = evaluate_codec(load_codec(model_dir), images, grid)
+            loaded = load_codec(model_dir)
+            # Refused here, before minutes of evaluation, if the grid is outside its range.
+            for lmbda in grid:
+                loaded.check_lmbda(lmbda)
+            evaluators[label] = functools.partial(lib.codec_curve, loaded, grid=grid)
+        tests = list(labels)
         if FLAGS.fixed_models:
             fixed = [load_codec(model_dir) for model_dir in FLAGS.fixed_models]
-            curves[FIXED_LABEL] = evaluate_fixed_codecs(fixed, images)
+            evaluators[FIXED_LABEL] = functools.partial(lib.fixed_codecs_curve, fixed)
+            tests.append(FIXED_LABEL)
+        by_subset = lib.evaluate_set(subsets, evaluators)
     except (ValueError, FileNotFoundError) as error:
         print(f"codec_eval: error: {error}", file=sys.stderr)
         return 2
+    counts = {name: len(images) for name, images in subsets.items()}
+    counts[lib.ALL] = sum(counts.values())
+    whole = lib.ALL if lib.ALL in by_subset else next(iter(by_subset))
+    curves = by_subset[whole]
+    print(f"Mean curves over {counts[whole]} photographs ({', '.join(subsets)}):")
     for label, rows in curves.items():
-        print(evaluate_lib.format_table(rows, label=label))
+        print(tables.format_table(rows, label=label))
     for label in labels:
         rows = curves[label]
         print(
-            f"{label}: bpp rises with lambda: {rises_with_lambda(rows, 'bpp')}; "
-            f"PSNR rises with lambda: {rises_with_lambda(rows, 'psnr')}"
+            f"{label}: bpp rises with lambda: {lib.rises_with_lambda(rows, 'bpp')}; "
+            f"PSNR rises with lambda: {lib.rises_with_lambda(rows, 'psnr')}"
         )
-        for anchor, value in bd_rates(curves, label, FLAGS.bd_method).items():
+        for anchor, value in lib.bd_rates(curves, label, FLAGS.bd_method).items():
             print(f"BD-rate (PSNR, {FLAGS.bd_method}) of {label} against {anchor}: {value:+.1f}%")
+    summary = lib.summary_rows(by_subset, tests, counts, FLAGS.bd_method)
+    print(f"Per subset ({FLAGS.bd_method}; {lib.ALL}: every photograph weighted alike):")
+    print(lib.format_summary(summary))
     if FLAGS.output_dir:
         output_dir = pathlib.Path(FLAGS.output_dir)
-        atomic.write_text(output_dir / "rd.csv", evaluate_lib.rows_to_csv(curves))
-        plot(curves, output_dir / "rd.png")
-        print(f"wrote {output_dir / 'rd.csv'} and {output_dir / 'rd.png'}")
+        every_curve = {
+            label: [
+                {"subset": subset, **row}
+                for subset in by_subset
+                for row in by_subset[subset][label]
+            ]
+            for label in curves
+        }
+        atomic.write_text(output_dir / "rd.csv", tables.rows_to_csv(every_curve))
+        atomic.write_text(output_dir / "bd_rates.csv", tables.rows_to_csv({"": summary}))
+        lib.plot(curves, output_dir / "rd.png")
+        for subset in subsets if len(subsets) > 1 else ():
+            lib.plot(by_subset[subset], output_dir / f"rd_{subset}.png")
+        print(f"wrote rd.csv, bd_rates.csv and the plots to {output_dir}")
     return 0
 
 

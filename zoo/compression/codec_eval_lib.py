@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
 
@@ -11,53 +12,76 @@ from zoo import figures
 
 JPEG_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
 WEBP_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
+# Quality 0 still gives about 29 dB on a 768x512 photo: AVIF needs it to reach the codec's
+# lowest rates.
+AVIF_QUALITIES = (0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
+# Each baseline curve by label: Pillow's format name and its quality sweep.
+BASELINES = {
+    "JPEG": ("JPEG", JPEG_QUALITIES),
+    "WebP": ("WEBP", WEBP_QUALITIES),
+    "AVIF": ("AVIF", AVIF_QUALITIES),
+}
+# The key of the whole evaluation set's mean curves beside its subsets'.
+ALL = "all"
 
 
-def _mean_row(per_image: list[dict]) -> dict:
-    return {key: float(np.mean([row[key] for row in per_image])) for key in per_image[0]}
+def mean_curve(curves: list[list[dict]]) -> list[dict]:
+    """Point-by-point mean of several images' curves (same lambdas or qualities, in order).
+
+    `decode_error` takes the largest value instead: one badly decoded file must show.
+    """
+    if not curves:
+        raise ValueError("No curves to average: the image list is empty.")
+    rows = []
+    for points in zip(*curves, strict=True):
+        row = {}
+        for key in points[0]:
+            values = [point[key] for point in points]
+            row[key] = float(max(values) if key == "decode_error" else np.mean(values))
+        rows.append(row)
+    return rows
 
 
-def _quality(images, decoded_images) -> dict:
+def image_quality(image, decoded) -> dict:
+    """PSNR and MS-SSIM (NaN below the 161 px MS-SSIM needs) of one decoded image."""
     from yoto_tf import metrics
 
-    psnrs = [metrics.psnr(a, b) for a, b in zip(images, decoded_images, strict=True)]
-    ssims = [
-        metrics.ms_ssim(a, b) if min(a.shape[:2]) >= 161 else float("nan")
-        for a, b in zip(images, decoded_images, strict=True)
-    ]
-    return {"psnr": float(np.mean(psnrs)), "ms_ssim": float(np.mean(ssims))}
+    ssim = metrics.ms_ssim(image, decoded) if min(image.shape[:2]) >= 161 else float("nan")
+    return {"psnr": float(metrics.psnr(image, decoded)), "ms_ssim": float(ssim)}
+
+
+def codec_curve(codec, image, grid, check_decoding: bool = False) -> list[dict]:
+    """Actual bpp, estimated bpp, PSNR and MS-SSIM of `codec` on one image at each lambda.
+
+    `check_decoding` adds `decode_error`: the largest difference, in 8-bit levels, between
+    the decoded file and the reconstruction the encoder's model predicts for it
+    (`Codec.reconstruct`); 0 when the entropy decoding is exact.
+    """
+    rows = []
+    pixels = image.shape[0] * image.shape[1]
+    for lmbda in grid:
+        data = codec.encode(image, lmbda)
+        decoded = codec.decode(data)
+        estimated_bits = codec.estimated_bits(image, lmbda)
+        row = {
+            "lmbda": float(lmbda),
+            "bpp": 8 * len(data) / pixels,
+            "estimated_bpp": (estimated_bits + 8 * codec.header_size) / pixels,
+            **image_quality(image, decoded),
+        }
+        if check_decoding:
+            predicted = np.clip(np.round(codec.reconstruct(image, lmbda)), 0, 255)
+            row["decode_error"] = float(np.max(np.abs(decoded.astype(np.float64) - predicted)))
+        rows.append(row)
+    return rows
 
 
 def evaluate_codec(codec, images, grid, check_decoding: bool = False) -> list[dict]:
-    """Mean actual bpp, estimated bpp, PSNR and MS-SSIM of `codec` at each lambda.
+    """Mean actual bpp, estimated bpp, PSNR and MS-SSIM of `codec` over `images` per lambda.
 
-    `check_decoding` adds `decode_error`: the largest difference, in 8-bit levels over
-    every image, between a decoded file and the reconstruction the encoder's model
-    predicts for it (`Codec.reconstruct`); 0 when the entropy decoding is exact.
+    `check_decoding`: `codec_curve`'s, the largest over every image.
     """
-
-    rows = []
-    for lmbda in grid:
-        per_image, decoded, errors = [], [], []
-        for image in images:
-            data = codec.encode(image, lmbda)
-            decoded.append(codec.decode(data))
-            if check_decoding:
-                predicted = np.clip(np.round(codec.reconstruct(image, lmbda)), 0, 255)
-                errors.append(np.max(np.abs(decoded[-1].astype(np.float64) - predicted)))
-            pixels = image.shape[0] * image.shape[1]
-            estimated_bits = codec.estimated_bits(image, lmbda)
-            per_image.append(
-                {
-                    "bpp": 8 * len(data) / pixels,
-                    "estimated_bpp": (estimated_bits + 8 * codec.header_size) / pixels,
-                }
-            )
-        row = {"lmbda": float(lmbda), **_mean_row(per_image), **_quality(images, decoded)}
-        if check_decoding:
-            row["decode_error"] = float(max(errors))
-        rows.append(row)
-    return rows
+    return mean_curve([codec_curve(codec, image, grid, check_decoding) for image in images])
 
 
 def rises_with_lambda(rows: list[dict], key: str) -> bool:
@@ -66,8 +90,8 @@ def rises_with_lambda(rows: list[dict], key: str) -> bool:
     return all(later > earlier for earlier, later in zip(values[:-1], values[1:], strict=True))
 
 
-def evaluate_fixed_codecs(codecs, images) -> list[dict]:
-    """One curve from fixed-lambda codecs: each evaluated at its own lambda, sorted by it.
+def fixed_codecs_curve(codecs, image) -> list[dict]:
+    """One curve from fixed-lambda codecs on one image: each at its own lambda, sorted by it.
 
     A fixed-lambda model refuses any other lambda (its trained range is one point), so
     the baseline curve has one point per model, like CompressAI's quality levels.
@@ -80,24 +104,88 @@ def evaluate_fixed_codecs(codecs, images) -> list[dict]:
                 f"A fixed-lambda baseline must be trained at one lambda; this one covers "
                 f"[{low:g}, {high:g}]. Pass YOTO models with --models instead."
             )
-        rows.extend(evaluate_codec(codec, images, [low]))
+        rows.extend(codec_curve(codec, image, [low]))
     return sorted(rows, key=lambda row: row["lmbda"])
 
 
-def evaluate_pillow(images, image_format: str, qualities) -> list[dict]:
-    """Mean bpp, PSNR and MS-SSIM of Pillow's `image_format` ("JPEG" or "WEBP") per quality."""
+def evaluate_fixed_codecs(codecs, images) -> list[dict]:
+    """`fixed_codecs_curve` averaged over `images`."""
+    return mean_curve([fixed_codecs_curve(codecs, image) for image in images])
+
+
+def check_pillow_format(image_format: str) -> None:
+    """Raises naming the fix when this Pillow cannot write `image_format`."""
+    from PIL import Image, features
+
+    if image_format == "AVIF" and not features.check("avif"):
+        import PIL
+
+        raise ValueError(
+            f"Pillow {PIL.__version__} has no AVIF encoder; install the Pillow of "
+            "requirements.lock (13 or later, whose wheels bring libavif)."
+        )
+    Image.init()
+    if image_format not in Image.SAVE:
+        raise ValueError(f"Pillow cannot write {image_format!r}; known: {sorted(Image.SAVE)}.")
+
+
+def pillow_curve(image, image_format: str, qualities) -> list[dict]:
+    """bpp, PSNR and MS-SSIM of Pillow's `image_format` ("JPEG", "WEBP", "AVIF") on one image."""
     from PIL import Image
 
+    check_pillow_format(image_format)
     rows = []
     for quality in qualities:
-        bpps, decoded = [], []
-        for image in images:
-            buffer = io.BytesIO()
-            Image.fromarray(image).save(buffer, format=image_format, quality=quality)
-            bpps.append(8 * buffer.tell() / (image.shape[0] * image.shape[1]))
-            decoded.append(np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")))
-        rows.append({"quality": quality, "bpp": float(np.mean(bpps)), **_quality(images, decoded)})
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, format=image_format, quality=quality)
+        decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+        bpp = 8 * buffer.tell() / (image.shape[0] * image.shape[1])
+        rows.append({"quality": quality, "bpp": bpp, **image_quality(image, decoded)})
     return rows
+
+
+def evaluate_pillow(images, image_format: str, qualities) -> list[dict]:
+    """Mean bpp, PSNR and MS-SSIM of Pillow's `image_format` over `images` per quality."""
+    return mean_curve([pillow_curve(image, image_format, qualities) for image in images])
+
+
+def baseline_evaluators() -> dict:
+    """`evaluate_set`'s evaluators of the Pillow baselines (JPEG, WebP, AVIF), by label."""
+    return {
+        label: functools.partial(_pillow_curve_of, image_format, qualities)
+        for label, (image_format, qualities) in BASELINES.items()
+    }
+
+
+def _pillow_curve_of(image_format, qualities, image):
+    return pillow_curve(image, image_format, qualities)
+
+
+def evaluate_set(subsets: dict, evaluators: dict) -> dict[str, dict[str, list[dict]]]:
+    """Mean curves of every evaluator on every subset, and over the whole set.
+
+    `subsets`: subset name -> list of uint8 RGB images. `evaluators`: curve label ->
+    function of one image returning its curve (`codec_curve`, `pillow_curve`). Each image
+    is evaluated once. Returns subset -> label -> mean curve, the subsets in order,
+    then `ALL` (every image of every subset with equal weight) when there are several.
+    """
+    per_image = {}
+    for subset, images in subsets.items():
+        if not len(images):
+            raise ValueError(f"Subset {subset!r} of the evaluation set has no images.")
+        per_image[subset] = {
+            label: [evaluate(image) for image in images] for label, evaluate in evaluators.items()
+        }
+    result = {
+        subset: {label: mean_curve(curves) for label, curves in by_label.items()}
+        for subset, by_label in per_image.items()
+    }
+    if len(subsets) > 1:
+        result[ALL] = {
+            label: mean_curve([c for by_label in per_image.values() for c in by_label[label]])
+            for label in evaluators
+        }
+    return result
 
 
 def ms_ssim_db(ms_ssim: float) -> float:
@@ -148,6 +236,75 @@ def bd_rates(
             if reasons is not None:
                 reasons[anchor] = str(error)
     return results
+
+
+def summary_row(
+    curves: dict[str, list[dict]],
+    test: str,
+    method: str = "pchip",
+    anchors=tuple(BASELINES),
+) -> dict:
+    """What a codec is judged by on one (sub)set, as one flat row.
+
+    BD-rate (percent, PSNR and MS-SSIM) of curve `test` against each of `anchors` it
+    overlaps (None where it does not: `bd_rates` prints why), the top PSNR and its bpp,
+    and whether bpp and PSNR rise strictly with lambda.
+    """
+    rows = curves[test]
+    top = max(rows, key=lambda row: row["psnr"])
+    row = {"model": test}
+    for quality in ("psnr", "ms_ssim"):
+        compared = {anchor: curves[anchor] for anchor in anchors if anchor in curves}
+        rates = bd_rates({**compared, test: rows}, test, method, quality)
+        for anchor in anchors:
+            row[f"{quality}_vs_{anchor}"] = rates.get(anchor)
+    row.update(
+        top_psnr=top["psnr"],
+        top_bpp=top["bpp"],
+        bpp_rises=rises_with_lambda(rows, "bpp"),
+        psnr_rises=rises_with_lambda(rows, "psnr"),
+    )
+    return row
+
+
+def summary_rows(
+    by_subset: dict[str, dict[str, list[dict]]],
+    tests,
+    counts: dict[str, int],
+    method: str = "pchip",
+) -> list[dict]:
+    """`summary_row` of each curve in `tests` on each subset of `evaluate_set`'s result.
+
+    `counts`: the number of photographs per subset (and `ALL`), shown beside each row.
+    """
+    return [
+        {"subset": subset, "photos": counts[subset], **summary_row(curves, test, method)}
+        for subset, curves in by_subset.items()
+        for test in tests
+    ]
+
+
+def format_summary(rows: list[dict], anchors=tuple(BASELINES)) -> str:
+    """`summary_rows` as a text table (BD-rates in percent, "-" where curves do not overlap)."""
+
+    def rate(value):
+        return f"{value:+6.1f}%" if value is not None else f"{'-':>7}"
+
+    head = " ".join(f"{anchor:>7}" for anchor in anchors)
+    lines = [
+        f"{'subset':<10} {'photos':>6} {'model':<14} | BD-rate (PSNR) against {head} | "
+        f"BD-rate (MS-SSIM) against {head} | top PSNR     | bpp, PSNR rise"
+    ]
+    for row in rows:
+        psnr = " ".join(rate(row[f"psnr_vs_{anchor}"]) for anchor in anchors)
+        ssim = " ".join(rate(row[f"ms_ssim_vs_{anchor}"]) for anchor in anchors)
+        lines.append(
+            f"{row['subset']:<10} {row['photos']:>6} {row['model']:<14} | "
+            f"{'':>22} {psnr} | {'':>25} {ssim} | "
+            f"{row['top_psnr']:5.2f} dB at {row['top_bpp']:.3f} bpp | "
+            f"{row['bpp_rises']}, {row['psnr_rises']}"
+        )
+    return "\n".join(lines)
 
 
 def plot(curves: dict[str, list[dict]], path) -> None:

@@ -61,8 +61,10 @@ LMBDA_LEVELS = 1024
 # make the decoder allocate gigabytes). 2^14 per side and 2^28 pixels (268 MP).
 MAX_SIDE = 1 << 14
 MAX_PIXELS = 1 << 28
+# The codec's geometry: the analysis transform downsamples by 16, the hyper-analysis by 4
+# more, so image sides are padded to multiples of STRIDE (one hyper-latent per 64 pixels).
 LATENT_STRIDE = 16
-SIDE_STRIDE = 64
+STRIDE = 64
 
 
 class FormatError(ValueError):
@@ -120,14 +122,14 @@ def snap_lmbda(lmbda: float, low: float, high: float) -> float:
 
 def padded_size(size: int) -> int:
     """`size` rounded up to the codec's total stride (64)."""
-    return -(-size // SIDE_STRIDE) * SIDE_STRIDE
+    return -(-size // STRIDE) * STRIDE
 
 
 def expected_shapes(height: int, width: int) -> tuple[tuple[int, int], tuple[int, int]]:
     """Latent and side-information spatial shapes for an image of this size."""
     padded = (padded_size(height), padded_size(width))
     latent = (padded[0] // LATENT_STRIDE, padded[1] // LATENT_STRIDE)
-    side = (padded[0] // SIDE_STRIDE, padded[1] // SIDE_STRIDE)
+    side = (padded[0] // STRIDE, padded[1] // STRIDE)
     return latent, side
 
 

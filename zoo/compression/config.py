@@ -7,6 +7,7 @@ import math
 from typing import ClassVar
 
 import numpy as np
+import tensorflow as tf
 
 import yoto_tf
 from zoo.data import photos
@@ -16,8 +17,15 @@ SWEEP_TERM = "distortion"
 SWEEP_WEIGHT_NAME = "lmbda"
 # Eight log-spaced lambdas over the default range, like CompressAI's quality levels.
 EVALUATION_GRID = tuple(float(v) for v in np.geomspace(0.0018, 0.18, 8))
-# The analysis transform downsamples by 16, the hyper-analysis by 4 more.
-STRIDE = 64
+
+
+def loss_weights(lmbda):
+    """The loss-weight matrix `[B, 2]` of per-image `lmbda` `[B]`, in TERM_NAMES' order.
+
+    The rate's weight is 1 and the distortion's is lambda (tensorflow-compression's
+    `bpp + lmbda * mse`): every path from a user's lambda to the model goes through here.
+    """
+    return tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
 
 
 @dataclasses.dataclass
@@ -81,6 +89,10 @@ class Config:
     image_folder: str | None = None
     # Also the 19 photographs of two Debian packages (`make photos`, zoo/data/photos.py).
     debian_photos: bool = False
+    # The training split of zoo/data/photo_sets.py instead (`make photos`): the 27 photographs
+    # of debian_photos=True and 141 more from five packages, whatever debian_photos says.
+    # Its validation and evaluation photographs are never trained on.
+    packaged_photos: bool = False
     tfds_name: str | None = None
     tfds_split: str = "train"
     tfds_data_dir: str | None = None
@@ -89,6 +101,15 @@ class Config:
     # crop per image does. "area" gives the large, mostly black hubble_deep_field the most
     # crops, yet both measured alike (experiments/README.md).
     crop_weighting: str = "area"
+    # Crop augmentation for photographs and folders (zoo/data/photos.py `random_crops`), off
+    # by default so that old configs and snapshots train as they did: each crop downscaled by
+    # a factor drawn log-uniformly from [crop_scale_low, crop_scale_high] (1: full
+    # resolution; lower: the busier detail of a reduced photograph), mirrored left to right
+    # at random (crop_flips) and turned by a random multiple of 90 degrees (crop_rotations).
+    crop_scale_low: float = 1.0
+    crop_scale_high: float = 1.0
+    crop_flips: bool = False
+    crop_rotations: bool = False
     steps: int = 3000
 
     # What a run written before a field existed trained with (train_lib fills these in).
@@ -103,6 +124,10 @@ class Config:
                 f"crop_weighting must be one of {photos.CROP_WEIGHTINGS}, "
                 f"got {self.crop_weighting!r}."
             )
+        try:
+            photos.check_scale_range((self.crop_scale_low, self.crop_scale_high))
+        except ValueError as error:
+            raise ValueError(f"crop_scale_low and crop_scale_high: {error}") from None
         if not math.isfinite(self.latent_gain_exponent) or self.latent_gain_exponent < 0:
             raise ValueError(
                 "latent_gain_exponent must be a finite number >= 0 (0 turns the gain off), "

@@ -5,17 +5,21 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from zoo.compression.config import STRIDE, Config
-from zoo.data import photos
+from zoo.compression.codec_format import STRIDE
+from zoo.compression.config import Config
+from zoo.data import photo_sets, photos
 
 
 def training_images(config: Config) -> list[np.ndarray]:
     """The user's image folder if configured, else the bundled training photographs.
 
-    With `debian_photos`, also the Debian-packaged ones (`make photos`).
+    With `debian_photos`, also the Debian-packaged ones (`make photos`); with
+    `packaged_photos`, the training split of zoo/data/photo_sets.py (which has both).
     """
     if config.image_folder:
         return photos.load_folder(config.image_folder)
+    if config.packaged_photos:
+        return [image for _, image in photo_sets.training_photos()]
     images = [photos.load_bundled(name) for name in photos.TRAINING]
     if config.debian_photos:
         images += [photos.load_debian_photo(name) for name in photos.DEBIAN_PHOTOS]
@@ -27,6 +31,11 @@ def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
     if config.tfds_name:
         if config.image_folder:
             raise ValueError("Set image_folder or tfds_name, not both.")
+        if crop_augmentation(config):
+            raise ValueError(
+                "Crop augmentation (crop_scale_low/high, crop_flips, crop_rotations) applies to "
+                "photographs and image folders; unset it or tfds_name."
+            )
         from zoo.data import tfds_images
 
         return tfds_images.random_crops(
@@ -43,6 +52,18 @@ def train_dataset(config: Config, seed: int) -> tf.data.Dataset:
         config.batch_size,
         seed,
         weighting=config.crop_weighting,
+        scale_range=(config.crop_scale_low, config.crop_scale_high),
+        flips=config.crop_flips,
+        rotations=config.crop_rotations,
+    )
+
+
+def crop_augmentation(config: Config) -> bool:
+    """Whether `config` turns on any crop augmentation."""
+    return (
+        (config.crop_scale_low, config.crop_scale_high) != (1.0, 1.0)
+        or config.crop_flips
+        or config.crop_rotations
     )
 
 
@@ -50,6 +71,37 @@ def evaluation_images(limit: int | None = None) -> list[np.ndarray]:
     """The held-out photographs (whole images, any size)."""
     images = [photos.load_bundled(name) for name in photos.HELD_OUT]
     return images if limit is None else images[:limit]
+
+
+# sporco's five lossless 768x512-size test photographs (kodim23 of the Kodak set among them).
+SPORCO_PHOTOS = ("kodim23", "barbara", "monarch", "sail", "tulips")
+
+
+def sporco_photo(name: str) -> np.ndarray:
+    """One of sporco's lossless test photographs as uint8 RGB (the `sporco` wheel, --no-deps)."""
+    if name not in SPORCO_PHOTOS:
+        raise ValueError(f"Unknown sporco photograph {name!r}; known: {SPORCO_PHOTOS}.")
+    return photos.read_rgb8(photos.locate("sporco", f"sporco/data/{name}.png"))
+
+
+def evaluation_set() -> dict[str, dict[str, np.ndarray]]:
+    """The codec's evaluation set: subset -> photograph name -> whole uint8 RGB photograph.
+
+    Natural photographs that no training reads: "sporco" (its wheel's lossless test
+    images) and "busy" (coffee and china, the small, heavily downsampled photographs that
+    were the project's held-out pair), each reported on its own and in the set's mean.
+    """
+    return {
+        "sporco": {name: sporco_photo(name) for name in SPORCO_PHOTOS},
+        "busy": {name: photos.load_bundled(name) for name in photos.HELD_OUT},
+    }
+
+
+def validation_set() -> dict[str, dict[str, np.ndarray]]:
+    """Photographs for training choices, never the evaluation set's: subset -> name -> image."""
+    raise FileNotFoundError(
+        "No validation split of the training photographs exists yet (zoo/data/photos.py)."
+    )
 
 
 def loss_term_images(limit: int | None = None) -> np.ndarray:

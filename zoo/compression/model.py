@@ -30,7 +30,9 @@ import tensorflow_compression as tfc
 
 import yoto_tf
 from zoo.compression import codec_format, integer_network, transforms
-from zoo.compression.config import STRIDE, TERM_NAMES, Config
+from zoo.compression import config as compression_config
+from zoo.compression.codec_format import STRIDE
+from zoo.compression.config import TERM_NAMES, Config
 
 keras = tf.keras
 
@@ -96,6 +98,8 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         self.integer_entropy_parameters = bool(integer_entropy_parameters)
         lows, highs = weight_sampler.bounds()
         distortion = TERM_NAMES.index("distortion")
+        # The trained lambda range: every coder, servable and binary reads it from here.
+        self.lmbda_range = (lows[distortion], highs[distortion])
         self._reference_lmbda = math.sqrt(lows[distortion] * highs[distortion])
         n, m, film = self.num_filters, self.num_latent_filters, self.conditioned
         h = self.num_hyper_filters
@@ -103,7 +107,6 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         self.synthesis = transforms.SynthesisTransform(n, film)
         self.hyper_analysis = transforms.HyperAnalysisTransform(h, film)
         if self.integer_entropy_parameters:
-            self.lmbda_range = (lows[distortion], highs[distortion])
             self.hyper_synthesis = integer_network.IntegerHyperSynthesis(
                 h,
                 m,
@@ -249,7 +252,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         """The range-coding entropy models and the conditioning for per-image `lmbda` `[B]`."""
         if self._coding_models is None:
             self.prepare_for_coding()
-        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+        weights = compression_config.loss_weights(lmbda)
         return (*self._coding_models, self._condition(weights))
 
     def latents(self, images, lmbda):
@@ -300,7 +303,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         ICIP 2020, train this way).
         """
         latent_model, side_model = self._entropy_models(compression=False)
-        conditioning = self._condition(tf.stack([tf.ones_like(lmbda), lmbda], axis=-1))
+        conditioning = self._condition(compression_config.loss_weights(lmbda))
         z_tilde = z + z_noise
         indexes = self._scale_indexes(z_tilde, conditioning, lmbda, training=True)
         bits = noisy_bits(side_model, z_tilde) + noisy_bits(latent_model, y + y_noise, indexes)

@@ -15,7 +15,8 @@ import tensorflow_compression as tfc
 
 from zoo import serving_inputs
 from zoo.compression import codec_format
-from zoo.compression.config import STRIDE
+from zoo.compression import config as compression_config
+from zoo.compression.codec_format import STRIDE
 
 
 class CodecServingBase(tf.Module):
@@ -34,8 +35,7 @@ class CodecServingBase(tf.Module):
         super().__init__(name=name)
         self.model = model
         model.prepare_for_coding()
-        lows, highs = model.weight_sampler.bounds()
-        self.lmbda_range = (lows[1], highs[1])
+        self.lmbda_range = model.lmbda_range
         self.max_pixels = int(max_pixels)
         # Computed here, eagerly: it hashes the tables' values.
         self.fingerprint = model.coding_fingerprint()
@@ -107,7 +107,7 @@ class CodecServingBase(tf.Module):
         lmbda = self._lmbda(lmbda)
         images = self._checked_images(images, lmbda)
         reconstructions = self.model.quantized_reconstruction(images, lmbda)
-        weights = tf.stack([tf.ones_like(lmbda), lmbda], axis=-1)
+        weights = compression_config.loss_weights(lmbda)
         terms = self.model.compute_loss_terms(images, None, weights, training=False)
         pixels = tf.cast(tf.shape(images)[1] * tf.shape(images)[2], tf.float32)
         return {"reconstructions": reconstructions, "bits": terms["rate"] * pixels}

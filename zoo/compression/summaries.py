@@ -7,9 +7,9 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from zoo import summary_images as summaries
 from zoo.compression import data
-from zoo.compression.config import STRIDE
-from zoo.training import summaries
+from zoo.compression.codec_format import STRIDE
 
 
 def write_images(model, config) -> None:

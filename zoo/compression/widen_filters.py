@@ -1,6 +1,6 @@
 """More filters in a trained codec's analysis and synthesis transforms, keeping what it learned.
 
-    python -m zoo.compression.widen_filters --snapshot=zoo/releases/work/compression \
+    python -m zoo.compression.widen_filters --snapshot=release_work/compression \
         --num_filters=96 --output=runs/widened_compression
 
 The hidden width of the analysis and synthesis transforms (the paper's N) bounds how
@@ -71,7 +71,7 @@ def widen(snapshot_dir, num_filters: int, output_dir, command: str | None = None
     Returns `(narrow_model, wide_model)`, both restored. Raises ValueError for a snapshot
     of another task or a width that is not larger.
     """
-    from zoo.training import snapshots
+    from zoo.loading import snapshots
 
     metadata = snapshots.read_metadata(snapshot_dir)
     config = metadata.get("config", {})

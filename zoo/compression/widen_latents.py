@@ -1,6 +1,6 @@
 """More latent channels for a trained codec, keeping what it learned.
 
-    python -m zoo.compression.widen_latents --snapshot=zoo/releases/work/compression \
+    python -m zoo.compression.widen_latents --snapshot=release_work/compression \
         --num_latent_filters=192 --output=runs/widened_compression
 
 A codec's latent channels (the paper's M) bound the detail its transforms can carry
@@ -66,7 +66,7 @@ def widen(snapshot_dir, num_latent_filters: int, output_dir, command: str | None
     Returns `(narrow_model, wide_model)`, both restored. Raises ValueError for a snapshot
     of another task or a width that is not larger.
     """
-    from zoo.training import snapshots
+    from zoo.loading import snapshots
 
     metadata = snapshots.read_metadata(snapshot_dir)
     config = metadata.get("config", {})

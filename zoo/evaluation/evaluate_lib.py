@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import pathlib
 from collections.abc import Callable, Sequence
 
@@ -11,8 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
-from zoo import figures, saved_model_metadata
-from zoo.training import train_lib
+from zoo import figures, loading, saved_model_metadata
 from zoo.weight_ranges import in_trained_range
 
 # (images [N, ...], weight value) -> {term: per-example values [N]}
@@ -77,9 +74,9 @@ def _weight_to_run(value: float, low: float, high: float) -> float:
 def terms_fn_for(path, task) -> TermsFn:
     """A `TermsFn` for a training model dir or an exported SavedModel dir of `task`."""
     path = pathlib.Path(path)
-    if (path / "saved_model.pb").is_file():
+    if loading.is_saved_model(path):
         return saved_model_terms_fn(path, task)
-    model, _, task_name = train_lib.restore_model(path)
+    model, _, task_name = loading.restore_model(path)
     if zoo.get_task(task_name) is not task:
         raise ValueError(f"{path} holds a {task_name} model, not {task.__name__}.")
     return keras_terms_fn(model, task.SWEEP_TERM)
@@ -110,37 +107,6 @@ def evaluate_grid(
         total = sum(means[n] * (float(value) if n == sweep_term else 1.0) for n in term_names)
         rows.append({task.SWEEP_WEIGHT_NAME: float(value), **means, "total": total})
     return rows
-
-
-def format_table(rows: Sequence[dict], label: str | None = None) -> str:
-    """A fixed-width text table of evaluation rows."""
-    if not rows:
-        return ""
-    columns = (["model"] if label else []) + list(rows[0])
-    lines = ["  ".join(f"{c:>14}" for c in columns)]
-    for row in rows:
-        cells = ([label] if label else []) + [_cell(row[c]) for c in rows[0]]
-        lines.append("  ".join(f"{c:>14}" for c in cells))
-    return "\n".join(lines)
-
-
-def _cell(value) -> str:
-    return f"{value:.5g}" if isinstance(value, int | float) else str(value)
-
-
-def rows_to_csv(rows_by_model: dict[str, list[dict]]) -> str:
-    """CSV text with one line per (model, row); columns are the union of the rows' keys."""
-    fieldnames = ["model"]
-    for rows in rows_by_model.values():
-        for row in rows:
-            fieldnames += [key for key in row if key not in fieldnames]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fieldnames, lineterminator="\n")
-    writer.writeheader()
-    for label, rows in rows_by_model.items():
-        for row in rows:
-            writer.writerow({"model": label, **row})
-    return buffer.getvalue()
 
 
 def plot_terms(rows_by_model: dict[str, list[dict]], weight_name: str, path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from zoo import summary_images
 from zoo.lifelong import data
-from zoo.training import summaries
 
 
 def write_accuracy(learned: int, row: list[float], names: list[str]) -> None:
@@ -29,7 +29,7 @@ def write_images(model, config) -> None:
         lines.append(f"{specs[task].name}: predicted {digits}")
     tf.summary.image(
         "images/tasks",
-        summaries.tile(rows),
+        summary_images.tile(rows),
         step=model.num_tasks,
         description="One row per task learned. " + "; ".join(lines),
     )

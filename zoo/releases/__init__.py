@@ -1,19 +1,19 @@
 """Released models: trained weights with a model card, inside the package, loaded by name.
 
-    model, config, task = zoo.train_lib.restore_model("pretrained:codec")
+    model, config, task = zoo.loading.restore_model("pretrained:codec")
     yoto-codec compress --model=pretrained:codec photo.png photo.yoto
 
 Each release is a folder `zoo/releases/<name>/` holding a weights snapshot
 (`snapshot.json` with the task, full config, seed, steps and the weights' sha256, and
-`weights.npz`; `zoo/training/snapshots.py`) and its model card: `card.json` (training data,
+`weights.npz`; `zoo/loading/snapshots.py`) and its model card: `card.json` (training data,
 command, commit, and the measured results of the release checks with the commands that
 produced them) and `MODEL_CARD.md` for people. Every binary that takes a training
-directory takes `pretrained:NAME` too (`zoo.training.train_lib.restore_model`), and
+directory takes `pretrained:NAME` too (`zoo.loading.restore_model`), and
 `yoto-train --init_from=pretrained:NAME` fine-tunes one.
 
-`work/<task>/` holds the snapshots of release trainings in progress
-(`experiments/release_runs.sh`): committed so that the next machine continues them,
-not shipped in the package and not loadable as releases.
+The snapshots of release trainings in progress (`experiments/release_runs.sh`) are in
+`release_work/<task>/` at the repository's root, outside the package: committed so that
+the next machine continues them, never shipped and never loadable as releases.
 """
 
 from __future__ import annotations
@@ -21,45 +21,31 @@ from __future__ import annotations
 import json
 import pathlib
 
-RELEASES_DIR = pathlib.Path(__file__).resolve().parent
-PREFIX = "pretrained:"
-CARD_FILE = "card.json"
-WORK_DIR = "work"
+from zoo.loading import releases as lookup
+from zoo.loading.releases import (
+    CARD_FILE,
+    PREFIX,
+    RELEASES_DIR,
+    card,
+    directory,
+    is_release,
+    names,
+)
 
-
-def names() -> list[str]:
-    """Every release in the package, sorted.
-
-    Hidden folders are `publish`'s staging and swapped-out copies, never releases.
-    """
-    return sorted(
-        path.name
-        for path in RELEASES_DIR.iterdir()
-        if path.is_dir()
-        and path.name != WORK_DIR
-        and not path.name.startswith(".")
-        and (path / CARD_FILE).is_file()
-    )
-
-
-def is_release(spec) -> bool:
-    """True for a `pretrained:NAME` model argument (a string or a path spelled so)."""
-    return isinstance(spec, (str, pathlib.PurePath)) and str(spec).startswith(PREFIX)
-
-
-def directory(spec) -> pathlib.Path:
-    """The folder of release `NAME` or `pretrained:NAME`, or a ValueError listing the releases."""
-    name = str(spec)[len(PREFIX) :] if is_release(spec) else str(spec)
-    known = names()
-    if name not in known:
-        listed = ", ".join(known) if known else "none yet"
-        raise ValueError(f"Unknown release {name!r}; releases in this package: {listed}.")
-    return RELEASES_DIR / name
-
-
-def card(spec) -> dict:
-    """The model card (`card.json`) of a release."""
-    return json.loads((directory(spec) / CARD_FILE).read_text())
+# The lookup's folder is read as `lookup.RELEASES_DIR` when publishing, so that one patch
+# of it (tests publish into a temporary folder) moves finding and publishing together.
+__all__ = [
+    "CARD_FILE",
+    "PREFIX",
+    "RELEASES_DIR",
+    "card",
+    "directory",
+    "is_release",
+    "names",
+    "publish",
+    "render_card",
+    "total_steps",
+]
 
 
 def publish(
@@ -83,9 +69,9 @@ def publish(
     import subprocess
 
     from zoo import atomic
-    from zoo.training import snapshots
+    from zoo.loading import snapshots
 
-    if not name or name == WORK_DIR or "/" in name or name.startswith((".", PREFIX)):
+    if not name or "/" in name or name.startswith((".", PREFIX)):
         raise ValueError(f"{name!r} cannot name a release: use letters, digits, '-' and '_'.")
     for field in ("data", "results"):
         if field not in card_fields:
@@ -112,7 +98,7 @@ def publish(
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = None
-    previous = RELEASES_DIR / name / CARD_FILE
+    previous = lookup.RELEASES_DIR / name / CARD_FILE
     version = json.loads(previous.read_text()).get("version", 0) + 1 if previous.is_file() else 1
     card_json = {
         "name": name,
@@ -131,16 +117,16 @@ def publish(
         "published": datetime.date.today().isoformat(),
         **card_fields,
     }
-    staging = atomic.staging_directory(RELEASES_DIR, f".{name}-")
+    staging = atomic.staging_directory(lookup.RELEASES_DIR, f".{name}-")
     try:
         for file, content in files.items():
             atomic.write_bytes(staging / file, content)
         atomic.write_text(staging / CARD_FILE, json.dumps(card_json, indent=2, sort_keys=True))
         atomic.write_text(staging / "MODEL_CARD.md", render_card(card_json))
-        snapshots.replace_directory(staging, RELEASES_DIR / name)
+        snapshots.replace_directory(staging, lookup.RELEASES_DIR / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return RELEASES_DIR / name
+    return lookup.RELEASES_DIR / name
 
 
 def total_steps(metadata: dict) -> int:

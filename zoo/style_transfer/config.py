@@ -6,7 +6,7 @@ import dataclasses
 from typing import ClassVar
 
 import yoto_tf
-from zoo.data import photos
+from zoo.data import paintings, photos
 
 NUM_STYLES = 4
 STYLE_TERMS = tuple(f"style_{i}" for i in range(1, NUM_STYLES + 1))
@@ -31,6 +31,12 @@ BUNDLED_STYLES = {
     # Two of the bundled colour photographs (they are training photographs of the codec too).
     **{name: photos.BUNDLED[name] for name in ("immunohistochemistry", "hubble_deep_field")},
 }
+# Public-domain paintings (zoo/data/paintings.py; `make paintings` puts them in place), by
+# the same names as there: `--config=styles=("starry_night",...)`.
+PAINTED_STYLES = tuple(paintings.PAINTINGS)
+# The release's four styles: paintings that differ in colour and in structure (Van Gogh's
+# swirling strokes, Hokusai's lines, Kandinsky's flat shapes on cream, Seurat's dots).
+RELEASE_STYLES = ("starry_night", "great_wave", "composition_viii", "grande_jatte_study")
 
 
 @dataclasses.dataclass

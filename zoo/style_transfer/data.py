@@ -7,28 +7,33 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from zoo.data import photos
-from zoo.style_transfer.config import BUNDLED_STYLES, NUM_STYLES, Config
+from zoo.data import paintings, photos
+from zoo.style_transfer.config import BUNDLED_STYLES, NUM_STYLES, PAINTED_STYLES, Config
 
 
 def style_files(config: Config) -> list[tuple[str, pathlib.Path]]:
     """`(name, file)` of the four style images in weight order (style_1 .. style_4).
 
-    Bundled styles are named as in `Config.styles`; a `style_folder`'s images by
-    their file names without suffix, in name order.
+    Bundled styles and paintings are named as in `Config.styles`; a `style_folder`'s
+    images by their file names without suffix, in name order. A painting that is not
+    installed is a FileNotFoundError naming `make paintings`.
     """
     if config.style_folder:
         files = photos.folder_files(config.style_folder)
         source = config.style_folder
         named = [(path.stem, path) for path in files]
     else:
-        unknown = [name for name in config.styles if name not in BUNDLED_STYLES]
+        unknown = [
+            name
+            for name in config.styles
+            if name not in BUNDLED_STYLES and name not in PAINTED_STYLES
+        ]
         if unknown:
             raise ValueError(
-                f"Unknown bundled styles {unknown}; bundled: {sorted(BUNDLED_STYLES)}. "
-                "Use style_folder for your own."
+                f"Unknown bundled styles {unknown}; bundled: {sorted(BUNDLED_STYLES)}, "
+                f"paintings: {sorted(PAINTED_STYLES)}. Use style_folder for your own."
             )
-        named = [(name, photos.locate(*BUNDLED_STYLES[name])) for name in config.styles]
+        named = [(name, _style_file(name)) for name in config.styles]
         source = "styles"
     if len(named) != NUM_STYLES:
         raise ValueError(
@@ -37,11 +42,19 @@ def style_files(config: Config) -> list[tuple[str, pathlib.Path]]:
     return named
 
 
+def _style_file(name: str) -> pathlib.Path:
+    if name in PAINTED_STYLES:
+        return paintings.painting_path(name)
+    return photos.locate(*BUNDLED_STYLES[name])
+
+
 def named_style_images(config: Config) -> list[tuple[str, np.ndarray]]:
     """`(name, image)` of the four styles in weight order, as `load_style_images` gives them."""
     named = []
     for name, path in style_files(config):
-        image = photos.read_rgb8(path)
+        # A painting's frame, where its photograph shows one, is trimmed off.
+        is_painting = not config.style_folder and name in PAINTED_STYLES
+        image = paintings.load_painting(name) if is_painting else photos.read_rgb8(path)
         scale = config.style_size / min(image.shape[:2])
         size = [max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale))]
         resized = tf.cast(tf.image.resize(image, size, antialias=True), tf.uint8).numpy()

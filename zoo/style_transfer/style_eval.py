@@ -44,8 +44,7 @@ flags.mark_flags_as_required(["model", "output_dir"])
 def main(argv):
     """Renders the grid, evaluates the sweeps, prints and writes the results."""
     del argv
-    from zoo import atomic, flags_util
-    from zoo.evaluation import evaluate_lib
+    from zoo import atomic, flags_util, tables
     from zoo.style_transfer import data as style_data
     from zoo.style_transfer.style_eval_lib import (
         compare_fixed,
@@ -72,13 +71,13 @@ def main(argv):
         print(f"style_eval: error: {error}", file=sys.stderr)
         return 2
     for term in weight_sweeps:
-        print(evaluate_lib.format_table([r for r in rows if r["sweep"] == term], label=term))
+        print(tables.format_table([r for r in rows if r["sweep"] == term], label=term))
         print(f"{term} falls monotonically as its weight rises: {falls_monotonically(rows, term)}")
     if compared:
-        print(evaluate_lib.format_table(compared))
-    atomic.write_text(output / "terms.csv", evaluate_lib.rows_to_csv({"yoto": rows}))
+        print(tables.format_table(compared))
+    atomic.write_text(output / "terms.csv", tables.rows_to_csv({"yoto": rows}))
     if compared:
-        atomic.write_text(output / "compare.csv", evaluate_lib.rows_to_csv({"": compared}))
+        atomic.write_text(output / "compare.csv", tables.rows_to_csv({"": compared}))
     print(f"wrote {output / 'grid.png'} and {output / 'terms.csv'}")
     return 0
 

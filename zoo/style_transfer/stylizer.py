@@ -14,12 +14,11 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from zoo import saved_model_metadata
+from zoo import loading, saved_model_metadata
 from zoo.data import photos
 from zoo.style_transfer import config as style_config
 from zoo.style_transfer import data as style_data
 from zoo.style_transfer import serving as style_transfer_serving
-from zoo.training import train_lib
 
 NUM_WEIGHTS = len(style_config.CONDITIONED_TERMS)
 STYLE_TERMS = style_config.STYLE_TERMS
@@ -79,9 +78,9 @@ class Stylizer:
     def load(cls, path) -> Stylizer:
         """From a SavedModel version dir (has saved_model.pb) or a training dir."""
         path = pathlib.Path(path)
-        if (path / "saved_model.pb").is_file():
+        if loading.is_saved_model(path):
             return cls(tf.saved_model.load(str(path)).signatures, exported_styles(path))
-        model, _, task_name = train_lib.restore_model(path)
+        model, _, task_name = loading.restore_model(path)
         if task_name != "style_transfer":
             raise ValueError(f"{path} holds a {task_name} model, not style transfer.")
         module = style_transfer_serving.StyleTransferServing(model)

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from zoo import summary_images as summaries
 from zoo.style_transfer import config as style_config
 from zoo.style_transfer import data as style_data
-from zoo.training import summaries
 
 
 def write_images(model, config) -> None:

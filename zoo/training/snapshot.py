@@ -1,9 +1,9 @@
 """Writes a weights-only snapshot of a training run (`python -m zoo.training.snapshot --help`).
 
-    python -m zoo.training.snapshot --model_dir=runs/codec --output=zoo/releases/work/compression
+    python -m zoo.training.snapshot --model_dir=runs/codec --output=release_work/compression
 
 A long run commits its snapshot before a session ends; `yoto-train --init_from=S`
-continues it on a new machine (`zoo/training/snapshots.py`).
+continues it on a new machine (`zoo/loading/snapshots.py`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ flags.mark_flags_as_required(["model_dir", "output"])
 def main(argv):
     """Writes the snapshot; prints its task, step and the command that continues its run."""
     del argv
-    from zoo.training import snapshots, train_lib
+    from zoo import loading
+    from zoo.loading import snapshots
+    from zoo.training import train_lib
 
     try:
         metadata = train_lib.write_snapshot(
@@ -39,7 +41,7 @@ def main(argv):
         print(f"zoo.training.snapshot: error: {error}", file=sys.stderr)
         return 2
     print(f"{FLAGS.output}: {metadata['task']} at step {metadata['step']}")
-    print(f"continue its run with {train_lib.continue_command(metadata, FLAGS.output)}")
+    print(f"continue its run with {loading.continue_command(metadata, FLAGS.output)}")
     return 0
 
 

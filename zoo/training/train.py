@@ -71,7 +71,7 @@ def main(argv):
     """Reads flags, trains, and optionally evaluates on the grid."""
     del argv
     import zoo
-    from zoo import flags_util
+    from zoo import flags_util, tables
     from zoo.evaluation import evaluate_lib
     from zoo.training import distribute, train_lib
 
@@ -109,7 +109,7 @@ def main(argv):
         images = task.loss_term_images(FLAGS.eval_examples)
         terms_fn = evaluate_lib.keras_terms_fn(model, task.SWEEP_TERM)
         rows = evaluate_lib.evaluate_grid(terms_fn, images, grid, task)
-        print(evaluate_lib.format_table(rows))
+        print(tables.format_table(rows))
     return 0
 
 

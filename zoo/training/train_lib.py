@@ -11,28 +11,25 @@ A model directory holds:
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import math
 import os
 import pathlib
-import shlex
 import shutil
 from collections.abc import Mapping
 
 import tensorflow as tf
 
 import zoo
-from zoo import atomic, releases
+from zoo import atomic, loading
+from zoo.loading import releases, snapshots
 from zoo.training import callbacks as train_callbacks
-from zoo.training import distribute, provenance, snapshots, summaries
+from zoo.training import distribute, provenance, summaries
 
 keras = tf.keras
 
-CONFIG_FILE = "config.json"
 # A fine-tuning run's origin: the snapshot it started from (written at its start).
 INITIALISED_FROM_FILE = "initialised_from.json"
-CHECKPOINT_DIR = "checkpoints"
 
 
 def make_config(task_name: str, overrides: Mapping | None = None, runlocal: bool = False):
@@ -61,34 +58,10 @@ def _config_record(task_name: str, config, seed: int, precision: str = "float32"
     return run
 
 
-def _with_new_fields(record: dict) -> dict:
-    """`record` with Config fields added since it was written, at their old behaviour.
-
-    A missing field takes the value in the Config class's `LEGACY_DEFAULTS` when it has
-    one (the behaviour before the field existed, when the default now differs), else
-    its default. So a run written before a field existed resumes, rebuilds and exports
-    with the objective it was trained on, whatever the defaults are now.
-    """
-    try:
-        config_class = zoo.get_task(record["task"]).Config
-    except (KeyError, ValueError):
-        return record  # Not a known task: the comparison will report the difference.
-    legacy = getattr(config_class, "LEGACY_DEFAULTS", {})
-    defaults = {
-        field.name: legacy.get(field.name, field.default)
-        for field in dataclasses.fields(config_class)
-        if field.default is not dataclasses.MISSING
-    }
-    defaults = json.loads(json.dumps(defaults))  # Tuples become lists, as in the record.
-    config = {**defaults, **record.get("config", {})}
-    config.pop("steps", None)
-    return {**record, "config": config}
-
-
 def _check_or_write_record(model_dir: pathlib.Path, record: dict) -> None:
-    config_path = model_dir / CONFIG_FILE
+    config_path = model_dir / loading.CONFIG_FILE
     if config_path.exists():
-        existing = _with_new_fields(json.loads(config_path.read_text()))
+        existing = loading.with_new_fields(json.loads(config_path.read_text()))
         if existing != record:
             raise ValueError(
                 f"{model_dir} holds a run with a different task, config, seed or precision "
@@ -96,78 +69,6 @@ def _check_or_write_record(model_dir: pathlib.Path, record: dict) -> None:
             )
     else:
         atomic.write_text(config_path, json.dumps(record, indent=2, sort_keys=True) + "\n")
-
-
-def _sequence_module(model_dir):
-    """The module of a task-sequence run in `model_dir` (the registry's `sequence`), else None."""
-    path = pathlib.Path(model_dir) / CONFIG_FILE
-    if not path.is_file():
-        return None
-    task = zoo.TASKS.get(json.loads(path.read_text()).get("task"))
-    return None if task is None or task.sequence is None else importlib.import_module(task.sequence)
-
-
-def load_run(model_dir) -> tuple[str, object, int]:
-    """Returns `(task_name, config, seed)` of the run in `model_dir` (or of a release)."""
-    if releases.is_release(model_dir):
-        return _run_from_record(snapshots.read_metadata(releases.directory(model_dir)))
-    if snapshots.is_snapshot(model_dir):
-        return _run_from_record(snapshots.read_metadata(model_dir))
-    sequence = _sequence_module(model_dir)
-    if sequence is not None:
-        return sequence.load_run(model_dir)
-    path = pathlib.Path(model_dir) / CONFIG_FILE
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} not found: {model_dir} is not a model directory written by yoto-train."
-        )
-    return _run_from_record(json.loads(path.read_text()))
-
-
-def _run_from_record(record: dict) -> tuple[str, object, int]:
-    record = _with_new_fields(record)
-    task = zoo.get_task(record["task"])
-    fields = dict(record["config"])
-    config = task.Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
-    return record["task"], config, record["seed"]
-
-
-def restore_model(model_dir, expect_partial: bool = True):
-    """Rebuilds the model of `model_dir` and restores its latest checkpoint.
-
-    `model_dir` may also name a release, `pretrained:NAME` (`zoo/releases`), or be a
-    weights snapshot folder (`zoo/training/snapshots.py`): its weights are verified against
-    their checksum and loaded. Raises ValueError when the checkpoint does not hold every
-    variable of the model its config describes.
-    """
-    if releases.is_release(model_dir):
-        return restore_snapshot(releases.directory(model_dir))
-    if snapshots.is_snapshot(model_dir):
-        return restore_snapshot(model_dir)
-    sequence = _sequence_module(model_dir)
-    if sequence is not None:
-        return sequence.restore_run(model_dir)
-    task_name, config, seed = load_run(model_dir)
-    task = zoo.get_task(task_name)
-    model = task.build_model(config, seed=seed)
-    latest = tf.train.latest_checkpoint(os.path.join(model_dir, CHECKPOINT_DIR))
-    if latest is None:
-        raise FileNotFoundError(f"No checkpoint in {model_dir}/{CHECKPOINT_DIR}; train it first.")
-    status = tf.train.Checkpoint(model=model).restore(latest)
-    if expect_partial:
-        status.expect_partial()
-    try:
-        # A variable the checkpoint does not hold would keep its initial value and the
-        # model would run on silently with it (a renamed layer, another config).
-        status.assert_existing_objects_matched()
-    except AssertionError as error:
-        raise ValueError(
-            f"The checkpoint {latest} does not fit the {task_name} model that "
-            f"{model_dir}/{CONFIG_FILE} describes ({str(error).splitlines()[0][:300]}); "
-            "it was written by another model or config: train it again, or restore it "
-            "with the code that wrote it."
-        ) from error
-    return model, config, task_name
 
 
 def train(
@@ -197,7 +98,7 @@ def train(
     or 0: none). `timed_learning_rate_drop` divides the (constant) learning rate by
     10 once 80% of `max_seconds` has passed (`train_callbacks.TimedLearningRateDrop`).
 
-    `init_from` is a weights snapshot (`zoo/training/snapshots.py`): used when `model_dir` holds
+    `init_from` is a weights snapshot (`zoo/loading/snapshots.py`): used when `model_dir` holds
     no checkpoint or an older one. A snapshot of this very run (same task, config, seed
     and precision) continues at its step; any other starts a fine-tuning run at step 0.
     Either way the optimizer's state restarts, which the log says.
@@ -233,8 +134,10 @@ def train(
             if start is not None:
                 model.optimizer.iterations.assign(start)
         if chief:
-            latest = tf.train.latest_checkpoint(str(model_dir / CHECKPOINT_DIR))
-            first_step = start if start is not None else checkpoint_step(latest) if latest else 0
+            latest = tf.train.latest_checkpoint(str(model_dir / loading.CHECKPOINT_DIR))
+            first_step = (
+                start if start is not None else loading.checkpoint_step(latest) if latest else 0
+            )
             provenance.record(model_dir, first_step)
         return _fit(
             task_name,
@@ -253,25 +156,18 @@ def train(
         )
 
 
-def restore_snapshot(directory):
-    """Rebuilds the model of a weights snapshot (or release) and loads its weights.
-
-    Returns `(model, config, task_name)`, like `restore_model`.
-    """
-    task_name, config, seed = _run_from_record(snapshots.read_metadata(directory))
-    model = zoo.get_task(task_name).build_model(config, seed=seed)
-    snapshots.restore(model, directory)
-    return model, config, task_name
-
-
 def write_snapshot(model_dir, directory, command: str | None = None, float16: bool = True) -> dict:
     """Writes the weights of `model_dir`'s latest checkpoint as a snapshot; returns its metadata.
 
     `float16=False` stores float32 weights unrounded (`snapshots.write`).
     """
-    model, _, _ = restore_model(model_dir)
-    record = _with_new_fields(json.loads((pathlib.Path(model_dir) / CONFIG_FILE).read_text()))
-    step = checkpoint_step(tf.train.latest_checkpoint(os.path.join(model_dir, CHECKPOINT_DIR)))
+    model, _, _ = loading.restore_model(model_dir)
+    record = loading.with_new_fields(
+        json.loads((pathlib.Path(model_dir) / loading.CONFIG_FILE).read_text())
+    )
+    step = loading.checkpoint_step(
+        tf.train.latest_checkpoint(os.path.join(model_dir, loading.CHECKPOINT_DIR))
+    )
     origin_path = pathlib.Path(model_dir) / INITIALISED_FROM_FILE
     origin = json.loads(origin_path.read_text()) if origin_path.is_file() else None
     snapshots.write(
@@ -287,44 +183,6 @@ def write_snapshot(model_dir, directory, command: str | None = None, float16: bo
     return snapshots.read_metadata(directory)
 
 
-def continue_command(metadata: dict, snapshot, model_dir="NEW_RUN_DIR") -> str:
-    """The `yoto-train` command that continues the run of a snapshot's `metadata` at its step.
-
-    Every config field that differs from the task's default is spelled out, with the seed
-    and precision: `--init_from` continues a run only when all of them match (any other
-    config fine-tunes from step 0), so a command with fewer flags starts a different run.
-    """
-    record = _with_new_fields(metadata)
-    task = record["task"]
-    defaults = json.loads(json.dumps(dataclasses.asdict(zoo.get_task(task).Config())))
-    arguments = ["yoto-train", f"--task={task}", f"--model_dir={model_dir}"]
-    arguments.append(f"--init_from={snapshot}")
-    if record.get("seed", 0) != 0:
-        arguments.append(f"--seed={record['seed']}")
-    if record.get("precision", "float32") != "float32":
-        arguments.append(f"--precision={record['precision']}")
-    for name, value in sorted(record["config"].items()):
-        if value != defaults.get(name):
-            # Written as Python literals, as `--config` reads them (lists as tuples).
-            literal = repr(tuple(value)) if isinstance(value, list) else repr(value)
-            arguments.append(f"--config={name}={literal}")
-    return shlex.join(arguments)
-
-
-def checkpoint_step(path) -> int:
-    """The optimizer step a training checkpoint was saved at."""
-    reader = tf.train.load_checkpoint(path)
-    # Keras optimizers keep it as `_iterations` (inside `inner_optimizer` under loss scaling).
-    keys = [
-        key
-        for key in reader.get_variable_to_dtype_map()
-        if key.startswith("optimizer/") and key.endswith("_iterations/.ATTRIBUTES/VARIABLE_VALUE")
-    ]
-    if len(keys) != 1:
-        raise ValueError(f"{path} is not a training checkpoint with one optimizer step counter.")
-    return int(reader.get_tensor(keys[0]))
-
-
 def _start_from_snapshot(model, model_dir, init_from, record, verbose) -> int | None:
     """Restores `init_from` into `model` unless `model_dir` holds a checkpoint as new.
 
@@ -336,12 +194,12 @@ def _start_from_snapshot(model, model_dir, init_from, record, verbose) -> int | 
     if releases.is_release(init_from):
         init_from = releases.directory(init_from)
     snapshot_step = int(snapshots.read_metadata(init_from)["step"])
-    latest = tf.train.latest_checkpoint(str(pathlib.Path(model_dir) / CHECKPOINT_DIR))
-    if latest and checkpoint_step(latest) >= snapshot_step:
+    latest = tf.train.latest_checkpoint(str(pathlib.Path(model_dir) / loading.CHECKPOINT_DIR))
+    if latest and loading.checkpoint_step(latest) >= snapshot_step:
         return None
     metadata = snapshots.restore(model, init_from)
     # A snapshot written before a config field existed still continues its own run.
-    written = _with_new_fields(metadata)
+    written = loading.with_new_fields(metadata)
     same_run = {key: written.get(key) for key in record} == record
     start = snapshot_step if same_run else 0
     if same_run and metadata.get("trained_at"):
@@ -417,10 +275,16 @@ def _fit(
     # Saving is collective: every worker saves, but only the chief's copy is kept.
     save_dir = model_dir if chief else distribute.scratch_dir(model_dir, strategy)
     if chief:
-        remove_interrupted_saves(model_dir / CHECKPOINT_DIR)
-    manager = tf.train.CheckpointManager(checkpoint, save_dir / CHECKPOINT_DIR, max_to_keep=3)
+        remove_interrupted_saves(model_dir / loading.CHECKPOINT_DIR)
+    manager = tf.train.CheckpointManager(
+        checkpoint, save_dir / loading.CHECKPOINT_DIR, max_to_keep=3
+    )
     # A run started from a newer snapshot leaves its own older checkpoints unread.
-    latest = None if from_snapshot else tf.train.latest_checkpoint(str(model_dir / CHECKPOINT_DIR))
+    latest = (
+        None
+        if from_snapshot
+        else tf.train.latest_checkpoint(str(model_dir / loading.CHECKPOINT_DIR))
+    )
     if latest:
         restored = checkpoint.restore(latest)
         restored.assert_existing_objects_matched()

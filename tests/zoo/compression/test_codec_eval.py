@@ -50,11 +50,18 @@ class CodecEvalTest(tf.test.TestCase):
         self.assertNotIn("nan%", result.stdout)
         with open(output_dir / "rd.csv", newline="") as file:
             rows = list(csv.DictReader(file))
-        self.assertEqual({row["model"] for row in rows}, {"JPEG", "WebP", "tiny"})
+        self.assertEqual({row["model"] for row in rows}, {"JPEG", "WebP", "AVIF", "tiny"})
+        self.assertEqual({row["subset"] for row in rows}, {"folder"})
         tiny = [row for row in rows if row["model"] == "tiny"]
         self.assertEqual([float(row["lmbda"]) for row in tiny], [0.0018, 0.18])
         self.assertTrue(all(float(row["bpp"]) > 0 for row in tiny))
         self.assertGreater((output_dir / "rd.png").stat().st_size, 1000)
+        with open(output_dir / "bd_rates.csv", newline="") as file:
+            (summary,) = list(csv.DictReader(file))
+        self.assertEqual(
+            (summary["subset"], summary["photos"], summary["model"]), ("folder", "2", "tiny")
+        )
+        self.assertIn("psnr_vs_AVIF", summary)
 
     def test_bad_arguments_exit_2_with_the_reason_and_write_nothing(self):
         output_dir = self.root / "not_written"

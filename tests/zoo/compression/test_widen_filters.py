@@ -11,9 +11,11 @@ import tensorflow as tf
 import zoo
 from export import export_lib
 from tests import golden_files
+from zoo import loading
 from zoo.compression import data as compression_data
 from zoo.compression import widen_filters
-from zoo.training import snapshots, train_lib
+from zoo.loading import snapshots
+from zoo.training import train_lib
 
 # The recorded tiny run has 8 filters, 8 latent channels and 8 hyper filters.
 WIDE = 12
@@ -90,7 +92,7 @@ class WidenFiltersTest(tf.test.TestCase):
         config = json.loads((run_dir / "config.json").read_text())["config"]
         self.assertEqual((config["num_filters"], config["num_hyper_filters"]), (WIDE, 8))
         self.assertEqual(
-            train_lib.checkpoint_step(tf.train.latest_checkpoint(str(run_dir / "checkpoints"))), 201
+            loading.checkpoint_step(tf.train.latest_checkpoint(str(run_dir / "checkpoints"))), 201
         )
 
     def test_the_widened_codec_serves_its_stock_signatures_with_narrower_hyper_transforms(self):
@@ -131,7 +133,7 @@ class WidenFiltersTest(tf.test.TestCase):
                 ["--snapshot", str(self.snapshot), f"--num_filters={WIDE}", f"--output={output}"]
             )
         self.assertEqual(status, 0)
-        continuing = train_lib.continue_command(snapshots.read_metadata(output), output)
+        continuing = loading.continue_command(snapshots.read_metadata(output), output)
         self.assertIn(f"continue its run with {continuing}", log.getvalue())
         self.assertIn(f"--config=num_filters={WIDE}", continuing)
         self.assertIn("--config=num_hyper_filters=8", continuing)

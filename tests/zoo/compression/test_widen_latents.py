@@ -10,9 +10,11 @@ import tensorflow as tf
 
 import zoo
 from tests import golden_files
+from zoo import loading
 from zoo.compression import data as compression_data
 from zoo.compression import widen_latents
-from zoo.training import snapshots, train_lib
+from zoo.loading import snapshots
+from zoo.training import train_lib
 
 
 class WidenLatentsTest(tf.test.TestCase):
@@ -80,7 +82,7 @@ class WidenLatentsTest(tf.test.TestCase):
             json.loads((run_dir / "config.json").read_text())["config"]["num_latent_filters"], 16
         )
         self.assertEqual(
-            train_lib.checkpoint_step(tf.train.latest_checkpoint(str(run_dir / "checkpoints"))), 201
+            loading.checkpoint_step(tf.train.latest_checkpoint(str(run_dir / "checkpoints"))), 201
         )
 
     def test_a_narrower_width_or_another_task_is_refused_naming_it(self):
@@ -109,6 +111,6 @@ class WidenLatentsTest(tf.test.TestCase):
                 ["--snapshot", str(self.snapshot), "--num_latent_filters=16", f"--output={output}"]
             )
         self.assertEqual(status, 0)
-        continuing = train_lib.continue_command(snapshots.read_metadata(output), output)
+        continuing = loading.continue_command(snapshots.read_metadata(output), output)
         self.assertIn(f"continue its run with {continuing}", log.getvalue())
         self.assertIn("--config=num_latent_filters=16", continuing)

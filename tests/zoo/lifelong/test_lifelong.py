@@ -11,10 +11,10 @@ import tensorflow as tf
 import zoo
 from export import export_lib, layout
 from tests import session_bundle
+from zoo import loading
 from zoo.lifelong import config as lifelong_config
 from zoo.lifelong import data, evaluation, sequence
 from zoo.lifelong import model as lifelong_model
-from zoo.training import train_lib
 
 TINY = lifelong_config.Config.runlocal()
 
@@ -68,10 +68,10 @@ class LifelongRunTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
         shutil.rmtree(root, ignore_errors=True)
         cls.model_dir, cls.base_dir = root / "run", root / "serving"
         cls.first = sequence.train_sequence(cls.model_dir, TINY, num_tasks=2, verbose=0)
-        cls.model_before, _, _ = train_lib.restore_model(cls.model_dir)
+        cls.model_before, _, _ = loading.restore_model(cls.model_dir)
         cls.version_1 = export_lib.export_model_dir(cls.model_dir, cls.base_dir, "lifelong")
         cls.results = sequence.train_sequence(cls.model_dir, TINY, num_tasks=3, verbose=0)
-        cls.model_after, _, _ = train_lib.restore_model(cls.model_dir)
+        cls.model_after, _, _ = loading.restore_model(cls.model_dir)
         cls.version_2 = export_lib.export_model_dir(cls.model_dir, cls.base_dir, "lifelong")
         cls.servable_dirs = (cls.version_1, cls.version_2)
 
@@ -143,7 +143,7 @@ class LifelongRunTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
         record["config"]["sequence"] = "rotated_mnist"
         (other / sequence.CONFIG_FILE).write_text(json.dumps(record))
         with self.assertRaisesRegex(ValueError, "rotated_mnist sequence.*digits_0_1"):
-            train_lib.restore_model(other)
+            loading.restore_model(other)
 
     def test_a_run_continued_with_another_config_is_refused(self):
         changed = lifelong_config.Config.runlocal(method="finetune")

@@ -11,6 +11,7 @@ import tensorflow as tf
 from zoo import releases
 from zoo.compression import codec_eval_lib
 from zoo.data import photos
+from zoo.loading import releases as release_lookup
 from zoo.releases import checks as release_checks
 from zoo.training import train_lib
 
@@ -38,15 +39,23 @@ class ReleaseChecksTest(tf.test.TestCase):
 
     def test_the_codec_checks_measure_files_exact_decoding_bd_rates_and_float16(self):
         output_dir = self.root / "codec_checks"
+        subsets = {"first": self.crops[:1], "second": self.crops[1:]}
         results = release_checks.codec_checks(
-            self.codec_snapshot, output_dir, "cmd", self.codec_dir, images=self.crops
+            self.codec_snapshot, output_dir, "cmd", self.codec_dir, images=subsets
         )
         by_what = {line["what"]: line for line in results}
         decoding = [line for what, line in by_what.items() if what.startswith("largest decoded")]
         self.assertEqual(decoding[0]["value"], 0.0)
         self.assertTrue(decoding[0]["passed"])
         bd_lines = [what for what in by_what if what.startswith("BD-rate")]
-        self.assertLen(bd_lines, 4)
+        # PSNR and MS-SSIM against JPEG, WebP and AVIF, over the whole set.
+        self.assertLen(bd_lines, 6)
+        self.assertTrue(any("against AVIF" in what for what in bd_lines))
+        subset_lines = [what for what in by_what if what.startswith("subset ")]
+        self.assertLen(subset_lines, 2)
+        self.assertTrue(subset_lines[0].startswith("subset first (1 photographs)"))
+        (top,) = [line for what, line in by_what.items() if what.startswith("top PSNR")]
+        self.assertEqual(top["passed"], top["value"] >= release_checks.CODEC_TOP_PSNR_AIM)
         for what in bd_lines:
             value = by_what[what]["value"]
             if not isinstance(value, float):  # Not computable: the line says why.
@@ -54,7 +63,8 @@ class ReleaseChecksTest(tf.test.TestCase):
         (float16,) = [line for what, line in by_what.items() if "float16" in what]
         self.assertIsInstance(float16["value"], float)
         self.assertEqual(float16["passed"], float16["value"] < 0.01)
-        self.assertTrue((output_dir / "rd.png").is_file())
+        for name in ("rd.png", "rd_first.png", "rd_second.png"):
+            self.assertTrue((output_dir / name).is_file(), name)
 
     # A second codec training run for one refusal; the codec checks stay fast above.
     @pytest.mark.slow
@@ -90,7 +100,7 @@ class ReleaseChecksTest(tf.test.TestCase):
         releases_dir = self.root / "remeasured"
         releases_dir.mkdir(exist_ok=True)
         card = {"data": "d", "results": []}
-        with mock.patch.object(releases, "RELEASES_DIR", releases_dir):
+        with mock.patch.object(release_lookup, "RELEASES_DIR", releases_dir):
             with self.assertRaisesRegex(ValueError, "not the 000000000000 the checks measured"):
                 releases.publish(self.vae_snapshot, "v", card, measured_sha256="0" * 64)
             self.assertEqual(list(releases_dir.iterdir()), [])
@@ -98,7 +108,7 @@ class ReleaseChecksTest(tf.test.TestCase):
     def test_publishing_writes_every_result_and_the_verdict_on_the_card(self):
         releases_dir = self.root / "releases"
         releases_dir.mkdir(exist_ok=True)
-        with mock.patch.object(releases, "RELEASES_DIR", releases_dir):
+        with mock.patch.object(release_lookup, "RELEASES_DIR", releases_dir):
             code = release_checks.run(
                 [
                     f"--model={self.vae_snapshot}",
@@ -123,7 +133,7 @@ class ReleaseChecksTest(tf.test.TestCase):
         releases_dir = self.root / "empty_releases"
         releases_dir.mkdir(exist_ok=True)
         output_dir = f"--output_dir={self.root / 'bad'}"
-        with mock.patch.object(releases, "RELEASES_DIR", releases_dir):
+        with mock.patch.object(release_lookup, "RELEASES_DIR", releases_dir):
             for argv in (
                 [f"--model={self.vae_snapshot}", output_dir],
                 [f"--model={self.vae_snapshot}", output_dir, "--fixed_models=four"],
@@ -138,7 +148,7 @@ class ReleaseChecksTest(tf.test.TestCase):
         releases_dir = self.root / "versioned"
         releases_dir.mkdir(exist_ok=True)
         card = {"data": "d", "results": []}
-        with mock.patch.object(releases, "RELEASES_DIR", releases_dir):
+        with mock.patch.object(release_lookup, "RELEASES_DIR", releases_dir):
             releases.publish(self.vae_snapshot, "v", card)
             releases.publish(self.vae_snapshot, "v", card)
             stored = json.loads((releases_dir / "v" / releases.CARD_FILE).read_text())

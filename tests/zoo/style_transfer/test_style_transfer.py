@@ -14,6 +14,7 @@ import tensorflow as tf
 import yoto_tf
 from export import export_lib
 from tests import session_bundle
+from zoo import loading
 from zoo.style_transfer import config as style_config
 from zoo.style_transfer import data as style_data
 from zoo.style_transfer import model as style_transfer
@@ -154,7 +155,7 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
             "style_transfer", root, steps=1, config_overrides=overrides, runlocal=True, verbose=0
         )
         self.assertEqual(model.weight_sampler.bounds()[0][:5], [1.0, 1.0, 0.0, 0.0, 0.0])
-        restored, config, _ = train_lib.restore_model(root)
+        restored, config, _ = loading.restore_model(root)
         self.assertEqual(tuple(config.fixed_weights), (1.0, 1.0, 0.0, 0.0, 0.0))
         from zoo.style_transfer import stylizer as style_lib
 

@@ -3,7 +3,8 @@
 import pytest
 
 from tests.tensorboard_scalars import read_images, read_scalars
-from zoo.training import summaries, train_lib
+from zoo import summary_images
+from zoo.training import train_lib
 
 
 @pytest.mark.parametrize(
@@ -31,12 +32,12 @@ def test_training_writes_the_tasks_images_at_the_weight_grid(task, tags, columns
         assert height // expected_rows == width // columns, tag  # Square cells.
     if task == "compression":
         scalars = read_scalars(tmp_path / "train")
-        grid = [f"{v:.3g}" for v in summaries.log_grid(0.0018, 0.18)]
+        grid = [f"{v:.3g}" for v in summary_images.log_grid(0.0018, 0.18)]
         for lmbda in grid:
             assert set(scalars[f"rd/bpp_at_lambda_{lmbda}"]) == {2, 4}
             assert scalars[f"rd/psnr_at_lambda_{lmbda}"][4] > 0
 
 
 def test_the_grid_is_log_spaced_over_the_trained_range():
-    assert summaries.log_grid(0.125, 512.0, 3) == pytest.approx([0.125, 8.0, 512.0])
-    assert summaries.log_grid(4.0, 4.0) == [4.0]
+    assert summary_images.log_grid(0.125, 512.0, 3) == pytest.approx([0.125, 8.0, 512.0])
+    assert summary_images.log_grid(4.0, 4.0) == [4.0]

@@ -8,6 +8,7 @@ import sys
 import tensorflow as tf
 
 import zoo
+from zoo import loading
 from zoo.evaluation import evaluate_lib
 from zoo.training import train_lib
 
@@ -105,7 +106,7 @@ class TrainLibTest(tf.test.TestCase):
         model, model_dir = self.spend_the_budget_in_one_chunk(
             "timed", timed_learning_rate_drop=True
         )
-        _, config, _ = train_lib.restore_model(model_dir)
+        _, config, _ = loading.restore_model(model_dir)
         self.assertAllClose(float(model.optimizer.learning_rate), config.learning_rate / 10)
 
     def test_resuming_with_a_different_config_is_refused(self):
@@ -139,7 +140,7 @@ class TrainLibTest(tf.test.TestCase):
         for field in old:
             del record["config"][field]  # As if written before these fields existed.
         config_path.write_text(json.dumps(record))
-        _, config, _ = train_lib.load_run(model_dir)
+        _, config, _ = loading.load_run(model_dir)
         self.assertEqual(config.style_layer_balance, "summed")
         self.assertEqual(config.weight_sum_power, 0.0)
         self.assertEqual((config.input_stride, config.output_kernel), (1, 9))  # Johnson's.
@@ -161,7 +162,7 @@ class TrainLibTest(tf.test.TestCase):
         self.assertEqual(record["config"]["weight_sum_power"], 1.0)  # Today's default.
         del record["config"]["weight_sum_power"]  # As if written before the field existed.
         config_path.write_text(json.dumps(record))
-        _, config, _ = train_lib.load_run(model_dir)
+        _, config, _ = loading.load_run(model_dir)
         self.assertEqual(config.weight_sum_power, 0.0)
 
     def test_a_codec_run_written_before_integer_indexes_resumes_with_its_float_ones(self):
@@ -173,7 +174,7 @@ class TrainLibTest(tf.test.TestCase):
         record = json.loads(config_path.read_text())
         del record["config"]["integer_entropy_parameters"]  # As written before the field.
         config_path.write_text(json.dumps(record))
-        restored, _, _ = train_lib.restore_model(model_dir)
+        restored, _, _ = loading.restore_model(model_dir)
         self.assertFalse(restored.integer_entropy_parameters)
         self.assertIsNone(restored.coding_fingerprint())
         model = train_lib.train(
@@ -190,7 +191,7 @@ class TrainLibTest(tf.test.TestCase):
         record["config"]["conditioned"] = True  # A model with FiLM layers the run never had.
         config_path.write_text(json.dumps(record))
         with self.assertRaisesRegex(ValueError, r"ckpt-1 does not fit the beta_vae model"):
-            train_lib.restore_model(model_dir)
+            loading.restore_model(model_dir)
 
     def test_the_codec_loss_terms_are_evaluated_on_crops_of_the_held_out_photos(self):
         task = zoo.get_task("compression")
@@ -233,7 +234,7 @@ class TrainLibTest(tf.test.TestCase):
 
     def test_restore_without_a_checkpoint_names_the_directory(self):
         with self.assertRaisesRegex(FileNotFoundError, "not a model directory"):
-            train_lib.restore_model(self.get_temp_dir())
+            loading.restore_model(self.get_temp_dir())
 
     def test_grid_evaluation_of_a_fixed_model_holds_its_terms_constant(self):
         model_dir = pathlib.Path(self.get_temp_dir()) / "fixed"

@@ -13,8 +13,9 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
-from zoo import flags_util
-from zoo.training import provenance, snapshots, train_lib
+from zoo import flags_util, loading
+from zoo.loading import snapshots
+from zoo.training import provenance, train_lib
 
 
 def _weights(model):
@@ -30,7 +31,7 @@ class SnapshotTest(tf.test.TestCase):
         train_lib.train("beta_vae", cls.model_dir, steps=4, runlocal=True, verbose=0)
         cls.snapshot = cls.temp / "snapshot"
         cls.metadata = train_lib.write_snapshot(cls.model_dir, cls.snapshot, command="yoto-train")
-        cls.trained, _, _ = train_lib.restore_model(cls.model_dir)
+        cls.trained, _, _ = loading.restore_model(cls.model_dir)
 
     def _fresh_model(self, task="beta_vae", **overrides):
         config = train_lib.make_config(task, overrides, runlocal=True)
@@ -177,7 +178,7 @@ class SnapshotTest(tf.test.TestCase):
         self.assertEqual(continued["initialised_from"]["step"], 4)
 
     def test_the_continue_command_continues_the_run_not_a_fine_tuning(self):
-        command = train_lib.continue_command(self.metadata, self.snapshot, "DIR")
+        command = loading.continue_command(self.metadata, self.snapshot, "DIR")
         arguments = shlex.split(command)
         self.assertEqual(
             arguments[:4],
@@ -205,7 +206,7 @@ class SnapshotTest(tf.test.TestCase):
             [*command, f"--model_dir={self.model_dir}"], capture_output=True, text=True
         )
         self.assertEqual(done.returncode, 0, done.stderr)
-        continuing = train_lib.continue_command(snapshots.read_metadata(output), output)
+        continuing = loading.continue_command(snapshots.read_metadata(output), output)
         self.assertIn(f"continue its run with {continuing}", done.stdout)
         missing = subprocess.run(
             [*command, f"--model_dir={self.temp / 'missing'}"], capture_output=True, text=True
