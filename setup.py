@@ -29,6 +29,7 @@ setup(
     entry_points={
         "console_scripts": [
             "yoto-train=zoo.training.train:run",
+            "yoto-lifelong=zoo.lifelong.lifelong_train:run",
             "yoto-evaluate=zoo.evaluation.evaluate:run",
             "yoto-export=export.export_saved_model:run",
             "yoto-codec=zoo.compression.codec_cli:run",

@@ -60,17 +60,20 @@ def export_model(
 
 def _export_module(task_name, model, module, base_dir, model_name, version, stock, source):
     signatures = module.signatures()
-    lows, highs = model.weight_sampler.bounds()
-    metadata = {
-        "task": task_name,
-        "term_names": list(model.term_names),
-        "weight_ranges": {
-            name: [low, high] for name, low, high in zip(model.term_names, lows, highs, strict=True)
-        },
-        "weight_sampler": model.weight_sampler.get_config(),
-        "signatures": sorted(signatures),
-        "stock_ops_only": stock or not has_stock_twin(task_name),
-    }
+    metadata = {"task": task_name}
+    # A lifelong classifier is conditioned on a task id, not on loss weights: its module's
+    # extra metadata lists its tasks instead.
+    if hasattr(model, "weight_sampler"):
+        lows, highs = model.weight_sampler.bounds()
+        ranges = zip(model.term_names, lows, highs, strict=True)
+        metadata.update(
+            term_names=list(model.term_names),
+            weight_ranges={name: [low, high] for name, low, high in ranges},
+            weight_sampler=model.weight_sampler.get_config(),
+        )
+    metadata.update(
+        signatures=sorted(signatures), stock_ops_only=stock or not has_stock_twin(task_name)
+    )
     if source is not None:
         metadata["source"] = source
     # Task-specific extras, e.g. the style names and images of style transfer.

