@@ -34,6 +34,14 @@ BUNDLED_STYLES = {
 }
 
 
+# The release network's shape (issue 41: at least the peer's images per second at 256 and
+# 512 px, batch 1 and 8): the strided first conv and a 3x3 output conv, the "h48" network of
+# experiments/README.md. Config overrides on top of the defaults, which stay Johnson et
+# al.'s network so that every run written before keeps its shape; trained by distillation
+# from a Johnson-layout teacher (`teacher`).
+FAST_NETWORK = {"input_stride": 2, "output_kernel": 3}
+
+
 @dataclasses.dataclass
 class Config:
     """Hyperparameters of style transfer; `runlocal()` gives a tiny one for tests."""

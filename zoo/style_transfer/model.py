@@ -221,7 +221,6 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         when distilling, the weighted distillation terms)."""
         images = tf.cast(x, tf.float32)
         outputs = self(images, loss_weights, training=training)
-        batch = tf.shape(images)[0]
         stacked = [outputs, images]
         distilling = bool(training and self.auxiliary_terms)
         if distilling:
@@ -235,7 +234,25 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
             targets = self._teacher.model(images, loss_weights, training=False)
             stacked.append(tf.stop_gradient(targets))
         features = loss_features(self.loss_network, tf.concat(stacked, axis=0))
-        content_out, content_in, *_ = tf.split(features[CONTENT_LAYER], len(stacked))
+        terms = self._terms_of_features(outputs, features, len(stacked))
+        if distilling:
+            terms.update(self._distillation_terms(outputs, stacked[-1], features))
+        return terms
+
+    def objective_terms(self, outputs, images) -> dict[str, tf.Tensor]:
+        """Per-example content, style and tv terms of any `outputs` (float, 0..255) for
+        `images` under this model's objective: its loss network, Gram targets and scales.
+
+        For judging another network's outputs by this one's objective.
+        """
+        outputs = tf.cast(outputs, tf.float32)
+        stacked = tf.concat([outputs, tf.cast(images, tf.float32)], axis=0)
+        return self._terms_of_features(outputs, loss_features(self.loss_network, stacked), 2)
+
+    def _terms_of_features(self, outputs, features, parts: int) -> dict[str, tf.Tensor]:
+        """The weighted terms from loss-network features of `[outputs, images, ...]`."""
+        batch = tf.shape(outputs)[0]
+        content_out, content_in, *_ = tf.split(features[CONTENT_LAYER], parts)
         content = tf.reduce_mean(tf.square(content_out - content_in), axis=[1, 2, 3])
         style = style_terms(
             {k: v[:batch] for k, v in features.items()}, self.style_grams, self.style_layer_factors
@@ -247,8 +264,6 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         for index, name in enumerate(STYLE_TERMS):
             terms[name] = style[:, index]
         terms["tv"] = tv
-        if distilling:
-            terms.update(self._distillation_terms(outputs, stacked[-1], features))
         return terms
 
     def _distillation_terms(self, outputs, targets, features) -> dict[str, tf.Tensor]:
