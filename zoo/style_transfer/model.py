@@ -46,6 +46,7 @@ paintings, which are not available offline.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -312,7 +313,8 @@ def load_teacher(config: Config, student: StyleTransferNet):
     style-transfer run, or was trained on other styles or weight ranges.
     """
     # Imported here: the training package builds this task's models by name.
-    from zoo.training import train_lib
+    from zoo import releases
+    from zoo.training import snapshots, train_lib
 
     path = config.teacher
     advice = (
@@ -343,6 +345,13 @@ def load_teacher(config: Config, student: StyleTransferNet):
         raise ValueError(
             f"teacher={path!r} was trained on the weight ranges {theirs}, the student on "
             f"{ours} ({', '.join(TERM_NAMES)}): it cannot answer at every sampled weight. {advice}"
+        )
+    if not (releases.is_release(path) or snapshots.is_snapshot(path)):
+        warnings.warn(
+            f"teacher={path!r} is a training dir: every start or resume of the student loads "
+            "its latest checkpoint, which moves while it trains. A weights snapshot "
+            "(python -m zoo.training.snapshot) is a fixed teacher.",
+            stacklevel=2,
         )
     teacher.trainable = False
     return teacher
