@@ -147,3 +147,7 @@ class DistillationTest(tf.test.TestCase):
     def test_negative_distillation_weights_are_refused(self):
         with self.assertRaisesRegex(ValueError, "distill_pixel must be a finite number >= 0"):
             style_config.Config(distill_pixel=-1.0)
+
+    def test_a_training_dir_as_teacher_warns_that_it_moves_while_it_trains(self):
+        with self.assertWarnsRegex(UserWarning, "latest checkpoint.*snapshot"):
+            style_transfer.load_teacher(self.config, self.student)
