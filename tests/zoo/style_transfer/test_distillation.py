@@ -2,6 +2,7 @@
 
 import dataclasses
 import pathlib
+import shutil
 import tempfile
 import types
 import warnings
@@ -155,3 +156,25 @@ class DistillationTest(tf.test.TestCase):
     def test_a_training_dir_as_teacher_warns_that_it_moves_while_it_trains(self):
         with self.assertWarnsRegex(UserWarning, "latest checkpoint.*snapshot"):
             style_transfer.load_teacher(self.config, self.student)
+
+    def test_a_distilled_run_restores_and_stylizes_after_its_teacher_is_gone(self):
+        from zoo.style_transfer import stylizer
+
+        root = pathlib.Path(tempfile.mkdtemp())
+        shutil.copytree(self.teacher_dir, root / "teacher")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            train_lib.train(
+                "style_transfer",
+                root / "student",
+                steps=1,
+                config_overrides={"teacher": str(root / "teacher")},
+                runlocal=True,
+                verbose=0,
+            )
+        shutil.rmtree(root / "teacher")
+        _, config, _ = train_lib.restore_model(root / "student")
+        self.assertEqual(config.teacher, str(root / "teacher"))  # Recorded, not needed.
+        image = style_data.evaluation_images(1, size=32)[0]
+        stylized = stylizer.Stylizer.load(root / "student").stylize(image, [1, 1, 0, 0, 0])
+        self.assertEqual(stylized.shape, (32, 32, 3))
