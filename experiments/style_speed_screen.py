@@ -63,6 +63,13 @@ NETWORKS = {
     # A strided first conv: nothing but the output conv at full resolution.
     "h48": [*head(32, 2), ("conv", 3, 48, 2), *residual("conv", 48)] + tail(32, 16, 3),
     "h64": [*head(32, 2), ("conv", 3, 64, 2), *residual("conv", 64)] + tail(32, 16, 3),
+    # h48 cheaper at full resolution: the last upsampling block at 8 channels, or four
+    # residual blocks, or no full-resolution block (a conv to 4 x 3 channels at half
+    # resolution and depth-to-space, Shi et al.'s sub-pixel conv).
+    "h48u8": [*head(32, 2), ("conv", 3, 48, 2), *residual("conv", 48)] + tail(32, 8, 3),
+    "h48r4": [*head(32, 2), ("conv", 3, 48, 2), *residual("conv", 48, 4)] + tail(32, 16, 3),
+    "h48s2d": [*head(32, 2), ("conv", 3, 48, 2), *residual("conv", 48)]
+    + [("up",), ("conv", 3, 32), ("subpixel", 3)],
     # Residual blocks at an eighth of the resolution: four times the channels' square for
     # the same multiply-adds, and a third upsampling block.
     "q64": [*head(24, 2), ("conv", 3, 48, 2), ("conv", 3, 64, 2), *residual("conv", 64)]
@@ -110,6 +117,8 @@ class ScreenedNetwork(tf.Module):
             return keras.layers.SeparableConv2D(step[2], step[1], padding="same", use_bias=False)
         if kind == "output":
             return keras.layers.Conv2D(3, step[1], padding="same")
+        if kind == "subpixel":
+            return keras.layers.Conv2D(12, step[1], padding="same")
         return None
 
     @tf.function
@@ -131,6 +140,8 @@ class ScreenedNetwork(tf.Module):
                 x = x + saved
             elif kind == "output":
                 x = 255.0 * tf.sigmoid(tf.cast(layer(x), tf.float32))
+            elif kind == "subpixel":
+                x = 255.0 * tf.sigmoid(tf.nn.depth_to_space(tf.cast(layer(x), tf.float32), 2))
         return x
 
 

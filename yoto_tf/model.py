@@ -59,6 +59,13 @@ class LossConditionalModel(keras.Model):
       weight_sum_terms: the terms whose weights make up that sum (default all).
         A codec's loss `bpp + lambda * mse` has a constant rate weight, so
         `("distortion",)` divides by `lambda ** p`.
+      auxiliary_terms: names of per-example terms that `compute_loss_terms` returns
+        beside the weighted ones when `training` is true (a teacher's targets in
+        distillation): each is added to the training objective as it is, after the
+        division by the weight sum, and tracked as a metric. They are not loss
+        weights: the network is not conditioned on them, and `evaluate` and `predict`
+        (which call `compute_loss_terms` with `training` false) leave them out. Not in
+        `get_config`: a subclass that uses them passes them itself.
     """
 
     def __init__(
@@ -68,6 +75,7 @@ class LossConditionalModel(keras.Model):
         seed: int | None = 0,
         weight_sum_power: float = 0.0,
         weight_sum_terms: Sequence[str] | None = None,
+        auxiliary_terms: Sequence[str] = (),
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -84,6 +92,12 @@ class LossConditionalModel(keras.Model):
         if unknown:
             raise ValueError(f"weight_sum_terms {sorted(unknown)} are not loss terms {names}.")
         self.weight_sum_terms = tuple(weight_sum_terms) if weight_sum_terms else names
+        self.auxiliary_terms = tuple(auxiliary_terms)
+        clashes = set(self.auxiliary_terms) & {"loss", *names}
+        if clashes:
+            raise ValueError(
+                f"auxiliary_terms {sorted(clashes)} clash with the loss terms {names} or 'loss'."
+            )
         self._weight_sum_mask = tf.constant(
             [float(name in self.weight_sum_terms) for name in names], tf.float32
         )
@@ -99,7 +113,8 @@ class LossConditionalModel(keras.Model):
             name="evaluation_weights",
         )
         self._trackers = {
-            name: keras.metrics.Mean(name=name) for name in ("loss", *self.term_names)
+            name: keras.metrics.Mean(name=name)
+            for name in ("loss", *self.term_names, *self.auxiliary_terms)
         }
 
     @property
@@ -168,8 +183,10 @@ class LossConditionalModel(keras.Model):
         return tf.shape(tf.nest.flatten(x)[0])[0]
 
     def _weighted_terms(self, x, y, loss_weights, training):
+        """`(per-example terms, weighted total, auxiliary terms)`; the last only in training."""
         terms = self.compute_loss_terms(x, y, loss_weights, training=training)
-        missing = set(self.term_names) - set(terms)
+        expected = set(self.term_names) | (set(self.auxiliary_terms) if training else set())
+        missing = expected - set(terms)
         if missing:
             raise ValueError(
                 f"compute_loss_terms returned {sorted(terms)}, missing terms {sorted(missing)}."
@@ -178,37 +195,44 @@ class LossConditionalModel(keras.Model):
         total = tf.add_n(
             [loss_weights[:, i] * per_example[name] for i, name in enumerate(self.term_names)]
         )
-        return per_example, total
+        auxiliary = {
+            name: tf.cast(terms[name], tf.float32) for name in self.auxiliary_terms if training
+        }
+        return per_example, total, auxiliary
 
     def _update_trackers(self, per_example, total, sample_weight):
         self._trackers["loss"].update_state(total, sample_weight=sample_weight)
         for name, value in per_example.items():
             self._trackers[name].update_state(value, sample_weight=sample_weight)
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        # Auxiliary trackers only where they were updated (training): evaluate has none.
+        return {name: self._trackers[name].result() for name in ("loss", *per_example)}
 
     def train_step(self, data):
         """Samples weights per example, minimises the mean weighted loss, updates metrics."""
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         loss_weights = self.weight_sampler.sample(self.generator, self._batch_size(x))
         with tf.GradientTape() as tape:
-            per_example, total = self._weighted_terms(x, y, loss_weights, training=True)
+            per_example, total, auxiliary = self._weighted_terms(x, y, loss_weights, training=True)
             objective = total
             if self.weight_sum_power:
                 weight_sum = tf.reduce_sum(loss_weights * self._weight_sum_mask, axis=-1)
                 objective = total / tf.pow(weight_sum, self.weight_sum_power)
+            if auxiliary:
+                # After the division: an auxiliary term's pull is the same at every weight.
+                objective += tf.add_n(list(auxiliary.values()))
             # Divides by the global batch size, so gradients summed across replicas
             # by the optimizer are the gradients of the global mean.
             loss = tf.nn.compute_average_loss(objective, sample_weight=sample_weight)
             if self.losses:
                 loss += tf.nn.scale_regularization_loss(tf.add_n(self.losses))
         self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
-        return self._update_trackers(per_example, total, sample_weight)
+        return self._update_trackers({**per_example, **auxiliary}, total, sample_weight)
 
     def test_step(self, data):
         """Evaluates every term and the total at the evaluation weights."""
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         loss_weights = self.evaluation_weight_matrix(self._batch_size(x))
-        per_example, total = self._weighted_terms(x, y, loss_weights, training=False)
+        per_example, total, _ = self._weighted_terms(x, y, loss_weights, training=False)
         return self._update_trackers(per_example, total, sample_weight)
 
     def get_config(self):

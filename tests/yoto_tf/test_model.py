@@ -136,6 +136,46 @@ class LossConditionalModelTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "not loss terms"):
             SmoothRegressor(weight_sum_terms=("nope",))
 
+    def test_auxiliary_terms_join_the_training_objective_after_the_weight_sum_division(self):
+        class Anchored(SmoothRegressor):
+            """SmoothRegressor plus an unweighted `anchor` term, 3 x smooth, in training."""
+
+            def compute_loss_terms(self, x, y, loss_weights, training):
+                terms = super().compute_loss_terms(x, y, loss_weights, training)
+                if training:
+                    terms["anchor"] = 3.0 * terms["smooth"]
+                return terms
+
+        x, y = regression_data(32)
+
+        def one_sgd_step(model):
+            model(x[:1])
+            before = [v.numpy() for v in model.trainable_variables]
+            model.compile(optimizer=keras.optimizers.SGD(0.01))
+            logs = model.train_step((tf.constant(x), tf.constant(y)))
+            steps = [v.numpy() - b for v, b in zip(model.trainable_variables, before, strict=True)]
+            return logs, steps
+
+        def constants(fit, smooth):
+            return yoto_tf.WeightSampler(
+                {"fit": yoto_tf.Constant(fit), "smooth": yoto_tf.Constant(smooth)}
+            )
+
+        keras.utils.set_random_seed(3)
+        anchored = Anchored(constants(1.0, 4.0), weight_sum_power=1.0, auxiliary_terms=["anchor"])
+        logs, steps = one_sgd_step(anchored)
+        # (fit + 4 smooth) / 5 + 3 smooth is a plain model's 0.2 fit + 3.8 smooth (constant
+        # weights leave the conditioning input at 0, so the two networks compute alike).
+        keras.utils.set_random_seed(3)
+        _, expected = one_sgd_step(SmoothRegressor(constants(0.2, 3.8)))
+        for step, reference in zip(steps, expected, strict=True):
+            self.assertAllClose(step, reference, atol=1e-6)
+        self.assertIn("anchor", logs)
+        results = anchored.evaluate(x, y, verbose=0, return_dict=True)
+        self.assertEqual(set(results), {"loss", "fit", "smooth"})
+        with self.assertRaisesRegex(ValueError, "clash"):
+            SmoothRegressor(auxiliary_terms=("fit",))
+
     def test_model_config_round_trip(self):
         model = SmoothRegressor(seed=4, evaluation_weights={"smooth": 2.0})
         config = model.get_config()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import ClassVar
 
 import yoto_tf
@@ -37,6 +38,14 @@ PAINTED_STYLES = tuple(paintings.PAINTINGS)
 # The release's four styles: paintings that differ in colour and in structure (Van Gogh's
 # swirling strokes, Hokusai's lines, Kandinsky's flat shapes on cream, Seurat's dots).
 RELEASE_STYLES = ("starry_night", "great_wave", "composition_viii", "grande_jatte_study")
+
+
+# The release network's shape (issue 41: at least the peer's images per second at 256 and
+# 512 px, batch 1 and 8): the strided first conv and a 3x3 output conv, the "h48" network of
+# experiments/README.md. Config overrides on top of the defaults, which stay Johnson et
+# al.'s network so that every run written before keeps its shape; trained by distillation
+# from a Johnson-layout teacher (`teacher`).
+FAST_NETWORK = {"input_stride": 2, "output_kernel": 3}
 
 
 @dataclasses.dataclass
@@ -87,6 +96,17 @@ class Config:
     style_layer_balance: str = "per_layer"
     # Five fixed weights (content, style_1..4) train a fixed-weight baseline.
     fixed_weights: tuple | None = None
+    # Distillation: a trained style-transfer run (training dir, weights snapshot or
+    # `pretrained:NAME`) on the same styles and weight ranges whose outputs, at the same
+    # sampled weights, become extra targets beside the YOTO objective: `distill_pixel`
+    # weighs the mean squared difference of the two output images, `distill_features` that
+    # of their loss-network features at the content and style layers (each scaled so that
+    # a mid-grey image against the training crops scores about 1). Fixed weights, not
+    # conditioned ones: the serving `loss_weights` stay the five. Loaded by `compile()`
+    # only, so a student restores, exports and serves without its teacher.
+    teacher: str | None = None
+    distill_pixel: float = 1.0
+    distill_features: float = 1.0
     patch_size: int = 128
     batch_size: int = 4
     learning_rate: float = 1e-3
@@ -106,6 +126,17 @@ class Config:
                 f"style_layer_balance must be one of {STYLE_LAYER_BALANCES}, "
                 f"got {self.style_layer_balance!r}."
             )
+        for name in ("distill_pixel", "distill_features"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
+
+    def distill_terms(self) -> tuple[str, ...]:
+        """The distillation terms this config trains with (none without a teacher)."""
+        if not self.teacher:
+            return ()
+        weights = {"distill_pixel": self.distill_pixel, "distill_features": self.distill_features}
+        return tuple(name for name, weight in weights.items() if weight > 0)
 
     def block_widths(self) -> tuple[int, ...]:
         """The channels of each block (see `widths`), checked against `input_stride`."""

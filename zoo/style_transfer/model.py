@@ -29,6 +29,14 @@ a single scale over their sum (`"summed"`, kept so that runs trained with it reb
 as trained) leaves the structure-carrying deeper layers almost no say and the networks
 learn the styles' colour and grey level but not their texture.
 
+Distillation (`Config.teacher`): a trained style network, frozen, is run at the same
+sampled weights on the same crops; the mean squared difference of the two outputs
+(`distill_pixel`) and of their loss-network features (`distill_features`) are added to the
+training objective with fixed weights, as auxiliary terms (`yoto_tf.LossConditionalModel`),
+so the student is not conditioned on them and serves with the same five weights. The
+teacher is loaded by `compile()` and held outside the model's tracked state: checkpoints,
+snapshots and exports of the student never hold or need it.
+
 The loss network is VGG16 from HED (`zoo/style_transfer/vgg.py`): ImageNet weights cannot be
 downloaded here. The default styles are the scikit-image textures brick, grass
 and gravel (greyscale) and the colour retina photograph; the paper used
@@ -38,6 +46,7 @@ paintings, which are not available offline.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -155,12 +164,13 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
     def __init__(
         self, weight_sampler, config: Config, loss_network, style_grams, scales, seed=0, **kw
     ):
-        super().__init__(weight_sampler, seed=seed, **kw)
+        super().__init__(weight_sampler, seed=seed, auxiliary_terms=config.distill_terms(), **kw)
         if tuple(weight_sampler.term_names) != TERM_NAMES:
             raise ValueError(
                 f"StyleTransferNet needs terms {TERM_NAMES}, got {weight_sampler.term_names}."
             )
         self.config = config
+        self._teacher = None  # A `_Teacher`, set by `compile()` when distilling.
         self.loss_network = loss_network
         # A pretrained loss network is rebuilt from its file: weight snapshots leave it out.
         self.snapshot_rebuilt = ("loss_network",) if config.pretrained_vgg else ()
@@ -198,13 +208,52 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
             x = block(x, conditioning)
         return 255.0 * tf.sigmoid(tf.cast(self.output_conv(x), tf.float32))
 
+    def compile(self, *args, **kwargs):
+        """Keras's `compile`; when the config names a teacher, loads it first (`load_teacher`)."""
+        if self.auxiliary_terms and self._teacher is None:
+            self._teacher = _Teacher(
+                load_teacher(self.config, self),
+                distillation_scales(self.config, self.loss_network),
+            )
+        super().compile(*args, **kwargs)
+
     def compute_loss_terms(self, x, y, loss_weights, training):
-        """Per-example content, four style and total-variation terms."""
+        """Per-example content, four style and total-variation terms (and in training,
+        when distilling, the weighted distillation terms)."""
         images = tf.cast(x, tf.float32)
         outputs = self(images, loss_weights, training=training)
-        batch = tf.shape(images)[0]
-        features = loss_features(self.loss_network, tf.concat([outputs, images], axis=0))
-        content_out, content_in = tf.split(features[CONTENT_LAYER], 2)
+        stacked = [outputs, images]
+        distilling = bool(training and self.auxiliary_terms)
+        if distilling:
+            if self._teacher is None:
+                raise ValueError(
+                    f"Config.teacher={self.config.teacher!r} is loaded by compile(); "
+                    "compile the model before training it."
+                )
+            # The teacher sees the student's sampled weights: its answer at the same point
+            # of the trade-off. No gradient reaches it.
+            targets = self._teacher.model(images, loss_weights, training=False)
+            stacked.append(tf.stop_gradient(targets))
+        features = loss_features(self.loss_network, tf.concat(stacked, axis=0))
+        terms = self._terms_of_features(outputs, features, len(stacked))
+        if distilling:
+            terms.update(self._distillation_terms(outputs, stacked[-1], features))
+        return terms
+
+    def objective_terms(self, outputs, images) -> dict[str, tf.Tensor]:
+        """Per-example content, style and tv terms of any `outputs` (float, 0..255) for
+        `images` under this model's objective: its loss network, Gram targets and scales.
+
+        For judging another network's outputs by this one's objective.
+        """
+        outputs = tf.cast(outputs, tf.float32)
+        stacked = tf.concat([outputs, tf.cast(images, tf.float32)], axis=0)
+        return self._terms_of_features(outputs, loss_features(self.loss_network, stacked), 2)
+
+    def _terms_of_features(self, outputs, features, parts: int) -> dict[str, tf.Tensor]:
+        """The weighted terms from loss-network features of `[outputs, images, ...]`."""
+        batch = tf.shape(outputs)[0]
+        content_out, content_in, *_ = tf.split(features[CONTENT_LAYER], parts)
         content = tf.reduce_mean(tf.square(content_out - content_in), axis=[1, 2, 3])
         style = style_terms(
             {k: v[:batch] for k, v in features.items()}, self.style_grams, self.style_layer_factors
@@ -217,6 +266,111 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
             terms[name] = style[:, index]
         terms["tv"] = tv
         return terms
+
+    def _distillation_terms(self, outputs, targets, features) -> dict[str, tf.Tensor]:
+        """The weighted per-example distillation terms against the teacher's outputs."""
+        scales = self._teacher.scales
+        terms = {}
+        if "distill_pixel" in self.auxiliary_terms:
+            pixel = tf.reduce_mean(tf.square(outputs - targets), axis=[1, 2, 3])
+            terms["distill_pixel"] = self.config.distill_pixel * pixel / scales["pixel"]
+        if "distill_features" in self.auxiliary_terms:
+            layers = []
+            for layer in DISTILLATION_LAYERS:
+                student, _, teacher = tf.split(features[layer], 3)
+                difference = tf.reduce_mean(tf.square(student - teacher), axis=[1, 2, 3])
+                layers.append(difference / scales[layer])
+            terms["distill_features"] = (
+                self.config.distill_features * tf.add_n(layers) / len(layers)
+            )
+        return terms
+
+
+DISTILLATION_LAYERS = (CONTENT_LAYER, *STYLE_LAYERS)
+
+
+class _Teacher:
+    """A frozen teacher network and the distillation scales, held outside Keras's tracking.
+
+    A plain object, not a layer or trackable: the student's weights, checkpoints and
+    snapshots leave the teacher out, and its variables never reach the optimizer.
+    """
+
+    def __init__(self, model, scales: dict[str, tf.Tensor]):
+        self.model = model
+        self.scales = scales
+
+
+# What must match between a teacher's config and its student's: the style images (the
+# weights' meaning) and, through the weight samplers' bounds, the weight ranges.
+_TEACHER_MATCHING_FIELDS = ("styles", "style_folder", "style_size")
+
+
+def load_teacher(config: Config, student: StyleTransferNet):
+    """The frozen teacher network that `config.teacher` names, checked against `student`.
+
+    Raises ValueError naming `teacher` and the fix when it cannot be loaded, is not a
+    style-transfer run, or was trained on other styles or weight ranges.
+    """
+    # Imported here: the training package builds this task's models by name.
+    from zoo import releases
+    from zoo.training import snapshots, train_lib
+
+    path = config.teacher
+    advice = (
+        "Give --config=teacher= a trained style-transfer training dir, weights snapshot "
+        "or pretrained:NAME on the same styles and weight ranges."
+    )
+    try:
+        task_name, teacher_config, _ = train_lib.load_run(path)
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        raise ValueError(f"teacher={path!r} cannot be loaded: {error} {advice}") from error
+    if task_name != "style_transfer":
+        raise ValueError(
+            f"teacher={path!r} holds a {task_name} model, not style transfer. {advice}"
+        )
+    for field in _TEACHER_MATCHING_FIELDS:
+        theirs, ours = getattr(teacher_config, field), getattr(config, field)
+        if theirs != ours:
+            raise ValueError(
+                f"teacher={path!r} was trained with {field}={theirs!r}, the student with "
+                f"{ours!r}: its outputs are not targets for this objective. {advice}"
+            )
+    try:
+        teacher, _, _ = train_lib.restore_model(path)
+    except (FileNotFoundError, ValueError) as error:
+        raise ValueError(f"teacher={path!r} cannot be loaded: {error} {advice}") from error
+    ours, theirs = student.weight_sampler.bounds(), teacher.weight_sampler.bounds()
+    if not np.allclose(ours, theirs):
+        raise ValueError(
+            f"teacher={path!r} was trained on the weight ranges {theirs}, the student on "
+            f"{ours} ({', '.join(TERM_NAMES)}): it cannot answer at every sampled weight. {advice}"
+        )
+    if not (releases.is_release(path) or snapshots.is_snapshot(path)):
+        warnings.warn(
+            f"teacher={path!r} is a training dir: every start or resume of the student loads "
+            "its latest checkpoint, which moves while it trains. A weights snapshot "
+            "(python -m zoo.training.snapshot) is a fixed teacher.",
+            stacklevel=2,
+        )
+    teacher.trainable = False
+    return teacher
+
+
+def distillation_scales(config: Config, loss_network) -> dict[str, tf.Tensor]:
+    """`{"pixel": .., layer: ..}`: mean squared differences of a mid-grey image from a fixed
+    batch of 8 training crops, in pixels and at each distillation layer, so that each
+    distillation term scores about 1 for a grey output against a teacher's photo-like one.
+    """
+    crops = next(iter(data.train_dataset(dataclasses.replace(config, batch_size=8), seed=0)))
+    crops = tf.cast(crops, tf.float32)
+    grey = tf.fill(tf.shape(crops), 127.5)
+    features = loss_features(loss_network, tf.concat([crops, grey], axis=0))
+    scales = {"pixel": tf.reduce_mean(tf.square(crops - grey))}
+    for layer in DISTILLATION_LAYERS:
+        photo, blank = tf.split(features[layer], 2)
+        scales[layer] = tf.reduce_mean(tf.square(photo - blank))
+    return {name: tf.constant(value) for name, value in scales.items()}
 
 
 def loss_features(loss_network, images) -> dict[str, tf.Tensor]:
