@@ -27,10 +27,10 @@ import statistics
 import numpy as np
 import tensorflow as tf
 
+from zoo import loading
 from zoo.style_transfer import config as style_config
 from zoo.style_transfer import data as style_data
 from zoo.style_transfer import style_eval_lib
-from zoo.training import train_lib
 
 
 def weight_vectors(judge, random_vectors: int, seed: int) -> list[tuple[str, list[float]]]:
@@ -86,10 +86,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the drawn vectors")
     parser.add_argument("--size", type=int, default=256, help="side of the held-out crops")
     args = parser.parse_args()
-    baseline, _, _ = train_lib.restore_model(args.baseline)
-    candidate, _, _ = train_lib.restore_model(args.candidate)
+    baseline, _, _ = loading.restore_model(args.baseline)
+    candidate, _, _ = loading.restore_model(args.candidate)
     judges = {"baseline": baseline, "candidate": candidate}
-    judge = judges.get(args.judge) or train_lib.restore_model(args.judge)[0]
+    judge = judges.get(args.judge) or loading.restore_model(args.judge)[0]
     images = style_data.evaluation_images(size=args.size)
     vectors = weight_vectors(judge, args.random_vectors, args.seed)
     rows = {name: mean_terms(model, judge, images, vectors) for name, model in judges.items()}

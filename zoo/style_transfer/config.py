@@ -112,7 +112,7 @@ class Config:
     learning_rate: float = 1e-3
     steps: int = 4000
 
-    # What a run written before a field existed trained with (train_lib fills these in).
+    # What a run written before a field existed trained with (zoo.loading fills these in).
     LEGACY_DEFAULTS: ClassVar[dict] = {
         "weight_sum_power": 0.0,
         "style_layer_balance": "summed",

@@ -52,6 +52,7 @@ import numpy as np
 import tensorflow as tf
 
 import yoto_tf
+from zoo import loading
 from zoo.style_transfer import data, vgg
 from zoo.style_transfer.config import (
     CONDITIONED_TERMS,
@@ -314,7 +315,7 @@ def load_teacher(config: Config, student: StyleTransferNet):
     """
     # Imported here: the training package builds this task's models by name.
     from zoo import releases
-    from zoo.training import snapshots, train_lib
+    from zoo.loading import snapshots
 
     path = config.teacher
     advice = (
@@ -322,7 +323,7 @@ def load_teacher(config: Config, student: StyleTransferNet):
         "or pretrained:NAME on the same styles and weight ranges."
     )
     try:
-        task_name, teacher_config, _ = train_lib.load_run(path)
+        task_name, teacher_config, _ = loading.load_run(path)
     except (FileNotFoundError, ValueError, KeyError) as error:
         raise ValueError(f"teacher={path!r} cannot be loaded: {error} {advice}") from error
     if task_name != "style_transfer":
@@ -337,7 +338,7 @@ def load_teacher(config: Config, student: StyleTransferNet):
                 f"{ours!r}: its outputs are not targets for this objective. {advice}"
             )
     try:
-        teacher, _, _ = train_lib.restore_model(path)
+        teacher, _, _ = loading.restore_model(path)
     except (FileNotFoundError, ValueError) as error:
         raise ValueError(f"teacher={path!r} cannot be loaded: {error} {advice}") from error
     ours, theirs = student.weight_sampler.bounds(), teacher.weight_sampler.bounds()

@@ -11,10 +11,12 @@ import numpy as np
 import tensorflow as tf
 
 from export import export_lib
+from zoo import loading
+from zoo.loading import snapshots
 from zoo.style_transfer import config as style_config
 from zoo.style_transfer import data as style_data
 from zoo.style_transfer import model as style_transfer
-from zoo.training import snapshots, train_lib
+from zoo.training import train_lib
 
 keras = tf.keras
 DISTILL_TERMS = ("distill_pixel", "distill_features")
@@ -55,7 +57,7 @@ class DistillationTest(tf.test.TestCase):
         for name in DISTILL_TERMS:
             self.assertTrue(np.all(terms[name].numpy() > 1e-4), f"{name} of an untrained student")
         # The same architecture, so the teacher's checkpoint loads into the student.
-        latest = tf.train.latest_checkpoint(str(self.teacher_dir / train_lib.CHECKPOINT_DIR))
+        latest = tf.train.latest_checkpoint(str(self.teacher_dir / loading.CHECKPOINT_DIR))
         tf.train.Checkpoint(model=student).restore(latest).expect_partial()
         terms = student.compute_loss_terms(self.crops, None, self.weights, training=True)
         for name in DISTILL_TERMS:
@@ -173,7 +175,7 @@ class DistillationTest(tf.test.TestCase):
                 verbose=0,
             )
         shutil.rmtree(root / "teacher")
-        _, config, _ = train_lib.restore_model(root / "student")
+        _, config, _ = loading.restore_model(root / "student")
         self.assertEqual(config.teacher, str(root / "teacher"))  # Recorded, not needed.
         image = style_data.evaluation_images(1, size=32)[0]
         stylized = stylizer.Stylizer.load(root / "student").stylize(image, [1, 1, 0, 0, 0])
