@@ -313,9 +313,7 @@ def load_teacher(config: Config, student: StyleTransferNet):
     Raises ValueError naming `teacher` and the fix when it cannot be loaded, is not a
     style-transfer run, or was trained on other styles or weight ranges.
     """
-    # Imported here: the training package builds this task's models by name.
-    from zoo import releases
-    from zoo.loading import snapshots
+    from zoo.loading import releases, snapshots
 
     path = config.teacher
     advice = (
