@@ -69,6 +69,7 @@ def export_servables(base: Path, runlocal: bool, full_codec: bool, seed: int) ->
 
 
 def main(argv):
+    """Exports the servables, runs both modes and prints the table; 1 if anything was lost."""
     del argv
     from export import layout
     from tests import serving_double, serving_load

@@ -182,8 +182,12 @@ def cpu_reason(row: dict) -> str | None:
         return "strings live in host memory on every device (check messages, fingerprints)"
     if not hasattr(tf.raw_ops, row["op"]):
         return "custom op (tensorflow-compression's range coder): CPU kernels only"
-    if set(row["signatures"]) <= {"coding_tables"}:
-        return "coding_tables copies the range coder's int32 tables to the client"
+    if row["op"] == "VarHandleOp" and row["dtypes"] == "dtype=int32":
+        # TensorFlow registers no GPU VarHandleOp for int32 (int32 lives in host memory).
+        return (
+            "int32 variables (the range coder's tables) stay on the CPU, where their readers "
+            "are: the CPU range coder, or coding_tables' copy to the client"
+        )
     return None
 
 

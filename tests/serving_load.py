@@ -138,14 +138,16 @@ def run_load(
     bad_share: float = 0.1,
     seed: int = 0,
     swap_model: str | None = None,
+    swap_timeout: float = 300.0,
 ) -> dict:
     """Runs the clients for `seconds`; a report of what they saw.
 
-    With `swap_model`, the model gets a new version halfway, and the report says when
-    it started serving (`swap`: version, seconds after the start, or None if it never
-    did). Report keys: `requests` (valid ones answered), `rps`, `p50_ms`, `p99_ms`,
-    `per_model` (the same per model), `valid_failures`, `bad_refused`, `bad_accepted`,
-    `batch_sizes` (examples per batch, batched models), `swap`.
+    With `swap_model`, the model gets a new version after `seconds / 2`; the clients go
+    on while it loads and for `seconds / 2` after it serves (`swap`: the version and its
+    load time in seconds, or None if it did not serve within `swap_timeout`). Report keys:
+    `requests` (valid ones answered), `rps`, `p50_ms`, `p99_ms`, `per_model` (the same per
+    model), `valid_failures`, `bad_refused`, `bad_accepted`, `batch_sizes` (examples per
+    batch, batched models), `swap`, `seconds` (the whole run).
     """
     tally, lock, stop = _Tally(), threading.Lock(), threading.Event()
     threads = [
@@ -161,15 +163,20 @@ def run_load(
     for thread in threads:
         thread.start()
     swap = None
-    if swap_model is not None:
+    if swap_model is None:
+        time.sleep(seconds)
+    else:
+        # Half the time on the old version; then the new one loads (its warmup included)
+        # while the clients go on, and serves for the other half.
         time.sleep(seconds / 2)
+        swapped = time.monotonic()
         version = swap_version(base, swap_model)
-        while time.monotonic() - started < seconds:
+        while time.monotonic() - swapped < swap_timeout:
             if server.model(swap_model).version(None)[0] == version:
-                swap = {"version": version, "serving_after_s": time.monotonic() - started}
+                swap = {"version": version, "load_s": time.monotonic() - swapped}
                 break
             time.sleep(0.05)
-    time.sleep(max(0.0, seconds - (time.monotonic() - started)))
+        time.sleep(seconds / 2)
     stop.set()
     for thread in threads:
         thread.join()

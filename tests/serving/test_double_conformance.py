@@ -388,15 +388,18 @@ class BatchingRulesTest(ServerTestCase):
         # b's request needs the only thread, which a's slow batch holds: it ends after a's.
         finished = {}
 
-        def call(name, client, signature, inputs, delay):
-            time.sleep(delay)
+        def a_started():
+            return any(q.batch_sizes for q in server.model("a").version(None)[1].queues())
+
+        def call(name, client, signature, inputs, after=lambda: True):
+            wait_for(after)
             outputs = client.predict(signature, inputs)
             finished[name] = time.monotonic()
             return outputs
 
         results = in_threads(
-            lambda: call("a", a, "slow", {"n": np.int32([300])}, 0.0),
-            lambda: call("b", b, "echo", {"x": np.float32([1.0])}, 0.05),
+            lambda: call("a", a, "slow", {"n": np.int32([2000])}),
+            lambda: call("b", b, "echo", {"x": np.float32([1.0])}, after=a_started),
         )
         self.assertAllEqual(results[1]["y"], [2.0])
         self.assertGreater(finished["b"], finished["a"])
@@ -416,7 +419,7 @@ class BatchingRulesTest(ServerTestCase):
         closing.start()
         started = time.monotonic()
         self.assertAllEqual(predict()[2]["y"], [2.0])  # Served at the close, not after 2 s.
-        self.assertLess(time.monotonic() - started, 1.5)
+        self.assertLess(time.monotonic() - started, 1.9)
         closing.join()
         stopping = threading.Timer(0.3, server.stop)
         stopping.start()
@@ -537,7 +540,7 @@ class RetryTest(tf.test.TestCase):
         ) as raised:
             retrying.call(busy)
         self.assertEqual(raised.exception.code, "DEADLINE_EXCEEDED")
-        self.assertLess(time.monotonic() - started, 0.3)
+        self.assertLess(time.monotonic() - started, 1.0)  # Not 50 retries' pauses.
 
     def test_a_deadline_must_be_positive(self):
         with self.assertRaisesRegex(ValueError, "timeout_seconds must be > 0"):

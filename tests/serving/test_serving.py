@@ -921,27 +921,7 @@ class StockServablesTest(tf.test.TestCase):
 
 
 class RetryTest(tf.test.TestCase):
-    def test_unavailable_is_retried_with_backoff_and_other_errors_are_not(self):
-        failures = iter([serving_client.ServingError("UNAVAILABLE", "down")] * 2)
-
-        def flaky():
-            error = next(failures, None)
-            if error:
-                raise error
-            return "ok"
-
-        retrying = serving_client._Retrying(retries=3, backoff_seconds=0.0)
-        self.assertEqual(retrying.call(flaky), "ok")
-
-        attempts = []
-
-        def invalid():
-            attempts.append(1)
-            raise serving_client.ServingError("INVALID_ARGUMENT", "bad")
-
-        with self.assertRaises(serving_client.ServingError):
-            retrying.call(invalid)
-        self.assertLen(attempts, 1)
+    """A server that is down (the retry rules: `test_double_conformance.RetryTest`)."""
 
     def test_a_server_that_is_down_gives_unavailable_after_the_retries(self):
         for client in (
