@@ -235,11 +235,13 @@ def format_report(results: dict[str, dict]) -> str:
         )
     for mode, report in results.items():
         sizes = report["batch_sizes"]
-        mean_batch = f"{np.mean(sizes):.2f} examples per batch over {len(sizes)} batches"
+        batches = "no batches"
+        if sizes:
+            batches = f"{np.mean(sizes):.2f} examples per batch over {len(sizes)} batches"
         lines.append(
             f"\n{mode}: {len(report['valid_failures'])} failed valid requests, "
             f"{report['bad_refused']} bad requests refused, {len(report['bad_accepted'])} "
-            f"accepted; {mean_batch if sizes else 'no batches'}; version swap: {report['swap']}"
+            f"accepted; {batches} (the newest version's queues); version swap: {report['swap']}"
         )
     if {"batching", "no batching"} <= set(results):
         on, off = results["batching"], results["no batching"]

@@ -254,7 +254,7 @@ class BetaVAEExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
             timeout=300,
             cwd=REPO,
         ).stdout
-        self.assertRegex(output, r"GPU\s+Conv2D\s+T=float\s+loss_terms reconstruct sample")
+        self.assertRegex(output, r"GPU\s+Conv2D\s+T=float32\s+loss_terms reconstruct sample")
         self.assertIn("built with CUDA: yes", output)
 
     def test_no_node_is_pinned_to_a_device(self):
