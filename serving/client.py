@@ -368,7 +368,13 @@ class RestClient:
         body = {"signature_name": signature_name, "inputs": {}}
         for name, value in inputs.items():
             body["inputs"][name] = rest_json.encode_tensor(value)
-        outputs = self._request(self.url, json.dumps(body).encode())["outputs"]
+        reply = self._request(self.url, json.dumps(body).encode())
+        if not isinstance(reply, dict) or "outputs" not in reply:
+            raise ServingError(
+                "DATA_LOSS",
+                f"model {self.model_name!r}: the REST reply has no 'outputs': {str(reply)[:200]}",
+            )
+        outputs = reply["outputs"]
         expected = self.signatures().get(signature_name or "serving_default", {})
         expected = expected.get("outputs", {})
         if not isinstance(outputs, dict):

@@ -216,13 +216,14 @@ class BinaryOutputsOverRestTest(ServerTestCase):
                 outputs = client.predict("blob", {"n": np.int32([0, 1])})
                 self.assertEqual(outputs["raw_bytes"].tolist(), [BLOB, BLOB])
 
-    def test_odd_base64_in_a_reply_is_a_serving_error(self):
+    def test_odd_replies_are_serving_errors(self):
         signatures = {"blob": {"inputs": {"n": "DT_INT32"}, "outputs": {"raw_bytes": "DT_STRING"}}}
-        for reply in ({"b64": "abc"}, {"b64": "%%%%"}, {"b64": 5}):
+        odd = [{"outputs": [{"b64": b64}]} for b64 in ("abc", "%%%%", 5)]
+        for reply in [*odd, {"predictions": []}, [1]]:
             with self.subTest(reply=reply):
                 client = serving_client.RestClient(self.server.rest_url, "m")
                 # A server (or a proxy) that answers this: no real reply is needed.
-                client._request = lambda url, data, reply=reply: {"outputs": [reply]}  # noqa: SLF001
+                client._request = lambda url, data, reply=reply: reply  # noqa: SLF001
                 client._signatures = signatures  # noqa: SLF001
                 with self.assertRaises(serving_client.ServingError) as raised:
                     client.predict("blob", {"n": np.int32([0])})
