@@ -105,8 +105,8 @@ def main(argv):
         coded = dict(zip(names, outputs, strict=True))
         decompress = signatures["decompress"]
         feed = {
-            decompress.inputs["latent_strings"].name: coded["latent_strings"],
-            decompress.inputs["side_strings"].name: coded["side_strings"],
+            decompress.inputs["latent_strings"].name: coded["latent_strings_bytes"],
+            decompress.inputs["side_strings"].name: coded["side_strings_bytes"],
             decompress.inputs["lmbda"].name: [FLAGS.lmbda],
             decompress.inputs["side_shape"].name: coded["side_shape"],
         }

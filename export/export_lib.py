@@ -16,6 +16,10 @@ from zoo.loading import snapshots
 # stock TF Serving ModelServer (the registry's `stock_serving`); it is exported next to
 # the main one as `<name>_stock`.
 STOCK_SUFFIX = "_stock"
+# The signatures' names and outputs, as `yoto_metadata.json`'s `export_format` records it
+# (CHANGELOG.md). Exports without the key are format 1. Format 2: every string output's
+# name ends in `_bytes`, which TF Serving's REST API needs to base64-encode it.
+EXPORT_FORMAT = 2
 
 
 def has_stock_twin(task_name: str) -> bool:
@@ -72,7 +76,9 @@ def _export_module(task_name, model, module, base_dir, model_name, version, stoc
             weight_sampler=model.weight_sampler.get_config(),
         )
     metadata.update(
-        signatures=sorted(signatures), stock_ops_only=stock or not has_stock_twin(task_name)
+        signatures=sorted(signatures),
+        stock_ops_only=stock or not has_stock_twin(task_name),
+        export_format=EXPORT_FORMAT,
     )
     if source is not None:
         metadata["source"] = source

@@ -70,8 +70,15 @@ def _parser() -> argparse.ArgumentParser:
         where.add_argument("--rest", help="ModelServer REST URL, e.g. http://localhost:8501")
         command.add_argument("--model", required=True, help="Served model name.")
         command.add_argument("--version", type=int, help="Model version (default: newest).")
-        command.add_argument("--timeout", type=float, default=30.0, help="Deadline per call (s).")
-        command.add_argument("--retries", type=int, default=3, help="Retries on UNAVAILABLE.")
+        command.add_argument(
+            "--timeout", type=float, default=30.0, help="Deadline per call, retries included (s)."
+        )
+        command.add_argument(
+            "--retries",
+            type=int,
+            default=3,
+            help="Retries on UNAVAILABLE and RESOURCE_EXHAUSTED (HTTP 503, 429), with backoff.",
+        )
         return command
 
     compress = add("compress", "Image file to .yoto through the stock codec servable.")

@@ -4,9 +4,13 @@
     outputs = client.predict("reconstruct", {"images": images, "beta": np.full([8], 4.0)})
 
 Both clients send a whole batch in one request (the loss weight is a per-example
-input, so one request can mix trade-offs), retry UNAVAILABLE with exponential
-backoff, put a deadline on every call, and raise `ServingError` with the
-server's message (for a bad request, INVALID_ARGUMENT naming the input).
+input, so one request can mix trade-offs), put a deadline on every call
+(`timeout_seconds`, 30 s by default, retries included), retry UNAVAILABLE and
+RESOURCE_EXHAUSTED (HTTP 503 and 429: a restarting or overloaded server, a full or
+slow batch queue) with exponential backoff, since every call is idempotent, and
+raise `ServingError` with the server's message (for a bad request, INVALID_ARGUMENT
+naming the input; when the deadline passes, DEADLINE_EXCEEDED naming the model and
+the deadline).
 `predict` has the signature that `serving.codec_client.StockCodecClient` takes.
 
 Before sending, each client checks the inputs against the signature's metadata
@@ -125,37 +129,87 @@ def _conform(name: str, value, dtype_name: str) -> np.ndarray:
     return value.astype(target)
 
 
-class _Retrying:
-    """Retries a call on UNAVAILABLE with exponential backoff, up to `retries` times."""
+# Codes worth another try: the server (or its batch queue) is overloaded or restarting.
+# Every call of these clients is idempotent (Predict, GetModelMetadata), so a retry is safe.
+RETRYABLE_CODES = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED"})
+DEFAULT_TIMEOUT_SECONDS = 30.0  # The real server's own REST limit (--rest_api_timeout_in_ms).
+DEFAULT_RETRIES = 3
+DEFAULT_BACKOFF_SECONDS = 0.1
+MAX_BACKOFF_SECONDS = 2.0
 
-    def __init__(self, retries: int, backoff_seconds: float):
+
+class _Retrying:
+    """Runs a call within a deadline, retrying RETRYABLE_CODES with exponential backoff.
+
+    `timeout_seconds` bounds each call with its retries and waits together; when it
+    passes, DEADLINE_EXCEEDED names the model and the deadline. Backoff doubles from
+    `backoff_seconds` up to MAX_BACKOFF_SECONDS, and never sleeps past the deadline.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        retries: int = DEFAULT_RETRIES,
+        backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
+    ):
         if retries < 0 or backoff_seconds < 0:
-            raise ValueError("retries and backoff_seconds must be >= 0.")
+            raise ValueError(
+                f"retries ({retries}) and backoff_seconds ({backoff_seconds}) must be >= 0."
+            )
+        if not timeout_seconds > 0:
+            raise ValueError(f"timeout_seconds must be > 0 (a deadline); got {timeout_seconds}.")
+        self.model_name = model_name
+        self.timeout_seconds = float(timeout_seconds)
         self.retries = retries
         self.backoff_seconds = backoff_seconds
 
+    def deadline_error(self, detail: str) -> ServingError:
+        """DEADLINE_EXCEEDED naming the model and the deadline, with what was seen last."""
+        return ServingError(
+            "DEADLINE_EXCEEDED",
+            f"model {self.model_name!r} gave no answer within the {self.timeout_seconds:g} s "
+            f"deadline (timeout_seconds); raise it for slow requests. Last: {detail}",
+        )
+
     def call(self, function):
+        """`function(remaining_seconds)`'s result, retried; a ServingError when it fails.
+
+        `function` raises `deadline_error` itself when its own wait for an answer ran out.
+        """
+        deadline = time.monotonic() + self.timeout_seconds
         for attempt in range(self.retries + 1):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self.deadline_error("the deadline passed between retries")
             try:
-                return function()
+                return function(remaining)
             except ServingError as error:
-                if error.code != "UNAVAILABLE" or attempt == self.retries:
+                if error.code not in RETRYABLE_CODES or attempt == self.retries:
                     raise
-                time.sleep(self.backoff_seconds * 2**attempt)
+                pause = min(self.backoff_seconds * 2**attempt, MAX_BACKOFF_SECONDS)
+                if time.monotonic() + pause >= deadline:
+                    raise self.deadline_error(f"{error.code}: {error.message}") from error
+                time.sleep(pause)
         raise AssertionError("unreachable")
 
 
 class GrpcClient:
-    """PredictionService over gRPC (`tensorflow_serving.apis`), for one served model."""
+    """PredictionService over gRPC (`tensorflow_serving.apis`), for one served model.
+
+    `version` is a version number, a version label (a string, from the server's
+    `version_labels`) or None for the newest. Every call carries a gRPC deadline of
+    `timeout_seconds` (retries included: see `_Retrying`).
+    """
 
     def __init__(
         self,
         target: str,
         model_name: str,
-        version: int | None = None,
-        timeout_seconds: float = 30.0,
-        retries: int = 3,
-        backoff_seconds: float = 0.1,
+        version: int | str | None = None,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        retries: int = DEFAULT_RETRIES,
+        backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
         max_message_bytes: int = 2**31 - 1,
     ):
         import grpc
@@ -171,21 +225,27 @@ class GrpcClient:
         self.model_name = model_name
         self.version = version
         self.timeout_seconds = timeout_seconds
-        self._retrying = _Retrying(retries, backoff_seconds)
+        self._retrying = _Retrying(model_name, timeout_seconds, retries, backoff_seconds)
         self._signatures = None
 
     def _model_spec(self, spec, signature_name: str = ""):
         spec.name = self.model_name
         if signature_name:
             spec.signature_name = signature_name
-        if self.version is not None:
+        if isinstance(self.version, str):
+            spec.version_label = self.version
+        elif self.version is not None:
             spec.version.value = self.version
 
     def _call(self, method, request):
-        def attempt():
+        def attempt(remaining_seconds):
             try:
-                return method(request, timeout=self.timeout_seconds)
+                return method(request, timeout=remaining_seconds)
             except self._grpc.RpcError as error:
+                if error.code() == self._grpc.StatusCode.DEADLINE_EXCEEDED:
+                    # The deadline this client set passed (the server's own answer to a
+                    # deadline passing in its batch queue, RESOURCE_EXHAUSTED, comes too late).
+                    raise self._retrying.deadline_error(error.details() or "") from error
                 raise ServingError(error.code().name, error.details() or "") from error
 
         return self._retrying.call(attempt)
@@ -247,9 +307,23 @@ def _checked_inputs(client, signature_name: str, inputs) -> dict:
 
 def _typed(value: np.ndarray, dtype_name: str | None) -> np.ndarray:
     target = _NUMPY_DTYPES.get(dtype_name)
-    if target is None or target is object or value.dtype.kind in "OSU":
+    if target is object:
+        # A string output the server wrote as text (its name has no `_bytes`): as bytes,
+        # the same values gRPC gives.
+        return (
+            np.vectorize(
+                lambda item: item.encode() if isinstance(item, str) else item, otypes=[object]
+            )(value)
+            if value.size
+            else value.astype(object)
+        )
+    if target is None or value.dtype.kind in "OSU":
         return value
     return value.astype(target)
+
+
+# HTTP statuses (model_servers/http_server.cc ToHTTPStatusCode) that have one gRPC code.
+_CODES_BY_HTTP_STATUS = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
 
 
 class RestClient:
@@ -257,45 +331,67 @@ class RestClient:
 
     The server writes a signature's only output without its name (`"outputs": value`,
     TF Serving's util/json_tensor.cc); the client names it from the signature's metadata.
+    `version` is a number, a label (string) or None, as for `GrpcClient`. Every call has
+    a deadline of `timeout_seconds`, retries included; the server applies its own limit
+    too (`--rest_api_timeout_in_ms`, 30 s by default: HTTP 504), since REST carries none.
     """
 
     def __init__(
         self,
         base_url: str,
         model_name: str,
-        version: int | None = None,
-        timeout_seconds: float = 30.0,
-        retries: int = 3,
-        backoff_seconds: float = 0.1,
+        version: int | str | None = None,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        retries: int = DEFAULT_RETRIES,
+        backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
     ):
-        path = f"/v1/models/{model_name}" + (f"/versions/{version}" if version else "")
+        path = f"/v1/models/{model_name}"
+        if isinstance(version, str):
+            path += f"/labels/{version}"
+        elif version is not None:
+            path += f"/versions/{version}"
+        self.model_name = model_name
         self.model_url = base_url.rstrip("/") + path
         self.url = self.model_url + ":predict"
         self.timeout_seconds = timeout_seconds
-        self._retrying = _Retrying(retries, backoff_seconds)
+        self._retrying = _Retrying(model_name, timeout_seconds, retries, backoff_seconds)
         self._signatures = None
 
     def predict(self, signature_name: str, inputs: Mapping[str, np.ndarray]) -> dict:
         """Calls `signature_name` (columnar "inputs" JSON); returns named numpy outputs.
 
         Bytes inputs go as {"b64": ...}; outputs whose alias ends in `_bytes` come back
-        base64-encoded and are decoded here.
+        base64-encoded and are decoded here. A reply that is no JSON (the raw bytes of a
+        string output named without `_bytes`) is a ServingError saying so.
         """
         inputs = _checked_inputs(self, signature_name, inputs)
         body = {"signature_name": signature_name, "inputs": {}}
         for name, value in inputs.items():
             body["inputs"][name] = rest_json.encode_tensor(value)
-        outputs = self._request(self.url, json.dumps(body).encode())["outputs"]
+        reply = self._request(self.url, json.dumps(body).encode())
+        if not isinstance(reply, dict) or "outputs" not in reply:
+            raise ServingError(
+                "DATA_LOSS",
+                f"model {self.model_name!r}: the REST reply has no 'outputs': {str(reply)[:200]}",
+            )
+        outputs = reply["outputs"]
         expected = self.signatures().get(signature_name or "serving_default", {})
         expected = expected.get("outputs", {})
         if not isinstance(outputs, dict):
             (only,) = expected
             outputs = {only: outputs}
-        # JSON numbers carry no dtype: each output gets its signature's.
-        return {
-            name: _typed(rest_json.decode_tensor(value), expected.get(name))
-            for name, value in outputs.items()
-        }
+        try:
+            # JSON numbers carry no dtype: each output gets its signature's.
+            return {
+                name: _typed(rest_json.decode_tensor(value), expected.get(name))
+                for name, value in outputs.items()
+            }
+        except (ValueError, TypeError) as error:  # binascii.Error is a ValueError.
+            raise ServingError(
+                "DATA_LOSS",
+                f"model {self.model_name!r}, signature {signature_name!r}: an output of the "
+                f"REST reply does not decode ({error})",
+            ) from error
 
     def signatures(self) -> dict:
         """`GET .../metadata`: signature name -> {"inputs": {name: dtype}, "outputs": {...}}.
@@ -322,25 +418,36 @@ class RestClient:
     def _request(self, url: str, data: bytes | None) -> dict:
         """POSTs `data` (or GETs when None) with retries; the JSON reply or a ServingError."""
 
-        def attempt():
+        def attempt(remaining_seconds):
             headers = {"Content-Type": "application/json"} if data is not None else {}
             request = urllib.request.Request(url, data=data, headers=headers)
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout_seconds) as reply:
-                    return json.loads(reply.read())
+                with urllib.request.urlopen(request, timeout=remaining_seconds) as reply:
+                    raw = reply.read()
             except urllib.error.HTTPError as error:
                 try:
                     message = json.loads(error.read()).get("error", "")
-                except ValueError:
-                    message = error.reason
-                code = "UNAVAILABLE" if error.code == 503 else f"HTTP {error.code}"
+                except (ValueError, AttributeError):
+                    message = str(error.reason)
+                code = _CODES_BY_HTTP_STATUS.get(error.code, f"HTTP {error.code}")
                 raise ServingError(code, message) from error
-            except (
-                urllib.error.URLError,
-                http.client.HTTPException,
-                ConnectionError,
-                TimeoutError,
-            ) as error:
+            except TimeoutError as error:
+                raise self._retrying.deadline_error(str(error) or "timed out") from error
+            except urllib.error.URLError as error:
+                if isinstance(error.reason, TimeoutError):
+                    raise self._retrying.deadline_error(str(error.reason)) from error
                 raise ServingError("UNAVAILABLE", str(error) or type(error).__name__) from error
+            except (http.client.HTTPException, ConnectionError) as error:
+                raise ServingError("UNAVAILABLE", str(error) or type(error).__name__) from error
+            try:
+                return json.loads(raw)
+            except ValueError as error:  # UnicodeDecodeError is a ValueError.
+                raise ServingError(
+                    "DATA_LOSS",
+                    f"model {self.model_name!r}: the REST reply is not JSON ({error}). TF Serving "
+                    "writes a string output whose name does not end in '_bytes' as raw bytes "
+                    "(only '*_bytes' outputs are base64-encoded): call that signature over "
+                    "gRPC, or serve an export whose string outputs end in '_bytes'.",
+                ) from error
 
         return self._retrying.call(attempt)

@@ -37,7 +37,7 @@ def in_process_predict(saved_model_dir) -> Predict:
 
 
 def coding_tables(predict: Predict) -> dict[str, np.ndarray]:
-    """The servable's range-coding tables, `lmbda_range` and (if any) `coding_fingerprint`.
+    """The servable's range-coding tables, `lmbda_range` and any `coding_fingerprint_bytes`.
 
     `coding_tables` returns one copy per row of its `rows` input (a batch dimension
     for TF Serving's batching); one row is asked for and its copy returned.
@@ -58,7 +58,9 @@ class StockBackend(CodecBackend):
         self._predict = predict
         tables = coding_tables(predict)
         self.lmbda_range = tuple(float(v) for v in tables.pop("lmbda_range"))
-        fingerprint = tables.pop("coding_fingerprint", None)
+        # Exports before format 2 (CHANGELOG.md) call it `coding_fingerprint`.
+        old_name = tables.pop("coding_fingerprint", None)
+        fingerprint = tables.pop("coding_fingerprint_bytes", old_name)
         if fingerprint is not None:
             fingerprint = np.asarray(fingerprint).item()
             fingerprint = bytes.fromhex(

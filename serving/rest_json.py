@@ -24,7 +24,7 @@ def decode_tensor(value) -> np.ndarray:
 
     def decode(item):
         if isinstance(item, dict) and set(item) == {"b64"}:
-            return base64.b64decode(item["b64"])
+            return base64.b64decode(item["b64"], validate=True)
         if isinstance(item, list):
             return [decode(i) for i in item]
         return item

@@ -300,12 +300,22 @@ def fixed_inputs(model_name: str) -> dict[str, dict[str, np.ndarray]]:
     raise ValueError(f"No fixed inputs for the SavedModel {model_name!r}.")
 
 
+# Outputs that export format 2 renamed (CHANGELOG.md): TF Serving's REST API base64-encodes
+# only string outputs whose names end in `_bytes`. Recorded name -> today's name; the
+# recorded values must come back under the new name.
+RENAMED_OUTPUTS = {
+    "compress/latent_strings": "compress/latent_strings_bytes",
+    "compress/side_strings": "compress/side_strings_bytes",
+    "coding_tables/coding_fingerprint": "coding_tables/coding_fingerprint_bytes",
+}
+
+
 def chained_inputs(model_name: str, outputs: dict) -> dict[str, dict[str, np.ndarray]]:
     """The inputs of the signatures fed by other signatures' `outputs` ("signature/output")."""
     if model_name == "compression":
         lmbda = np.float32(LMBDAS)
         coded = {
-            name: outputs[f"compress/{name}"]
+            name: outputs[RENAMED_OUTPUTS.get(f"compress/{name}", f"compress/{name}")]
             for name in ("latent_strings", "side_strings", "side_shape")
         }
         return {"decompress": {**coded, "lmbda": lmbda}}

@@ -135,23 +135,103 @@ def _load_bundle(path: pathlib.Path, custom_ops: bool) -> session_bundle.Session
 
 
 class _Task:
-    def __init__(self, feeds: dict[str, np.ndarray], size: int):
+    def __init__(self, feeds: dict[str, np.ndarray], size: int, deadline: float | None):
         self.feeds = feeds
         self.size = size
+        self.deadline = deadline  # time.monotonic() by which the caller wants an answer.
+        self.enqueued = time.monotonic()
         self.done = threading.Event()
         self.outputs = None
         self.status = None
+
+    def finish(self, status=None, outputs=None):
+        self.status, self.outputs = status, outputs
+        self.done.set()
+
+
+class BatchScheduler:
+    """TF's SharedBatchScheduler: one pool of batch threads for every model's queues.
+
+    The real server makes one scheduler for all models (`bundle_factory_util.h`
+    L57-68): `num_batch_threads` threads take closed batches from the queues in turn,
+    so a busy model's queue waits for threads that another model holds, and its
+    requests merge into larger batches than with a pool per queue.
+    """
+
+    def __init__(self, num_batch_threads: int):
+        self._condition = threading.Condition()
+        self._queues: list[BatchQueue] = []
+        self._next = 0
+        self._stopped = False
+        self._threads = [
+            threading.Thread(target=self._work, daemon=True, name=f"batch_thread_{i}")
+            for i in range(int(num_batch_threads))
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def num_threads(self) -> int:
+        """Threads in the pool."""
+        return len(self._threads)
+
+    def _add(self, queue: BatchQueue):
+        with self._condition:
+            if queue not in self._queues:
+                self._queues.append(queue)
+            self._condition.notify_all()
+
+    def _ready_batch(self):
+        """`(queue, tasks)` of a batch to run now, or `(None, seconds to wait)`; lock held."""
+        now = time.monotonic()
+        wait = None
+        count = len(self._queues)
+        for offset in range(count):
+            queue = self._queues[(self._next + offset) % count]
+            tasks = queue._take_batch(now)  # noqa: SLF001  The queue's own lock is this one.
+            if isinstance(tasks, list):
+                self._next = (self._next + offset + 1) % count
+                return queue, tasks
+            if tasks is not None:
+                wait = tasks if wait is None else min(wait, tasks)
+        # A closed queue with nothing queued leaves the rotation.
+        self._queues = [q for q in self._queues if not (q.closed and not q._tasks)]  # noqa: SLF001
+        return None, wait
+
+    def _work(self):
+        while True:
+            with self._condition:
+                while True:
+                    if self._stopped:
+                        return
+                    queue, tasks = self._ready_batch()
+                    if queue is not None:
+                        break
+                    self._condition.wait(tasks)
+            queue._process_batch(tasks)  # noqa: SLF001
+
+    def stop(self):
+        """Ends the threads; every queued request fails with UNAVAILABLE (shutdown)."""
+        with self._condition:
+            self._stopped = True
+            queues, self._queues = self._queues, []
+            self._condition.notify_all()
+        for queue in queues:
+            queue.stop()
 
 
 class BatchQueue:
     """One signature's batching queue (batching/batching_session.cc, batching_util.h).
 
-    Requests wait until a batch thread is free; a batch takes the queued requests that
-    fit into `max_batch_size` and, with `batch_timeout_micros`, waits that long for more.
-    The merged batch runs once; every failure goes to every request in it.
+    Requests wait in the queue until a batch holds `max_batch_size` examples or its
+    first request has waited `batch_timeout_micros`; a thread of the server's shared
+    `BatchScheduler` then merges and runs it once, and every failure goes to every
+    request in it. A request whose deadline passes in the queue fails with its batch
+    RESOURCE_EXHAUSTED when every request of the batch is late (`batching_session.cc`
+    L760-765); otherwise the batch runs with the latest deadline as its timeout.
     """
 
-    def __init__(self, run, parameters: dict):
+    def __init__(self, run, parameters: dict, scheduler: BatchScheduler):
         self._run = run
         # Fields a parameters file leaves unset (None) keep the server's defaults.
         given = {key: value for key, value in parameters.items() if value is not None}
@@ -161,18 +241,14 @@ class BatchQueue:
         # With allowed_batch_sizes the largest of them is the batch limit, not max_batch_size.
         allowed = self.parameters.get("allowed_batch_sizes") or []
         self._batch_limit = max(allowed) if allowed else int(self.parameters["max_batch_size"])
+        self._scheduler = scheduler
+        self._condition = scheduler._condition  # noqa: SLF001  One lock for the scheduler.
         self._tasks = collections.deque()
-        self._condition = threading.Condition()
+        self.closed = False
         self._stopped = False
         self.batch_sizes = []  # Examples per processed batch, for tests.
-        self._threads = [
-            threading.Thread(target=self._work, daemon=True)
-            for _ in range(int(self.parameters["num_batch_threads"]))
-        ]
-        for thread in self._threads:
-            thread.start()
 
-    def submit(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def submit(self, feeds: dict[str, np.ndarray], deadline: float | None = None) -> dict:
         """Runs one request's feeds in some batch; its own outputs, or the batch's failure."""
         size = self._task_size(feeds)
         limit = self._batch_limit
@@ -181,8 +257,12 @@ class BatchQueue:
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"Task size {size} is larger than maximum input batch size {limit}",
             )
-        task = _Task(feeds, size)
+        task = _Task(feeds, size, deadline)
         with self._condition:
+            if self._stopped:
+                raise ServingStatusError(
+                    grpc.StatusCode.UNAVAILABLE, "The server is shutting down its batch queues."
+                )
             queued = sum(t.size for t in self._tasks) + size
             if math.ceil(queued / limit) > int(self.parameters["max_enqueued_batches"]):
                 raise ServingStatusError(
@@ -190,7 +270,8 @@ class BatchQueue:
                     "The batch scheduling queue to which this task was submitted is full",
                 )
             self._tasks.append(task)
-            self._condition.notify()
+            # A request that still holds an unloading version is served (see `close`).
+            self._scheduler._add(self)  # noqa: SLF001
         task.done.wait()
         if task.status is not None:
             raise task.status
@@ -219,49 +300,53 @@ class BatchQueue:
             )
         return sizes.pop()
 
-    def _next_batch(self) -> list[_Task] | None:
+    def _take_batch(self, now: float):
+        """The tasks of a closed batch, seconds until one closes, or None; lock held."""
+        if not self._tasks:
+            return None
         limit = self._batch_limit
         timeout = self.parameters["batch_timeout_micros"] / 1e6
-        with self._condition:
-            while not self._tasks and not self._stopped:
-                self._condition.wait()
-            if self._stopped:
-                return None
-            batch = [self._tasks.popleft()]
-            deadline = time.monotonic() + timeout
-            while True:
-                total = sum(t.size for t in batch)
-                if self._tasks and total + self._tasks[0].size <= limit:
-                    batch.append(self._tasks.popleft())
-                    continue
-                remaining = deadline - time.monotonic()
-                if total >= limit or self._tasks or remaining <= 0:
-                    return batch
-                self._condition.wait(remaining)
+        full = sum(t.size for t in self._tasks) >= limit
+        waited = now - self._tasks[0].enqueued
+        if not (full or self.closed or waited >= timeout):
+            return timeout - waited
+        batch, total = [], 0
+        while self._tasks and total + self._tasks[0].size <= limit:
+            total += self._tasks[0].size
+            batch.append(self._tasks.popleft())
+        return batch
 
-    def _work(self):
-        while (batch := self._next_batch()) is not None:
-            self.batch_sizes.append(sum(t.size for t in batch))
-            try:
-                outputs = self._process(batch)
-            except ServingStatusError as status:
-                for task in batch:
-                    task.status = status
-                    task.done.set()
-                continue
-            for task, task_outputs in zip(batch, outputs, strict=True):
-                task.outputs = task_outputs
-                task.done.set()
+    def _process_batch(self, batch: list[_Task]):
+        self.batch_sizes.append(sum(t.size for t in batch))
+        now = time.monotonic()
+        deadlines = [t.deadline for t in batch]
+        if all(d is not None and d <= now for d in deadlines):
+            # batching_session.cc ProcessBatch L760-765.
+            status = ServingStatusError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "Run() timeout exceeded while waiting in batching queue",
+            )
+            for task in batch:
+                task.finish(status)
+            return
+        # The batch runs with the latest deadline of its requests (none if one has none).
+        deadline = None if None in deadlines else max(deadlines)
+        try:
+            outputs = self._process(batch, deadline)
+        except ServingStatusError as status:
+            for task in batch:
+                task.finish(status)
+            return
+        for task, task_outputs in zip(batch, outputs, strict=True):
+            task.finish(outputs=task_outputs)
 
-    def _process(self, batch: list[_Task]) -> list[dict]:
+    def _process(self, batch: list[_Task], deadline: float | None) -> list[dict]:
         merged = {}
         for name in batch[0].feeds:
             parts = [np.asarray(task.feeds[name]) for task in batch]
             if len({p.dtype for p in parts}) > 1:
-                raise ServingStatusError(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    "Cannot concatenate tensors that have different data types.",
-                )
+                # batching_session.cc MergeInputTensors: TF's concat refuses mixed dtypes.
+                raise ServingStatusError(grpc.StatusCode.INTERNAL, "Tensor concat operation failed")
             if len({p.shape[1:] for p in parts}) > 1:
                 # batching_session.cc MergeInputTensors, padding off.
                 raise ServingStatusError(
@@ -281,7 +366,7 @@ class BatchQueue:
                 # Padded with copies of the last task's first row.
                 filler = np.repeat(batch[-1].feeds[name][:1], padded - total, axis=0)
                 merged[name] = np.concatenate([value, filler])
-        outputs = self._run(merged)
+        outputs = self._run(merged, deadline)
         for value in outputs.values():
             # batching_session.cc SplitOutputTensors.
             if np.ndim(value) == 0:
@@ -300,42 +385,83 @@ class BatchQueue:
             start += task.size
         return split
 
+    def close(self):
+        """The version unloads: what is queued still runs, without waiting for a full batch.
+
+        On the real server a request in flight holds the version (its servable handle)
+        until it is answered, and TF's queue is closed only when empty
+        (`CloseAndWaitUntilEmpty`), so unloading never fails a request.
+        """
+        with self._condition:
+            self.closed = True
+            self._condition.notify_all()
+
     def stop(self):
-        """Ends the batch threads; queued requests are never answered."""
+        """The server shuts down: queued requests fail with UNAVAILABLE, and later ones too."""
         with self._condition:
             self._stopped = True
-            self._condition.notify_all()
+            tasks, self._tasks = list(self._tasks), collections.deque()
+        status = ServingStatusError(
+            grpc.StatusCode.UNAVAILABLE, "The server is shutting down its batch queues."
+        )
+        for task in tasks:
+            task.finish(status)
+
+
+def _timeout_in_ms(deadline: float | None) -> int | None:
+    """A deadline as `RunOptions.timeout_in_ms` (at least 1 ms: 0 would mean none)."""
+    if deadline is None:
+        return None
+    return max(1, int((deadline - time.monotonic()) * 1000))
 
 
 class LoadedVersion:
     """A version that became available: its bundle and, under batching, its queues."""
 
-    def __init__(self, bundle: session_bundle.SessionBundle, batching: dict | None):
+    def __init__(
+        self,
+        bundle: session_bundle.SessionBundle,
+        batching: dict | None,
+        scheduler: BatchScheduler | None = None,
+    ):
         self.bundle = bundle
         self.batching = batching
+        self._scheduler = scheduler
         self._queues = {}
         self._lock = threading.Lock()
 
-    def run(self, signature_def, feeds: dict[str, np.ndarray], output_aliases: list[str]):
-        """Runs a signature's tensors; feeds are keyed by tensor name, outputs by alias."""
+    def run(
+        self,
+        signature_def,
+        feeds: dict[str, np.ndarray],
+        output_aliases: list[str],
+        deadline: float | None = None,
+    ):
+        """Runs a signature's tensors; feeds are keyed by tensor name, outputs by alias.
+
+        `deadline` (`time.monotonic()`) becomes the session's `RunOptions` timeout, as the
+        server sets it from the gRPC deadline or the REST limit.
+        """
         fetches = [signature_def.outputs[alias].name for alias in output_aliases]
 
-        def run_session(batch_feeds):
+        def run_session(batch_feeds, batch_deadline):
             try:
-                values = self.bundle.run_tensors(batch_feeds, fetches)
+                values = self.bundle.run_tensors(
+                    batch_feeds, fetches, timeout_in_ms=_timeout_in_ms(batch_deadline)
+                )
             except tf.errors.OpError as error:
                 raise _status_from_tf(error) from error
             return dict(zip(output_aliases, values, strict=True))
 
         if self.batching is None:
-            return run_session(feeds)
+            return run_session(feeds, deadline)
         # batching_session.cc: one queue per (input tensor names, output tensor names).
         key = (tuple(sorted(feeds)), tuple(sorted(fetches)))
         with self._lock:
             if key not in self._queues:
-                self._queues[key] = BatchQueue(run_session, self.batching)
+                self._queues[key] = BatchQueue(run_session, self.batching, self._scheduler)
             queue = self._queues[key]
-        return queue.submit(feeds)
+        return queue.submit(feeds, deadline)
 
     def queues(self) -> list[BatchQueue]:
         """The batching queues created so far."""
@@ -343,9 +469,9 @@ class LoadedVersion:
             return list(self._queues.values())
 
     def unload(self):
-        """Stops the batch threads; the session stays open for requests in flight."""
+        """Closes the batch queues; requests in flight are still answered."""
         for queue in self.queues():
-            queue.stop()
+            queue.close()
 
 
 class ServedModel:
@@ -376,6 +502,10 @@ class ServedModel:
             with self._lock:
                 self._failed[version] = status
             return
+        except Exception as error:  # noqa: BLE001  A failed load never stops the poller.
+            with self._lock:
+                self._failed[version] = ServingStatusError(grpc.StatusCode.UNKNOWN, repr(error))
+            return
         with self._lock:
             old = [v for v in self._available if v != version]
             self._available[version] = loaded
@@ -383,8 +513,10 @@ class ServedModel:
                 self._available.pop(stale).unload()
                 self._ended.add(stale)
 
-    def version(self, version: int | None) -> tuple[int, LoadedVersion]:
-        """The requested version (newest available by default), or NOT_FOUND."""
+    def version(self, version: int | str | None) -> tuple[int, LoadedVersion]:
+        """The requested version (the newest by default; a string is a label), or NOT_FOUND."""
+        if isinstance(version, str):
+            version = self._server.version_for_label(self.name, version)
         with self._lock:
             if version is None:
                 if not self._available:
@@ -430,8 +562,10 @@ class ModelServer:
     `--batching_parameters_file` as a dict), `enable_per_model_batching_parameters`
     (each version's `batching_params.pbtxt`; a version without one is not batched),
     `enable_model_warmup`, `max_num_load_retries` and `load_retry_interval_seconds`
-    (the real defaults: 5 and 60 s), `file_system_poll_wait_seconds`. `custom_ops`
-    stands for a server built with tensorflow-compression's ops linked in.
+    (the real defaults: 5 and 60 s), `file_system_poll_wait_seconds`,
+    `rest_api_timeout_in_ms` (30 s: a REST request's deadline), `allow_version_labels`
+    (on, as `server_core.h` L157 has it; labels come from the config's `version_labels`).
+    `custom_ops` stands for a server built with tensorflow-compression's ops linked in.
     """
 
     def __init__(
@@ -446,6 +580,8 @@ class ModelServer:
         file_system_poll_wait_seconds: float = 1.0,
         custom_ops: bool = False,
         grpc_max_workers: int = 16,
+        rest_api_timeout_in_ms: int = 30_000,
+        allow_version_labels: bool = True,
     ):
         if batching_parameters is not None and not enable_batching:
             raise StartupError(
@@ -459,9 +595,16 @@ class ModelServer:
         self.max_num_load_retries = max_num_load_retries
         self.load_retry_interval_seconds = load_retry_interval_seconds
         self.custom_ops = custom_ops
-        self.models = {
-            name: ServedModel(name, path, self) for name, path in _read_config(model_config_file)
-        }
+        self.rest_api_timeout_in_ms = rest_api_timeout_in_ms
+        self.allow_version_labels = allow_version_labels
+        config = _read_config(model_config_file)
+        self.models = {name: ServedModel(name, path, self) for name, path, _ in config}
+        self.version_labels = {name: labels for name, _, labels in config}
+        # bundle_factory_util.h L57-68: one batch scheduler (thread pool) for every model.
+        self.scheduler = None
+        if enable_batching:
+            threads = {**DEFAULT_BATCHING, **self.batching_parameters}["num_batch_threads"]
+            self.scheduler = BatchScheduler(threads)
         # server_core.cc: every configured model's latest version, before any port opens.
         failures = []
         for model in self.models.values():
@@ -477,6 +620,8 @@ class ModelServer:
             if (status := model.failure(version)) is not None:
                 failures.append(f"{{name: {model.name} version: {version}}} due to error: {status}")
         if failures:
+            if self.scheduler is not None:
+                self.scheduler.stop()
             raise StartupError(
                 f"Failed to start server. Error: {len(failures)} servable(s) did not become "
                 f"available: {{{', '.join(failures)}, }}"
@@ -529,7 +674,7 @@ class ModelServer:
             raise ServingStatusError(
                 grpc.StatusCode.DATA_LOSS, f"Failed to load {path}: {error}"
             ) from error
-        loaded = LoadedVersion(bundle, self._batching_for(path))
+        loaded = LoadedVersion(bundle, self._batching_for(path), self.scheduler)
         if self.enable_model_warmup:
             try:
                 self._warm_up(name, int(path.name), loaded, path)
@@ -560,7 +705,7 @@ class ModelServer:
         if not records.is_file():
             return
         count = 0
-        for record in tf.data.TFRecordDataset(str(records)).as_numpy_iterator():
+        for record in _warmup_records(records):
             log = prediction_log_pb2.PredictionLog()
             try:
                 log.ParseFromString(record)
@@ -588,6 +733,20 @@ class ModelServer:
                     f"at {records}",
                 )
 
+    def version_for_label(self, name: str, label: str) -> int:
+        """server_core.cc: a label's version, or why a request may not name it."""
+        if not self.allow_version_labels:
+            raise ServingStatusError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "ModelSpec has 'version_label' set, but it is not currently allowed by the server.",
+            )
+        version = self.version_labels.get(name, {}).get(label)
+        if version is None:
+            raise ServingStatusError(
+                grpc.StatusCode.INVALID_ARGUMENT, f"Unrecognized servable version label: {label}"
+            )
+        return version
+
     def model(self, name: str) -> ServedModel:
         """A configured model, or NOT_FOUND as for an unknown servable."""
         if not name:
@@ -607,20 +766,35 @@ class ModelServer:
         signature_name: str,
         inputs: dict[str, np.ndarray],
         output_filter=(),
+        deadline: float | None = None,
     ) -> tuple[int, str, dict[str, np.ndarray]]:
-        """gRPC Predict (`predict_util.cc`): `(version, signature name, outputs by alias)`."""
+        """gRPC Predict (`predict_util.cc`): `(version, signature name, outputs by alias)`.
+
+        `deadline` (`time.monotonic()`) is the call's gRPC deadline, which the server
+        passes on as the session's timeout (`--enforce_session_run_timeout`, on).
+        """
         version, loaded = self.model(name).version(version)
         signature_name = signature_name or "serving_default"
-        return (
+        outputs = self.predict_on(
+            loaded,
             version,
             signature_name,
-            self.predict_on(
-                loaded, version, signature_name, inputs, rest=False, output_filter=output_filter
-            ),
+            inputs,
+            rest=False,
+            output_filter=output_filter,
+            deadline=deadline,
         )
+        return version, signature_name, outputs
 
     def predict_on(
-        self, loaded, version, signature_name, inputs, rest: bool, output_filter=()
+        self,
+        loaded,
+        version,
+        signature_name,
+        inputs,
+        rest: bool,
+        output_filter=(),
+        deadline: float | None = None,
     ) -> dict[str, np.ndarray]:
         """Checks a request against the signature as the real server does, then runs it."""
         del version
@@ -664,26 +838,36 @@ class ModelServer:
                     f"be in the set {{{','.join(sorted(signature.outputs))}}}.",
                 )
         feeds = {signature.inputs[alias].name: value for alias, value in inputs.items()}
-        return loaded.run(signature, feeds, outputs)
+        return loaded.run(signature, feeds, outputs, deadline)
 
     def stop(self):
-        """Closes both ports and the poller."""
+        """Closes both ports and the poller; queued requests fail with UNAVAILABLE."""
         self._stop.set()
+        if self.scheduler is not None:
+            self.scheduler.stop()
         self._grpc.stop(grace=None)
         self._http.shutdown()
         self._http.server_close()
-        for model in self.models.values():
-            with model._lock:  # noqa: SLF001
-                for loaded in model._available.values():  # noqa: SLF001
-                    loaded.unload()
 
 
-def _read_config(path) -> list[tuple[str, pathlib.Path]]:
+def _read_config(path) -> list[tuple[str, pathlib.Path, dict[str, int]]]:
     config = model_server_config_pb2.ModelServerConfig()
     text_format.Parse(pathlib.Path(path).read_text(), config)
     return [
-        (model.name, pathlib.Path(model.base_path)) for model in config.model_config_list.config
+        (model.name, pathlib.Path(model.base_path), dict(model.version_labels))
+        for model in config.model_config_list.config
     ]
+
+
+def _warmup_records(path: pathlib.Path):
+    """The warmup file's records; a corrupt file is DATA_LOSS (saved_model_warmup_util.cc)."""
+    try:
+        yield from tf.data.TFRecordDataset(str(path)).as_numpy_iterator()
+    except tf.errors.DataLossError as error:
+        raise ServingStatusError(
+            grpc.StatusCode.DATA_LOSS,
+            f"{error.message}. Please verify your warmup data is in TFRecord format.",
+        ) from error
 
 
 def _parse_tensor(alias: str, proto) -> np.ndarray:
@@ -740,17 +924,13 @@ class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
 
     def Predict(self, request, context):  # noqa: N802  The gRPC method's name.
         spec = request.model_spec
+        remaining = context.time_remaining()
+        deadline = None if remaining is None else time.monotonic() + remaining
         try:
-            if spec.WhichOneof("version_choice") == "version_label":
-                raise ServingStatusError(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    "ModelSpec has 'version_label' set, but it is not currently allowed by "
-                    "the server.",
-                )
-            version = spec.version.value if spec.HasField("version") else None
+            version = _requested_version(spec)
             inputs = {key: _parse_tensor(key, proto) for key, proto in request.inputs.items()}
             version, signature_name, outputs = self.server.predict(
-                spec.name, version, spec.signature_name, inputs, request.output_filter
+                spec.name, version, spec.signature_name, inputs, request.output_filter, deadline
             )
         except ServingStatusError as status:
             self._abort(context, status)
@@ -769,9 +949,7 @@ class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                     grpc.StatusCode.INVALID_ARGUMENT,
                     "Metadata field signature_def must be requested",
                 )
-            version = (
-                request.model_spec.version.value if request.model_spec.HasField("version") else None
-            )
+            version = _requested_version(request.model_spec)
             version, loaded = self.server.model(request.model_spec.name).version(version)
         except ServingStatusError as status:
             self._abort(context, status)
@@ -780,6 +958,14 @@ class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         response.model_spec.version.value = version
         response.metadata["signature_def"].Pack(_signature_map(loaded))
         return response
+
+
+def _requested_version(spec) -> int | str | None:
+    """A ModelSpec's version: a number, a label (string) or None for the newest."""
+    choice = spec.WhichOneof("version_choice")
+    if choice == "version_label":
+        return spec.version_label
+    return spec.version.value if choice == "version" else None
 
 
 def _signature_map(loaded: LoadedVersion):
@@ -803,8 +989,7 @@ def _rest_handler(server: ModelServer):
             del args
 
         def _reply(self, status: int, body: dict):
-            # json_tensor.cc writes NaN and Infinity as bare literals, as json.dumps does.
-            data = json.dumps(body, indent=4).encode()
+            data = json_bytes(body)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -821,16 +1006,25 @@ def _rest_handler(server: ModelServer):
                 raise ServingStatusError(
                     grpc.StatusCode.INVALID_ARGUMENT, f"Malformed request: {method} {self.path}"
                 )
-            if match["label"] is not None:
-                raise ServingStatusError(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    "Model version labels are not supported by this double.",
-                )
-            version = int(match["version"]) if match["version"] else None
+            version = int(match["version"]) if match["version"] else match["label"]
             return match["name"], version, (match["what"] or "").lower()
 
-        def do_POST(self):  # noqa: N802  The http.server hook's name.
+        def _answer(self, method: str, answer):
             try:
+                self._reply(200, answer())
+            except ServingStatusError as status:
+                self._fail(status)
+            except Exception as error:  # noqa: BLE001  The real server answers every request.
+                self._fail(
+                    ServingStatusError(
+                        grpc.StatusCode.INTERNAL, f"{method} {self.path}: {type(error).__name__}"
+                    )
+                )
+
+        def do_POST(self):  # noqa: N802  The http.server hook's name.
+            def answer():
+                # --rest_api_timeout_in_ms becomes the session's RunOptions timeout.
+                deadline = time.monotonic() + server.rest_api_timeout_in_ms / 1000
                 name, version, what = self._route("POST")
                 if what != ":predict":
                     raise ServingStatusError(
@@ -838,33 +1032,38 @@ def _rest_handler(server: ModelServer):
                         f"Malformed request: POST {self.path}",
                     )
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self._reply(200, _rest_predict(server, name, version, body))
-            except ServingStatusError as status:
-                self._fail(status)
+                return _rest_predict(server, name, version, body, deadline)
+
+            self._answer("POST", answer)
 
         def do_GET(self):  # noqa: N802  The http.server hook's name.
-            try:
+            def answer():
                 name, version, what = self._route("GET")
-                model = server.model(name)
                 if what == "/metadata":
-                    version, loaded = model.version(version)
-                    self._reply(200, _rest_metadata(name, version, loaded))
-                elif what == "":
-                    statuses = model.status()
-                    if version is not None:
-                        statuses = [s for s in statuses if s["version"] == str(version)]
-                        if not statuses:
-                            raise ServingStatusError(
-                                grpc.StatusCode.NOT_FOUND,
-                                f"Could not find version {version} of model {name}",
-                            )
-                    self._reply(200, {"model_version_status": statuses})
-                else:
+                    version, loaded = server.model(name).version(version)
+                    return _rest_metadata(name, version, loaded)
+                if what != "":
                     raise ServingStatusError(
                         grpc.StatusCode.INVALID_ARGUMENT, f"Malformed request: GET {self.path}"
                     )
-            except ServingStatusError as status:
-                self._fail(status)
+                # get_model_status_impl.cc: the manager's states, not the servable lookup.
+                if name not in server.models:
+                    raise ServingStatusError(
+                        grpc.StatusCode.NOT_FOUND, f"Could not find any versions of model {name}"
+                    )
+                statuses = server.models[name].status()
+                if isinstance(version, str):
+                    version = server.version_for_label(name, version)
+                if version is not None:
+                    statuses = [s for s in statuses if s["version"] == str(version)]
+                    if not statuses:
+                        raise ServingStatusError(
+                            grpc.StatusCode.NOT_FOUND,
+                            f"Could not find version {version} of model {name}",
+                        )
+                return {"model_version_status": statuses}
+
+            self._answer("GET", answer)
 
     return Handler
 
@@ -880,7 +1079,9 @@ def _rest_metadata(name: str, version: int, loaded: LoadedVersion) -> dict:
     return {"model_spec": spec, "metadata": {"signature_def": metadata}}
 
 
-def _rest_predict(server: ModelServer, name: str, version: int | None, body: bytes) -> dict:
+def _rest_predict(
+    server: ModelServer, name: str, version: int | str | None, body: bytes, deadline: float
+) -> dict:
     """util/json_tensor.cc FillPredictRequestFromJson and MakeJsonFromTensors, columnar."""
     try:
         document = json.loads(body)
@@ -943,7 +1144,9 @@ def _rest_predict(server: ModelServer, name: str, version: int | None, body: byt
                 f"Missing named input: {alias} in 'inputs' object.",
             )
         inputs[alias] = _json_to_array(given[alias], info.dtype)
-    outputs = server.predict_on(loaded, version, signature_name, inputs, rest=True)
+    outputs = server.predict_on(
+        loaded, version, signature_name, inputs, rest=True, deadline=deadline
+    )
     named = {alias: _array_to_json(alias, value) for alias, value in outputs.items()}
     if not named:
         raise ServingStatusError(
@@ -953,25 +1156,61 @@ def _rest_predict(server: ModelServer, name: str, version: int | None, body: byt
     return {"outputs": next(iter(named.values())) if len(named) == 1 else named}
 
 
+# json_tensor.cc AddValueToTensor: rapidjson's test for each integer dtype (IsInt is
+# int32's range, so int8, int16 and uint8 accept any int32 and wrap it, as C++ casts do).
+_JSON_INTEGER_RANGES = {
+    "int8": (-(2**31), 2**31 - 1),
+    "int16": (-(2**31), 2**31 - 1),
+    "int32": (-(2**31), 2**31 - 1),
+    "uint8": (-(2**31), 2**31 - 1),
+    "uint16": (-(2**31), 2**31 - 1),
+    "uint32": (0, 2**32 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint64": (0, 2**64 - 1),
+}
+_JSON_FLOATS = {"float", "double"}
+
+
+def _json_type(leaf) -> str:
+    """rapidjson's type names, as json_tensor.cc's error messages print them."""
+    if leaf is None:
+        return "Null"
+    if isinstance(leaf, bool):
+        return "True" if leaf else "False"
+    return {dict: "Object", list: "Array", str: "String"}.get(type(leaf), "Number")
+
+
 def _json_to_array(value, dtype_enum: int) -> np.ndarray:
     """AddValueToTensor: every leaf converted to the signature's dtype, or a JSON type error."""
     dtype = tf.dtypes.as_dtype(dtype_enum)
+    # TF's DataTypeString: "float", "half", "uint8", ...
+    type_name = types_pb2.DataType.Name(dtype_enum)[3:].lower()
+    supported = {"string", "bool", *_JSON_FLOATS, *_JSON_INTEGER_RANGES}
 
     def type_error(leaf):
-        kind = {bool: "Bool", int: "Number", float: "Number", str: "String"}.get(
-            type(leaf), type(leaf).__name__
-        )
         return ServingStatusError(
             grpc.StatusCode.INVALID_ARGUMENT,
-            f"JSON Value: {json.dumps(leaf)} Type: {kind} is not of expected type: {dtype.name}",
+            f"JSON Value: {json.dumps(leaf)} Type: {_json_type(leaf)} is not of expected "
+            f"type: {type_name}",
         )
 
     def convert(leaf):
         if isinstance(leaf, list):
             return [convert(item) for item in leaf]
+        if type_name not in supported:
+            raise ServingStatusError(
+                grpc.StatusCode.UNIMPLEMENTED,
+                f"Conversion of JSON Value: {json.dumps(leaf)} to type: {type_name}",
+            )
         if dtype == tf.string:
-            if isinstance(leaf, dict) and set(leaf) == {"b64"}:
-                return base64.b64decode(leaf["b64"])
+            if isinstance(leaf, dict) and set(leaf) == {"b64"} and isinstance(leaf["b64"], str):
+                try:
+                    return base64.b64decode(leaf["b64"], validate=True)
+                except ValueError as error:
+                    raise ServingStatusError(
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        f"Unable to base64 decode: {leaf['b64'][:100]}",
+                    ) from error
             if isinstance(leaf, str):
                 return leaf.encode()
             raise type_error(leaf)
@@ -981,7 +1220,18 @@ def _json_to_array(value, dtype_enum: int) -> np.ndarray:
             raise type_error(leaf)
         if isinstance(leaf, bool) or not isinstance(leaf, int | float):
             raise type_error(leaf)
-        if dtype.is_integer and not isinstance(leaf, int):
+        if type_name in _JSON_FLOATS:
+            try:
+                return float(leaf)
+            except OverflowError as error:  # rapidjson refuses it while parsing.
+                raise ServingStatusError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "JSON Parse error: Number too big to be stored in double",
+                ) from error
+        low, high = _JSON_INTEGER_RANGES[type_name]
+        # A fraction, or an integer beyond the dtype's rapidjson test (beyond int64 it
+        # is a double to rapidjson), is a type error.
+        if not isinstance(leaf, int) or not low <= leaf <= high:
             raise type_error(leaf)
         return leaf
 
@@ -989,10 +1239,15 @@ def _json_to_array(value, dtype_enum: int) -> np.ndarray:
     try:
         if dtype == tf.string:
             array = np.array(converted, dtype=object)
+        elif dtype == tf.bool:
+            array = np.array(converted, dtype=bool)
+        elif type_name in _JSON_FLOATS:
+            array = np.array(converted, dtype=np.float64).astype(dtype.as_numpy_dtype)
         else:
-            # Integers are not range-checked: 300 for uint8 wraps, as a C++ cast does.
-            array = np.array(converted, dtype=np.float64 if dtype.is_floating else np.int64)
-            array = array.astype(dtype.as_numpy_dtype)
+            # 300 for uint8 wraps, as the C++ cast does (uint64 beyond int64 included).
+            array = np.array(converted, dtype=object)
+            wide = np.uint64 if type_name == "uint64" else np.int64
+            array = array.astype(wide).astype(dtype.as_numpy_dtype)
     except ValueError as error:
         raise ServingStatusError(
             grpc.StatusCode.INVALID_ARGUMENT, f"Expecting a rectangular tensor: {error}"
@@ -1003,7 +1258,52 @@ def _json_to_array(value, dtype_enum: int) -> np.ndarray:
 def _array_to_json(alias: str, value: np.ndarray):
     value = np.asarray(value)
     if value.dtype.kind in "OS" and not alias.endswith("_bytes"):  # IsNamedTensorBytes.
-        # The server writes such strings' raw bytes without validating UTF-8 (rapidjson's
-        # default Writer); undecodable bytes reach a lenient JSON reader as replacements.
-        return np.vectorize(lambda b: b.decode("utf-8", "replace"), otypes=[object])(value).tolist()
+        # json_tensor.cc L861: only `*_bytes` strings are base64-encoded; the others go to
+        # rapidjson's Writer as they are, which does not validate UTF-8 (`json_bytes`).
+        return np.vectorize(
+            lambda b: b if isinstance(b, bytes) else str(b).encode(), otypes=[object]
+        )(value).tolist()
     return rest_json.encode_tensor(value, bytes_as_base64=True)
+
+
+# rapidjson's Writer escapes '"', '\\' and the control characters, nothing else.
+_JSON_ESCAPES = {
+    ord('"'): b'\\"',
+    ord("\\"): b"\\\\",
+    8: b"\\b",
+    9: b"\\t",
+    10: b"\\n",
+    12: b"\\f",
+    13: b"\\r",
+}
+
+
+def _json_string(raw: bytes) -> bytes:
+    out = bytearray(b'"')
+    for byte in raw:
+        if byte in _JSON_ESCAPES:
+            out += _JSON_ESCAPES[byte]
+        elif byte < 0x20:
+            out += b"\\u%04X" % byte
+        else:
+            out.append(byte)  # Bytes of 0x80 and above are copied: no UTF-8 check.
+    out += b'"'
+    return bytes(out)
+
+
+def json_bytes(value) -> bytes:
+    """`value` as the real server's JSON writer writes it: `bytes` leaves go out raw.
+
+    Numbers, NaN and Infinity as `json.dumps` writes them (bare literals, as
+    json_tensor.cc's `WriteDecimal` allows); strings and bytes through `_json_string`.
+    """
+    if isinstance(value, dict):
+        items = (_json_string(str(k).encode()) + b":" + json_bytes(v) for k, v in value.items())
+        return b"{" + b",".join(items) + b"}"
+    if isinstance(value, list | tuple):
+        return b"[" + b",".join(json_bytes(item) for item in value) + b"]"
+    if isinstance(value, bytes):
+        return _json_string(value)
+    if isinstance(value, str):
+        return _json_string(value.encode())
+    return json.dumps(value).encode()

@@ -38,8 +38,14 @@ class SessionBundle:
         """The signatures a request can name."""
         return sorted(name for name in self.meta_graph.signature_def if name != INIT_SIGNATURE)
 
-    def run_tensors(self, feeds, fetches: list[str]) -> list[np.ndarray]:
-        """`Session::Run` with `{tensor name: array}` feeds; raises `tf.errors.OpError`."""
+    def run_tensors(
+        self, feeds, fetches: list[str], timeout_in_ms: int | None = None
+    ) -> list[np.ndarray]:
+        """`Session::Run` with `{tensor name: array}` feeds; raises `tf.errors.OpError`.
+
+        `timeout_in_ms` goes into `RunOptions`, as the ModelServer sets it from a request's
+        deadline: a run that takes longer is cancelled with DEADLINE_EXCEEDED.
+        """
         feed_dict = {
             self.graph.get_tensor_by_name(name)._as_tf_output(): value  # noqa: SLF001
             for name, value in feeds.items()
@@ -48,7 +54,17 @@ class SessionBundle:
             self.graph.get_tensor_by_name(name)._as_tf_output()  # noqa: SLF001
             for name in fetches
         ]
-        return self.session._call_tf_sessionrun(None, feed_dict, fetch_list, [], None)  # noqa: SLF001
+        if timeout_in_ms is None:
+            return self.session._call_tf_sessionrun(None, feed_dict, fetch_list, [], None)  # noqa: SLF001
+        from tensorflow.core.protobuf import config_pb2
+        from tensorflow.python.client import pywrap_tf_session
+
+        options = config_pb2.RunOptions(timeout_in_ms=max(1, int(timeout_in_ms)))
+        buffer = pywrap_tf_session.TF_NewBufferFromString(options.SerializeToString())
+        try:
+            return self.session._call_tf_sessionrun(buffer, feed_dict, fetch_list, [], None)  # noqa: SLF001
+        finally:
+            pywrap_tf_session.TF_DeleteBuffer(buffer)
 
     def run(self, signature_name: str, inputs) -> dict[str, np.ndarray]:
         """Runs a signature on `{alias: array}`; raises the session's `tf.errors.OpError`."""

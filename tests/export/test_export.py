@@ -8,7 +8,7 @@ from google.protobuf import text_format
 from tensorflow_serving.apis import prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
-from export import export_lib, layout
+from export import export_lib, layout, list_ops
 from tests import session_bundle
 from zoo.beta_vae.serving import BATCHING_PARAMETERS
 from zoo.data import mnist as data
@@ -230,6 +230,32 @@ class BetaVAEExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
             metadata["source"],
             {"model_dir": str(self.model_dir.resolve()), "checkpoint": "ckpt-3"},
         )
+
+    def test_the_kernel_registry_tells_gpu_kernels_from_cpu_only_ones(self):
+        self.assertTrue(list_ops.gpu_kernels_registered(), "needs the CUDA-built tensorflow wheel")
+        double, int32 = (tf.float64.as_datatype_enum,), (tf.int32.as_datatype_enum,)
+        self.assertEqual(list_ops.gpu_kernel("Conv2D", {"T": double}), (list_ops.GPU, ()))
+        self.assertEqual(
+            list_ops.gpu_kernel("Shape", {"T": int32, "out_type": int32})[0],
+            list_ops.GPU_HOST_MEMORY,
+        )
+        self.assertEqual(list_ops.gpu_kernel("EncodeBase64", {})[0], list_ops.CPU_ONLY)
+        self.assertEqual(list_ops.gpu_kernel("NoSuchOp", {})[0], list_ops.NOT_REGISTERED)
+
+    def test_every_op_of_the_vae_has_a_gpu_kernel_but_strings(self):
+        for row in list_ops.placement_table(self.version_dir):
+            with self.subTest(op=row["op"], dtypes=row["dtypes"]):
+                if row["kernel"] not in (list_ops.GPU, list_ops.GPU_HOST_MEMORY):
+                    self.assertIn("string", row["dtypes"])
+        output = subprocess.run(
+            [sys.executable, "-m", "export.list_ops", str(self.version_dir)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=REPO,
+        ).stdout
+        self.assertRegex(output, r"GPU\s+Conv2D\s+T=float32\s+loss_terms reconstruct sample")
+        self.assertIn("built with CUDA: yes", output)
 
     def test_no_node_is_pinned_to_a_device(self):
         for name, function in self.loaded.signatures.items():

@@ -27,10 +27,10 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-from export import export_lib, layout
+from export import export_lib, layout, list_ops
 from serving import cli, codec_client
 from serving import client as serving_client
-from tests import serving_double
+from tests import serving_double, serving_load, session_bundle
 from zoo.beta_vae import config as vae_config
 from zoo.beta_vae import data as vae_data
 from zoo.beta_vae import model as beta_vae
@@ -466,7 +466,39 @@ class ModelServerBehaviourTest(tf.test.TestCase):
         try:
             client = serving_client.GrpcClient(server.grpc_address, "codec_full")
             outputs = client.predict("compress", signature_inputs("codec", "analyze", batch=2))
-            self.assertEqual(outputs["latent_strings"].shape, (2,))
+            self.assertEqual(outputs["latent_strings_bytes"].shape, (2,))
+        finally:
+            server.stop()
+
+    @pytest.mark.slow
+    def test_the_full_codec_round_trips_over_rest_with_its_strings_as_base64(self):
+        # Slow: the full codec's export and a server start with the range-coding ops. The
+        # double writes string outputs not named `*_bytes` raw, as the real server does
+        # (json_tensor.cc L861), so `compress` over REST needs its `_bytes` names.
+        exported_with_custom_ops()
+        server = serving_double.ModelServer(
+            self.base / layout.CUSTOM_OPS_MODELS_CONFIG, custom_ops=True, **QUICK
+        )
+        try:
+            inputs = {
+                "images": photos.load_bundled("china")[:128, :192][np.newaxis].repeat(2, 0),
+                "lmbda": np.float32([0.002, 0.05]),
+            }
+            rest = serving_client.RestClient(server.rest_url, "codec_full")
+            coded = rest.predict("compress", inputs)
+            strings = {name: coded[f"{name}_bytes"] for name in ("latent_strings", "side_strings")}
+            grpc_coded = serving_client.GrpcClient(server.grpc_address, "codec_full").predict(
+                "compress", inputs
+            )
+            for name, value in strings.items():
+                self.assertEqual(value.tolist(), grpc_coded[f"{name}_bytes"].tolist(), name)
+            decoded = rest.predict(
+                "decompress",
+                {**strings, "side_shape": coded["side_shape"], "lmbda": inputs["lmbda"]},
+            )["images"]
+            expected = rest.predict("reconstruct", inputs)["reconstructions"]
+            self.assertEqual(decoded.dtype, np.uint8)
+            self.assertAllEqual(decoded, expected)
         finally:
             server.stop()
 
@@ -668,6 +700,47 @@ class BatchingRulesTest(tf.test.TestCase):
             server.stop()
 
 
+class LoadTest(tf.test.TestCase):
+    """A short `tests/serving_load.py` run: what `bench/load_serving.py` measures longer."""
+
+    def test_concurrent_clients_with_bad_requests_and_a_version_swap_lose_no_valid_request(self):
+        exported_base, _ = exported()
+        base = pathlib.Path(tempfile.mkdtemp())
+        for name in ("vae", "codec", "style"):
+            shutil.copytree(exported_base / name, base / name)
+        layout.write_models_config(base)
+        server = serving_double.ModelServer(
+            base / layout.MODELS_CONFIG,
+            enable_batching=True,
+            batching_parameters=layout.read_batching_parameters(
+                exported_base / layout.BATCHING_CONFIG
+            ),
+            enable_per_model_batching_parameters=True,
+            **QUICK,
+        )
+        try:
+            names = {"vae": "beta_vae", "codec": "compression_stock", "style": "style_transfer"}
+            report = serving_load.run_load(
+                server,
+                base,
+                serving_load.zoo_plans(names),
+                seconds=6.0,
+                clients_per_model=2,
+                bad_share=0.25,
+                swap_model="vae",
+            )
+        finally:
+            server.stop()
+        self.assertEqual(report["valid_failures"], [])
+        self.assertEqual(report["bad_accepted"], [])
+        self.assertGreater(report["bad_refused"], 0)
+        self.assertEqual(report["swap"]["version"], 2)
+        for model, row in report["per_model"].items():
+            self.assertGreater(row["requests"], 0, model)
+        self.assertNotEmpty(report["batch_sizes"])  # The VAE's queue; the others unbatched.
+        self.assertIn("| batching | **all** |", serving_load.format_report({"batching": report}))
+
+
 class RawServerAnswersTest(tf.test.TestCase):
     """What the server itself answers, with no client-side checks in the way."""
 
@@ -811,6 +884,32 @@ class StockServablesTest(tf.test.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         self.assertIn("signatures loaded: 13", result.stdout)
 
+    def test_every_string_output_is_named_so_that_rest_base64_encodes_it(self):
+        base, _ = exported()
+        for name in ("vae", "codec", "style"):
+            bundle = session_bundle.SessionBundle(base / name / "1")
+            for signature_name, signature in bundle.meta_graph.signature_def.items():
+                for alias, info in signature.outputs.items():
+                    if info.dtype == tf.string.as_datatype_enum:
+                        with self.subTest(servable=name, signature=signature_name):
+                            self.assertEndsWith(alias, "_bytes")
+            bundle.close()
+
+    def test_every_op_of_every_servable_has_a_gpu_kernel_or_a_reason_to_run_on_the_cpu(self):
+        self.assertTrue(list_ops.gpu_kernels_registered(), "needs the CUDA-built tensorflow wheel")
+        base, _ = exported()
+        for name in ("vae", "codec", "style"):
+            table = list_ops.placement_table(base / name / "1")
+            for row in table:
+                with self.subTest(servable=name, op=row["op"], dtypes=row["dtypes"]):
+                    if row["kernel"] not in (list_ops.GPU, list_ops.GPU_HOST_MEMORY):
+                        self.assertIsNotNone(list_ops.cpu_reason(row), row)
+            if name == "codec":
+                # The integer entropy network's float64 arithmetic (serving/README.md).
+                kernels = {(r["op"], r["dtypes"]): r["kernel"] for r in table}
+                for op in ("Conv2D", "MatMul", "Round", "Floor", "Log"):
+                    self.assertEqual(kernels[op, "T=float64"], list_ops.GPU, op)
+
     def test_no_node_of_any_servable_is_pinned_to_a_device(self):
         base, _ = exported()
         for name in ("vae", "codec", "style"):
@@ -822,27 +921,7 @@ class StockServablesTest(tf.test.TestCase):
 
 
 class RetryTest(tf.test.TestCase):
-    def test_unavailable_is_retried_with_backoff_and_other_errors_are_not(self):
-        failures = iter([serving_client.ServingError("UNAVAILABLE", "down")] * 2)
-
-        def flaky():
-            error = next(failures, None)
-            if error:
-                raise error
-            return "ok"
-
-        retrying = serving_client._Retrying(retries=3, backoff_seconds=0.0)
-        self.assertEqual(retrying.call(flaky), "ok")
-
-        attempts = []
-
-        def invalid():
-            attempts.append(1)
-            raise serving_client.ServingError("INVALID_ARGUMENT", "bad")
-
-        with self.assertRaises(serving_client.ServingError):
-            retrying.call(invalid)
-        self.assertLen(attempts, 1)
+    """A server that is down (the retry rules: `test_double_conformance.RetryTest`)."""
 
     def test_a_server_that_is_down_gives_unavailable_after_the_retries(self):
         for client in (

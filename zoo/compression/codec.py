@@ -190,7 +190,10 @@ class SavedModelBackend(CodecBackend):
         """The `compress` signature's strings."""
         padded, lmbda = _images_and_lmbda(padded, lmbda)
         outputs = self._signatures["compress"](images=padded, lmbda=lmbda)
-        return outputs["latent_strings"].numpy()[0], outputs["side_strings"].numpy()[0]
+        # Exports before format 2 (CHANGELOG.md) named them without `_bytes`.
+        latent = outputs.get("latent_strings_bytes", outputs.get("latent_strings"))
+        side = outputs.get("side_strings_bytes", outputs.get("side_strings"))
+        return latent.numpy()[0], side.numpy()[0]
 
     def decompress(self, latent, side, lmbda, side_shape):
         """The `decompress` signature's image."""

@@ -129,9 +129,12 @@ class CompressionServing(CodecServingBase):
 
     Signatures (lmbda is float32 `[N]`, one per image, inside the trained range):
 
-    * `compress(images, lmbda)` -> `latent_strings [N]`, `side_strings [N]` (range-coded),
-      `side_shape` int32 `[N, 2]` (every row the hyper-latents' height and width, needed
-      to decode).
+    * `compress(images, lmbda)` -> `latent_strings_bytes [N]`, `side_strings_bytes [N]`
+      (range-coded), `side_shape` int32 `[N, 2]` (every row the hyper-latents' height and
+      width, needed to decode). String outputs end in `_bytes` because TF Serving's REST
+      API base64-encodes only those (`{"b64": ...}`) and writes other strings' raw bytes
+      into its JSON; until export format 2 (CHANGELOG.md) they were `latent_strings` and
+      `side_strings`.
     * `decompress(latent_strings, side_strings, lmbda, side_shape)` -> `images` uint8; the
       rows of `side_shape` must be equal: one request decodes images of one size.
     * `reconstruct(images, lmbda)`, also `serving_default` (see `CodecServingBase`).
@@ -166,7 +169,7 @@ class CompressionServing(CodecServingBase):
         latent, side, _, side_shape = self.model.compress(images, lmbda)
         # One row per image, so that every output has the batch dimension.
         rows = tf.repeat(side_shape[tf.newaxis], tf.shape(images)[0], axis=0)
-        return {"latent_strings": latent, "side_strings": side, "side_shape": rows}
+        return {"latent_strings_bytes": latent, "side_strings_bytes": side, "side_shape": rows}
 
     def _decompress(self, latent_strings, side_strings, lmbda, side_shape):
         lmbda = self._lmbda(lmbda)
@@ -218,9 +221,15 @@ class CompressionServing(CodecServingBase):
         """
         inputs = self.warmup_images()
         coded = self.compress(**inputs)
+        decompress = {
+            "latent_strings": coded["latent_strings_bytes"],
+            "side_strings": coded["side_strings_bytes"],
+            "side_shape": coded["side_shape"],
+            "lmbda": inputs["lmbda"],
+        }
         return {
             "serving_default": inputs,
             "reconstruct": inputs,
             "compress": inputs,
-            "decompress": {**coded, "lmbda": inputs["lmbda"]},
+            "decompress": decompress,
         }

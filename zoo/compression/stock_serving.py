@@ -26,8 +26,10 @@ class CompressionStockServing(CodecServingBase):
     * `synthesize(latent_symbols, lmbda)` -> uint8 `images` (decoding, step 2).
     * `coding_tables(rows int32 [N])` -> one copy per row of the range coder's int32
       tables (`latent_cdf [N, ...]` ..), the trained `lmbda_range [N, 2]` and, for
-      integer-index models, the `coding_fingerprint [N]` (hex string). The values of
-      `rows` are ignored: send `[0]` and read row 0.
+      integer-index models, the `coding_fingerprint_bytes [N]` (hex string; named so that
+      TF Serving's REST API base64-encodes it, like every string output; until export
+      format 2 it was `coding_fingerprint`). The values of `rows` are ignored: send `[0]`
+      and read row 0.
     * `reconstruct(images, lmbda)` -> `reconstructions` and the rate estimate `bits`;
       also `serving_default`.
     """
@@ -93,7 +95,7 @@ class CompressionStockServing(CodecServingBase):
         tables = {**self.model.coding_tables(), "lmbda_range": tf.constant(self.lmbda_range)}
         if self.fingerprint is not None:
             # Integer-index models: the client writes it into version 2 `.yoto` headers.
-            tables["coding_fingerprint"] = tf.constant(self.fingerprint.hex())
+            tables["coding_fingerprint_bytes"] = tf.constant(self.fingerprint.hex())
         count = tf.size(rows)
         return {
             name: tf.repeat(tf.convert_to_tensor(table)[tf.newaxis], count, axis=0)

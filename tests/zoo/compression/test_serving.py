@@ -9,12 +9,21 @@ import pytest
 import tensorflow as tf
 import tensorflow_compression as tfc
 
-from export import export_lib, layout
+from export import export_lib, layout, list_ops
 from serving import codec_client
 from tests import session_bundle
 from tests.codec_fixtures import SEED_1_WIDE_LATENTS, full_codec_export, shared_runlocal_codec
 from zoo.compression import codec, codec_format
 from zoo.data import photos
+
+
+def decompress_inputs(coded: dict) -> dict:
+    """`decompress`'s inputs from `compress`'s outputs, but for `lmbda`."""
+    return {
+        "latent_strings": coded["latent_strings_bytes"],
+        "side_strings": coded["side_strings_bytes"],
+        "side_shape": coded["side_shape"],
+    }
 
 
 class CompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
@@ -82,7 +91,7 @@ class CompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase)
         lmbda = np.float32([0.01, 0.1])
         coded = bundle.run("compress", {"images": images, "lmbda": lmbda})
         self.assertAllEqual(coded["side_shape"], [[2, 1], [2, 1]])
-        decoded = bundle.run("decompress", {**coded, "lmbda": lmbda})["images"]
+        decoded = bundle.run("decompress", {**decompress_inputs(coded), "lmbda": lmbda})["images"]
         reconstructed = bundle.run("reconstruct", {"images": images, "lmbda": lmbda})
         self.assertAllEqual(decoded, reconstructed["reconstructions"])
 
@@ -92,7 +101,10 @@ class CompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase)
         self.addCleanup(bundle.close)
         images, lmbda = np.zeros([2, 64, 64, 3], np.uint8), np.float32([0.01, 0.02])
         coded = bundle.run("compress", {"images": images, "lmbda": lmbda})
-        strings = {"latent_strings": coded["latent_strings"], "side_strings": coded["side_strings"]}
+        strings = {
+            "latent_strings": coded["latent_strings_bytes"],
+            "side_strings": coded["side_strings_bytes"],
+        }
         rows = coded["side_shape"]
         cases = {
             "images of rank 3": (
@@ -114,7 +126,7 @@ class CompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase)
                 "decompress",
                 {
                     **strings,
-                    "latent_strings": coded["latent_strings"][0],
+                    "latent_strings": coded["latent_strings_bytes"][0],
                     "lmbda": lmbda,
                     "side_shape": rows,
                 },
@@ -161,6 +173,27 @@ class CompressionExportTest(session_bundle.BatchingRulesTests, tf.test.TestCase)
         version_dir = export_lib.export_model("beta_vae", model, self.base_dir, "vae")
         with self.assertRaisesRegex(ValueError, "not a compression codec"):
             codec.Codec.from_saved_model(version_dir)
+
+    def test_every_string_output_is_named_so_that_rest_base64_encodes_it(self):
+        bundle = session_bundle.SessionBundle(self.version_dir)
+        self.addCleanup(bundle.close)
+        for name, signature in bundle.meta_graph.signature_def.items():
+            for alias, info in signature.outputs.items():
+                if info.dtype == tf.string.as_datatype_enum:
+                    with self.subTest(signature=name, output=alias):
+                        self.assertEndsWith(alias, "_bytes")
+
+    def test_only_the_range_coder_and_strings_lack_a_gpu_kernel(self):
+        # tensorflow_compression is imported here: its ops' kernels are registered.
+        cpu_rows = [
+            row
+            for row in list_ops.placement_table(self.version_dir)
+            if row["kernel"] not in (list_ops.GPU, list_ops.GPU_HOST_MEMORY)
+        ]
+        self.assertTrue(any(row["op"].startswith("Entropy") for row in cpu_rows), cpu_rows)
+        for row in cpu_rows:
+            with self.subTest(op=row["op"], dtypes=row["dtypes"]):
+                self.assertIsNotNone(list_ops.cpu_reason(row), row)
 
     def test_warmup_requests_cover_every_signature_with_the_served_dtypes(self):
         requests = dict(session_bundle.warmup_requests(self.version_dir))
