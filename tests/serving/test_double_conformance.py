@@ -24,6 +24,7 @@ from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 from export import layout
 from serving import client as serving_client
 from tests import serving_double
+from tests.concurrency import concurrently, wait_for
 
 # Failed loads are not retried for a minute, and new versions are seen quickly.
 QUICK = {"max_num_load_retries": 0, "file_system_poll_wait_seconds": 0.05}
@@ -136,35 +137,6 @@ def grpc_predict(address: str, model: str, signature: str, inputs: dict, **spec)
             return grpc.StatusCode.OK, stub.Predict(request, timeout=60)
         except grpc.RpcError as error:
             return error.code(), error.details()
-
-
-def in_threads(*calls):
-    """Runs the calls in threads started together; each one's result or exception."""
-    results = [None] * len(calls)
-    barrier = threading.Barrier(len(calls))
-
-    def run(index):
-        barrier.wait()
-        try:
-            results[index] = calls[index]()
-        except Exception as error:  # noqa: BLE001  The test looks at what each call raised.
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
-def wait_for(condition, seconds: float = 60.0):
-    """Polls `condition()` until it holds; fails after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {seconds} s")
-        time.sleep(0.02)
 
 
 class ServerTestCase(tf.test.TestCase):
@@ -369,7 +341,7 @@ class BatchingRulesTest(ServerTestCase):
 
     def test_a_mixed_dtype_batch_fails_internal_in_the_concat(self):
         server = self.serve(base_with("m"), enable_batching=True, batching_parameters=self.WAITING)
-        results = in_threads(
+        results = concurrently(
             lambda: grpc_predict(server.grpc_address, "m", "echo", {"x": np.float32([1.0])}),
             lambda: grpc_predict(server.grpc_address, "m", "echo", {"x": np.float64([1.0])}),
         )
@@ -398,7 +370,7 @@ class BatchingRulesTest(ServerTestCase):
             finished[name] = time.monotonic()
             return outputs
 
-        results = in_threads(
+        results = concurrently(
             lambda: call("a", a, "slow", {"n": np.int32([2000])}),
             lambda: call("b", b, "echo", {"x": np.float32([1.0])}, after=a_started),
         )

@@ -17,7 +17,6 @@ import sys
 import tempfile
 import textwrap
 import threading
-import time
 import urllib.error
 import urllib.request
 
@@ -31,6 +30,7 @@ from export import export_lib, layout, list_ops
 from serving import cli, codec_client
 from serving import client as serving_client
 from tests import serving_double, serving_load, session_bundle
+from tests.concurrency import concurrently, wait_for
 from zoo.beta_vae import config as vae_config
 from zoo.beta_vae import data as vae_data
 from zoo.beta_vae import model as beta_vae
@@ -119,35 +119,6 @@ def coding_tables_inputs() -> list:
     base, _ = exported()
     loaded = tf.saved_model.load(str(base / "codec" / "1"))
     return sorted(loaded.signatures["coding_tables"].structured_input_signature[1])
-
-
-def concurrently(*calls):
-    """Runs the calls in threads started together; each one's result or exception."""
-    results = [None] * len(calls)
-    barrier = threading.Barrier(len(calls))
-
-    def run(index):
-        barrier.wait()
-        try:
-            results[index] = calls[index]()
-        except serving_client.ServingError as error:
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
-def wait_for(condition, seconds: float = 300.0):
-    """Polls `condition()` until it holds; fails the test after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {seconds} s: {condition}")
-        time.sleep(0.02)
 
 
 def raw_grpc_predict(address: str, model: str, signature: str, inputs: dict):
