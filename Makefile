@@ -46,7 +46,6 @@ demo-beta-vae: venv
 bench: venv
 	$(PY) bench/bench_train_step.py
 
-<<<<<<< HEAD
 # The paintings of the style-transfer styles (zoo/data/paintings.py, zoo/data/PAINTINGS.md):
 # files of Debian's opencv-doc and gcompris-qt-data (about 140 MB downloaded, 3 MB kept) are
 # extracted with apt-get download + dpkg-deb, never installed, into $YOTO_TF_DATA (default
@@ -65,7 +64,7 @@ paintings: venv
 # A second run does nothing.
 photos: paintings
 	$(PY) -m zoo.data.photo_sets --extract
-=======
+
 # The released models live in a local web page (README, "The web page"): exports them to
 # runs/web/serving on the first start, then serves http://127.0.0.1:$(WEB_PORT)/ until
 # Ctrl-C. WEB_FLAGS=--grpc=HOST:PORT (or --rest=URL) predicts on a ModelServer instead.
@@ -93,16 +92,6 @@ browser:
 	|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
 	  --no-install-recommends chromium chromium-driver fonts-liberation; }
 
-# More training photographs (zoo/data/photos.py DEBIAN_PHOTOS), for --config=debian_photos=True:
-# two Debian packages, about 18 MB, installed as root. Training only; nothing else needs them.
-photos:
-	@if [ "$$(id -u)" != 0 ]; then \
-	  echo "error: installing Debian packages needs root: sudo make photos"; exit 2; fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	  lomiri-wallpapers-16.04 palapeli-data \
-	|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
-	  --no-install-recommends lomiri-wallpapers-16.04 palapeli-data; }
->>>>>>> web
 
 lint: venv
 	$(PY) -m ruff check .
