@@ -53,6 +53,12 @@ flags.DEFINE_enum(
     "The evaluation set, or the validation split of the training sources (for training "
     "choices; module docstring).",
 )
+flags.DEFINE_list(
+    "subsets",
+    None,
+    "Only these subsets of --photos (default: all; e.g. held_out, to add a subset to an "
+    "earlier run's).",
+)
 flags.DEFINE_string("output_dir", None, "Where to write rd.csv, bd_rates.csv and the plots.")
 flags.DEFINE_integer(
     "refine_steps",
@@ -91,7 +97,17 @@ def main(argv):
             chosen = (
                 data.evaluation_set() if FLAGS.photos == "evaluation" else data.validation_set()
             )
-            subsets = {name: list(images.values()) for name, images in chosen.items()}
+            unknown = set(FLAGS.subsets or ()) - set(chosen)
+            if unknown:
+                raise ValueError(
+                    f"--subsets={','.join(sorted(unknown))}: no such subset of the "
+                    f"{FLAGS.photos} photographs; known: {', '.join(chosen)}."
+                )
+            subsets = {
+                name: list(images.values())
+                for name, images in chosen.items()
+                if not FLAGS.subsets or name in FLAGS.subsets
+            }
         evaluators = lib.baseline_evaluators()
 
         def load_codec(model_dir):
