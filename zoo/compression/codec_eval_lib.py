@@ -161,13 +161,11 @@ def _pillow_curve_of(image_format, qualities, image):
     return pillow_curve(image, image_format, qualities)
 
 
-def evaluate_set(subsets: dict, evaluators: dict) -> dict[str, dict[str, list[dict]]]:
-    """Mean curves of every evaluator on every subset, and over the whole set.
+def per_image_curves(subsets: dict, evaluators: dict) -> dict[str, dict[str, list]]:
+    """Every evaluator's curve on every image: subset -> label -> one curve per image.
 
     `subsets`: subset name -> list of uint8 RGB images. `evaluators`: curve label ->
-    function of one image returning its curve (`codec_curve`, `pillow_curve`). Each image
-    is evaluated once. Returns subset -> label -> mean curve, the subsets in order,
-    then `ALL` (every image of every subset with equal weight) when there are several.
+    function of one image returning its curve (`codec_curve`, `pillow_curve`).
     """
     per_image = {}
     for subset, images in subsets.items():
@@ -176,16 +174,34 @@ def evaluate_set(subsets: dict, evaluators: dict) -> dict[str, dict[str, list[di
         per_image[subset] = {
             label: [evaluate(image) for image in images] for label, evaluate in evaluators.items()
         }
+    return per_image
+
+
+def mean_curves(per_image: dict[str, dict[str, list]]) -> dict[str, dict[str, list[dict]]]:
+    """`per_image_curves`' result averaged per subset, then over the whole set.
+
+    Returns subset -> label -> mean curve, the subsets in order, then `ALL` (every image
+    of every subset with equal weight) when there are several subsets.
+    """
     result = {
         subset: {label: mean_curve(curves) for label, curves in by_label.items()}
         for subset, by_label in per_image.items()
     }
-    if len(subsets) > 1:
+    if len(per_image) > 1:
+        labels = next(iter(per_image.values()))
         result[ALL] = {
             label: mean_curve([c for by_label in per_image.values() for c in by_label[label]])
-            for label in evaluators
+            for label in labels
         }
     return result
+
+
+def evaluate_set(subsets: dict, evaluators: dict) -> dict[str, dict[str, list[dict]]]:
+    """Mean curves of every evaluator on every subset and over the whole set.
+
+    `per_image_curves` (each image evaluated once), then `mean_curves`.
+    """
+    return mean_curves(per_image_curves(subsets, evaluators))
 
 
 def ms_ssim_db(ms_ssim: float) -> float:
