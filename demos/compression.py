@@ -199,7 +199,10 @@ def main(argv):
     label = "YOTO (released, exported)"
     evaluators = codec_eval_lib.baseline_evaluators()
     evaluators[label] = functools.partial(
-        codec_eval_lib.codec_curve, exported, grid=compression_config.EVALUATION_GRID
+        codec_eval_lib.codec_curve,
+        exported,
+        grid=compression_config.EVALUATION_GRID,
+        estimated=False,
     )
     by_subset = codec_eval_lib.evaluate_set(subsets, evaluators)
     summary = codec_eval_lib.summary_rows(by_subset, [label], counts)

@@ -67,6 +67,12 @@ flags.DEFINE_integer(
     "per image and lambda (zoo/compression/latent_refinement.py; 0: the encoder's latents "
     "as they are).",
 )
+flags.DEFINE_bool(
+    "estimated_bpp",
+    True,
+    "Also the entropy model's estimate of the bits (a model pass per image and lambda that "
+    "costs about as much as encoding and decoding together).",
+)
 flags.DEFINE_enum(
     "bd_method",
     "pchip",
@@ -121,7 +127,9 @@ def main(argv):
             # Refused here, before minutes of evaluation, if the grid is outside its range.
             for lmbda in grid:
                 loaded.check_lmbda(lmbda)
-            evaluators[label] = functools.partial(lib.codec_curve, loaded, grid=grid)
+            evaluators[label] = functools.partial(
+                lib.codec_curve, loaded, grid=grid, estimated=FLAGS.estimated_bpp
+            )
         tests = list(labels)
         if FLAGS.fixed_models:
             fixed = [load_codec(model_dir) for model_dir in FLAGS.fixed_models]

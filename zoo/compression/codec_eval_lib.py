@@ -50,8 +50,13 @@ def image_quality(image, decoded) -> dict:
     return {"psnr": float(metrics.psnr(image, decoded)), "ms_ssim": float(ssim)}
 
 
-def codec_curve(codec, image, grid, check_decoding: bool = False) -> list[dict]:
+def codec_curve(
+    codec, image, grid, check_decoding: bool = False, estimated: bool = True
+) -> list[dict]:
     """Actual bpp, estimated bpp, PSNR and MS-SSIM of `codec` on one image at each lambda.
+
+    `estimated=False` leaves out `estimated_bpp`, whose model pass costs about as much
+    as encoding and decoding together.
 
     `check_decoding` adds `decode_error`: the largest difference, in 8-bit levels, between
     the decoded file and the reconstruction the encoder's model predicts for it
@@ -62,13 +67,11 @@ def codec_curve(codec, image, grid, check_decoding: bool = False) -> list[dict]:
     for lmbda in grid:
         data = codec.encode(image, lmbda)
         decoded = codec.decode(data)
-        estimated_bits = codec.estimated_bits(image, lmbda)
-        row = {
-            "lmbda": float(lmbda),
-            "bpp": 8 * len(data) / pixels,
-            "estimated_bpp": (estimated_bits + 8 * codec.header_size) / pixels,
-            **image_quality(image, decoded),
-        }
+        row = {"lmbda": float(lmbda), "bpp": 8 * len(data) / pixels}
+        if estimated:
+            estimated_bits = codec.estimated_bits(image, lmbda)
+            row["estimated_bpp"] = (estimated_bits + 8 * codec.header_size) / pixels
+        row.update(image_quality(image, decoded))
         if check_decoding:
             predicted = np.clip(np.round(codec.reconstruct(image, lmbda)), 0, 255)
             row["decode_error"] = float(np.max(np.abs(decoded.astype(np.float64) - predicted)))
