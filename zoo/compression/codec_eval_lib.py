@@ -307,21 +307,22 @@ def format_summary(rows: list[dict], anchors=tuple(BASELINES)) -> str:
     """`summary_rows` as a text table (BD-rates in percent, "-" where curves do not overlap)."""
 
     def rate(value):
-        return f"{value:+6.1f}%" if value is not None else f"{'-':>7}"
+        return f"{value:+7.1f}%" if value is not None else f"{'-':>8}"
 
-    head = " ".join(f"{anchor:>7}" for anchor in anchors)
+    rates = " ".join(f"{anchor:>8}" for anchor in anchors)
     lines = [
-        f"{'subset':<10} {'photos':>6} {'model':<14} | BD-rate (PSNR) against {head} | "
-        f"BD-rate (MS-SSIM) against {head} | top PSNR     | bpp, PSNR rise"
+        f"{'':<10} {'':>6} {'':<14} | {'BD-rate (PSNR) against':<{len(rates)}} | "
+        f"{'BD-rate (MS-SSIM) against':<{len(rates)}} | {'top PSNR':<22} | rising with lambda",
+        f"{'subset':<10} {'photos':>6} {'model':<14} | {rates} | {rates} | "
+        f"{'dB at bpp':<22} | bpp, PSNR",
     ]
     for row in rows:
         psnr = " ".join(rate(row[f"psnr_vs_{anchor}"]) for anchor in anchors)
         ssim = " ".join(rate(row[f"ms_ssim_vs_{anchor}"]) for anchor in anchors)
+        top = f"{row['top_psnr']:5.2f} dB at {row['top_bpp']:.3f} bpp"
         lines.append(
-            f"{row['subset']:<10} {row['photos']:>6} {row['model']:<14} | "
-            f"{'':>22} {psnr} | {'':>25} {ssim} | "
-            f"{row['top_psnr']:5.2f} dB at {row['top_bpp']:.3f} bpp | "
-            f"{row['bpp_rises']}, {row['psnr_rises']}"
+            f"{row['subset']:<10} {row['photos']:>6} {row['model']:<14} | {psnr} | {ssim} | "
+            f"{top:<22} | {row['bpp_rises']}, {row['psnr_rises']}"
         )
     return "\n".join(lines)
 
