@@ -42,11 +42,66 @@ def mean_curve(curves: list[list[dict]]) -> list[dict]:
     return rows
 
 
+# tf.image.ssim_multiscale's weights of its five scales (Wang et al. 2003).
+MS_SSIM_POWER_FACTORS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+
+def _gaussian_valid(x, kernel):
+    """`x` filtered by the separable 2-D `kernel`, where the window fits whole (VALID)."""
+    from scipy import ndimage
+
+    half = len(kernel) // 2
+    out = ndimage.correlate1d(x, kernel, axis=0, mode="constant")
+    out = ndimage.correlate1d(out, kernel, axis=1, mode="constant")
+    return out[half:-half, half:-half]
+
+
+def ms_ssim(image, decoded, max_value: float = 255.0) -> float:
+    """MS-SSIM of two `[H, W, 3]` images, as `tf.image.ssim_multiscale` computes it.
+
+    The same 11-tap Gaussian (sigma 1.5), constants, five scales, symmetric padding and
+    2x2 averaging, and power factors, in float64 with a separable filter: about ten times
+    faster than TensorFlow's on a CPU (which made MS-SSIM the bulk of an evaluation), and
+    without float32's cancellation in the variances (the two agree within 1e-4).
+    """
+    a = np.asarray(image, np.float64)
+    b = np.asarray(decoded, np.float64)
+    if min(a.shape[:2]) < 161:
+        raise ValueError(f"MS-SSIM needs images of at least 161x161, got {a.shape[:2]}.")
+    coords = np.arange(11, dtype=np.float64) - 5.0
+    kernel = np.exp(-(coords**2) / (2 * 1.5**2))
+    kernel /= kernel.sum()
+    c1, c2 = (0.01 * max_value) ** 2, (0.03 * max_value) ** 2
+    factors = []
+    for scale in range(len(MS_SSIM_POWER_FACTORS)):
+        if scale:
+            pads = [(0, a.shape[0] % 2), (0, a.shape[1] % 2), (0, 0)]
+            a, b = (np.pad(x, pads, mode="symmetric") for x in (a, b))
+            a, b = (
+                (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2]) / 4 for x in (a, b)
+            )
+        ssims, contrasts = [], []
+        for channel in range(a.shape[2]):
+            x, y = a[..., channel], b[..., channel]
+            mean_x, mean_y = _gaussian_valid(x, kernel), _gaussian_valid(y, kernel)
+            num0, den0 = 2 * mean_x * mean_y, mean_x**2 + mean_y**2
+            luminance = (num0 + c1) / (den0 + c1)
+            num1 = 2 * _gaussian_valid(x * y, kernel)
+            den1 = _gaussian_valid(x * x + y * y, kernel)
+            contrast = (num1 - num0 + c2) / (den1 - den0 + c2)
+            ssims.append(np.mean(luminance * contrast))
+            contrasts.append(np.mean(contrast))
+        last = scale == len(MS_SSIM_POWER_FACTORS) - 1
+        factors.append(np.maximum(ssims if last else contrasts, 0))
+    powers = np.array(MS_SSIM_POWER_FACTORS)[:, None]
+    return float(np.mean(np.prod(np.stack(factors) ** powers, axis=0)))
+
+
 def image_quality(image, decoded) -> dict:
     """PSNR and MS-SSIM (NaN below the 161 px MS-SSIM needs) of one decoded image."""
     from yoto_tf import metrics
 
-    ssim = metrics.ms_ssim(image, decoded) if min(image.shape[:2]) >= 161 else float("nan")
+    ssim = ms_ssim(image, decoded) if min(image.shape[:2]) >= 161 else float("nan")
     return {"psnr": float(metrics.psnr(image, decoded)), "ms_ssim": float(ssim)}
 
 
