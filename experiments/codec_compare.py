@@ -108,18 +108,22 @@ def main() -> None:
     baseline, *others = args.models
     for subset, by_label in per_image.items():
         for spec in others:
-            rates = [
-                metrics.bd_rate(
-                    [r["bpp"] for r in ours],
-                    [r["psnr"] for r in ours],
-                    [r["bpp"] for r in theirs],
-                    [r["psnr"] for r in theirs],
-                )
-                for ours, theirs in zip(by_label[baseline], by_label[spec], strict=True)
-            ]
+            rates = []
+            for ours, theirs in zip(by_label[baseline], by_label[spec], strict=True):
+                try:
+                    rates.append(
+                        metrics.bd_rate(
+                            [r["bpp"] for r in ours],
+                            [r["psnr"] for r in ours],
+                            [r["bpp"] for r in theirs],
+                            [r["psnr"] for r in theirs],
+                        )
+                    )
+                except ValueError:  # Curves with no common PSNR range: shown as nan.
+                    rates.append(float("nan"))
             print(
                 f"{subset}: BD-rate (PSNR) of {spec} against {baseline} per photograph: "
-                f"mean {np.mean(rates):+.2f}%, median {np.median(rates):+.2f}% "
+                f"mean {np.nanmean(rates):+.2f}%, median {np.nanmedian(rates):+.2f}% "
                 f"(each: {', '.join(f'{rate:+.1f}' for rate in rates)})"
             )
 
