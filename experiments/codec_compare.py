@@ -101,8 +101,8 @@ def main() -> None:
         }
     means = lib.mean_curves({subset: per_image[subset] for subset in subsets})
     counts = {subset: len(images) for subset, images in subsets.items()}
-    counts[lib.ALL] = sum(counts.values())
     print(f"--photos={args.photos}: {', '.join(f'{k} {v}' for k, v in counts.items())}")
+    counts[lib.ALL] = sum(counts.values())
     print("Bits: the entropy model's estimate and the header (no files); baselines: files.")
     print(lib.format_summary(lib.summary_rows(means, args.models, counts)))
     baseline, *others = args.models
