@@ -4,11 +4,14 @@
 
 1. Exports the released codec (`pretrained:codec`) for TF Serving, to
    OUTPUT_DIR/serving/compression/1 and its stock-op twin compression_stock/1.
-2. Through that SavedModel, compresses each held-out photograph to real .yoto files at
+2. Through that SavedModel, compresses the busy pair (coffee, china) to real .yoto files at
    five lambdas and at --target_bpp, decodes them, and prints bits per pixel (from the
-   files), PSNR and MS-SSIM beside JPEG's and WebP's at the same bits per pixel, and the
-   BD-rates; writes the RD plot and a side-by-side crop (original, YOTO, JPEG and WebP
-   files no larger than YOTO's) for a person to look at.
+   files), PSNR and MS-SSIM beside JPEG's, WebP's and AVIF's at the same bits per pixel;
+   writes a side-by-side crop (original, YOTO, and JPEG, WebP and AVIF files no larger
+   than YOTO's) for a person to look at. Then the summary on the evaluation set
+   (`zoo.compression.data.evaluation_set`, --subsets of it), 8 lambdas, bits from files:
+   BD-rate (PSNR and MS-SSIM) against JPEG, WebP and AVIF per subset and over the whole
+   set, the top PSNR, whether bits and PSNR rise with lambda; and the set's RD plot.
 3. Stylizes a held-out photograph on a weight grid with the released style network.
 4. Trains a codec from scratch for --train_seconds, to show that training works (run it
    again to train on from the last checkpoint).
@@ -16,6 +19,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import pathlib
 import shutil
@@ -33,17 +37,30 @@ flags.DEFINE_float("target_bpp", 0.5, "The bits per pixel of the --target-bpp fi
 flags.DEFINE_float("train_seconds", 60.0, "Time budget of the training from scratch.")
 flags.DEFINE_integer("steps", 20000, "Step cap of that training (whichever comes first).")
 flags.DEFINE_string("output_dir", "runs/demo", "Where the exports, files and pictures go.")
+flags.DEFINE_list(
+    "subsets",
+    None,
+    "The summary's subsets of the evaluation set (default: all; 'busy' alone is quick).",
+)
 FLAGS = flags.FLAGS
 
 DEMO_LAMBDAS = (0.0018, 0.0058, 0.018, 0.058, 0.18)
 # Pillow's whole quality ranges, so the baselines reach every rate YOTO writes.
 JPEG_QUALITIES = tuple(range(1, 101))
 WEBP_QUALITIES = tuple(range(0, 101))
+# Every fifth quality: AVIF encodes take a tenth of a second or more each.
+AVIF_QUALITIES = tuple(range(0, 101, 5))
+# Each baseline: its label, Pillow format and the qualities searched.
+BASELINES = (
+    ("JPEG", "JPEG", JPEG_QUALITIES),
+    ("WebP", "WEBP", WEBP_QUALITIES),
+    ("AVIF", "AVIF", AVIF_QUALITIES),
+)
 CROP = 256
 
 
 def pillow_file(image, image_format: str, quality: int) -> bytes:
-    """`image` as a Pillow JPEG or WebP file at `quality`."""
+    """`image` as a Pillow JPEG, WebP or AVIF file at `quality`."""
     from PIL import Image
 
     buffer = io.BytesIO()
@@ -108,6 +125,8 @@ def main(argv):
     from yoto_tf import metrics
     from zoo import releases
     from zoo.compression import codec, codec_eval_lib
+    from zoo.compression import config as compression_config
+    from zoo.compression import data as compression_data
     from zoo.data import photos
     from zoo.style_transfer import config as style_config
     from zoo.style_transfer import data as style_data
@@ -124,49 +143,27 @@ def main(argv):
     print(f"      wrote {full_dir} and {stock_dir}")
     exported = codec.Codec.from_saved_model(full_dir)
 
-    print("[2/4] The exported codec on the held-out photographs, bits from the files:")
+    print("[2/4] The exported codec on the busy pair, bits from the files:")
     names = photos.HELD_OUT
     images = [photos.load_bundled(name) for name in names]
     per_photo = {
         name: {
             label: codec_eval_lib.evaluate_pillow([image], fmt, qualities)
-            for label, fmt, qualities in (
-                ("JPEG", "JPEG", JPEG_QUALITIES),
-                ("WebP", "WEBP", WEBP_QUALITIES),
-            )
+            for label, fmt, qualities in BASELINES
         }
         for name, image in zip(names, images, strict=True)
     }
-    # The photos' mean at each quality, as codec_eval_lib.evaluate_pillow averages them.
-    baselines = {
-        label: [
-            {key: float(np.mean([per_photo[name][label][i][key] for name in names])) for key in row}
-            for i, row in enumerate(per_photo[names[0]][label])
-        ]
-        for label in ("JPEG", "WebP")
-    }
-    header = (
-        f"{'photo':>7} {'lambda':>8} {'bpp':>6} {'PSNR':>6} {'MS-SSIM':>7} | "
-        f"{'JPEG PSNR':>9} {'MS-SSIM':>7} | {'WebP PSNR':>9} {'MS-SSIM':>7}"
+    header = f"{'photo':>7} {'lambda':>8} {'bpp':>6} {'PSNR':>6} {'MS-SSIM':>7}" + "".join(
+        f" | {label + ' PSNR':>9} {'MS-SSIM':>7}" for label, _, _ in BASELINES
     )
     print(header)
-    curve, targets = [], {}
+    targets = {}
     for lmbda in DEMO_LAMBDAS:
-        rows = []
         for name, image in zip(names, images, strict=True):
-            rows.append(_code_file(exported, image, name, lmbda, output, per_photo[name]))
-        curve.append({key: float(np.mean([row[key] for row in rows])) for key in rows[0]})
+            _code_file(exported, image, name, lmbda, output, per_photo[name])
     for name, image in zip(names, images, strict=True):
         lmbda = exported.lmbda_for_target_bpp(image, FLAGS.target_bpp, iterations=11)
         targets[name] = _code_file(exported, image, name, lmbda, output, per_photo[name], "target")
-    curves = {"YOTO (released, exported)": curve, **baselines}
-    for quality in ("psnr", "ms_ssim"):
-        rates = codec_eval_lib.bd_rates(curves, "YOTO (released, exported)", quality=quality)
-        shown = ", ".join(f"{anchor} {value:+.1f}%" for anchor, value in rates.items())
-        label = "PSNR" if quality == "psnr" else "MS-SSIM (dB)"
-        print(f"BD-rate ({label}) of YOTO over the five lambdas, mean of the photos: {shown}")
-    plot = output / "rd.png"
-    codec_eval_lib.plot(curves, plot)
 
     name, image = names[0], images[0]
     target = targets[name]
@@ -175,10 +172,7 @@ def main(argv):
         ("original", image),
         (f"YOTO {len(target['data'])} B\n{target['psnr']:.2f} dB", decoded),
     ]
-    for label, image_format, qualities in (
-        ("JPEG", "JPEG", JPEG_QUALITIES),
-        ("WebP", "WEBP", WEBP_QUALITIES),
-    ):
+    for label, image_format, qualities in BASELINES:
         quality, data = largest_file_within(image, image_format, qualities, len(target["data"]))
         picture = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
         panels.append(
@@ -186,6 +180,41 @@ def main(argv):
         )
     crops = output / "crops.png"
     crop_comparison(image, panels, crops)
+
+    chosen = compression_data.evaluation_set()
+    subsets = {
+        subset: list(named.values())
+        for subset, named in chosen.items()
+        if not FLAGS.subsets or subset in FLAGS.subsets
+    }
+    if not subsets:
+        raise app.UsageError(f"--subsets: none of {FLAGS.subsets} is one of {list(chosen)}.")
+    counts = {subset: len(subset_images) for subset, subset_images in subsets.items()}
+    counts[codec_eval_lib.ALL] = sum(counts.values())
+    print(
+        f"      the summary on the evaluation set ({counts[codec_eval_lib.ALL]} photographs: "
+        f"{', '.join(f'{k} {v}' for k, v in counts.items() if k != codec_eval_lib.ALL)}), "
+        f"{len(compression_config.EVALUATION_GRID)} lambdas, bits from the files ..."
+    )
+    label = "YOTO (released, exported)"
+    evaluators = codec_eval_lib.baseline_evaluators()
+    evaluators[label] = functools.partial(
+        codec_eval_lib.codec_curve,
+        exported,
+        grid=compression_config.EVALUATION_GRID,
+        estimated=False,
+    )
+    by_subset = codec_eval_lib.evaluate_set(subsets, evaluators)
+    summary = codec_eval_lib.summary_rows(by_subset, [label], counts)
+    print(codec_eval_lib.format_summary(summary))
+    whole = codec_eval_lib.ALL if codec_eval_lib.ALL in by_subset else next(iter(by_subset))
+    for quality in ("psnr", "ms_ssim"):
+        rates = codec_eval_lib.bd_rates(by_subset[whole], label, quality=quality)
+        shown = ", ".join(f"{anchor} {value:+.1f}%" for anchor, value in rates.items())
+        measure = "PSNR" if quality == "psnr" else "MS-SSIM (dB)"
+        print(f"BD-rate ({measure}) of YOTO over the evaluation set's mean: {shown}")
+    plot = output / "rd.png"
+    codec_eval_lib.plot(by_subset[whole], plot)
 
     print(f"[3/4] Stylizing a held-out photograph with {FLAGS.style} on a weight grid ...")
     stylizer = Stylizer.load(FLAGS.style)
@@ -234,7 +263,7 @@ def _code_file(exported, image, name, lmbda, output, baselines, tag=None) -> dic
         "ms_ssim": metrics.ms_ssim(image, decoded),
     }
     cells = []
-    for label in ("JPEG", "WebP"):
+    for label, _, _ in BASELINES:
         for key, width in (("psnr", 9), ("ms_ssim", 7)):
             value = at_same_bpp(baselines[label], row["bpp"], key)
             cells.append(
@@ -244,8 +273,8 @@ def _code_file(exported, image, name, lmbda, output, baselines, tag=None) -> dic
             )
     shown = f"{lmbda:8.4g}" if tag is None else f"{'target':>8}"
     print(
-        f"{name:>7} {shown} {row['bpp']:6.3f} {row['psnr']:6.2f} {row['ms_ssim']:7.4f} | "
-        f"{cells[0]} {cells[1]} | {cells[2]} {cells[3]}"
+        f"{name:>7} {shown} {row['bpp']:6.3f} {row['psnr']:6.2f} {row['ms_ssim']:7.4f}"
+        + "".join(f" | {cells[i]} {cells[i + 1]}" for i in range(0, len(cells), 2))
     )
     return {**row, "data": data} if tag else row
 

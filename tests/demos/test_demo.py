@@ -35,6 +35,12 @@ class DemoPartsTest(tf.test.TestCase):
         self.assertEqual(quality, 0)
         self.assertGreater(len(data), 10)
 
+    def test_the_largest_avif_file_within_the_budget_is_found_like_jpegs(self):
+        self.assertIn("AVIF", [label for label, _, _ in demo.BASELINES])
+        sizes = {q: len(demo.pillow_file(self.image, "AVIF", q)) for q in (40, 50, 60)}
+        quality, data = demo.largest_file_within(self.image, "AVIF", (40, 50, 60), sizes[50])
+        self.assertEqual((quality, len(data)), (50, sizes[50]))
+
     def test_a_baseline_is_read_at_the_same_bpp_inside_its_range_only(self):
         curve = [{"bpp": 0.2, "psnr": 25.0}, {"bpp": 0.6, "psnr": 29.0}]
         self.assertAlmostEqual(demo.at_same_bpp(curve, 0.4, "psnr"), 27.0)
@@ -68,6 +74,7 @@ class WholeDemoTest(tf.test.TestCase):
                 "demos.compression",
                 f"--output_dir={output}",
                 "--train_seconds=5",
+                "--subsets=busy",
             ],
             cwd=REPO,
             capture_output=True,
@@ -79,6 +86,7 @@ class WholeDemoTest(tf.test.TestCase):
             self.assertTrue((output / name).is_file(), name)
         self.assertLen(list((output / "files").glob("*.yoto")), 12)
         self.assertIn("BD-rate (PSNR)", result.stdout)
+        self.assertIn("AVIF", result.stdout)
         self.assertIn(str(output / "crops.png"), result.stdout)
 
 

@@ -53,6 +53,12 @@ flags.DEFINE_enum(
     "The evaluation set, or the validation split of the training sources (for training "
     "choices; module docstring).",
 )
+flags.DEFINE_list(
+    "subsets",
+    None,
+    "Only these subsets of --photos (default: all; e.g. held_out, to add a subset to an "
+    "earlier run's).",
+)
 flags.DEFINE_string("output_dir", None, "Where to write rd.csv, bd_rates.csv and the plots.")
 flags.DEFINE_integer(
     "refine_steps",
@@ -60,6 +66,12 @@ flags.DEFINE_integer(
     "Encode every learned codec (YOTO and fixed) with this many latent-refinement steps "
     "per image and lambda (zoo/compression/latent_refinement.py; 0: the encoder's latents "
     "as they are).",
+)
+flags.DEFINE_bool(
+    "estimated_bpp",
+    True,
+    "Also the entropy model's estimate of the bits (a model pass per image and lambda that "
+    "costs about as much as encoding and decoding together).",
 )
 flags.DEFINE_enum(
     "bd_method",
@@ -89,7 +101,17 @@ def main(argv):
             chosen = (
                 data.evaluation_set() if FLAGS.photos == "evaluation" else data.validation_set()
             )
-            subsets = {name: list(images.values()) for name, images in chosen.items()}
+            unknown = set(FLAGS.subsets or ()) - set(chosen)
+            if unknown:
+                raise ValueError(
+                    f"--subsets={','.join(sorted(unknown))}: no such subset of the "
+                    f"{FLAGS.photos} photographs; known: {', '.join(chosen)}."
+                )
+            subsets = {
+                name: list(images.values())
+                for name, images in chosen.items()
+                if not FLAGS.subsets or name in FLAGS.subsets
+            }
         evaluators = lib.baseline_evaluators()
 
         def load_codec(model_dir):
@@ -105,7 +127,9 @@ def main(argv):
             # Refused here, before minutes of evaluation, if the grid is outside its range.
             for lmbda in grid:
                 loaded.check_lmbda(lmbda)
-            evaluators[label] = functools.partial(lib.codec_curve, loaded, grid=grid)
+            evaluators[label] = functools.partial(
+                lib.codec_curve, loaded, grid=grid, estimated=FLAGS.estimated_bpp
+            )
         tests = list(labels)
         if FLAGS.fixed_models:
             fixed = [load_codec(model_dir) for model_dir in FLAGS.fixed_models]

