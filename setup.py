@@ -8,7 +8,7 @@ setup(
     description="Loss-conditional training (You Only Train Once) for Keras/TensorFlow.",
     python_requires="==3.11.*",
     packages=find_packages(include=["yoto_tf*", "zoo*", "export*", "serving*", "demos*", "web*"]),
-    # Released models ship in the package; release trainings in progress (release_work/,
+    # Released models ship in the package; release trainings in progress (releases/work/,
     # outside the package) do not.
     package_data={
         "zoo": ["releases/*/*.json", "releases/*/*.npz", "releases/*/*.md"],

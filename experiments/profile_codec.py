@@ -1,6 +1,6 @@
 """Where the exported codec spends its time: per-op profiles of `compress` and `decompress`.
 
-    .venv/bin/python experiments/profile_codec.py [--model=release_work/compression] \
+    .venv/bin/python experiments/profile_codec.py [--model=releases/work/compression] \
         [--photo=coffee] [--lmbda=0.01] [--calls=5] [--threads=2]
 
 Exports the model with `yoto-export`'s code, loads the SavedModel the way TF Serving runs
@@ -27,7 +27,7 @@ from zoo.flags_util import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
 
-flags.DEFINE_string("model", "release_work/compression", "Codec: dir, snapshot or release.")
+flags.DEFINE_string("model", "releases/work/compression", "Codec: dir, snapshot or release.")
 flags.DEFINE_string("photo", "coffee", "Held-out bundled photograph.")
 flags.DEFINE_float("lmbda", 0.01, "Rate-distortion weight.")
 flags.DEFINE_integer("calls", 5, "Traced calls per signature, after one untraced.")

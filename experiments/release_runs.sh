@@ -12,15 +12,15 @@
 # runs/long/TASK (ignored by git) with one intra-op thread at the lowest priority, so
 # that tests and other work on a 2-core machine keep a core and the scheduler's
 # preference. `start` resumes from runs/long/TASK or from the committed snapshot in
-# release_work/TASK, whichever holds more steps (`yoto-train --init_from`; from a
+# releases/work/TASK, whichever holds more steps (`yoto-train --init_from`; from a
 # snapshot the optimizer state restarts, and the log says so). `snapshot` is what a
-# session runs before it ends, then commits release_work/. Never two runs of a task.
+# session runs before it ends, then commits releases/work/. Never two runs of a task.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
 RUNS=runs/long
-WORK=release_work
+WORK=releases/work
 
 # The training command of each task, without --model_dir and --init_from.
 task_flags() {

@@ -1,6 +1,6 @@
 """More filters in a trained codec's analysis and synthesis transforms, keeping what it learned.
 
-    python -m zoo.compression.widen_filters --snapshot=release_work/compression \
+    python -m zoo.compression.widen_filters --snapshot=releases/work/compression \
         --num_filters=96 --output=runs/widened_compression
 
 The hidden width of the analysis and synthesis transforms (the paper's N) bounds how

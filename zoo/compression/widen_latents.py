@@ -1,6 +1,6 @@
 """More latent channels for a trained codec, keeping what it learned.
 
-    python -m zoo.compression.widen_latents --snapshot=release_work/compression \
+    python -m zoo.compression.widen_latents --snapshot=releases/work/compression \
         --num_latent_filters=192 --output=runs/widened_compression
 
 A codec's latent channels (the paper's M) bound the detail its transforms can carry

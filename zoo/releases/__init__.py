@@ -12,7 +12,7 @@ directory takes `pretrained:NAME` too (`zoo.loading.restore_model`), and
 `yoto-train --init_from=pretrained:NAME` fine-tunes one.
 
 The snapshots of release trainings in progress (`experiments/release_runs.sh`) are in
-`release_work/<task>/` at the repository's root, outside the package: committed so that
+`releases/work/<task>/` at the repository's root, outside the package: committed so that
 the next machine continues them, never shipped and never loadable as releases.
 """
 

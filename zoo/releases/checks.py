@@ -1,6 +1,6 @@
 """The checks a model must pass to be released, and publishing it with their results.
 
-    python -m zoo.releases.checks --model=release_work/compression \
+    python -m zoo.releases.checks --model=releases/work/compression \
         --output_dir=runs/release_checks/codec [--float32_model_dir=runs/long/compression] \
         [--publish=codec]
 

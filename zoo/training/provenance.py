@@ -18,7 +18,7 @@ from zoo import atomic
 PROVENANCE_FILE = "provenance.json"
 # Weights and cards of the releases and of the release work area (git pathspec globs).
 RELEASE_DATA = (
-    "release_work/**",
+    "releases/work/**",
     "zoo/releases/*/weights.npz",
     "zoo/releases/*/*.json",
     "zoo/releases/*/MODEL_CARD.md",

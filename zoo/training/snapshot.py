@@ -1,6 +1,6 @@
 """Writes a weights-only snapshot of a training run (`python -m zoo.training.snapshot --help`).
 
-    python -m zoo.training.snapshot --model_dir=runs/codec --output=release_work/compression
+    python -m zoo.training.snapshot --model_dir=runs/codec --output=releases/work/compression
 
 A long run commits its snapshot before a session ends; `yoto-train --init_from=S`
 continues it on a new machine (`zoo/loading/snapshots.py`).

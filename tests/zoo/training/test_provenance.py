@@ -31,7 +31,7 @@ class ProvenanceTest(unittest.TestCase):
 
     def test_changed_code_makes_the_commit_dirty_and_changed_release_weights_do_not(self):
         checkout = pathlib.Path(tempfile.mkdtemp())
-        weights = checkout / "release_work/compression/weights.npz"
+        weights = checkout / "releases/work/compression/weights.npz"
         card = checkout / "zoo/releases/codec/card.json"
         code = checkout / "zoo/releases/__init__.py"
         for path in (weights, card, code):
