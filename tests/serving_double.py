@@ -177,6 +177,12 @@ class BatchScheduler:
 
     def _add(self, queue: BatchQueue):
         with self._condition:
+            if self._stopped:
+                # A queue that receives a request after the shutdown (its version left the
+                # rotation when it unloaded, so stop() did not reach it) fails it too:
+                # no thread is left to run it, and waiting would hang the request.
+                queue.stop()
+                return
             if queue not in self._queues:
                 self._queues.append(queue)
             self._condition.notify_all()
