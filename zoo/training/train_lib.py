@@ -197,6 +197,10 @@ def _start_from_snapshot(model, model_dir, init_from, record, verbose) -> int | 
     latest = tf.train.latest_checkpoint(str(pathlib.Path(model_dir) / loading.CHECKPOINT_DIR))
     if latest and loading.checkpoint_step(latest) >= snapshot_step:
         return None
+    if latest and _fine_tuned_from(model_dir, init_from):
+        # A fine-tuning run counts its steps from 0: its checkpoint continues it, however
+        # few steps it holds next to the snapshot's.
+        return None
     metadata = snapshots.restore(model, init_from)
     # A snapshot written before a config field existed still continues its own run.
     written = loading.with_new_fields(metadata)
@@ -232,6 +236,15 @@ def _start_from_snapshot(model, model_dir, init_from, record, verbose) -> int | 
             f"at step {start}; the optimizer state restarts (snapshots hold weights only)."
         )
     return start
+
+
+def _fine_tuned_from(model_dir, init_from) -> bool:
+    """Whether the run in `model_dir` is a fine-tuning that started from `init_from`'s weights."""
+    origin_path = pathlib.Path(model_dir) / INITIALISED_FROM_FILE
+    if not origin_path.is_file():
+        return False
+    origin = json.loads(origin_path.read_text())
+    return origin.get("weights_sha256") == snapshots.read_metadata(init_from)["weights_sha256"]
 
 
 def remove_interrupted_saves(checkpoint_dir) -> list[str]:

@@ -245,6 +245,17 @@ class SnapshotTest(tf.test.TestCase):
             )
         self.assertIn("already holds 4 of 4 steps", log.getvalue())
 
+    def test_a_fine_tuning_run_restarted_with_the_same_snapshot_resumes_its_own_checkpoint(self):
+        tuned_dir = self.temp / "tuned_and_restarted"
+        arguments = dict(runlocal=True, config_overrides={"beta_low": 0.5}, init_from=self.snapshot)
+        train_lib.train("beta_vae", tuned_dir, steps=2, verbose=0, **arguments)
+        log = io.StringIO()
+        with contextlib.redirect_stdout(log):
+            model = train_lib.train("beta_vae", tuned_dir, steps=3, verbose=1, **arguments)
+        # Two steps of its own, fewer than the snapshot's four, and still not thrown away.
+        self.assertNotIn("Initialised from the weights snapshot", log.getvalue())
+        self.assertEqual(int(model.optimizer.iterations.numpy()), 3)
+
     def test_another_config_fine_tunes_from_the_snapshot_at_step_zero(self):
         log = io.StringIO()
         with contextlib.redirect_stdout(log):
