@@ -85,6 +85,13 @@ class Config:
     # network (zoo/compression/integer_network.py), so that files decode on every platform: .yoto
     # version 2. False: the float hyper-synthesis of version 1 files.
     integer_entropy_parameters: bool = True
+    # How the latents are coded (model.ENTROPY_MODELS): "scale" (the scale hyperprior of
+    # every release up to v6), "mean_scale" (predicted means) or "channel_context" (means
+    # and a channel-wise context over `context_slices` slices, each slice's network
+    # `context_filters` wide). The last two write `.yoto` version 3.
+    entropy_model: str = "scale"
+    context_slices: int = 4
+    context_filters: int = 96
     # Training data: the bundled photographs unless a folder or a prepared TFDS dataset is set.
     image_folder: str | None = None
     # Also the 19 photographs of two Debian packages (`make photos`, zoo/data/photos.py).

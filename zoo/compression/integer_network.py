@@ -59,6 +59,11 @@ SCALE_OFFSET_UNITS = 8 * 2**MODULATION_FRACTION_BITS - 1
 SHIFT_UNITS = 255 * 2**MODULATION_FRACTION_BITS
 # The hyper-latent symbols a decoder may read are clipped to this before the network.
 SYMBOL_LIMIT = 255
+# Latent means (mean-scale models): 6 fraction bits, |mean| <= 255. A decoded latent
+# `symbol + mean` is then on the activation grid, exact in float32 and float64 alike, and
+# the context networks read it as they read activations.
+MEAN_FRACTION_BITS = ACTIVATION_FRACTION_BITS
+MEAN_UNITS = 255 * 2**MEAN_FRACTION_BITS
 # The lambda level enters the conditioning MLP as q / (LEVELS / 2) - 1 in [-1, 1].
 LEVEL_FRACTION_BITS = int(math.log2(codec_format.LMBDA_LEVELS // 2))
 EXACT_LIMIT = 2.0**53
@@ -94,6 +99,19 @@ def snap(values, fraction_bits: int):
     return tf.round(values * scale) / scale
 
 
+def quantized_mean(values, exact: bool):
+    """Latent means on their grid (`MEAN_FRACTION_BITS`), clipped to [-255, 255].
+
+    Training rounds straight-through; the exact path's values are what the coder uses.
+    """
+    return quantize(values, MEAN_FRACTION_BITS, -MEAN_UNITS, MEAN_UNITS, straight_through=not exact)
+
+
+def scale_indexes(raw, num_scales: int):
+    """The range coder's integer scale indexes (as float32) from an exact path's raw output."""
+    return tf.cast(tf.clip_by_value(tf.floor(raw), 0.0, num_scales - 1.0), tf.float32)
+
+
 def lmbda_level(lmbda, low: float, high: float):
     """int32 levels `[B]` of float lambdas `[B]`: `codec_format.lmbda_level` in the graph.
 
@@ -125,7 +143,14 @@ class IntegerConv2D(keras.layers.Layer):
     otherwise float32 with straight-through rounding of the kernel and bias.
     """
 
-    def __init__(self, filters: int, kernel_size: int, upsample: bool = False, **kwargs):
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int,
+        upsample: bool = False,
+        kernel_initializer="glorot_uniform",
+        **kwargs,
+    ):
         kwargs.setdefault("dtype", "float32")
         # Keras would cast the exact path's float64 inputs to float32, losing their low bits.
         kwargs.setdefault("autocast", False)
@@ -133,6 +158,7 @@ class IntegerConv2D(keras.layers.Layer):
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
         self.upsample = bool(upsample)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape):
         """Creates the kernel (`[k, k, out, in]` when upsampling, as conv2d_transpose takes it)."""
@@ -143,7 +169,7 @@ class IntegerConv2D(keras.layers.Layer):
             if self.upsample
             else (size, size, channels, self.filters)
         )
-        self.kernel = self.add_weight("kernel", shape, initializer="glorot_uniform")
+        self.kernel = self.add_weight("kernel", shape, initializer=self.kernel_initializer)
         self.bias = self.add_weight("bias", (self.filters,), initializer="zeros")
         super().build(input_shape)
 
@@ -176,7 +202,12 @@ class IntegerConv2D(keras.layers.Layer):
     def get_config(self):
         """Constructor arguments."""
         config = super().get_config()
-        config.update(filters=self.filters, kernel_size=self.kernel_size, upsample=self.upsample)
+        config.update(
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            upsample=self.upsample,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+        )
         return config
 
 
@@ -227,6 +258,35 @@ class IntegerDense(keras.layers.Layer):
         return config
 
 
+def level_modulation(hidden_layer, heads_layer, lmbda, lmbda_range, layers, filters, exact):
+    """FiLM of an integer network: per layer `(scale, shift)`, each `[B, 1, 1, filters]`.
+
+    A one-hidden-layer quantized MLP (`hidden_layer`, `heads_layer`: IntegerDense) on the
+    lambda level gives each layer's scale `1 + a` and shift `b` on the modulation grid.
+    """
+    dtype = tf.float64 if exact else tf.float32
+    level = lmbda_level(lmbda, *lmbda_range)
+    position = tf.cast(level, dtype)[:, tf.newaxis] / 2.0**LEVEL_FRACTION_BITS - 1.0
+    hidden = hidden_layer(position, exact=exact, input_fraction_bits=LEVEL_FRACTION_BITS)
+    hidden = quantized_relu(hidden, exact)
+    heads = heads_layer(hidden, exact=exact, input_fraction_bits=ACTIVATION_FRACTION_BITS)
+    offsets = quantize(
+        heads, MODULATION_FRACTION_BITS, -SCALE_OFFSET_UNITS, SCALE_OFFSET_UNITS, not exact
+    )
+    shifts = quantize(heads, MODULATION_FRACTION_BITS, -SHIFT_UNITS, SHIFT_UNITS, not exact)
+    modulation = []
+    for layer in range(layers):
+        scale = 1.0 + offsets[:, 2 * layer * filters : (2 * layer + 1) * filters]
+        shift = shifts[:, (2 * layer + 1) * filters : (2 * layer + 2) * filters]
+        modulation.append((scale[:, None, None, :], shift[:, None, None, :]))
+    return modulation
+
+
+def _small_heads():
+    # Small initial heads: FiLM starts near the identity, as yoto_tf.FiLM does.
+    return keras.initializers.VarianceScaling(0.01, "fan_in", "uniform")
+
+
 @keras.utils.register_keras_serializable(package="zoo")
 class IntegerHyperSynthesis(keras.layers.Layer):
     """The scale hyperprior's hyper-synthesis as an integer network, FiLM-conditioned on lambda.
@@ -240,6 +300,11 @@ class IntegerHyperSynthesis(keras.layers.Layer):
     `call(symbols, lmbda, training)`: training gives the float32 raw indexes (the entropy
     model interpolates between scales); otherwise the exact integer indexes, clipped to
     `[0, num_scales - 1]`, as float32.
+
+    With `predicts_means` a second 3x3 head on the same features gives each latent's mean
+    (Minnen, Ballé and Toderici 2018's mean-scale hyperprior) on the mean grid;
+    `parameters` returns both. The head starts at zero: a scale-only codec's weights
+    give a mean-scale codec that codes exactly as it did, and training moves it from there.
     """
 
     def __init__(
@@ -249,6 +314,7 @@ class IntegerHyperSynthesis(keras.layers.Layer):
         num_scales: int,
         lmbda_range=None,
         conditioning_units: int = 64,
+        predicts_means: bool = False,
         **kwargs,
     ):
         kwargs.setdefault("dtype", "float32")
@@ -260,12 +326,17 @@ class IntegerHyperSynthesis(keras.layers.Layer):
         self.num_scales = int(num_scales)
         self.lmbda_range = None if lmbda_range is None else tuple(float(v) for v in lmbda_range)
         self.conditioning_units = int(conditioning_units)
+        self.predicts_means = bool(predicts_means)
         n = self.num_filters
         self.convs = [
             IntegerConv2D(n, 5, upsample=True, name="conv_0"),
             IntegerConv2D(n, 5, upsample=True, name="conv_1"),
             IntegerConv2D(self.num_latent_filters, 3, name="conv_2"),
         ]
+        if self.predicts_means:
+            self.mean_conv = IntegerConv2D(
+                self.num_latent_filters, 3, kernel_initializer="zeros", name="conv_mean"
+            )
         self.conditioned = (
             self.lmbda_range is not None and self.lmbda_range[0] < self.lmbda_range[1]
         )
@@ -273,9 +344,7 @@ class IntegerHyperSynthesis(keras.layers.Layer):
             self.conditioning_hidden = IntegerDense(conditioning_units, name="conditioning_hidden")
             # Small initial heads: FiLM starts near the identity, as yoto_tf.FiLM does.
             self.conditioning_heads = IntegerDense(
-                4 * n,
-                kernel_initializer=keras.initializers.VarianceScaling(0.01, "fan_in", "uniform"),
-                name="conditioning_heads",
+                4 * n, kernel_initializer=_small_heads(), name="conditioning_heads"
             )
 
     def build(self, input_shape):
@@ -285,6 +354,8 @@ class IntegerHyperSynthesis(keras.layers.Layer):
         self.convs[0].build((None, None, None, channels))
         self.convs[1].build((None, None, None, n))
         self.convs[2].build((None, None, None, n))
+        if self.predicts_means:
+            self.mean_conv.build((None, None, None, n))
         if self.conditioned:
             self.conditioning_hidden.build((None, 1))
             self.conditioning_heads.build((None, self.conditioning_units))
@@ -293,31 +364,18 @@ class IntegerHyperSynthesis(keras.layers.Layer):
 
     def _modulation(self, lmbda, exact):
         """Per layer `(scale [B, 1, 1, n], shift [B, 1, 1, n])` from the lambda levels."""
-        dtype = tf.float64 if exact else tf.float32
-        level = lmbda_level(lmbda, *self.lmbda_range)
-        position = tf.cast(level, dtype)[:, tf.newaxis] / 2.0**LEVEL_FRACTION_BITS - 1.0
-        hidden = self.conditioning_hidden(
-            position, exact=exact, input_fraction_bits=LEVEL_FRACTION_BITS
+        return level_modulation(
+            self.conditioning_hidden,
+            self.conditioning_heads,
+            lmbda,
+            self.lmbda_range,
+            layers=2,
+            filters=self.num_filters,
+            exact=exact,
         )
-        hidden = quantized_relu(hidden, exact)
-        heads = self.conditioning_heads(
-            hidden, exact=exact, input_fraction_bits=ACTIVATION_FRACTION_BITS
-        )
-        offsets = quantize(
-            heads, MODULATION_FRACTION_BITS, -SCALE_OFFSET_UNITS, SCALE_OFFSET_UNITS, not exact
-        )
-        shifts = quantize(heads, MODULATION_FRACTION_BITS, -SHIFT_UNITS, SHIFT_UNITS, not exact)
-        n = self.num_filters
-        modulation = []
-        for layer in range(2):
-            scale = 1.0 + offsets[:, 2 * layer * n : (2 * layer + 1) * n]
-            shift = shifts[:, (2 * layer + 1) * n : (2 * layer + 2) * n]
-            modulation.append((scale[:, None, None, :], shift[:, None, None, :]))
-        return modulation
 
-    def call(self, symbols, lmbda, training=None):
-        """Scale indexes of the latents from side symbols (training: raw float32)."""
-        exact = not training
+    def _features(self, symbols, lmbda, exact):
+        """The last hidden layer's activations (on the activation grid when exact)."""
         dtype = tf.float64 if exact else tf.float32
         x = tf.clip_by_value(tf.cast(symbols, dtype), -SYMBOL_LIMIT, SYMBOL_LIMIT)
         modulation = self._modulation(lmbda, exact) if self.conditioned else [None, None]
@@ -328,10 +386,141 @@ class IntegerHyperSynthesis(keras.layers.Layer):
                 x = x * film[0] + film[1]
             x = quantized_relu(x, exact)
             fraction_bits = ACTIVATION_FRACTION_BITS
-        raw = self.convs[2](x, exact=exact, input_fraction_bits=fraction_bits)
+        return x
+
+    def call(self, symbols, lmbda, training=None):
+        """Scale indexes of the latents from side symbols (training: raw float32)."""
+        exact = not training
+        features = self._features(symbols, lmbda, exact)
+        raw = self.convs[2](features, exact=exact, input_fraction_bits=ACTIVATION_FRACTION_BITS)
         if training:
             return raw
-        return tf.cast(tf.clip_by_value(tf.floor(raw), 0.0, self.num_scales - 1.0), tf.float32)
+        return scale_indexes(raw, self.num_scales)
+
+    def parameters(self, symbols, lmbda, training=None):
+        """`(raw scales, means)` of the latents from side symbols; means None without the head.
+
+        Exact (float64 on their grids) unless training. The raw scales are what `call`
+        floors into indexes; the means are on the mean grid.
+        """
+        exact = not training
+        features = self._features(symbols, lmbda, exact)
+        bits = ACTIVATION_FRACTION_BITS
+        raw = self.convs[2](features, exact=exact, input_fraction_bits=bits)
+        if not self.predicts_means:
+            return raw, None
+        means = self.mean_conv(features, exact=exact, input_fraction_bits=bits)
+        return raw, quantized_mean(means, exact)
+
+    def integer_parameters(self) -> list[np.ndarray]:
+        """Every integer the exact path computes with, in a fixed order (for fingerprints)."""
+        layers = list(self.convs)
+        if self.conditioned:
+            layers += [self.conditioning_hidden, self.conditioning_heads]
+        if self.predicts_means:
+            layers.append(self.mean_conv)
+        return [units for layer in layers for units in layer.integer_parameters()]
+
+    def get_config(self):
+        """Constructor arguments."""
+        config = super().get_config()
+        config.update(
+            num_filters=self.num_filters,
+            num_latent_filters=self.num_latent_filters,
+            num_scales=self.num_scales,
+            lmbda_range=self.lmbda_range,
+            conditioning_units=self.conditioning_units,
+            predicts_means=self.predicts_means,
+        )
+        return config
+
+
+@keras.utils.register_keras_serializable(package="zoo")
+class IntegerSliceContext(keras.layers.Layer):
+    """A channel-wise context model's network for one slice of the latents, in integers.
+
+    Minnen and Singh ("Channel-wise autoregressive entropy models for learned image
+    compression", ICIP 2020) code the latents in slices and predict each slice's
+    distribution from the slices decoded before it. Here the inputs are the decoded
+    latents of the earlier slices (`symbols + mean`, exact on the mean grid) and this
+    slice's hyperprior means and raw scales, all on the activation grid and clipped to
+    [-255, 255]; two 3x3 convs with FiLM on the lambda level and a quantized ReLU, then a
+    3x3 conv give corrections to the slice's raw scales and means. The last conv starts
+    at zero, so a new context model starts at the mean-scale codec it extends.
+
+    `call(inputs, lmbda, training)` returns `(scale_corrections, mean_corrections)`, each
+    `[B, h, w, slice_channels]` (exact float64 accumulators unless training).
+    """
+
+    def __init__(
+        self,
+        slice_channels: int,
+        num_filters: int,
+        lmbda_range=None,
+        conditioning_units: int = 16,
+        **kwargs,
+    ):
+        kwargs.setdefault("dtype", "float32")
+        # Keras would cast the exact path's float64 inputs to float32, losing their low bits.
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        self.slice_channels = int(slice_channels)
+        self.num_filters = int(num_filters)
+        self.lmbda_range = None if lmbda_range is None else tuple(float(v) for v in lmbda_range)
+        self.conditioning_units = int(conditioning_units)
+        n = self.num_filters
+        self.convs = [
+            IntegerConv2D(n, 3, name="conv_0"),
+            IntegerConv2D(n, 3, name="conv_1"),
+            IntegerConv2D(2 * self.slice_channels, 3, kernel_initializer="zeros", name="conv_2"),
+        ]
+        self.conditioned = (
+            self.lmbda_range is not None and self.lmbda_range[0] < self.lmbda_range[1]
+        )
+        if self.conditioned:
+            self.conditioning_hidden = IntegerDense(conditioning_units, name="conditioning_hidden")
+            self.conditioning_heads = IntegerDense(
+                4 * n, kernel_initializer=_small_heads(), name="conditioning_heads"
+            )
+
+    def build(self, input_shape):
+        """Builds every layer for inputs with `input_shape[-1]` channels."""
+        n = self.num_filters
+        self.convs[0].build((None, None, None, int(input_shape[-1])))
+        self.convs[1].build((None, None, None, n))
+        self.convs[2].build((None, None, None, n))
+        if self.conditioned:
+            self.conditioning_hidden.build((None, 1))
+            self.conditioning_heads.build((None, self.conditioning_units))
+        check_exact_bounds(self)
+        super().build(input_shape)
+
+    def call(self, inputs, lmbda, training=None):
+        """`(scale_corrections, mean_corrections)` of the slice from the context `inputs`."""
+        exact = not training
+        dtype = tf.float64 if exact else tf.float32
+        limit = ACTIVATION_UNITS / 2.0**ACTIVATION_FRACTION_BITS
+        x = tf.clip_by_value(tf.cast(inputs, dtype), -limit, limit)
+        modulation = (
+            level_modulation(
+                self.conditioning_hidden,
+                self.conditioning_heads,
+                lmbda,
+                self.lmbda_range,
+                layers=2,
+                filters=self.num_filters,
+                exact=exact,
+            )
+            if self.conditioned
+            else [None, None]
+        )
+        for conv, film in zip(self.convs[:2], modulation, strict=True):
+            x = conv(x, exact=exact, input_fraction_bits=ACTIVATION_FRACTION_BITS)
+            if film is not None:
+                x = x * film[0] + film[1]
+            x = quantized_relu(x, exact)
+        outputs = self.convs[2](x, exact=exact, input_fraction_bits=ACTIVATION_FRACTION_BITS)
+        return outputs[..., : self.slice_channels], outputs[..., self.slice_channels :]
 
     def integer_parameters(self) -> list[np.ndarray]:
         """Every integer the exact path computes with, in a fixed order (for fingerprints)."""
@@ -344,16 +533,15 @@ class IntegerHyperSynthesis(keras.layers.Layer):
         """Constructor arguments."""
         config = super().get_config()
         config.update(
+            slice_channels=self.slice_channels,
             num_filters=self.num_filters,
-            num_latent_filters=self.num_latent_filters,
-            num_scales=self.num_scales,
             lmbda_range=self.lmbda_range,
             conditioning_units=self.conditioning_units,
         )
         return config
 
 
-def check_exact_bounds(network: IntegerHyperSynthesis) -> None:
+def check_exact_bounds(network) -> None:
     """Raises ValueError unless every sum of the exact path stays below 2**53 grid units.
 
     Bounds each layer's accumulator by its worst case (every tap at its largest input
@@ -362,22 +550,29 @@ def check_exact_bounds(network: IntegerHyperSynthesis) -> None:
     weight, activation = WEIGHT_UNITS, float(ACTIVATION_UNITS)
     scale_units = SCALE_OFFSET_UNITS + 2**MODULATION_FRACTION_BITS
     checks = []
+    reads_symbols = isinstance(network, IntegerHyperSynthesis)
     for index, conv in enumerate(network.convs):
-        # The first conv reads integer symbols (grid 1), the others activations (grid 2**-6).
+        # The hyper-synthesis's first conv reads integer symbols (grid 1); every other conv,
+        # and a context network's first, reads values on the activation grid (2**-6).
         largest_input, input_bits = (
-            (SYMBOL_LIMIT, 0) if index == 0 else (activation, ACTIVATION_FRACTION_BITS)
+            (SYMBOL_LIMIT, 0)
+            if index == 0 and reads_symbols
+            else (activation, ACTIVATION_FRACTION_BITS)
         )
         accumulator = conv.taps() * largest_input * weight + BIAS_UNITS * 2.0**input_bits
         checks.append((conv.name, accumulator))
         if network.conditioned and index < 2:
             shift = SHIFT_UNITS * 2.0 ** (input_bits + WEIGHT_FRACTION_BITS)
             checks.append((f"{conv.name} FiLM", accumulator * scale_units + shift))
+    if reads_symbols and network.predicts_means:
+        accumulator = network.mean_conv.taps() * activation * weight
+        checks.append(("conv_mean", accumulator + BIAS_UNITS * 2.0**ACTIVATION_FRACTION_BITS))
     if network.conditioned:
         heads = network.conditioning_heads.taps() * activation * weight
         checks.append(("conditioning_heads", heads + BIAS_UNITS * 2.0**ACTIVATION_FRACTION_BITS))
     for name, largest in checks:
         if largest >= EXACT_LIMIT:
             raise ValueError(
-                f"The integer hyper-synthesis is too wide for exact float64 sums: {name}'s "
+                f"The integer network {network.name} is too wide for exact float64 sums: {name}'s "
                 f"accumulator may reach {largest:.3g} grid units (limit 2**53); use fewer filters."
             )

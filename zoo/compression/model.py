@@ -37,6 +37,23 @@ from zoo.compression.config import TERM_NAMES, Config
 keras = tf.keras
 
 
+# How the latents are coded (`Config.entropy_model`):
+# - "scale": Ballé et al. 2018's scale hyperprior: zero-mean priors whose scales the
+#   hyper-synthesis predicts (every release up to v6, `.yoto` versions 1 and 2);
+# - "mean_scale": Minnen, Ballé and Toderici 2018: the hyper-synthesis also predicts each
+#   latent's mean, and the coder codes `round(y - mean)`;
+# - "channel_context": mean-scale with Minnen and Singh 2020's channel-wise context: the
+#   latents are coded in `context_slices` slices, each slice's means and scales corrected
+#   from the slices decoded before it.
+# The last two need the integer hyper-synthesis: means decide the decoded values and the
+# context reads them, so both are computed exactly (zoo/compression/integer_network.py).
+ENTROPY_MODELS = ("scale", "mean_scale", "channel_context")
+
+
+def _round_straight_through(values):
+    return values + tf.stop_gradient(tf.round(values) - values)
+
+
 def noisy_bits(entropy_model, perturbed, indexes=None):
     """Bits of noise-perturbed values under a tfc entropy model's (indexed) prior, per image.
 
@@ -77,6 +94,9 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         conditioned: bool = True,
         latent_gain_exponent: float = 0.0,
         integer_entropy_parameters: bool = False,
+        entropy_model: str = "scale",
+        context_slices: int = 4,
+        context_filters: int = 96,
         evaluation_weights=None,
         seed: int | None = 0,
         **kwargs,
@@ -96,6 +116,10 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         self.conditioned = bool(conditioned)
         self.latent_gain_exponent = float(latent_gain_exponent)
         self.integer_entropy_parameters = bool(integer_entropy_parameters)
+        self.entropy_model = str(entropy_model)
+        self.context_slices = int(context_slices)
+        self.context_filters = int(context_filters)
+        self._check_entropy_model()
         lows, highs = weight_sampler.bounds()
         distortion = TERM_NAMES.index("distortion")
         # The trained lambda range: every coder, servable and binary reads it from here.
@@ -113,9 +137,20 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
                 self.num_scales,
                 lmbda_range=self.lmbda_range if film else None,
                 conditioning_units=max(4, self.conditioning_units // 4),
+                predicts_means=self.entropy_model != "scale",
             )
         else:
             self.hyper_synthesis = transforms.HyperSynthesisTransform(h, m, film)
+        self.slice_contexts = [
+            integer_network.IntegerSliceContext(
+                m // self.num_slices,
+                self.context_filters,
+                lmbda_range=self.lmbda_range if film else None,
+                conditioning_units=max(4, self.conditioning_units // 16),
+                name=f"context_{index}",
+            )
+            for index in range(1, self.num_slices)
+        ]
         self.hyperprior = tfc.NoisyDeepFactorized(batch_shape=[h])
         if self.conditioned:
             lows, highs = weight_sampler.bounds()
@@ -126,6 +161,73 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
                 kernel_initializer=self.conditioning_initializer,
             )
         self._coding_models = None
+
+    def _check_entropy_model(self):
+        if self.entropy_model not in ENTROPY_MODELS:
+            raise ValueError(
+                f"entropy_model must be one of {ENTROPY_MODELS}, got {self.entropy_model!r}."
+            )
+        if self.entropy_model != "scale" and not self.integer_entropy_parameters:
+            raise ValueError(
+                f"entropy_model={self.entropy_model!r} needs integer_entropy_parameters=True: "
+                "its means and context decide the decoded latents, so they are computed "
+                "exactly."
+            )
+        if self.entropy_model == "channel_context" and (
+            self.context_slices < 2 or self.num_latent_filters % self.context_slices
+        ):
+            raise ValueError(
+                f"context_slices must be at least 2 and divide the {self.num_latent_filters} "
+                f"latent channels, got {self.context_slices}."
+            )
+
+    @property
+    def num_slices(self) -> int:
+        """How many slices the latents are coded in (1 without a context model)."""
+        return self.context_slices if self.entropy_model == "channel_context" else 1
+
+    @property
+    def predicts_means(self) -> bool:
+        """Whether latents are coded around predicted means (`.yoto` version 3)."""
+        return self.entropy_model != "scale"
+
+    def coding_architecture(self) -> str:
+        """How this codec codes its latents, by name: "scale", "mean_scale", "channel_context/4"."""
+        if self.entropy_model == "channel_context":
+            return f"channel_context/{self.num_slices}"
+        return self.entropy_model
+
+    def _sliced_latents(self, side, lmbda, training, decode_slice):
+        """The entropy-parameter path of mean-scale models, slice by slice.
+
+        `side`: noisy hyper-latents (training) or side symbols. `decode_slice(index, means,
+        raw_scales)` gives the slice's decoded latents (what the slices after it read):
+        `round(y - mean) + mean` when encoding, `symbols + mean` when decoding, with a
+        straight-through rounding in training. Everything here is exact float64 on its
+        grid unless training. Returns the decoded latents of every slice, concatenated.
+        """
+        exact = not training
+        raw_scales, means = self.hyper_synthesis.parameters(side, lmbda, training=training)
+        width = self.num_latent_filters // self.num_slices
+        decoded = []
+        for index in range(self.num_slices):
+            channels = slice(index * width, (index + 1) * width)
+            slice_scales, slice_means = raw_scales[..., channels], means[..., channels]
+            if index > 0:
+                # The raw scales enter the context on the mean grid (clipped like the means).
+                scale_inputs = integer_network.quantized_mean(slice_scales, exact)
+                context = tf.concat([*decoded, slice_means, scale_inputs], axis=-1)
+                scale_change, mean_change = self.slice_contexts[index - 1](
+                    context, lmbda, training=training
+                )
+                slice_scales = slice_scales + scale_change
+                slice_means = integer_network.quantized_mean(slice_means + mean_change, exact)
+            decoded.append(decode_slice(index, slice_means, slice_scales))
+        return tf.concat(decoded, axis=-1)
+
+    def _slice_channels(self, index):
+        width = self.num_latent_filters // self.num_slices
+        return slice(index * width, (index + 1) * width)
 
     def _scale_fn(self, index):
         log_min, log_max = math.log(self.scale_min), math.log(self.scale_max)
@@ -217,6 +319,14 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             latent_model, side_model = self._coding_models
         y = self.analyse(images, conditioning, lmbda)
         z = self._hyper_analyse(y, conditioning)
+        if self.predicts_means:
+            if training:
+                y_hat, bits = self._noisy_mean_terms(latent_model, side_model, y, z, lmbda)
+                # The synthesis learns from noisy latents, as the scale-only codec's does.
+                y_hat = self._perturb(y)
+            else:
+                y_hat, bits = self._rounded_mean_terms(latent_model, side_model, y, z, lmbda)
+            return self.synthesise(y_hat, conditioning, lmbda), bits
         if training:
             z_tilde = self._perturb(z)
             side_bits = noisy_bits(side_model, z_tilde)
@@ -229,6 +339,63 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             y_tilde, bits = latent_model(y, indexes, training=False)
         reconstruction = self.synthesise(y_tilde, conditioning, lmbda)
         return reconstruction, bits + side_bits
+
+    def _noisy_mean_terms(self, latent_model, side_model, y, z, lmbda, y_noise=None, z_noise=None):
+        """Training's rates of a mean-scale model and its latents rounded straight-through.
+
+        Bits of `y + noise - mean` under each latent's scale, from noisy hyper-latents;
+        the context reads what the decoder will: `round(y - mean) + mean`. Returns
+        `(y_hat, bits per image)`; the noise is drawn here unless given.
+        """
+        z_tilde = z + z_noise if z_noise is not None else self._perturb(z)
+        y_tilde = y + y_noise if y_noise is not None else self._perturb(y)
+        bits = noisy_bits(side_model, z_tilde)
+        slice_bits = []
+
+        def decode_slice(index, means, raw_scales):
+            channels = self._slice_channels(index)
+            slice_bits.append(noisy_bits(latent_model, y_tilde[..., channels] - means, raw_scales))
+            return _round_straight_through(y[..., channels] - means) + means
+
+        y_hat = self._sliced_latents(z_tilde, lmbda, True, decode_slice)
+        return y_hat, bits + tf.add_n(slice_bits)
+
+    def _rounded_mean_terms(self, latent_model, side_model, y, z, lmbda):
+        """What coding `y`, `z` gives a mean-scale model: `(y_hat float32, bits per image)`."""
+        side_symbols, side_bits = side_model(z, training=False)
+        symbols, scale_indexes = [], []
+        y_hat = self._encode_slices(y, side_symbols, lmbda, symbols, scale_indexes)
+        bits = [
+            latent_model(slice_symbols, indexes, training=False)[1]
+            for slice_symbols, indexes in zip(symbols, scale_indexes, strict=True)
+        ]
+        return y_hat, side_bits + tf.add_n(bits)
+
+    def _encode_slices(self, y, side_symbols, lmbda, symbols, scale_indexes):
+        """Quantizes latents `y` around their exact means; returns float32 `y_hat`.
+
+        Appends each slice's float32 symbols `round(y - mean)` and scale indexes to the
+        lists given: the encoder's choice, which need not be reproducible, while the
+        decoded values `symbols + mean` are exact.
+        """
+        y64 = tf.cast(y, tf.float64)
+
+        def decode_slice(index, means, raw_scales):
+            rounded = tf.round(y64[..., self._slice_channels(index)] - means)
+            symbols.append(tf.cast(rounded, tf.float32))
+            scale_indexes.append(integer_network.scale_indexes(raw_scales, self.num_scales))
+            return rounded + means
+
+        return tf.cast(self._sliced_latents(side_symbols, lmbda, False, decode_slice), tf.float32)
+
+    def _decode_slices(self, side_symbols, lmbda, slice_symbols):
+        """float32 `y_hat` from side symbols and `slice_symbols(index, scale_indexes)`."""
+
+        def decode_slice(index, means, raw_scales):
+            indexes = integer_network.scale_indexes(raw_scales, self.num_scales)
+            return tf.cast(slice_symbols(index, indexes), tf.float64) + means
+
+        return tf.cast(self._sliced_latents(side_symbols, lmbda, False, decode_slice), tf.float32)
 
     def call(self, images, loss_weights=None, training=None):
         """Reconstructs float images `[B, H, W, 3]` (0..255, H and W multiples of 64)."""
@@ -278,6 +445,15 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
         side_strings = side_model.compress(z)
         z_hat = side_model.decompress(side_strings, tf.shape(z)[1:-1])
+        if self.predicts_means:
+            # One string per slice, `[B, slices]`: a decoder needs each slice's before the next.
+            symbols, scale_indexes = [], []
+            self._encode_slices(y, z_hat, lmbda, symbols, scale_indexes)
+            strings = [
+                latent_model.compress(slice_symbols, indexes)
+                for slice_symbols, indexes in zip(symbols, scale_indexes, strict=True)
+            ]
+            return tf.stack(strings, axis=-1), side_strings
         indexes = self._scale_indexes(z_hat, conditioning, lmbda)
         return latent_model.compress(y, indexes), side_strings
 
@@ -288,6 +464,10 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         from the rounded, clipped reconstruction `decompress` returns.
         """
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
+        if self.predicts_means:
+            y_hat, bits = self._rounded_mean_terms(latent_model, side_model, y, z, lmbda)
+            reconstruction = self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
+            return self._rate_and_distortion(images, bits, reconstruction)
         z_hat, side_bits = side_model(z, training=False)
         indexes = self._scale_indexes(z_hat, conditioning, lmbda)
         y_hat, bits = latent_model(y, indexes, training=False)
@@ -304,6 +484,13 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         """
         latent_model, side_model = self._entropy_models(compression=False)
         conditioning = self._condition(compression_config.loss_weights(lmbda))
+        if self.predicts_means:
+            y_hat, bits = self._noisy_mean_terms(
+                latent_model, side_model, y, z, lmbda, y_noise=y_noise, z_noise=z_noise
+            )
+            return self._rate_and_distortion(
+                images, bits, self.synthesise(y_hat, conditioning, lmbda)
+            )
         z_tilde = z + z_noise
         indexes = self._scale_indexes(z_tilde, conditioning, lmbda, training=True)
         bits = noisy_bits(side_model, z_tilde) + noisy_bits(latent_model, y + y_noise, indexes)
@@ -325,14 +512,25 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         """Inverse of `compress`: uint8 images `[B, H, W, 3]` (padded size)."""
         latent_model, side_model, conditioning = self._coding_setup(lmbda)
         z_hat = side_model.decompress(side_strings, side_shape)
+        if self.predicts_means:
+            y_hat = self._decode_slices(
+                z_hat,
+                lmbda,
+                lambda index, indexes: latent_model.decompress(latent_strings[:, index], indexes),
+            )
+            return self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
         indexes = self._scale_indexes(z_hat, conditioning, lmbda)
         y_hat = latent_model.decompress(latent_strings, indexes)
         return self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
 
     def quantized_reconstruction(self, images, lmbda):
         """What `decompress(compress(images))` must equal: the model with rounding, as uint8."""
-        latent_model, _, conditioning = self._coding_setup(lmbda)
+        latent_model, side_model, conditioning = self._coding_setup(lmbda)
         y = self.analyse(tf.cast(images, tf.float32), conditioning, lmbda)
+        if self.predicts_means:
+            side_symbols = side_model.quantize(self._hyper_analyse(y, conditioning))
+            y_hat = self._encode_slices(y, side_symbols, lmbda, [], [])
+            return self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
         # The scale model has no location: latents are rounded to integers, whatever the scale.
         y_hat = latent_model.quantize(y)
         return self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
@@ -353,23 +551,61 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         y = self.analyse(tf.cast(images, tf.float32), conditioning, lmbda)
         z = self._hyper_analyse(y, conditioning)
         side_symbols = tf.cast(tf.round(z - self._side_offset(side_model)), tf.int32)
+        if self.predicts_means:
+            symbols, scale_indexes = [], []
+            self._encode_slices(y, side_symbols, lmbda, symbols, scale_indexes)
+            return {
+                "latent_symbols": tf.cast(tf.concat(symbols, axis=-1), tf.int32),
+                "side_symbols": side_symbols,
+                "scale_indexes": tf.cast(tf.concat(scale_indexes, axis=-1), tf.int32),
+            }
         return {
             "latent_symbols": tf.cast(tf.round(y), tf.int32),
             "side_symbols": side_symbols,
             "scale_indexes": self.scale_indexes_from_side_symbols(side_symbols, lmbda),
         }
 
-    def scale_indexes_from_side_symbols(self, side_symbols, lmbda):
-        """The latents' int32 scale indexes from decoded hyper-latent symbols."""
+    def scale_indexes_from_side_symbols(self, side_symbols, lmbda, latent_symbols=None):
+        """The latents' int32 scale indexes from decoded hyper-latent symbols.
+
+        A context model's indexes of slice k also depend on the latent symbols of the
+        slices before it: with `latent_symbols` holding those (any values in slice k and
+        after), slice k of the result is the decoder's. A decoder calls this once a slice.
+        """
         _, side_model, conditioning = self._coding_setup(lmbda)
+        if self.predicts_means:
+            indexes = []
+            if latent_symbols is None:
+                if self.num_slices > 1:
+                    raise ValueError("A context model's scale indexes need latent_symbols.")
+                latent_symbols = tf.zeros(tf.shape(side_symbols), tf.int32)  # Unread.
+
+            def slice_symbols(index, scale_indexes):
+                indexes.append(scale_indexes)
+                return latent_symbols[..., self._slice_channels(index)]
+
+            self._decode_slices(side_symbols, lmbda, slice_symbols)
+            return tf.cast(tf.concat(indexes, axis=-1), tf.int32)
         if self.integer_entropy_parameters:
             return tf.cast(self.hyper_synthesis(side_symbols, lmbda, training=False), tf.int32)
         z_hat = tf.cast(side_symbols, tf.float32) + self._side_offset(side_model)
         return tf.cast(self._scale_indexes(z_hat, conditioning, lmbda), tf.int32)
 
-    def synthesise_symbols(self, latent_symbols, lmbda):
-        """uint8 images from decoded latent symbols: the end of `decompress`."""
+    def synthesise_symbols(self, latent_symbols, lmbda, side_symbols=None):
+        """uint8 images from decoded latent symbols: the end of `decompress`.
+
+        Mean-scale models decode `symbols + mean`, so they need the `side_symbols` too.
+        """
         _, _, conditioning = self._coding_setup(lmbda)
+        if self.predicts_means:
+            if side_symbols is None:
+                raise ValueError("A mean-scale model's latents need the side_symbols too.")
+            y_hat = self._decode_slices(
+                side_symbols,
+                lmbda,
+                lambda index, _: latent_symbols[..., self._slice_channels(index)],
+            )
+            return self._to_uint8(self.synthesise(y_hat, conditioning, lmbda))
         return self._to_uint8(
             self.synthesise(tf.cast(latent_symbols, tf.float32), conditioning, lmbda)
         )
@@ -399,9 +635,14 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         digest = hashlib.sha256()
         low, high = self.lmbda_range
         digest.update(f"yoto-integer-index/{codec_format.LMBDA_LEVELS}/{low!r}/{high!r}".encode())
+        if self.predicts_means:
+            digest.update(f"/{self.coding_architecture()}".encode())
         tables = self.coding_tables()
         arrays = [np.asarray(tables[name]) for name in sorted(tables)]
-        for array in arrays + self.hyper_synthesis.integer_parameters():
+        arrays += self.hyper_synthesis.integer_parameters()
+        for context in self.slice_contexts:
+            arrays += context.integer_parameters()
+        for array in arrays:
             digest.update(str(array.shape).encode())
             digest.update(np.ascontiguousarray(array, np.int64).tobytes())
         return digest.digest()[: codec_format.FINGERPRINT_SIZE]
@@ -430,6 +671,9 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
             conditioned=self.conditioned,
             latent_gain_exponent=self.latent_gain_exponent,
             integer_entropy_parameters=self.integer_entropy_parameters,
+            entropy_model=self.entropy_model,
+            context_slices=self.context_slices,
+            context_filters=self.context_filters,
         )
         return config
 
@@ -449,6 +693,9 @@ def build_model(config: Config, seed: int = 0) -> HyperpriorCodec:
         conditioned=config.conditioned,
         latent_gain_exponent=config.latent_gain_exponent,
         integer_entropy_parameters=config.integer_entropy_parameters,
+        entropy_model=config.entropy_model,
+        context_slices=config.context_slices,
+        context_filters=config.context_filters,
         weight_sum_power=config.weight_sum_power,
         weight_sum_terms=("distortion",),
         evaluation_weights={"distortion": config.fixed_lmbda or 0.018},
