@@ -1,0 +1,151 @@
+"""A trained scale-hyperprior codec's snapshot, given a mean-scale or context entropy model.
+
+    python -m zoo.compression.upgrade_entropy_model --snapshot=releases/work/compression \
+        --entropy_model=channel_context --output=runs/context_compression
+
+Training a codec from scratch throws away what a long run's transforms learned. This
+writes a weights snapshot of the same codec with `--entropy_model` (`mean_scale` or
+`channel_context`, with `--context_slices` and `--context_filters`): every learned
+variable is kept, and the new parts (the hyper-synthesis's mean head and the slice
+context networks) start with zero output layers, so the upgraded codec codes exactly as
+the original did (zero means, the original scales) until training moves them.
+
+The snapshot's run record is the original's with the new config fields, at the
+original's step; since the config differs, `yoto-train --init_from` with it starts a
+fine-tuning run at step 0 (the optimizer state restarts, as from any snapshot).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import shlex
+import sys
+
+from absl import app, flags
+
+_FLAGS = flags.FLAGS
+flags.DEFINE_string("snapshot", None, "A compression weights snapshot (scale hyperprior).")
+flags.DEFINE_enum(
+    "entropy_model", "channel_context", ["mean_scale", "channel_context"], "The new coding."
+)
+flags.DEFINE_integer("context_slices", 4, "Slices of a channel_context model's latents.")
+flags.DEFINE_integer("context_filters", 96, "Width of each slice's context network.")
+flags.DEFINE_string("output", None, "Where the upgraded snapshot goes.")
+
+
+def upgrade(
+    snapshot_dir,
+    output_dir,
+    entropy_model: str,
+    context_slices: int = 4,
+    context_filters: int = 96,
+    command: str | None = None,
+):
+    """Writes `snapshot_dir`'s codec with `entropy_model` to `output_dir`.
+
+    Returns `(original_model, upgraded_model)`, both restored. Raises ValueError for a
+    snapshot of another task, one that already has means, or a float hyper-synthesis.
+    """
+    import numpy as np
+
+    from zoo import loading
+    from zoo.compression import model as compression
+    from zoo.loading import snapshots
+
+    metadata = snapshots.read_metadata(snapshot_dir)
+    if metadata.get("task") != "compression":
+        raise ValueError(
+            f"{snapshot_dir} holds a {metadata.get('task')} model; only a compression "
+            "snapshot has an entropy model to upgrade."
+        )
+    original, config, _ = loading.restore_snapshot(snapshot_dir)
+    if config.entropy_model != "scale":
+        raise ValueError(
+            f"{snapshot_dir} already codes with entropy_model={config.entropy_model!r}; "
+            "upgrade a scale-hyperprior snapshot."
+        )
+    if not config.integer_entropy_parameters:
+        raise ValueError(
+            f"{snapshot_dir} has a float hyper-synthesis; means and context need the "
+            "integer one (integer_entropy_parameters=True)."
+        )
+    changes = {
+        "entropy_model": entropy_model,
+        "context_slices": int(context_slices),
+        "context_filters": int(context_filters),
+    }
+    upgraded_config = dataclasses.replace(config, **changes)
+    upgraded = compression.build_model(upgraded_config, seed=int(metadata.get("seed", 0)))
+    old_values = snapshots.checkpoint_values(original)
+    fresh_values = snapshots.checkpoint_values(upgraded)
+    values = {}
+    for key, fresh in fresh_values.items():
+        fresh = np.asarray(fresh)
+        old = old_values.get(key)
+        if old is None or fresh.dtype.kind in "OS":
+            values[key] = fresh  # A new part, or the object graph: the upgraded model's.
+        elif np.asarray(old).shape != fresh.shape:
+            raise ValueError(f"{key}: shape {np.asarray(old).shape} -> {fresh.shape}")
+        else:
+            values[key] = np.asarray(old)
+    dropped = sorted(set(old_values) - set(fresh_values))
+    if dropped:
+        raise ValueError(f"{snapshot_dir}: the upgraded codec has no place for {dropped[:3]}")
+    dtypes = {key: str(np.asarray(value).dtype) for key, value in fresh_values.items()}
+    snapshots.load_values(upgraded, values, dtypes, f"the upgraded {snapshot_dir}", "compression")
+    record = {
+        key: value
+        for key, value in metadata.items()
+        if key not in ("step", "command", "dtypes", "rebuilt", "weights_sha256")
+    }
+    record["config"] = {**record["config"], **changes}
+    origin = record.pop("initialised_from", None)
+    snapshots.write(
+        upgraded,
+        pathlib.Path(output_dir),
+        record,
+        int(metadata["step"]),
+        command=command,
+        initialised_from=origin,
+    )
+    return original, upgraded
+
+
+def main(argv) -> int:
+    """Upgrades `--snapshot` to `--entropy_model`, says what was written and what next."""
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    for name in ("snapshot", "output"):
+        if not getattr(_FLAGS, name):
+            print(f"upgrade_entropy_model: error: --{name} is required", file=sys.stderr)
+            return 2
+    from zoo import loading
+    from zoo.loading import snapshots
+
+    command = shlex.join(["python", "-m", "zoo.compression.upgrade_entropy_model", *argv[1:]])
+    try:
+        upgrade(
+            _FLAGS.snapshot,
+            _FLAGS.output,
+            _FLAGS.entropy_model,
+            _FLAGS.context_slices,
+            _FLAGS.context_filters,
+            command=command,
+        )
+    except (ValueError, FileNotFoundError) as error:
+        print(f"upgrade_entropy_model: error: {error}", file=sys.stderr)
+        return 2
+    metadata = snapshots.read_metadata(_FLAGS.output)
+    print(
+        f"wrote {_FLAGS.output}: entropy_model={_FLAGS.entropy_model}; fine-tune it with "
+        f"{loading.continue_command(metadata, _FLAGS.output)}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    from zoo.flags_util import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    app.run(main)
