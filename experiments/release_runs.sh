@@ -90,13 +90,13 @@ start() {
   mkdir -p "$RUNS"
   # shellcheck disable=SC2086  # $flags is a list of flags.
   TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_CPP_MIN_LOG_LEVEL=2 \
-    nohup nice -n 19 .venv/bin/yoto-train $flags --model_dir="$RUNS/$task" "${init[@]}" \
+    setsid nohup nice -n 19 .venv/bin/yoto-train $flags --model_dir="$RUNS/$task" "${init[@]}" \
     >>"$RUNS/$task.log" 2>&1 &
   pid=$!
   # With the kernel's autogroup scheduling (on by default for desktop and server kernels
   # alike), a process's nice value only ranks it within its session's group, and groups
-  # share the CPU equally: a nice-19 run started from its own shell took as much CPU as
-  # a whole test session. The group's own nice value ranks it against the others.
+  # share the CPU equally: a nice-19 run took as much CPU as a whole test session. setsid
+  # gives the run a group of its own, and the group's nice value ranks it against others.
   if [ -w "/proc/$pid/autogroup" ]; then echo 19 >"/proc/$pid/autogroup" || true; fi
   echo "$task: started (pid $pid), log $RUNS/$task.log"
 }
