@@ -97,7 +97,15 @@ start() {
   # alike), a process's nice value only ranks it within its session's group, and groups
   # share the CPU equally: a nice-19 run took as much CPU as a whole test session. setsid
   # gives the run a group of its own, and the group's nice value ranks it against others.
-  if [ -w "/proc/$pid/autogroup" ]; then echo 19 >"/proc/$pid/autogroup" || true; fi
+  # (Once setsid has made the run its session's leader: before, the write would reach this
+  # shell's group.)
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    [ "$(ps -o sid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ] && break
+    sleep 0.5
+  done
+  if [ "$(ps -o sid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ] && [ -w "/proc/$pid/autogroup" ]; then
+    echo 19 >"/proc/$pid/autogroup" || true
+  fi
   echo "$task: started (pid $pid), log $RUNS/$task.log"
 }
 
