@@ -129,7 +129,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         h = self.num_hyper_filters
         self.analysis = transforms.AnalysisTransform(n, m, film)
         self.synthesis = transforms.SynthesisTransform(n, film)
-        self.hyper_analysis = transforms.HyperAnalysisTransform(h, film)
+        self.hyper_analysis = transforms.HyperAnalysisTransform(h, film, self.predicts_means)
         if self.integer_entropy_parameters:
             self.hyper_synthesis = integer_network.IntegerHyperSynthesis(
                 h,

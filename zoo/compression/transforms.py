@@ -114,9 +114,16 @@ class SynthesisTransform(_Transform):
 
 
 class HyperAnalysisTransform(_Transform):
-    """Latents `[B, h, w, C]` to hyper-latents `[B, h/4, w/4, num_filters]`, from |y|."""
+    """Latents `[B, h, w, C]` to hyper-latents `[B, h/4, w/4, num_filters]`, from |y|.
 
-    def __init__(self, num_filters: int, conditioned: bool, **kwargs):
+    `signed`: from `[|y|, y]` (2C channels) instead. A scale hyperprior needs only the
+    magnitudes; a mean-scale one predicts the latents' means, which the signs carry
+    (Minnen, Ballé and Toderici 2018 feed y itself). Keeping |y| beside y lets a trained
+    scale codec's hyper-analysis carry on unchanged, its weights on y starting at zero.
+    """
+
+    def __init__(self, num_filters: int, conditioned: bool, signed: bool = False, **kwargs):
+        self.signed = bool(signed)
         super().__init__(
             [
                 _Conditioned(_conv(num_filters, 3), conditioned, tf.nn.relu),
@@ -127,8 +134,11 @@ class HyperAnalysisTransform(_Transform):
         )
 
     def call(self, latents, conditioning):
-        """float32 hyper-latents of the latents' magnitudes (the scales do not need signs)."""
-        return self._chain(tf.abs(latents), conditioning)
+        """float32 hyper-latents of the latents' magnitudes (and the latents, when signed)."""
+        inputs = tf.abs(latents)
+        if self.signed:
+            inputs = tf.concat([inputs, latents], axis=-1)
+        return self._chain(inputs, conditioning)
 
 
 class HyperSynthesisTransform(_Transform):

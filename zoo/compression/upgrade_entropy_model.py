@@ -6,9 +6,10 @@
 Training a codec from scratch throws away what a long run's transforms learned. This
 writes a weights snapshot of the same codec with `--entropy_model` (`mean_scale` or
 `channel_context`, with `--context_slices` and `--context_filters`): every learned
-variable is kept, and the new parts (the hyper-synthesis's mean head and the slice
-context networks) start with zero output layers, so the upgraded codec codes exactly as
-the original did (zero means, the original scales) until training moves them.
+variable is kept, and the new parts (the hyper-analysis's weights on the signed latents,
+the hyper-synthesis's mean head and the slice context networks) start at zero, so the
+upgraded codec codes exactly as the original did (zero means, the original scales)
+until training moves them.
 
 The snapshot's run record is the original's with the new config fields, at the
 original's step; since the config differs, `yoto-train --init_from` with it starts a
@@ -19,10 +20,17 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+import re
 import shlex
 import sys
 
 from absl import app, flags
+
+from zoo.compression import widening
+
+# The hyper-analysis's first kernel, stored as [in channels, out channels, ...]: the
+# upgraded codec's reads [|y|, y].
+_SIGNED_INPUT = r"^model/hyper_analysis/0/conv/_kernel_parameter/(real|imag)/"
 
 _FLAGS = flags.FLAGS
 flags.DEFINE_string("snapshot", None, "A compression weights snapshot (scale hyperprior).")
@@ -85,6 +93,9 @@ def upgrade(
         old = old_values.get(key)
         if old is None or fresh.dtype.kind in "OS":
             values[key] = fresh  # A new part, or the object graph: the upgraded model's.
+        elif re.match(_SIGNED_INPUT, key):
+            # The hyper-analysis's first conv now also reads y: its weights on y start at 0.
+            values[key] = widening.place(np.asarray(old), np.zeros_like(fresh))
         elif np.asarray(old).shape != fresh.shape:
             raise ValueError(f"{key}: shape {np.asarray(old).shape} -> {fresh.shape}")
         else:

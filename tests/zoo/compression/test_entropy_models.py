@@ -70,6 +70,7 @@ class UpgradedCodecTest(tf.test.TestCase):
         for name in ("latent_symbols", "side_symbols", "scale_indexes"):
             self.assertAllEqual(after[name], before[name], msg=name)
         self.assertEqual(upgraded.coding_architecture(), "channel_context/4")
+        self.assertTrue(upgraded.hyper_analysis.signed)  # Means need the signs of y.
         terms = [
             model.coded_terms(self.images, *model.latents(self.images, LAMBDAS), LAMBDAS)
             for model in (original, upgraded)
