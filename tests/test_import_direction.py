@@ -8,7 +8,8 @@ project module is checked against the allowed direction:
     zoo       yoto_tf
     export    yoto_tf, zoo
     demos     yoto_tf, zoo, export (the programs on top: train, export, show)
-    serving   from zoo only the `.yoto` file format, the Codec, image reading and atomic writes
+    serving   from zoo only the `.yoto` file format and files, the Codec, image reading, atomic
+              writes and flag parsing
     web       yoto_tf, zoo, export, and serving's clients (`make web`: an application on
               top, like demos, that calls the exported models through the project's own
               serving code, so it is the one package that may import serving)
@@ -55,10 +56,13 @@ ALLOWED_PACKAGES = {
 # a served model would call (not the command line).
 WEB_MAY_IMPORT_FROM_SERVING = {"serving.client", "serving.codec_client"}
 # What serving may take from zoo: the `.yoto` file format, reading images, atomic writes,
-# and the codec with its backend interface, which the stock-op client implements.
+# the codec with its backend interface, which the stock-op client implements, the file
+# commands that `yoto-codec` shares, and the binaries' flag parsing.
 SERVING_MAY_IMPORT_FROM_ZOO = {
     "zoo.compression.codec_format",
     "zoo.compression.codec",
+    "zoo.compression.codec_files",
+    "zoo.flags_util",
     "zoo.data.photos",
     "zoo.atomic",
 }

@@ -28,13 +28,14 @@ Exit status 0 when every check passed, 1 when one failed, 2 on bad input.
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 import shlex
 import sys
 
+from absl import flags
+
 import zoo
-from zoo import loading
+from zoo import flags_util, loading
 
 VAE_COMPARISON_TOLERANCE = 0.03
 # What a codec release aims at on the whole evaluation set (issue 35): BD-rate (PSNR) in
@@ -305,25 +306,31 @@ def _parse_fixed_models(text: str | None) -> dict[float, str]:
     return fixed
 
 
+def _define(flag_values):
+    def define(name, help_text, required=False):
+        flags.DEFINE_string(name, None, help_text, flag_values=flag_values, required=required)
+
+    define("model", "Snapshot, training dir or pretrained:NAME", required=True)
+    define("output_dir", "Where the figures go.", required=True)
+    define("float32_model_dir", "compression: the run at the snapshot's step")
+    define("fixed_models", "beta_vae: BETA=DIR,... fixed-beta runs")
+    define("publish", "Publish the snapshot as release NAME.")
+    define("notes", "What a person saw in the figures, for the model card.")
+
+
+COMMAND = flags_util.Command("Check a model for release.", _define)
+
+
 def run(argv=None) -> int:
     """Runs the checks of the model's task, prints them, publishes on request."""
-    parser = argparse.ArgumentParser(
-        prog="python -m zoo.releases.checks", description=__doc__.split("\n\n")[0]
+    args, _ = flags_util.parse_command_line(
+        "python -m zoo.releases.checks", __doc__.split("\n\n")[0], COMMAND, argv
     )
-    parser.add_argument("--model", required=True, help="Snapshot, training dir or pretrained:NAME")
-    parser.add_argument("--output_dir", required=True, help="Where the figures go.")
-    parser.add_argument("--float32_model_dir", help="compression: the run at the snapshot's step")
-    parser.add_argument("--fixed_models", help="beta_vae: BETA=DIR,... fixed-beta runs")
-    parser.add_argument("--publish", metavar="NAME", help="Publish the snapshot as release NAME.")
-    parser.add_argument("--notes", help="What a person saw in the figures, for the model card.")
-    args = parser.parse_args(argv)
     # The notes are on the card already; the command is what reproduces the numbers.
     shown = [arg for arg in (argv or sys.argv[1:]) if not arg.startswith("--notes")]
     command = shlex.join(["python", "-m", "zoo.releases.checks", *shown])
 
-    from zoo.flags_util import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
+    flags_util.import_tensorflow_quietly()
     from zoo import releases
     from zoo.loading import snapshots
 
