@@ -20,13 +20,15 @@ Inside zoo the subpackages are layered, each importing only layers below it:
     zoo (its top-level modules: the task registry, atomic writes, figures, tables, ...)
     zoo.data        MNIST, photographs, paintings, packaged data
     zoo.loading     "give me this model": training dirs, snapshots, releases by name
+    zoo.evaluation  loss terms over a weight grid, for any task it is handed
     the tasks       zoo.beta_vae, zoo.compression, zoo.style_transfer, ...: never each other
-    zoo.evaluation  loss terms over a weight grid
+                    (a task's release checks may evaluate its models: beta_vae's do)
     zoo.training    the training loop
     zoo.releases    publishing and checking releases
 
-The registry (`zoo.tasks`) names each task's modules as strings; `RegistryTest` resolves
-every one and checks that it lives in its own task's package.
+The registry (`zoo.tasks`) names each task's modules as strings (its config, model, data,
+summaries, servables and release checks); `RegistryTest` resolves every one and checks
+that it lives in its own task's package.
 
 BUILD's py_library and py_binary targets must declare exactly the package edges
 that their sources' imports make, so that Bazel builds what Python imports.
@@ -74,8 +76,8 @@ ZOO_LAYERS = (
     ("zoo",),
     ("zoo.data",),
     ("zoo.loading",),
-    None,  # The tasks.
     ("zoo.evaluation",),
+    None,  # The tasks.
     ("zoo.training",),
     ("zoo.releases",),
 )
@@ -356,6 +358,12 @@ class ImportDirectionTest(unittest.TestCase):
         self.assertIsNotNone(reason("zoo/tasks.py", "from zoo.data import photos\n"))
         self.assertIsNone(reason("zoo/releases/checks.py", "from zoo.training import train_lib\n"))
         self.assertIsNone(reason("zoo/compression/codec.py", "from zoo import loading\n"))
+        self.assertIsNone(
+            reason("zoo/beta_vae/release_checks.py", "from zoo.evaluation import evaluate_lib\n")
+        )
+        self.assertIsNotNone(
+            reason("zoo/evaluation/evaluate_lib.py", "from zoo.compression import codec\n")
+        )
 
     def test_a_planted_wrong_import_fails_the_whole_tree_check(self):
         planted = pathlib.Path("zoo/loading/planted_wrong_import.py")
