@@ -250,31 +250,74 @@ def build_targets() -> dict[str, Target]:
     return targets
 
 
+def unit_of(module: str) -> str:
+    """The BUILD grain of a module: its zoo subpackage (`zoo.compression`) or its package."""
+    return zoo_unit(module) if module.split(".")[0] == "zoo" else module.split(".")[0]
+
+
 def package_of(target: Target) -> str | None:
-    """The project package a target's sources are in (None outside them, e.g. bench/)."""
-    packages = {pathlib.Path(src).parts[0] for src in target.srcs if src.endswith(".py")}
-    if len(packages) == 1 and packages <= set(PACKAGES):
-        return packages.pop()
+    """The unit (`unit_of`) a target's sources are in (None outside them, e.g. bench/)."""
+    units = {
+        unit_of(module_name(pathlib.Path(src)))
+        for src in target.srcs
+        if src.endswith(".py") and pathlib.Path(src).parts[0] in PACKAGES
+    }
+    if len(units) == 1 and all(pathlib.Path(s).parts[0] in PACKAGES for s in target.srcs):
+        return units.pop()
     return None
 
 
+# BUILD's library of the tasks the registry names by string, and the unit it stands for.
+REGISTRY_TARGET = "zoo_tasks"
+REGISTRY_UNIT = "the registry's tasks"
+
+
+def registry_units() -> set[str]:
+    """The zoo units of the modules the registry (`zoo.tasks.TASKS`) names."""
+    import importlib
+
+    tasks = importlib.import_module("zoo.tasks")
+    return {
+        zoo_unit(getattr(task, field.name))
+        for task in tasks.TASKS.values()
+        for field in dataclasses.fields(task)
+        if field.name not in ("name", "training_data") and getattr(task, field.name)
+    }
+
+
 def build_mismatches() -> list[str]:
-    """One line per target whose declared deps differ from the packages its sources import."""
+    """One line per target whose declared deps differ from the units its sources import.
+
+    A py_binary that imports zoo depends on REGISTRY_TARGET too: the registry reaches the
+    tasks by name at run time. That target's deps are the registry's task packages.
+    """
     targets = build_targets()
     libraries = {t.name: package_of(t) for t in targets.values() if t.kind == "py_library"}
+    libraries[REGISTRY_TARGET] = REGISTRY_UNIT
     mismatches = []
+    registry = targets.get(REGISTRY_TARGET)
+    declared_tasks = (
+        {libraries.get(dep.lstrip(":")) for dep in registry.deps} if registry else set()
+    )
+    if declared_tasks != registry_units():
+        mismatches.append(
+            f"BUILD py_library {REGISTRY_TARGET!r}: the registry names {sorted(registry_units())}, "
+            f"its deps give {sorted(map(str, declared_tasks))}"
+        )
     for target in targets.values():
         if package_of(target) is None:
             continue
         own_sources = {module_name(pathlib.Path(src)) for src in target.srcs}
         imported = {
-            item.module.split(".")[0]
+            unit_of(item.module)
             for src in target.srcs
             for item in imports_of(pathlib.Path(src))
             if item.module not in own_sources
         }
         if target.kind == "py_library":
             imported.discard(package_of(target))
+        elif any(unit.split(".")[0] == "zoo" for unit in imported):
+            imported.add(REGISTRY_UNIT)
         declared = {libraries.get(dep.lstrip(":")) for dep in target.deps}
         if declared != imported:
             mismatches.append(
@@ -283,6 +326,13 @@ def build_mismatches() -> list[str]:
                 f"(deps = {target.deps})"
             )
     return mismatches
+
+
+def binaries() -> list[pathlib.Path]:
+    """The project's files that run as programs (`if __name__ == "__main__"`)."""
+    return [
+        path for path in project_files() if '__name__ == "__main__"' in (ROOT / path).read_text()
+    ]
 
 
 class RegistryTest(unittest.TestCase):
@@ -391,3 +441,14 @@ class ImportDirectionTest(unittest.TestCase):
     def test_build_deps_match_the_imports(self):
         found = build_mismatches()
         self.assertEqual(found, [], "BUILD deps that differ from imports:\n" + "\n".join(found))
+
+    def test_every_zoo_package_is_one_library_and_every_binary_a_py_binary(self):
+        targets = build_targets().values()
+        libraries = [package_of(t) for t in targets if t.kind == "py_library"]
+        units = {unit_of(module_name(path)) for path in project_files(("zoo",))}
+        for unit in sorted(units):
+            with self.subTest(unit=unit):
+                self.assertEqual(libraries.count(unit), 1, f"{unit}: one py_library")
+        binary_sources = {src for t in targets if t.kind == "py_binary" for src in t.srcs}
+        missing = [str(path) for path in binaries() if str(path) not in binary_sources]
+        self.assertEqual(missing, [], "programs without a py_binary")
