@@ -5,8 +5,8 @@ import tempfile
 
 import tensorflow as tf
 
+from tests import tiny_runs
 from zoo.beta_vae import release_checks
-from zoo.training import train_lib
 
 
 class BetaVAEReleaseChecksTest(tf.test.TestCase):
@@ -14,15 +14,9 @@ class BetaVAEReleaseChecksTest(tf.test.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.root = pathlib.Path(tempfile.mkdtemp())
-        cls.vae_dir = cls.root / "vae"
-        train_lib.train("beta_vae", cls.vae_dir, steps=4, runlocal=True, verbose=0)
-        cls.vae_snapshot = cls.root / "vae_snapshot"
-        train_lib.write_snapshot(cls.vae_dir, cls.vae_snapshot)
-        cls.fixed_dir = cls.root / "fixed_4"
-        overrides = {"fixed_beta": 4.0}
-        train_lib.train(
-            "beta_vae", cls.fixed_dir, steps=4, runlocal=True, verbose=0, config_overrides=overrides
-        )
+        cls.vae_dir = tiny_runs.run_dir("beta_vae", 4)
+        cls.vae_snapshot = tiny_runs.snapshot_dir("beta_vae", 4)
+        cls.fixed_dir = tiny_runs.run_dir("beta_vae", 4, fixed_beta=4.0)
 
     def test_the_vae_check_compares_totals_with_each_fixed_model_at_its_beta(self):
         (line,) = release_checks.beta_vae_checks(self.vae_snapshot, {4.0: self.fixed_dir}, "cmd")

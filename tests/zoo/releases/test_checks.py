@@ -10,10 +10,10 @@ from unittest import mock
 
 import tensorflow as tf
 
+from tests import tiny_runs
 from zoo import releases
 from zoo.loading import releases as release_lookup
 from zoo.releases import checks as release_checks
-from zoo.training import train_lib
 
 
 class ReleaseChecksTest(tf.test.TestCase):
@@ -21,15 +21,9 @@ class ReleaseChecksTest(tf.test.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.root = pathlib.Path(tempfile.mkdtemp())
-        cls.vae_dir = cls.root / "vae"
-        train_lib.train("beta_vae", cls.vae_dir, steps=4, runlocal=True, verbose=0)
-        cls.vae_snapshot = cls.root / "vae_snapshot"
-        train_lib.write_snapshot(cls.vae_dir, cls.vae_snapshot)
-        cls.fixed_dir = cls.root / "fixed_4"
-        overrides = {"fixed_beta": 4.0}
-        train_lib.train(
-            "beta_vae", cls.fixed_dir, steps=4, runlocal=True, verbose=0, config_overrides=overrides
-        )
+        cls.vae_dir = tiny_runs.run_dir("beta_vae", 4)
+        cls.vae_snapshot = tiny_runs.snapshot_dir("beta_vae", 4)
+        cls.fixed_dir = tiny_runs.run_dir("beta_vae", 4, fixed_beta=4.0)
 
     def test_publishing_refuses_weights_other_than_those_the_checks_measured(self):
         releases_dir = self.root / "remeasured"
