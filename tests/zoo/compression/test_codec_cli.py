@@ -33,6 +33,12 @@ class CodecCliTest(tf.test.TestCase):
         self.assertEqual(codec_cli.run(["decompress", model, str(compressed), str(restored)]), 0)
         self.assertEqual(np.asarray(Image.open(restored)).shape, (80, 90, 3))
 
+    # Slow: the codec tests' shared export, built again when test_serving.py ran in another
+    # process (9 minutes of a loaded 2-core machine with the SavedModel's tracing). The
+    # exported codec writing the model's bytes stays fast in test_serving.py
+    # (test_the_exported_codec_writes_the_same_bytes_as_the_model), and yoto-codec telling
+    # a SavedModel from a training dir in test_codec_files.py.
+    @pytest.mark.slow
     def test_an_exported_saved_model_writes_the_same_file_as_the_in_memory_codec(self):
         # The codec tests' shared export (one per session), not one of this class's
         # training dir: exporting training dirs is test_export's and (slow)
