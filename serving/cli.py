@@ -11,95 +11,111 @@ as `yoto-codec`. Outputs are written atomically. Errors exit with status 2.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from absl import flags
 
-def _client(args):
+from zoo import flags_util
+
+
+def _client(flag_values):
     from serving import client
 
-    options = {"timeout_seconds": args.timeout, "retries": args.retries}
-    if args.grpc:
-        return client.GrpcClient(args.grpc, args.model, version=args.version, **options)
-    return client.RestClient(args.rest, args.model, version=args.version, **options)
+    options = {"timeout_seconds": flag_values.timeout, "retries": flag_values.retries}
+    if flag_values.grpc:
+        return client.GrpcClient(
+            flag_values.grpc, flag_values.model, version=flag_values.version, **options
+        )
+    return client.RestClient(
+        flag_values.rest, flag_values.model, version=flag_values.version, **options
+    )
 
 
-def _compress(args) -> str:
+def _codec(flag_values):
     from serving.codec_client import StockCodecClient
-    from zoo import atomic
-    from zoo.data import photos
 
-    image = photos.read_rgb8(args.input)
-    data = StockCodecClient(_client(args).predict).encode(image, args.lmbda)
-    atomic.write_bytes(args.output, data)
-    bpp = 8 * len(data) / (image.shape[0] * image.shape[1])
-    return f"{args.output}: {len(data)} bytes, {bpp:.4f} bpp at lambda {args.lmbda:g}"
+    return StockCodecClient(_client(flag_values).predict)
 
 
-def _decompress(args) -> str:
-    import pathlib
+def _compress(flag_values, files) -> str:
+    from zoo.compression import codec_files
 
-    from serving.codec_client import StockCodecClient
-    from zoo import atomic
-
-    path = pathlib.Path(args.input)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist.")
-    image = StockCodecClient(_client(args).predict).decode(path.read_bytes())
-    atomic.write_png(args.output, image)
-    return f"{args.output}: {image.shape[1]}x{image.shape[0]} PNG"
+    return codec_files.compress_file(
+        lambda: _codec(flag_values), files["input"], files["output"], lmbda=flag_values.lmbda
+    )
 
 
-def _signatures(args) -> str:
+def _decompress(flag_values, files) -> str:
+    from zoo.compression import codec_files
+
+    return codec_files.decompress_file(lambda: _codec(flag_values), files["input"], files["output"])
+
+
+def _signatures(flag_values, files) -> str:
+    del files
     lines = []
-    for name, signature in sorted(_client(args).signatures().items()):
+    for name, signature in sorted(_client(flag_values).signatures().items()):
         inputs = ", ".join(f"{k}: {v}" for k, v in sorted(signature["inputs"].items()))
         outputs = ", ".join(f"{k}: {v}" for k, v in sorted(signature["outputs"].items()))
         lines.append(f"{name}({inputs}) -> {outputs}")
     return "\n".join(lines)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="yoto-serving", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+def _define_server(flag_values):
+    flags.DEFINE_string(
+        "grpc", None, "ModelServer gRPC address, e.g. localhost:8500", flag_values=flag_values
+    )
+    flags.DEFINE_string(
+        "rest", None, "ModelServer REST URL, e.g. http://localhost:8501", flag_values=flag_values
+    )
+    flags.mark_flags_as_mutual_exclusive(["grpc", "rest"], required=True, flag_values=flag_values)
+    flags.DEFINE_string("model", None, "Served model name.", flag_values=flag_values, required=True)
+    flags.DEFINE_integer(
+        "version", None, "Model version (default: newest).", flag_values=flag_values
+    )
+    flags.DEFINE_float(
+        "timeout", 30.0, "Deadline per call, retries included (s).", flag_values=flag_values
+    )
+    flags.DEFINE_integer(
+        "retries",
+        3,
+        "Retries on UNAVAILABLE and RESOURCE_EXHAUSTED (HTTP 503, 429), with backoff.",
+        flag_values=flag_values,
+    )
 
-    def add(name, help_text):
-        command = commands.add_parser(name, help=help_text)
-        where = command.add_mutually_exclusive_group(required=True)
-        where.add_argument("--grpc", help="ModelServer gRPC address, e.g. localhost:8500")
-        where.add_argument("--rest", help="ModelServer REST URL, e.g. http://localhost:8501")
-        command.add_argument("--model", required=True, help="Served model name.")
-        command.add_argument("--version", type=int, help="Model version (default: newest).")
-        command.add_argument(
-            "--timeout", type=float, default=30.0, help="Deadline per call, retries included (s)."
-        )
-        command.add_argument(
-            "--retries",
-            type=int,
-            default=3,
-            help="Retries on UNAVAILABLE and RESOURCE_EXHAUSTED (HTTP 503, 429), with backoff.",
-        )
-        return command
 
-    compress = add("compress", "Image file to .yoto through the stock codec servable.")
-    compress.add_argument("--lmbda", type=float, required=True, help="Rate-distortion weight.")
-    compress.add_argument("input")
-    compress.add_argument("output")
-    decompress = add("decompress", ".yoto file to PNG through the stock codec servable.")
-    decompress.add_argument("input")
-    decompress.add_argument("output")
-    add("signatures", "List the served model's signatures (GetModelMetadata, gRPC or REST).")
-    return parser
+def _define_compress(flag_values):
+    _define_server(flag_values)
+    flags.DEFINE_float(
+        "lmbda", None, "Rate-distortion weight.", flag_values=flag_values, required=True
+    )
+
+
+COMMANDS = {
+    "compress": flags_util.Command(
+        "Image file to .yoto through the stock codec servable.",
+        _define_compress,
+        ("input", "output"),
+    ),
+    "decompress": flags_util.Command(
+        ".yoto file to PNG through the stock codec servable.", _define_server, ("input", "output")
+    ),
+    "signatures": flags_util.Command(
+        "List the served model's signatures (GetModelMetadata, gRPC or REST).", _define_server
+    ),
+}
 
 
 def run(argv=None) -> int:
     """Runs one command; returns the exit status (0, or 2 with a message on stderr)."""
     from serving.client import ServingError
 
-    args = _parser().parse_args(argv)
-    command = {"compress": _compress, "decompress": _decompress, "signatures": _signatures}
+    command, flag_values, files = flags_util.parse_subcommand(
+        "yoto-serving", __doc__.split("\n\n")[0], COMMANDS, argv
+    )
+    run_command = {"compress": _compress, "decompress": _decompress, "signatures": _signatures}
     try:
-        print(command[args.command](args))
+        print(run_command[command](flag_values, files))
     except (ValueError, OSError, ServingError) as error:
         print(f"yoto-serving: error: {error}", file=sys.stderr)
         return 2

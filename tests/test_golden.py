@@ -323,6 +323,10 @@ class OtherNumericSettingsTest(tf.test.TestCase):
         self.assertRegex(summary, r"\b[1-9]\d* passed", f"{settings}: ran no test ({summary})")
         self.assertNotIn("failed", summary, settings)
 
+    # Slow: a second pytest process redoes the fast golden comparisons (~10 minutes on a
+    # loaded 2-core machine). The fast suite keeps the codec's files decoding alike with
+    # oneDNN off and on one thread (tests/zoo/compression/test_cross_platform_decoding.py).
+    @pytest.mark.slow
     def test_the_golden_outputs_hold_with_onednn_flipped_and_one_thread(self):
         self.assert_golden_comparisons_pass(
             {

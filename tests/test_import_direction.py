@@ -8,7 +8,8 @@ project module is checked against the allowed direction:
     zoo       yoto_tf
     export    yoto_tf, zoo
     demos     yoto_tf, zoo, export (the programs on top: train, export, show)
-    serving   from zoo only the `.yoto` file format, the Codec, image reading and atomic writes
+    serving   from zoo only the `.yoto` file format and files, the Codec, image reading, atomic
+              writes and flag parsing
     web       yoto_tf, zoo, export, and serving's clients (`make web`: an application on
               top, like demos, that calls the exported models through the project's own
               serving code, so it is the one package that may import serving)
@@ -19,13 +20,15 @@ Inside zoo the subpackages are layered, each importing only layers below it:
     zoo (its top-level modules: the task registry, atomic writes, figures, tables, ...)
     zoo.data        MNIST, photographs, paintings, packaged data
     zoo.loading     "give me this model": training dirs, snapshots, releases by name
+    zoo.evaluation  loss terms over a weight grid, for any task it is handed
     the tasks       zoo.beta_vae, zoo.compression, zoo.style_transfer, ...: never each other
-    zoo.evaluation  loss terms over a weight grid
+                    (a task's release checks may evaluate its models: beta_vae's do)
     zoo.training    the training loop
     zoo.releases    publishing and checking releases
 
-The registry (`zoo.tasks`) names each task's modules as strings; `RegistryTest` resolves
-every one and checks that it lives in its own task's package.
+The registry (`zoo.tasks`) names each task's modules as strings (its config, model, data,
+summaries, servables and release checks); `RegistryTest` resolves every one and checks
+that it lives in its own task's package.
 
 BUILD's py_library and py_binary targets must declare exactly the package edges
 that their sources' imports make, so that Bazel builds what Python imports.
@@ -55,10 +58,13 @@ ALLOWED_PACKAGES = {
 # a served model would call (not the command line).
 WEB_MAY_IMPORT_FROM_SERVING = {"serving.client", "serving.codec_client"}
 # What serving may take from zoo: the `.yoto` file format, reading images, atomic writes,
-# and the codec with its backend interface, which the stock-op client implements.
+# the codec with its backend interface, which the stock-op client implements, the file
+# commands that `yoto-codec` shares, and the binaries' flag parsing.
 SERVING_MAY_IMPORT_FROM_ZOO = {
     "zoo.compression.codec_format",
     "zoo.compression.codec",
+    "zoo.compression.codec_files",
+    "zoo.flags_util",
     "zoo.data.photos",
     "zoo.atomic",
 }
@@ -70,8 +76,8 @@ ZOO_LAYERS = (
     ("zoo",),
     ("zoo.data",),
     ("zoo.loading",),
-    None,  # The tasks.
     ("zoo.evaluation",),
+    None,  # The tasks.
     ("zoo.training",),
     ("zoo.releases",),
 )
@@ -244,31 +250,74 @@ def build_targets() -> dict[str, Target]:
     return targets
 
 
+def unit_of(module: str) -> str:
+    """The BUILD grain of a module: its zoo subpackage (`zoo.compression`) or its package."""
+    return zoo_unit(module) if module.split(".")[0] == "zoo" else module.split(".")[0]
+
+
 def package_of(target: Target) -> str | None:
-    """The project package a target's sources are in (None outside them, e.g. bench/)."""
-    packages = {pathlib.Path(src).parts[0] for src in target.srcs if src.endswith(".py")}
-    if len(packages) == 1 and packages <= set(PACKAGES):
-        return packages.pop()
+    """The unit (`unit_of`) a target's sources are in (None outside them, e.g. bench/)."""
+    units = {
+        unit_of(module_name(pathlib.Path(src)))
+        for src in target.srcs
+        if src.endswith(".py") and pathlib.Path(src).parts[0] in PACKAGES
+    }
+    if len(units) == 1 and all(pathlib.Path(s).parts[0] in PACKAGES for s in target.srcs):
+        return units.pop()
     return None
 
 
+# BUILD's library of the tasks the registry names by string, and the unit it stands for.
+REGISTRY_TARGET = "zoo_tasks"
+REGISTRY_UNIT = "the registry's tasks"
+
+
+def registry_units() -> set[str]:
+    """The zoo units of the modules the registry (`zoo.tasks.TASKS`) names."""
+    import importlib
+
+    tasks = importlib.import_module("zoo.tasks")
+    return {
+        zoo_unit(getattr(task, field.name))
+        for task in tasks.TASKS.values()
+        for field in dataclasses.fields(task)
+        if field.name not in ("name", "training_data") and getattr(task, field.name)
+    }
+
+
 def build_mismatches() -> list[str]:
-    """One line per target whose declared deps differ from the packages its sources import."""
+    """One line per target whose declared deps differ from the units its sources import.
+
+    A py_binary that imports zoo depends on REGISTRY_TARGET too: the registry reaches the
+    tasks by name at run time. That target's deps are the registry's task packages.
+    """
     targets = build_targets()
     libraries = {t.name: package_of(t) for t in targets.values() if t.kind == "py_library"}
+    libraries[REGISTRY_TARGET] = REGISTRY_UNIT
     mismatches = []
+    registry = targets.get(REGISTRY_TARGET)
+    declared_tasks = (
+        {libraries.get(dep.lstrip(":")) for dep in registry.deps} if registry else set()
+    )
+    if declared_tasks != registry_units():
+        mismatches.append(
+            f"BUILD py_library {REGISTRY_TARGET!r}: the registry names {sorted(registry_units())}, "
+            f"its deps give {sorted(map(str, declared_tasks))}"
+        )
     for target in targets.values():
         if package_of(target) is None:
             continue
         own_sources = {module_name(pathlib.Path(src)) for src in target.srcs}
         imported = {
-            item.module.split(".")[0]
+            unit_of(item.module)
             for src in target.srcs
             for item in imports_of(pathlib.Path(src))
             if item.module not in own_sources
         }
         if target.kind == "py_library":
             imported.discard(package_of(target))
+        elif any(unit.split(".")[0] == "zoo" for unit in imported):
+            imported.add(REGISTRY_UNIT)
         declared = {libraries.get(dep.lstrip(":")) for dep in target.deps}
         if declared != imported:
             mismatches.append(
@@ -277,6 +326,13 @@ def build_mismatches() -> list[str]:
                 f"(deps = {target.deps})"
             )
     return mismatches
+
+
+def binaries() -> list[pathlib.Path]:
+    """The project's files that run as programs (`if __name__ == "__main__"`)."""
+    return [
+        path for path in project_files() if '__name__ == "__main__"' in (ROOT / path).read_text()
+    ]
 
 
 class RegistryTest(unittest.TestCase):
@@ -352,6 +408,12 @@ class ImportDirectionTest(unittest.TestCase):
         self.assertIsNotNone(reason("zoo/tasks.py", "from zoo.data import photos\n"))
         self.assertIsNone(reason("zoo/releases/checks.py", "from zoo.training import train_lib\n"))
         self.assertIsNone(reason("zoo/compression/codec.py", "from zoo import loading\n"))
+        self.assertIsNone(
+            reason("zoo/beta_vae/release_checks.py", "from zoo.evaluation import evaluate_lib\n")
+        )
+        self.assertIsNotNone(
+            reason("zoo/evaluation/evaluate_lib.py", "from zoo.compression import codec\n")
+        )
 
     def test_a_planted_wrong_import_fails_the_whole_tree_check(self):
         planted = pathlib.Path("zoo/loading/planted_wrong_import.py")
@@ -379,3 +441,14 @@ class ImportDirectionTest(unittest.TestCase):
     def test_build_deps_match_the_imports(self):
         found = build_mismatches()
         self.assertEqual(found, [], "BUILD deps that differ from imports:\n" + "\n".join(found))
+
+    def test_every_zoo_package_is_one_library_and_every_binary_a_py_binary(self):
+        targets = build_targets().values()
+        libraries = [package_of(t) for t in targets if t.kind == "py_library"]
+        units = {unit_of(module_name(path)) for path in project_files(("zoo",))}
+        for unit in sorted(units):
+            with self.subTest(unit=unit):
+                self.assertEqual(libraries.count(unit), 1, f"{unit}: one py_library")
+        binary_sources = {src for t in targets if t.kind == "py_binary" for src in t.srcs}
+        missing = [str(path) for path in binaries() if str(path) not in binary_sources]
+        self.assertEqual(missing, [], "programs without a py_binary")

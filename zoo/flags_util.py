@@ -56,3 +56,81 @@ def import_tensorflow_quietly():
     import tensorflow
 
     return tensorflow
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """One command of a binary: its help line, its flags and its positional arguments.
+
+    `define(flag_values)` defines the command's absl flags on `flag_values`, with
+    `flag_values=flag_values` in each `flags.DEFINE_*` and `flags.mark_*` call.
+    """
+
+    help: str
+    define: object  # Callable[[flags.FlagValues], None]
+    positional: tuple[str, ...] = ()
+
+
+def parse_command_line(prog: str, description: str, command: Command, argv=None):
+    """Parses `argv` (default `sys.argv[1:]`) with absl into a fresh set of `command`'s flags.
+
+    Returns `(flag_values, positional)`: the parsed flags and the positional arguments
+    by `command.positional`'s names. `--help` prints the usage and exits with status 0; a
+    bad command line prints `PROG: error: ...` and the usage to stderr and exits with
+    status 2 (the convention of argparse, which these binaries used before absl).
+
+    A fresh `FlagValues` per call, not absl's global `FLAGS`: the commands that tests call
+    in one process define flags of the same names (`--model`), and values never carry over
+    from one call to the next.
+    """
+    import sys
+
+    from absl import flags
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    flag_values = flags.FlagValues()
+    command.define(flag_values)
+    names = " ".join(command.positional)
+    usage = f"usage: {prog} [flags] {names}".rstrip()
+    if any(arg in ("-h", "--help", "--helpshort", "--helpfull") for arg in argv):
+        print(f"{usage}\n\n{description}\n\n{flag_values.get_help()}")
+        raise SystemExit(0)
+    try:
+        rest = flag_values([prog, *argv])[1:]
+        if len(rest) != len(command.positional):
+            raise flags.Error(
+                f"expected {len(command.positional)} positional arguments ({names}), "
+                f"got {len(rest)}: {rest}"
+            )
+    except flags.Error as error:
+        print(f"{usage}\n{prog}: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return flag_values, dict(zip(command.positional, rest, strict=True))
+
+
+def parse_subcommand(prog: str, description: str, commands: dict[str, Command], argv=None):
+    """Parses `PROG COMMAND [flags] ARGS...`: returns `(command name, flag_values, positional)`.
+
+    The command comes first, as argparse's subcommands wanted; each is parsed by
+    `parse_command_line` with its own flags. Without a known command it prints the
+    commands and exits with status 2 (0 for `--help`).
+    """
+    import sys
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    listing = "\n".join(f"  {name:12} {command.help}" for name, command in commands.items())
+    usage = f"usage: {prog} {{{','.join(commands)}}} [flags] ...\n\n{listing}"
+    if not argv or argv[0] not in commands:
+        if argv and argv[0] in ("-h", "--help", "--helpshort", "--helpfull"):
+            print(f"{usage}\n\n{description}")
+            raise SystemExit(0)
+        given = f"unknown command {argv[0]!r}" if argv else "a command is required"
+        print(
+            f"{usage}\n{prog}: error: {given}; choose one of {', '.join(commands)}", file=sys.stderr
+        )
+        raise SystemExit(2)
+    name = argv[0]
+    flag_values, positional = parse_command_line(
+        f"{prog} {name}", commands[name].help, commands[name], argv[1:]
+    )
+    return name, flag_values, positional

@@ -32,6 +32,10 @@ class Task:
     stock_serving: `module.Class` of a servable with stock TensorFlow ops only, exported
         beside the main one (`<name>_stock`) when the main one needs custom ops; else None.
     training_data: what the task trains on, in words, for the model card of a release.
+    release_checks: the module with `run_checks(spec, output_dir, command, options)`, the
+        checks a model of the task must pass to be released (`python -m zoo.releases.checks`;
+        `options`: that binary's flags by name), returning model-card lines
+        (`zoo.loading.releases.result`); None for a task without releases.
     sequence: for a task learned as a sequence of tasks (lifelong learning), the module with
         `train_sequence`, `load_run` and `restore_run`: yoto-lifelong trains it and yoto-export
         restores it through them, and the single-run loop of yoto-train and yoto-evaluate
@@ -46,6 +50,7 @@ class Task:
     serving: str
     stock_serving: str | None
     training_data: str
+    release_checks: str | None = None
     # A sequence of tasks, each one `fit` with its own data, does not fit yoto-train's one
     # run over one data stream and loss-weight grid; such a task names its own loop here.
     sequence: str | None = None
@@ -62,6 +67,13 @@ class Task:
     def write_images(self, model, config) -> None:
         """Writes the task's TensorBoard images of `model` to the default summary writer."""
         importlib.import_module(self.summaries).write_images(model, config)
+
+    def run_release_checks(self, spec, output_dir, command: str, options: dict) -> list[dict]:
+        """Runs the task's release checks on the model `spec` (see `release_checks`)."""
+        if self.release_checks is None:
+            raise ValueError(f"Task {self.name!r} has no release checks.")
+        module = importlib.import_module(self.release_checks)
+        return module.run_checks(spec, output_dir, command, options)
 
     def serving_class(self, stock: bool = False) -> type:
         """The tf.Module class of the task's servable (its stock-op twin if `stock`)."""
@@ -81,6 +93,7 @@ TASKS = {
             model="zoo.beta_vae.model",
             data="zoo.beta_vae.data",
             summaries="zoo.beta_vae.summaries",
+            release_checks="zoo.beta_vae.release_checks",
             serving="zoo.beta_vae.serving.BetaVAEServing",
             stock_serving=None,
             training_data=(
@@ -93,6 +106,7 @@ TASKS = {
             model="zoo.compression.model",
             data="zoo.compression.data",
             summaries="zoo.compression.summaries",
+            release_checks="zoo.compression.release_checks",
             serving="zoo.compression.serving.CompressionServing",
             stock_serving="zoo.compression.stock_serving.CompressionStockServing",
             training_data=(
@@ -110,6 +124,7 @@ TASKS = {
             model="zoo.style_transfer.model",
             data="zoo.style_transfer.data",
             summaries="zoo.style_transfer.summaries",
+            release_checks="zoo.style_transfer.release_checks",
             serving="zoo.style_transfer.serving.StyleTransferServing",
             stock_serving=None,
             training_data=(

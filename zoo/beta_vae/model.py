@@ -19,6 +19,8 @@ gives reconstruction rising and KL falling monotonically over beta = 2^-3 .. 2^9
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import tensorflow as tf
 
@@ -29,44 +31,46 @@ keras = tf.keras
 
 # A fixed seed for the reparameterisation noise at evaluation, so evaluations repeat exactly.
 _EVALUATION_NOISE_SEED = (20200426, 0)
+# MNIST's images.
+IMAGE_SHAPE = (28, 28, 1)
 
 
 @keras.utils.register_keras_serializable(package="zoo")
 class BetaVAE(yoto_tf.LossConditionalModel):
     """Convolutional VAE whose conv blocks are FiLM-conditioned on (1, beta).
 
+    Built from the task's `Config` whole, as every task's model is: its weight sampler
+    (`Config.weight_sampler`), `latent_dim` (the Gaussian latent's size), `filters` (the
+    encoder's stride-2 conv blocks; the decoder mirrors them), `conditioning_units` (the
+    conditioning MLP's width), `conditioned` (if False, no conditioning MLP or FiLM at
+    all: the plain VAE, the baseline for measuring what conditioning costs) and
+    `weight_sum_power`; evaluation at beta = `fixed_beta`, or 1.
+
     Args:
-      weight_sampler: the distributions of the "reconstruction" and "kl" weights.
-      latent_dim: size of the Gaussian latent.
-      filters: channels of the encoder's stride-2 conv blocks (the decoder mirrors them).
-      conditioning_units: width of the conditioning MLP.
-      conditioned: if False, no conditioning MLP or FiLM at all: the plain VAE,
-        the baseline for measuring what conditioning costs.
+      config: the task's `Config`.
       image_shape: `(height, width, channels)`; height and width divisible by
-        `2 ** len(filters)`.
+        `2 ** len(config.filters)`.
+      seed: the seed of the weight sampler and the reparameterisation noise.
     """
 
-    def __init__(
-        self,
-        weight_sampler: yoto_tf.WeightSampler,
-        latent_dim: int = 16,
-        filters=(32, 64),
-        conditioning_units: int = 256,
-        conditioned: bool = True,
-        image_shape=(28, 28, 1),
-        evaluation_weights=None,
-        seed: int | None = 0,
-        **kwargs,
-    ):
-        super().__init__(weight_sampler, evaluation_weights=evaluation_weights, seed=seed, **kwargs)
+    def __init__(self, config: Config, image_shape=IMAGE_SHAPE, seed: int | None = 0, **kwargs):
+        weight_sampler = config.weight_sampler()
+        super().__init__(
+            weight_sampler,
+            evaluation_weights={"kl": config.fixed_beta or 1.0},
+            seed=seed,
+            weight_sum_power=config.weight_sum_power,
+            **kwargs,
+        )
         if tuple(weight_sampler.term_names) != TERM_NAMES:
             raise ValueError(
                 f"BetaVAE needs loss terms {TERM_NAMES}, got {weight_sampler.term_names}."
             )
-        self.latent_dim = int(latent_dim)
-        self.filters = tuple(int(f) for f in filters)
-        self.conditioning_units = int(conditioning_units)
-        self.conditioned = bool(conditioned)
+        self.config = config
+        self.latent_dim = int(config.latent_dim)
+        self.filters = tuple(int(f) for f in config.filters)
+        self.conditioning_units = int(config.conditioning_units)
+        self.conditioned = bool(config.conditioned)
         self.image_shape = tuple(int(d) for d in image_shape)
         stride = 2 ** len(self.filters)
         height, width, channels = self.image_shape
@@ -178,30 +182,27 @@ class BetaVAE(yoto_tf.LossConditionalModel):
         return {"reconstruction": reconstruction, "kl": kl}
 
     def get_config(self):
-        """Constructor arguments, for rebuilding the (untrained) model."""
-        config = super().get_config()
-        config.update(
-            latent_dim=self.latent_dim,
-            filters=list(self.filters),
-            conditioning_units=self.conditioning_units,
-            conditioned=self.conditioned,
-            image_shape=list(self.image_shape),
-        )
-        return config
+        """Constructor arguments, for rebuilding the (untrained) model: the Config as a dict."""
+        return {
+            "config": dataclasses.asdict(self.config),
+            "image_shape": list(self.image_shape),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds the (untrained) model from `get_config()`."""
+        del custom_objects
+        fields = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in config["config"].items()
+        }
+        return cls(Config(**fields), image_shape=config["image_shape"], seed=config["seed"])
 
 
 def build_model(config: Config, seed: int = 0) -> BetaVAE:
     """Builds (and creates the variables of) the beta-VAE described by `config`."""
-    model = BetaVAE(
-        config.weight_sampler(),
-        latent_dim=config.latent_dim,
-        filters=config.filters,
-        conditioning_units=config.conditioning_units,
-        conditioned=config.conditioned,
-        weight_sum_power=config.weight_sum_power,
-        evaluation_weights={"kl": config.fixed_beta or 1.0},
-        seed=seed,
-    )
+    model = BetaVAE(config, seed=seed)
     model(tf.zeros([1, *model.image_shape]))
     return model
 

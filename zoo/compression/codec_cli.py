@@ -16,97 +16,75 @@ failed run never leaves a half-written file. Errors exit with status 2.
 
 from __future__ import annotations
 
-import argparse
-import pathlib
 import sys
 
-import numpy as np
+from absl import flags
 
-from zoo import atomic
-
-
-def _load_codec(model_dir, refine_steps: int = 0):
-    from zoo import loading
-    from zoo.compression import codec
-
-    if loading.is_saved_model(model_dir):
-        if refine_steps:
-            raise ValueError(
-                f"--refine-steps needs the model's training directory, not the SavedModel "
-                f"{model_dir}: refinement takes gradients through the model."
-            )
-        return codec.Codec.from_saved_model(model_dir)
-    model, _, task_name = loading.restore_model(model_dir)
-    if task_name != "compression":
-        raise ValueError(f"{model_dir} holds a {task_name} model, not a compression model.")
-    return codec.Codec(model, refine_steps=refine_steps)
+from zoo import flags_util
 
 
-def _compress(args) -> str:
-    from zoo.compression import latent_refinement
-    from zoo.data import photos
-
-    refine_steps = latent_refinement.check_steps(args.refine_steps)
-    image = photos.read_rgb8(args.input)
-    codec = _load_codec(args.model, refine_steps)
-    if args.target_bpp is not None:
-        if not (args.target_bpp > 0 and np.isfinite(args.target_bpp)):
-            raise ValueError(f"--target-bpp must be a positive number, got {args.target_bpp}.")
-        lmbda = codec.lmbda_for_target_bpp(image, args.target_bpp)
-    else:
-        lmbda = args.lmbda
-    data = codec.encode(image, lmbda)
-    atomic.write_bytes(args.output, data)
-    bpp = 8 * len(data) / (image.shape[0] * image.shape[1])
-    return f"{args.output}: {len(data)} bytes, {bpp:.4f} bpp at lambda {lmbda:.5g}"
-
-
-def _decompress(args) -> str:
-    from zoo.compression import codec_format
-
-    path = pathlib.Path(args.input)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist.")
-    data = path.read_bytes()
-    codec_format.unpack(data)  # A corrupt or foreign file fails before the model loads.
-    codec = _load_codec(args.model)
-    image = codec.decode(data)
-    atomic.write_png(args.output, image)
-    return f"{args.output}: {image.shape[1]}x{image.shape[0]} PNG"
-
-
-def parser() -> argparse.ArgumentParser:
-    """The command-line interface."""
-    main = argparse.ArgumentParser(prog="yoto-codec", description=__doc__.split("\n")[0])
-    commands = main.add_subparsers(dest="command", required=True)
-    compress = commands.add_parser("compress", help="image file -> .yoto file")
-    compress.add_argument("--model", required=True, help="compression training directory")
-    rate = compress.add_mutually_exclusive_group(required=True)
-    rate.add_argument("--lmbda", type=float, help="rate-distortion trade-off in the trained range")
-    rate.add_argument("--target-bpp", type=float, help="find lambda for this bits per pixel")
-    compress.add_argument(
-        "--refine-steps",
-        type=int,
-        default=0,
-        help="optimise the image's latents this many steps before coding (slower encoding, "
-        "a better rate-distortion trade-off; 0: off)",
+def _define_model(flag_values):
+    flags.DEFINE_string(
+        "model", None, "compression training directory", flag_values=flag_values, required=True
     )
-    compress.add_argument("input")
-    compress.add_argument("output")
-    compress.set_defaults(run=_compress)
-    decompress = commands.add_parser("decompress", help=".yoto file -> PNG file")
-    decompress.add_argument("--model", required=True, help="compression training directory")
-    decompress.add_argument("input")
-    decompress.add_argument("output")
-    decompress.set_defaults(run=_decompress)
-    return main
+
+
+def _define_compress(flag_values):
+    _define_model(flag_values)
+    flags.DEFINE_float(
+        "lmbda", None, "rate-distortion trade-off in the trained range", flag_values=flag_values
+    )
+    flags.DEFINE_float(
+        "target-bpp", None, "find lambda for this bits per pixel", flag_values=flag_values
+    )
+    flags.mark_flags_as_mutual_exclusive(
+        ["lmbda", "target-bpp"], required=True, flag_values=flag_values
+    )
+    flags.DEFINE_integer(
+        "refine-steps",
+        0,
+        "optimise the image's latents this many steps before coding (slower encoding, "
+        "a better rate-distortion trade-off; 0: off)",
+        flag_values=flag_values,
+    )
+
+
+COMMANDS = {
+    "compress": flags_util.Command(
+        "image file -> .yoto file", _define_compress, ("input", "output")
+    ),
+    "decompress": flags_util.Command(".yoto file -> PNG file", _define_model, ("input", "output")),
+}
+
+
+def _compress(flag_values, files) -> str:
+    from zoo.compression import codec_files, latent_refinement
+
+    refine_steps = latent_refinement.check_steps(flag_values["refine-steps"].value)
+    return codec_files.compress_file(
+        lambda: codec_files.load_codec(flag_values.model, refine_steps),
+        files["input"],
+        files["output"],
+        lmbda=flag_values.lmbda,
+        target_bpp=flag_values["target-bpp"].value,
+    )
+
+
+def _decompress(flag_values, files) -> str:
+    from zoo.compression import codec_files
+
+    return codec_files.decompress_file(
+        lambda: codec_files.load_codec(flag_values.model), files["input"], files["output"]
+    )
 
 
 def run(argv=None) -> int:
-    """Console-script entry point; returns the exit status."""
-    args = parser().parse_args(argv)
+    """Console-script entry point; returns the exit status (a bad command line exits 2)."""
+    command, flag_values, files = flags_util.parse_subcommand(
+        "yoto-codec", __doc__.split("\n")[0], COMMANDS, argv
+    )
     try:
-        print(args.run(args))
+        print({"compress": _compress, "decompress": _decompress}[command](flag_values, files))
     except (ValueError, FileNotFoundError) as error:
         print(f"yoto-codec: error: {error}", file=sys.stderr)
         return 2

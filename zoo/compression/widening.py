@@ -10,7 +10,6 @@ step. `yoto-train --init_from` with the wider config then continues the run at t
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import pathlib
 import shlex
@@ -18,6 +17,9 @@ import sys
 from collections.abc import Callable
 
 import numpy as np
+from absl import flags
+
+from zoo import flags_util
 
 # Each tool's rule: (variable key, learned value, the wider codec's fresh initial value)
 # -> the value the wider codec starts from.
@@ -118,18 +120,34 @@ def command_line(module: str, description: str, width_flag: str, what: str, wide
     (e.g. "hidden filters"); `widen(snapshot, width, output, command=...)`: the tool.
     Returns the exit status: 2 with a message naming the input for a bad snapshot or width.
     """
-    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
-    parser.add_argument("--snapshot", required=True, help="A compression weights snapshot.")
-    parser.add_argument(f"--{width_flag}", type=int, required=True, help=f"The new {what}.")
-    parser.add_argument("--output", required=True, help="Where the widened snapshot goes.")
-    args = parser.parse_args(argv)
-    from zoo.flags_util import import_tensorflow_quietly
 
-    import_tensorflow_quietly()
+    def define(flag_values):
+        flags.DEFINE_string(
+            "snapshot",
+            None,
+            "A compression weights snapshot.",
+            flag_values=flag_values,
+            required=True,
+        )
+        flags.DEFINE_integer(
+            width_flag, None, f"The new {what}.", flag_values=flag_values, required=True
+        )
+        flags.DEFINE_string(
+            "output",
+            None,
+            "Where the widened snapshot goes.",
+            flag_values=flag_values,
+            required=True,
+        )
+
+    args, _ = flags_util.parse_command_line(
+        f"python -m {module}", description, flags_util.Command(description, define), argv
+    )
+    flags_util.import_tensorflow_quietly()
     from zoo import loading
     from zoo.loading import snapshots
 
-    width = getattr(args, width_flag)
+    width = args[width_flag].value
     command = shlex.join(["python", "-m", module, *(sys.argv[1:] if argv is None else argv)])
     try:
         widen(args.snapshot, width, args.output, command=command)

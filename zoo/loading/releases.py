@@ -45,3 +45,11 @@ def directory(spec) -> pathlib.Path:
 def card(spec) -> dict:
     """The model card (`card.json`) of a release."""
     return json.loads((directory(spec) / CARD_FILE).read_text())
+
+
+def result(what: str, value, passed: bool | None, command: str) -> dict:
+    """One line of a model card: what was measured, the value, whether it passed, how.
+
+    A task's release checks (`Task.release_checks`) return a list of these.
+    """
+    return {"what": what, "value": value, "passed": passed, "command": command}

@@ -11,18 +11,38 @@ atomically; errors exit with status 2.
 
 from __future__ import annotations
 
-import argparse
 import sys
+
+from absl import flags
+
+from zoo import flags_util
+
+
+def _define(flag_values):
+    flags.DEFINE_string(
+        "model",
+        None,
+        "Training dir or SavedModel version dir.",
+        flag_values=flag_values,
+        required=True,
+    )
+    flags.DEFINE_string(
+        "weights",
+        None,
+        "content,style_1,style_2,style_3,style_4",
+        flag_values=flag_values,
+        required=True,
+    )
+
+
+COMMAND = flags_util.Command("Stylize one image file.", _define, ("input", "output"))
 
 
 def run(argv=None) -> int:
     """Stylizes one file; returns the exit status (0, or 2 with a message on stderr)."""
-    parser = argparse.ArgumentParser(prog="yoto-stylize", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True, help="Training dir or SavedModel version dir.")
-    parser.add_argument("--weights", required=True, help="content,style_1,style_2,style_3,style_4")
-    parser.add_argument("input")
-    parser.add_argument("output")
-    args = parser.parse_args(argv)
+    flag_values, files = flags_util.parse_command_line(
+        "yoto-stylize", __doc__.split("\n\n")[0], COMMAND, argv
+    )
 
     from zoo.flags_util import import_tensorflow_quietly
 
@@ -33,11 +53,11 @@ def run(argv=None) -> int:
     from zoo.style_transfer.stylizer import STYLE_TERMS, Stylizer, parse_weights
 
     try:
-        weights = parse_weights(args.weights)
-        image = photos.read_rgb8(args.input)
-        stylizer = Stylizer.load(args.model)
+        weights = parse_weights(flag_values.weights)
+        image = photos.read_rgb8(files["input"])
+        stylizer = Stylizer.load(flag_values.model)
         stylized = stylizer.stylize(image, weights)
-        atomic.write_png(args.output, stylized)
+        atomic.write_png(files["output"], stylized)
     except (ValueError, FileNotFoundError) as error:
         print(f"yoto-stylize: error: {error}", file=sys.stderr)
         return 2
@@ -46,7 +66,7 @@ def run(argv=None) -> int:
         name or term for (name, _), term in zip(stylizer.styles, STYLE_TERMS, strict=True)
     ]
     named = ", ".join(f"{name} {weight:g}" for name, weight in zip(names, weights, strict=True))
-    print(f"{args.output}: {image.shape[1]}x{image.shape[0]} at {named}")
+    print(f"{files['output']}: {image.shape[1]}x{image.shape[0]} at {named}")
     return 0
 
 

@@ -88,14 +88,26 @@ class BetaVAETest(tf.test.TestCase):
         self.assertEqual(model.evaluation_weights["kl"], 4.0)
 
     def test_image_size_must_fit_the_strides(self):
-        sampler = vae_config.Config.runlocal().weight_sampler()
+        config = vae_config.Config.runlocal()
         with self.assertRaisesRegex(ValueError, "divisible by 4"):
-            beta_vae.BetaVAE(sampler, filters=(4, 8), image_shape=(30, 30, 1))
+            beta_vae.BetaVAE(config, image_shape=(30, 30, 1))
 
     def test_wrong_terms_are_refused(self):
-        sampler = yoto_tf.WeightSampler({"kl": yoto_tf.Constant(1.0)})
+        config = vae_config.Config.runlocal()
+        config.weight_sampler = lambda: yoto_tf.WeightSampler({"kl": yoto_tf.Constant(1.0)})
         with self.assertRaisesRegex(ValueError, "needs loss terms"):
-            beta_vae.BetaVAE(sampler)
+            beta_vae.BetaVAE(config)
+
+    def test_the_model_is_built_from_its_config_and_rebuilt_from_get_config(self):
+        config = vae_config.Config.runlocal()
+        config.fixed_beta, config.weight_sum_power = 2.0, 0.25
+        model = beta_vae.build_model(config, seed=3)
+        self.assertIs(model.config, config)
+        self.assertEqual((model.latent_dim, model.filters), (4, (4, 8)))
+        self.assertEqual((model.weight_sum_power, model.evaluation_weights["kl"]), (0.25, 2.0))
+        rebuilt = beta_vae.BetaVAE.from_config(model.get_config())
+        self.assertEqual(rebuilt.config, config)
+        self.assertEqual(rebuilt.get_config(), model.get_config())
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 import pathlib
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from PIL import Image
 
+from tests import tiny_runs
 from tests.codec_fixtures import full_codec_export
 from zoo.compression import codec, codec_cli, codec_format
 from zoo.data import photos
-from zoo.training import train_lib
 
 
 class CodecCliTest(tf.test.TestCase):
@@ -15,8 +16,8 @@ class CodecCliTest(tf.test.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.root = pathlib.Path(tf.compat.v1.test.get_temp_dir()) / "codec_cli"
-        cls.model_dir = cls.root / "model"
-        train_lib.train("compression", cls.model_dir, steps=2, runlocal=True, verbose=0)
+        cls.root.mkdir(parents=True, exist_ok=True)
+        cls.model_dir = tiny_runs.run_dir("compression", 2)
         cls.photo = cls.root / "photo.png"
         Image.fromarray(photos.load_bundled("china")[:80, :90]).save(cls.photo)
 
@@ -32,6 +33,12 @@ class CodecCliTest(tf.test.TestCase):
         self.assertEqual(codec_cli.run(["decompress", model, str(compressed), str(restored)]), 0)
         self.assertEqual(np.asarray(Image.open(restored)).shape, (80, 90, 3))
 
+    # Slow: the codec tests' shared export, built again when test_serving.py ran in another
+    # process (9 minutes of a loaded 2-core machine with the SavedModel's tracing). The
+    # exported codec writing the model's bytes stays fast in test_serving.py
+    # (test_the_exported_codec_writes_the_same_bytes_as_the_model), and yoto-codec telling
+    # a SavedModel from a training dir in test_codec_files.py.
+    @pytest.mark.slow
     def test_an_exported_saved_model_writes_the_same_file_as_the_in_memory_codec(self):
         # The codec tests' shared export (one per session), not one of this class's
         # training dir: exporting training dirs is test_export's and (slow)
@@ -58,6 +65,10 @@ class CodecCliTest(tf.test.TestCase):
         header, _, _ = codec_format.unpack(output.read_bytes())
         self.assertBetween(header.lmbda, 0.0018 * 0.999, 0.18 * 1.001)
 
+    # Slow: refinement's gradient functions trace for this one test (6 minutes of a loaded
+    # 2-core machine). Refined files decoding exactly stays fast in test_latent_refinement.py,
+    # and --refine-steps' refusals in the errors test below.
+    @pytest.mark.slow
     def test_refined_files_decode_with_the_plain_decompress_command(self):
         refined = self.root / "refined.yoto"
         restored = self.root / "refined.png"

@@ -9,8 +9,8 @@ import tempfile
 import tensorflow as tf
 from PIL import Image
 
+from tests import tiny_runs
 from zoo.data import photos
-from zoo.training import train_lib
 
 
 def run_codec_eval(*args):
@@ -27,8 +27,7 @@ class CodecEvalTest(tf.test.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.root = pathlib.Path(tempfile.mkdtemp())
-        cls.model_dir = cls.root / "codec"
-        train_lib.train("compression", cls.model_dir, steps=2, runlocal=True, verbose=0)
+        cls.model_dir = tiny_runs.run_dir("compression", 2)
         cls.images = cls.root / "images"
         cls.images.mkdir()
         coffee = photos.load_bundled("coffee")
