@@ -6,10 +6,11 @@
 Training a codec from scratch throws away what a long run's transforms learned. This
 writes a weights snapshot of the same codec with `--entropy_model` (`mean_scale` or
 `channel_context`, with `--context_slices` and `--context_filters`): every learned
-variable is kept, and the new parts (the hyper-analysis's weights on the signed latents,
-the hyper-synthesis's mean head and the slice context networks) start at zero, so the
-upgraded codec codes exactly as the original did (zero means, the original scales)
-until training moves them.
+variable is kept. The new parts (the hyper-analysis's weights on the signed latents,
+the hyper-synthesis's mean head and the slice context networks' outputs) start small
+and random (`--new_parts=small`, the default: the codec codes nearly as before, and
+training has a gradient to follow) or at zero (`--new_parts=zero`: it codes exactly as
+before, but a zero mean head and zero weights on y hold each other at zero).
 
 The snapshot's run record is the original's with the new config fields, at the
 original's step; since the config differs, `yoto-train --init_from` with it starts a
@@ -40,6 +41,29 @@ flags.DEFINE_enum(
 flags.DEFINE_integer("context_slices", 4, "Slices of a channel_context model's latents.")
 flags.DEFINE_integer("context_filters", 96, "Width of each slice's context network.")
 flags.DEFINE_string("output", None, "Where the upgraded snapshot goes.")
+flags.DEFINE_enum(
+    "new_parts",
+    "small",
+    ["zero", "small"],
+    "How the new weights start: zero (codes exactly as before) or small random (training "
+    "has a gradient to follow).",
+)
+
+
+NEW_PARTS = ("zero", "small")
+
+
+def _small_random_heads(model, seed: int) -> None:
+    """The mean head and the context outputs at a tenth of a Glorot-uniform initialisation."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    heads = [model.hyper_synthesis.mean_conv] + [c.convs[-1] for c in model.slice_contexts]
+    for layer in heads:
+        shape = layer.kernel.shape
+        fan_in, fan_out = shape[0] * shape[1] * shape[2], shape[0] * shape[1] * shape[3]
+        limit = np.sqrt(6.0 / (fan_in + fan_out)) / 10
+        layer.kernel.assign(rng.uniform(-limit, limit, shape).astype(np.float32))
 
 
 def upgrade(
@@ -49,12 +73,21 @@ def upgrade(
     context_slices: int = 4,
     context_filters: int = 96,
     command: str | None = None,
+    new_parts: str = "zero",
 ):
     """Writes `snapshot_dir`'s codec with `entropy_model` to `output_dir`.
+
+    `new_parts`: "zero" starts every new weight that feeds the coding at zero (the codec
+    codes exactly as before); "small" at a tenth of a fresh initialisation instead (it codes
+    nearly as before). Zero weights on y in the hyper-analysis and a zero mean head are a
+    saddle: neither gets a gradient while the other is zero, and a measured fine-tuning
+    from "zero" left both where they started (experiments/README.md).
 
     Returns `(original_model, upgraded_model)`, both restored. Raises ValueError for a
     snapshot of another task, one that already has means, or a float hyper-synthesis.
     """
+    if new_parts not in NEW_PARTS:
+        raise ValueError(f"new_parts must be one of {NEW_PARTS}, got {new_parts!r}.")
     import numpy as np
 
     from zoo import loading
@@ -94,8 +127,10 @@ def upgrade(
         if old is None or fresh.dtype.kind in "OS":
             values[key] = fresh  # A new part, or the object graph: the upgraded model's.
         elif re.match(_SIGNED_INPUT, key):
-            # The hyper-analysis's first conv now also reads y: its weights on y start at 0.
-            values[key] = widening.place(np.asarray(old), np.zeros_like(fresh))
+            # The hyper-analysis's first conv now also reads y: its weights on y start at 0,
+            # or at a tenth of a fresh initialisation.
+            start = fresh / 10 if new_parts == "small" else np.zeros_like(fresh)
+            values[key] = widening.place(np.asarray(old), start)
         elif np.asarray(old).shape != fresh.shape:
             raise ValueError(f"{key}: shape {np.asarray(old).shape} -> {fresh.shape}")
         else:
@@ -105,6 +140,8 @@ def upgrade(
         raise ValueError(f"{snapshot_dir}: the upgraded codec has no place for {dropped[:3]}")
     dtypes = {key: str(np.asarray(value).dtype) for key, value in fresh_values.items()}
     snapshots.load_values(upgraded, values, dtypes, f"the upgraded {snapshot_dir}", "compression")
+    if new_parts == "small":
+        _small_random_heads(upgraded, seed=int(metadata.get("seed", 0)))
     record = {
         key: value
         for key, value in metadata.items()
@@ -143,6 +180,7 @@ def main(argv) -> int:
             _FLAGS.context_slices,
             _FLAGS.context_filters,
             command=command,
+            new_parts=_FLAGS.new_parts,
         )
     except (ValueError, FileNotFoundError) as error:
         print(f"upgrade_entropy_model: error: {error}", file=sys.stderr)

@@ -64,7 +64,7 @@ class UpgradedCodecTest(tf.test.TestCase):
     def test_zero_started_means_and_context_code_the_same_symbols_and_indexes(self):
         original, upgraded = upgrade_entropy_model.upgrade(
             self.snapshot, self.temp / "context", "channel_context", context_slices=4
-        )
+        )  # new_parts="zero", the function's default.
         before = original.coding_symbols(self.images, LAMBDAS)
         after = upgraded.coding_symbols(self.images, LAMBDAS)
         for name in ("latent_symbols", "side_symbols", "scale_indexes"):
@@ -79,6 +79,20 @@ class UpgradedCodecTest(tf.test.TestCase):
         self.assertAllEqual(terms[1]["reconstruction"], terms[0]["reconstruction"])
         metadata = snapshots.read_metadata(self.temp / "context")
         self.assertEqual(metadata["config"]["entropy_model"], "channel_context")
+
+    def test_small_random_new_parts_code_nearly_as_before_and_can_learn(self):
+        original, upgraded = upgrade_entropy_model.upgrade(
+            self.snapshot, self.temp / "small", "channel_context", new_parts="small"
+        )
+        for layer in [upgraded.hyper_synthesis.mean_conv, upgraded.slice_contexts[0].convs[-1]]:
+            self.assertGreater(float(tf.reduce_max(tf.abs(layer.kernel))), 0.0)
+        terms = [
+            model.coded_terms(self.images, *model.latents(self.images, LAMBDAS), LAMBDAS)
+            for model in (original, upgraded)
+        ]
+        # The tiny recorded codec spends few bits: a tenth-size start moves them by little.
+        self.assertAllClose(terms[1]["rate"], terms[0]["rate"], rtol=0.1)
+        self.assertAllClose(terms[1]["distortion"], terms[0]["distortion"], rtol=0.05)
 
     def test_a_snapshot_that_already_has_means_is_refused_by_name(self):
         upgrade_entropy_model.upgrade(self.snapshot, self.temp / "means", "mean_scale")
