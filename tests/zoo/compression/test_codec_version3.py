@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from tests.codec_fixtures import SEED_0, shared_mean_codec, shared_runlocal_codec
-from zoo.compression import codec, codec_format
+from zoo.compression import codec, codec_eval_lib, codec_format
 from zoo.data import photos
 
 FINGERPRINT = bytes(range(8))
@@ -201,6 +201,19 @@ class MeanScaleCodecTest(_MeanCodecTest, tf.test.TestCase):
 class ChannelContextCodecTest(_MeanCodecTest, tf.test.TestCase):
     ENTROPY_MODEL = "channel_context"
     ARCHITECTURE = "channel_context/4"
+
+    def test_refinement_target_bpp_and_evaluation_code_the_context_model(self):
+        refining = codec.Codec(self.model, refine_steps=3)
+        data = refining.encode(self.image, 0.05)
+        self.assertEqual(codec_format.unpack(data)[0].architecture, "channel_context/4")
+        self.assertAllEqual(self.codec.decode(data), refining.reconstruct(self.image, 0.05))
+        estimated = refining.estimated_bits(self.image, 0.05)
+        self.assertTrue(np.isfinite(estimated) and estimated > 0)
+        lmbda = self.codec.lmbda_for_target_bpp(self.image, 1.0, iterations=3)
+        self.assertTrue(self.model.lmbda_range[0] <= lmbda <= self.model.lmbda_range[1])
+        (row,) = codec_eval_lib.codec_curve(self.codec, self.image, [0.05], check_decoding=True)
+        self.assertEqual(row["decode_error"], 0.0)
+        self.assertAlmostEqual(row["bpp"], 8 * len(self.codec.encode(self.image, 0.05)) / 7000)
 
     def test_codecs_refuse_each_others_files_by_architecture(self):
         scale_codec = codec.Codec(shared_runlocal_codec(**SEED_0)[0])
