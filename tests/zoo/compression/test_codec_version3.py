@@ -5,6 +5,7 @@ import time
 import zlib
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tests.codec_fixtures import SEED_0, shared_mean_codec, shared_runlocal_codec
@@ -193,6 +194,8 @@ class _MeanCodecTest:
             self.assertEqual(decoded.shape, self.image.shape)  # Garbage, but well-formed.
 
 
+# The channel-context class covers what this one does with slices; the fast suite runs that.
+@pytest.mark.slow
 class MeanScaleCodecTest(_MeanCodecTest, tf.test.TestCase):
     ENTROPY_MODEL = "mean_scale"
     ARCHITECTURE = "mean_scale"
