@@ -87,11 +87,17 @@ def main(argv):
         models[name] = compression.build_model(_config(name, FLAGS.width))
         export_lib.export_model("compression", models[name], base, name, stock=True)
     layout.write_models_config(base)
-    server = serving_double.ModelServer(base / layout.MODELS_CONFIG, max_num_load_retries=0)
+    server = serving_double.ModelServer(
+        base / layout.MODELS_CONFIG, max_num_load_retries=0, rest_api_timeout_in_ms=600_000
+    )
     try:
         protocols = {
-            "grpc": lambda name: serving_client.GrpcClient(server.grpc_address, name),
-            "rest": lambda name: serving_client.RestClient(server.rest_url, name),
+            "grpc": lambda name: serving_client.GrpcClient(
+                server.grpc_address, name, timeout_seconds=600
+            ),
+            "rest": lambda name: serving_client.RestClient(
+                server.rest_url, name, timeout_seconds=600
+            ),
         }
         medians, requests = {}, {}
         for name, model in models.items():
