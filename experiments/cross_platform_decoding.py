@@ -1,4 +1,4 @@
-"""How many files of a trained codec decode under other numeric settings (float or integer indexes).
+"""How many files of a trained codec decode under other numeric settings (any entropy model).
 
     .venv/bin/python experiments/cross_platform_decoding.py --model_dir=runs/cmp/float \
         [--crops=20] [--other_python=/path/to/venv-with-newer-tf/bin/python]
@@ -11,7 +11,12 @@ thread, XLA auto-jit) through the model's stock-op servable, and counts per sett
 the files that failed to decode and those that decoded to other latents than the
 encoder's. With `--other_python`, that interpreter's TensorFlow computes the
 `scale_indexes` of every file's side symbols (stock ops only: no range coding there),
-compared with the encoder's.
+compared with the encoder's (a context model's servable also gets the latent symbols:
+each slice's indexes read the slices before it).
+
+Mean-scale and channel-context codecs (`Config.entropy_model`, `.yoto` version 3) decode
+through the same servable slice by slice; their means and context networks are integer
+networks like the scale indexes', so the same counts must be 0.
 """
 
 from __future__ import annotations
@@ -70,9 +75,12 @@ def main(argv):
             expected[name] = {key: value.numpy()[0] for key, value in symbols.items()}
             requests[f"{name}/side_symbols"] = symbols["side_symbols"].numpy()
             requests[f"{name}/lmbda"] = coded.numpy()
+            if model.num_slices > 1:
+                requests[f"{name}/latent_symbols"] = symbols["latent_symbols"].numpy()
     kind = "integer" if model.integer_entropy_parameters else "float"
     print(
-        f"{FLAGS.model_dir} ({kind} indexes): {len(expected)} files, {FLAGS.crops} crops x {LMBDAS}"
+        f"{FLAGS.model_dir} ({kind} indexes, {model.coding_architecture()}): {len(expected)} "
+        f"files, {FLAGS.crops} crops x {LMBDAS}"
     )
     results = cross_platform_worker.decode_in_processes(stock_dir, files, temp)
     for setting, (arrays, errors) in results.items():

@@ -28,17 +28,23 @@ class RangeCoder:
 
     def encode(self, latent_symbols, side_symbols, scale_indexes) -> tuple[bytes, bytes]:
         """`(latent_string, side_string)` for one image's symbols `[h, w, C]`."""
+        return self.encode_latents(latent_symbols, scale_indexes), self.encode_side(side_symbols)
+
+    def encode_side(self, side_symbols) -> bytes:
+        """The side string of one image's hyper-latent symbols `[h, w, C]`."""
         side = tf.constant(side_symbols, tf.int32)[tf.newaxis] - self.side_cdf_offset
         handle = tfc.create_range_encoder([1], self.side_cdf)
         handle = tfc.entropy_encode_channel(handle, side)
-        side_string = tfc.entropy_encode_finalize(handle)
+        return tfc.entropy_encode_finalize(handle).numpy()[0]
+
+    def encode_latents(self, latent_symbols, scale_indexes) -> bytes:
+        """The string of latent symbols `[h, w, c]` (all channels, or one slice's)."""
         indexes = tf.constant(scale_indexes, tf.int32)[tf.newaxis]
         latent = tf.constant(latent_symbols, tf.int32)[tf.newaxis]
         latent -= tf.gather(self.latent_cdf_offset, indexes)
         handle = tfc.create_range_encoder([1], self.latent_cdf)
         handle = tfc.entropy_encode_index(handle, indexes, latent)
-        latent_string = tfc.entropy_encode_finalize(handle)
-        return latent_string.numpy()[0], side_string.numpy()[0]
+        return tfc.entropy_encode_finalize(handle).numpy()[0]
 
     def decode_side(self, side_string: bytes, side_shape) -> np.ndarray:
         """Hyper-latent symbols `[h, w, C]` from their string; raises ValueError if corrupt."""
@@ -50,7 +56,10 @@ class RangeCoder:
         return (symbols + self.side_cdf_offset).numpy()[0]
 
     def decode_latents(self, latent_string: bytes, scale_indexes) -> np.ndarray:
-        """Latent symbols `[h, w, C]` given their scale indexes; raises ValueError if corrupt."""
+        """Latent symbols `[h, w, c]` given their scale indexes; raises ValueError if corrupt.
+
+        `c` is every channel, or one slice's (a context model codes a string per slice).
+        """
         indexes = tf.constant(scale_indexes, tf.int32)[tf.newaxis]
         handle = tfc.create_range_decoder(tf.constant([latent_string]), self.latent_cdf)
         handle, symbols = tfc.entropy_decode_index(handle, indexes, tf.shape(indexes)[1:], tf.int32)

@@ -62,3 +62,43 @@ def full_codec_export():
     model, _ = shared_runlocal_codec(**SEED_0)
     base_dir = tempfile.mkdtemp()
     return model, base_dir, export_lib.export_model("compression", model, base_dir, "codec")
+
+
+# The tiny mean-scale codecs of the version 3 tests: context networks 8 wide.
+MEAN_SCALE = {"entropy_model": "mean_scale", "context_filters": 8}
+CHANNEL_CONTEXT = {"entropy_model": "channel_context", "context_filters": 8}
+
+
+@functools.cache
+def shared_mean_codec(entropy_model: str):
+    """The shared seed-0 codec with a mean-scale or channel-context entropy model.
+
+    Built like `zoo.compression.upgrade_entropy_model` builds one (the trained codec's
+    variables, the new parts fresh), without training, so it costs a model build. The
+    new heads start at zero (the model would code like the scale hyperprior), so their
+    kernels get seeded noise: the files exercise non-zero means and context corrections.
+    Shared per process: a test must not change its weights.
+    """
+    import numpy as np
+
+    from zoo.loading import snapshots
+
+    original, _ = shared_runlocal_codec(**SEED_0)
+    overrides = MEAN_SCALE if entropy_model == "mean_scale" else CHANNEL_CONTEXT
+    config = dataclasses.replace(compression_config.Config.runlocal(), **overrides)
+    model = compression.build_model(config)
+    old_values = snapshots.checkpoint_values(original)
+    fresh_values = snapshots.checkpoint_values(model)
+    values, dtypes = {}, {}
+    for key, fresh in fresh_values.items():
+        old = old_values.get(key)
+        new_part = old is None or np.asarray(fresh).dtype.kind in "OS"
+        values[key] = np.asarray(fresh if new_part else old)
+        dtypes[key] = str(np.asarray(fresh).dtype)
+    snapshots.load_values(model, values, dtypes, "the shared seed-0 codec", "compression")
+    for index, variable in enumerate(model.trainable_variables):
+        name = variable.name
+        if "conv_mean" in name or ("context" in name and "conv_2" in name):
+            variable.assign(tf.random.stateless_normal(variable.shape, [0, index]) * 0.05)
+    model.prepare_for_coding()
+    return model

@@ -7,9 +7,10 @@
 (range decoding here, `scale_indexes` and `synthesize` through the SavedModel),
 recording its scale indexes, latent symbols and pixels, or the error it failed with.
 `indexes`: only the servable's `scale_indexes` signature, on the side symbols and
-lambdas in REQUESTS.npz; it imports nothing but TensorFlow and NumPy, so it runs in
-another TensorFlow release's virtual environment (tensorflow-compression, which range
-decoding needs, exists only up to TensorFlow 2.14).
+lambdas in REQUESTS.npz (and the latent symbols, for a context model's servable, whose
+indexes of each slice read the slices before it); it imports nothing but TensorFlow and
+NumPy, so it runs in another TensorFlow release's virtual environment
+(tensorflow-compression, which range decoding needs, exists only up to TensorFlow 2.14).
 
 `decode_in_processes` runs a worker per numeric setting (`SETTINGS`: environment
 variables of TensorFlow and oneDNN) and collects what each decoded.
@@ -61,10 +62,12 @@ def _indexes(stock_dir, requests_path) -> tuple[dict, dict]:
         names = sorted({key.split("/")[0] for key in requests.files})
         for name in names:
             try:
-                outputs = scale_indexes(
-                    side_symbols=tf.constant(requests[f"{name}/side_symbols"]),
-                    lmbda=tf.constant(requests[f"{name}/lmbda"]),
-                )
+                inputs = {
+                    key.split("/")[1]: tf.constant(requests[key])
+                    for key in requests.files
+                    if key.startswith(f"{name}/")
+                }
+                outputs = scale_indexes(**inputs)
             except Exception as error:  # noqa: BLE001
                 errors[name] = f"{type(error).__name__}: {str(error).splitlines()[0]}"
                 continue

@@ -9,7 +9,9 @@ model's transforms and the range coder is a `CodecBackend`:
     StockBackend        a stock-op servable over gRPC or REST, range coding on the
                         client (`serving/codec_client.py`)
 
-All three write the same bytes for the same image and lambda.
+All three write the same bytes for the same image and lambda. Codecs that code the
+latents around predicted means (`Config.entropy_model`, `.yoto` version 3) code them in
+slices, one string each: their backends take and give a tuple of latent strings.
 """
 
 from __future__ import annotations
@@ -31,12 +33,15 @@ class CodecBackend(abc.ABC):
 
     Images are uint8 `[1, H, W, 3]` with H and W multiples of 64 (the codec pads them);
     `lmbda` is a float the codec has checked (and snapped to the grid of integer-index
-    models). Subclasses set `lmbda_range` (the trained range) and `fingerprint` (8 bytes
-    for integer-index models, else None).
+    models). Subclasses set `lmbda_range` (the trained range), `fingerprint` (8 bytes
+    for integer-index models, else None) and, for mean-scale models, `architecture`
+    (`HyperpriorCodec.coding_architecture()`); their latent strings are a tuple, one per
+    slice.
     """
 
     lmbda_range: tuple[float, float]
     fingerprint: bytes | None
+    architecture: str = codec_format.SCALE_ARCHITECTURE
     # What `decompress` raises when the range-coded data runs out: a forged file that
     # passed the CRC. The codec reports those as a FormatError.
     decode_errors: tuple[type[Exception], ...] = (tf.errors.InvalidArgumentError,)
@@ -62,6 +67,18 @@ def _images_and_lmbda(padded: np.ndarray, lmbda: float):
     return tf.constant(padded), tf.constant([lmbda], tf.float32)
 
 
+def _latent_strings(row):
+    """One image's latent string(s) from a model's output: bytes, or a tuple of the slices'."""
+    if isinstance(row, np.ndarray):
+        return tuple(bytes(string) for string in row)
+    return row
+
+
+def _string_row(latent):
+    """The inverse of `_latent_strings`: what a `[1]` or `[1, S]` string tensor holds."""
+    return list(latent) if isinstance(latent, tuple | list) else latent
+
+
 class ModelBackend(CodecBackend):
     """A trained `HyperpriorCodec` in this process, optionally refining each image's latents.
 
@@ -79,13 +96,15 @@ class ModelBackend(CodecBackend):
         model.prepare_for_coding()
         self.lmbda_range = model.lmbda_range
         self.fingerprint = model.coding_fingerprint()
+        self.architecture = model.coding_architecture()
         images = tf.TensorSpec([1, None, None, 3], tf.uint8)
         lmbda = tf.TensorSpec([1], tf.float32)
         self._compress = tf.function(model.compress, input_signature=[images, lmbda])
+        latent_strings = [1, model.num_slices] if model.predicts_means else [1]
         self._decompress = tf.function(
             model.decompress,
             input_signature=[
-                tf.TensorSpec([1], tf.string),
+                tf.TensorSpec(latent_strings, tf.string),
                 tf.TensorSpec([1], tf.string),
                 lmbda,
                 tf.TensorSpec([2], tf.int32),
@@ -116,12 +135,12 @@ class ModelBackend(CodecBackend):
             latent, side = self._compress_latents(*self._refined_latents(padded, lmbda), lmbda)
         else:
             latent, side = self._compress(padded, lmbda)[:2]
-        return latent.numpy()[0], side.numpy()[0]
+        return _latent_strings(latent.numpy()[0]), side.numpy()[0]
 
     def decompress(self, latent, side, lmbda, side_shape):
         """The model's decoder on the strings."""
         decoded = self._decompress(
-            tf.constant([latent]),
+            tf.constant([_string_row(latent)]),
             tf.constant([side]),
             tf.constant([lmbda], tf.float32),
             tf.constant(side_shape, tf.int32),
@@ -184,6 +203,8 @@ class SavedModelBackend(CodecBackend):
         self.lmbda_range = tuple(metadata["weight_ranges"]["distortion"])
         fingerprint = metadata.get("coding_fingerprint")
         self.fingerprint = None if fingerprint is None else bytes.fromhex(fingerprint)
+        # Exports of mean-scale codecs name their architecture; older ones are "scale".
+        self.architecture = metadata.get("coding_architecture", codec_format.SCALE_ARCHITECTURE)
         self._signatures = self.model.signatures
 
     def compress(self, padded, lmbda):
@@ -193,13 +214,13 @@ class SavedModelBackend(CodecBackend):
         # Exports before format 2 (CHANGELOG.md) named them without `_bytes`.
         latent = outputs.get("latent_strings_bytes", outputs.get("latent_strings"))
         side = outputs.get("side_strings_bytes", outputs.get("side_strings"))
-        return latent.numpy()[0], side.numpy()[0]
+        return _latent_strings(latent.numpy()[0]), side.numpy()[0]
 
     def decompress(self, latent, side, lmbda, side_shape):
         """The `decompress` signature's image."""
         # The signature takes the hyper-latents' height and width once per image.
         return self._signatures["decompress"](
-            latent_strings=tf.constant([latent]),
+            latent_strings=tf.constant([_string_row(latent)]),
             side_strings=tf.constant([side]),
             lmbda=tf.constant([lmbda], tf.float32),
             side_shape=tf.constant([side_shape], tf.int32),
@@ -244,6 +265,7 @@ class Codec:
             self.backend = ModelBackend(model, refine_steps)
         self.lmbda_range = tuple(self.backend.lmbda_range)
         self.fingerprint = self.backend.fingerprint
+        self.architecture = self.backend.architecture
 
     @classmethod
     def from_saved_model(cls, saved_model_dir) -> Codec:
@@ -270,20 +292,25 @@ class Codec:
 
     @property
     def header_size(self) -> int:
-        """Bytes of this codec's `.yoto` header (version 2 for integer-index models)."""
+        """Bytes of this codec's `.yoto` header (version 1, 2 or 3, by the kind of model)."""
+        if self.architecture != codec_format.SCALE_ARCHITECTURE:
+            _, num_slices = codec_format.parse_architecture(self.architecture)
+            return codec_format.header_size(codec_format.MEAN_VERSION, num_slices)
         version = codec_format.FLOAT_INDEX_VERSION
         if self.fingerprint is not None:
             version = codec_format.INTEGER_INDEX_VERSION
-        return codec_format.HEADER_SIZES[version]
+        return codec_format.header_size(version)
 
     def check_header(self, header: codec_format.Header) -> float:
         """The header's lambda if this codec can decode the file, else a FormatError saying why.
 
-        A file's format version says which kind of model wrote it, and a version 2
-        file's fingerprint which model: decoding with another would read the range-coded
+        A file's format version and architecture say which kind of model wrote it, and
+        its fingerprint which model: decoding with another would read the range-coded
         data under other probability tables and give garbage.
         """
-        return codec_format.check_header(header, self.fingerprint, self.lmbda_range)
+        return codec_format.check_header(
+            header, self.fingerprint, self.lmbda_range, self.architecture
+        )
 
     check_image = staticmethod(codec_format.check_image)
     pad = staticmethod(codec_format.pad_image)
@@ -318,7 +345,13 @@ class Codec:
         image, lmbda, padded = self._checked(image, lmbda)
         latent, side = self.backend.compress(padded, lmbda)
         return codec_format.pack(
-            lmbda, image.shape[0], image.shape[1], side, latent, fingerprint=self.fingerprint
+            lmbda,
+            image.shape[0],
+            image.shape[1],
+            side,
+            latent,
+            fingerprint=self.fingerprint,
+            architecture=self.architecture,
         )
 
     def decode(self, data: bytes) -> np.ndarray:

@@ -4,7 +4,7 @@ Layout (little-endian), all validated before anything is allocated or decoded:
 
     offset size  field
     0      4     magic b"YOTO"
-    4      1     format version (1 or 2)
+    4      1     format version (1, 2 or 3)
     5      1     flags (0; reserved)
     6      8     lambda, float64
     14     4     image height, uint32
@@ -12,10 +12,13 @@ Layout (little-endian), all validated before anything is allocated or decoded:
     22     2+2   latent height, width, uint16
     26     2+2   side-information height, width, uint16
     30     4     side string length, uint32
-    34     4     latent string length, uint32
-    38     8     version 2 only: the model's coding fingerprint
-    38/46  4     CRC-32 of the header bytes before it and of the payload
-    42/50  ...   side string, then latent string
+    34     4     latent string length, uint32 (version 3: of all the latent strings)
+    38     8     versions 2 and 3: the model's coding fingerprint
+    46     1     version 3 only: the coding architecture (1 mean_scale, 2 channel_context)
+    47     1     version 3 only: the number of latent strings S (slices)
+    48     4*S   version 3 only: each latent string's length, uint32
+    38/46/48+4S  4  CRC-32 of the header bytes before it and of the payload
+    ...    ...   side string, then the latent string(s)
 
 The latent and side shapes are redundant with the image size (they follow from
 the padding to a multiple of 64); storing them lets a reader check the header's
@@ -28,6 +31,13 @@ the same level from the header, and the fingerprint (a hash of everything that
 decides the probability tables) lets a decoder refuse a file from another model
 instead of decoding garbage. Version 1 (no fingerprint, any lambda) is what codecs
 with a float hyper-synthesis write, and still read.
+
+Version 3 is version 2 for codecs that code the latents around predicted means
+(`Config.entropy_model` "mean_scale" or "channel_context", issue 36): the header names
+the coding architecture, and the latents are coded in S slices, one range-coded string
+each, because a context model's decoder needs each slice's symbols before the next
+slice's probability tables exist. A reader refuses a file of another architecture by
+name (`check_header`) before it looks at the fingerprint.
 """
 
 from __future__ import annotations
@@ -44,9 +54,12 @@ from zoo.weight_ranges import in_trained_range
 MAGIC = b"YOTO"
 FLOAT_INDEX_VERSION = 1
 INTEGER_INDEX_VERSION = 2
-VERSIONS = (FLOAT_INDEX_VERSION, INTEGER_INDEX_VERSION)
+MEAN_VERSION = 3
+VERSIONS = (FLOAT_INDEX_VERSION, INTEGER_INDEX_VERSION, MEAN_VERSION)
 _HEADER = struct.Struct("<4sBBdIIHHHHII")
 _FINGERPRINT = struct.Struct("<8s")
+_ARCHITECTURE = struct.Struct("<BB")
+_LENGTH = struct.Struct("<I")
 _CRC = struct.Struct("<I")
 FINGERPRINT_SIZE = _FINGERPRINT.size
 HEADER_SIZES = {
@@ -54,6 +67,12 @@ HEADER_SIZES = {
     INTEGER_INDEX_VERSION: _HEADER.size + _FINGERPRINT.size + _CRC.size,  # 50 bytes
 }
 HEADER_SIZE = HEADER_SIZES[FLOAT_INDEX_VERSION]
+# The coding architecture of the codecs that write version 3, by its header byte. The
+# architecture of versions 1 and 2 is "scale" (zero-mean latents, one string).
+SCALE_ARCHITECTURE = "scale"
+ARCHITECTURE_CODES = {"mean_scale": 1, "channel_context": 2}
+_ARCHITECTURE_NAMES = {code: name for name, code in ARCHITECTURE_CODES.items()}
+MAX_SLICES = 255
 # Lambda levels of integer-index models: q in 0..LMBDA_LEVELS, log-spaced over the range.
 LMBDA_LEVELS = 1024
 
@@ -83,8 +102,47 @@ class Header:
     side_length: int
     latent_length: int
     version: int = FLOAT_INDEX_VERSION
-    # The writing model's coding fingerprint (version 2), None in version 1.
+    # The writing model's coding fingerprint (versions 2 and 3), None in version 1.
     fingerprint: bytes | None = None
+    # Version 3: the coding architecture ("mean_scale", "channel_context/4") and the
+    # length of each latent string (they add up to `latent_length`).
+    architecture: str = SCALE_ARCHITECTURE
+    latent_lengths: tuple[int, ...] | None = None
+
+    @property
+    def num_slices(self) -> int:
+        """How many latent strings the file holds (1 before version 3)."""
+        return 1 if self.latent_lengths is None else len(self.latent_lengths)
+
+
+def architecture_name(code: int, num_slices: int) -> str:
+    """The architecture name of a version 3 header's byte and slice count, as models say it."""
+    name = _ARCHITECTURE_NAMES[code]
+    return f"{name}/{num_slices}" if name == "channel_context" else name
+
+
+def parse_architecture(architecture: str) -> tuple[int, int]:
+    """`(header byte, slice count)` of an architecture name ("mean_scale", "channel_context/4").
+
+    Raises FormatError for "scale" (versions 1 and 2) or an unknown name.
+    """
+    name, _, slices = str(architecture).partition("/")
+    if name not in ARCHITECTURE_CODES or (name == "channel_context") != bool(slices):
+        raise FormatError(
+            f"no version 3 coding architecture is called {architecture!r} (known: mean_scale, "
+            "channel_context/<slices>)"
+        )
+    num_slices = int(slices) if slices.isdigit() else 1
+    if not 1 <= num_slices <= MAX_SLICES or (name == "channel_context") != (num_slices > 1):
+        raise FormatError(f"architecture {architecture!r} has an invalid slice count")
+    return ARCHITECTURE_CODES[name], num_slices
+
+
+def header_size(version: int, num_slices: int = 1) -> int:
+    """Bytes of a header of this format version (version 3: with `num_slices` strings)."""
+    if version == MEAN_VERSION:
+        return HEADER_SIZES[INTEGER_INDEX_VERSION] + _ARCHITECTURE.size + num_slices * _LENGTH.size
+    return HEADER_SIZES[version]
 
 
 def _float32(value: float) -> float:
@@ -146,16 +204,38 @@ def pack(
     height: int,
     width: int,
     side: bytes,
-    latent: bytes,
+    latent,
     fingerprint: bytes | None = None,
+    architecture: str = SCALE_ARCHITECTURE,
 ) -> bytes:
-    """Serialises one image's strings into a .yoto file (version 2 when given a fingerprint)."""
+    """Serialises one image's strings into a .yoto file.
+
+    Version 1 without a fingerprint, version 2 with one; version 3 for an `architecture`
+    other than "scale" ("mean_scale", "channel_context/4"), whose `latent` is the
+    sequence of the slices' strings (a fingerprint required).
+    """
     if not math.isfinite(lmbda) or lmbda <= 0:
         raise FormatError(f"lambda must be finite and > 0, got {lmbda}")
     check_image_size(height, width)
     if fingerprint is not None and len(fingerprint) != FINGERPRINT_SIZE:
         raise FormatError(f"a fingerprint is {FINGERPRINT_SIZE} bytes, got {len(fingerprint)}")
     version = FLOAT_INDEX_VERSION if fingerprint is None else INTEGER_INDEX_VERSION
+    strings = [latent]
+    extension = b""
+    if architecture != SCALE_ARCHITECTURE:
+        code, num_slices = parse_architecture(architecture)
+        if fingerprint is None:
+            raise FormatError(f"a {architecture} file needs the model's coding fingerprint")
+        strings = [bytes(string) for string in latent]
+        if len(strings) != num_slices:
+            raise FormatError(
+                f"a {architecture} file holds {num_slices} latent strings, got {len(strings)}"
+            )
+        version = MEAN_VERSION
+        extension = _ARCHITECTURE.pack(code, num_slices) + b"".join(
+            _LENGTH.pack(len(string)) for string in strings
+        )
+    latent = b"".join(strings)
     latent_shape, side_shape = expected_shapes(height, width)
     header = _HEADER.pack(
         MAGIC,
@@ -171,15 +251,43 @@ def pack(
     )
     if fingerprint is not None:
         header += _FINGERPRINT.pack(fingerprint)
+    header += extension
     crc = zlib.crc32(latent, zlib.crc32(side, zlib.crc32(header)))
     return header + _CRC.pack(crc) + side + latent
 
 
-def unpack(data: bytes) -> tuple[Header, bytes, bytes]:
+def _architecture_fields(data: bytes) -> tuple[str, tuple[int, ...]]:
+    """A version 3 header's architecture and latent string lengths, checked for size first."""
+    offset = _HEADER.size + _FINGERPRINT.size
+    if len(data) < offset + _ARCHITECTURE.size:
+        raise FormatError(f"file is {len(data)} bytes, shorter than a version 3 header")
+    code, num_slices = _ARCHITECTURE.unpack_from(data, offset)
+    if code not in _ARCHITECTURE_NAMES:
+        raise FormatError(
+            f"unknown coding architecture {code} in a version 3 header (known: "
+            f"{', '.join(f'{c} {n}' for c, n in sorted(_ARCHITECTURE_NAMES.items()))})"
+        )
+    name = _ARCHITECTURE_NAMES[code]
+    if num_slices < 1 or (name == "channel_context") != (num_slices > 1):
+        raise FormatError(f"a {name} file cannot have {num_slices} latent strings")
+    size = header_size(MEAN_VERSION, num_slices)
+    if len(data) < size:
+        raise FormatError(
+            f"file is {len(data)} bytes, shorter than its {size}-byte version 3 header"
+        )
+    offset += _ARCHITECTURE.size
+    lengths = tuple(
+        _LENGTH.unpack_from(data, offset + index * _LENGTH.size)[0] for index in range(num_slices)
+    )
+    return architecture_name(code, num_slices), lengths
+
+
+def unpack(data: bytes) -> tuple[Header, bytes, bytes | tuple[bytes, ...]]:
     """Validates a .yoto file and returns `(header, side string, latent string)`.
 
-    Every check runs on the fixed-size header and the byte count before any
-    buffer is sized from the header's fields.
+    Version 3 files give a tuple of latent strings, one per slice. Every check runs on
+    the fixed-size header and the byte count before any buffer is sized from the
+    header's fields.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise FormatError(f"expected bytes, got {type(data).__name__}")
@@ -197,11 +305,15 @@ def unpack(data: bytes) -> tuple[Header, bytes, bytes]:
             f"format version {version} is not supported (this reader: "
             f"{', '.join(map(str, VERSIONS))})"
         )
-    header_size = HEADER_SIZES[version]
-    if len(data) < header_size:
+    architecture, lengths = SCALE_ARCHITECTURE, None
+    if version == MEAN_VERSION:
+        architecture, lengths = _architecture_fields(data)
+        size = header_size(version, len(lengths))
+    else:
+        size = header_size(version)
+    if len(data) < size:
         raise FormatError(
-            f"file is {len(data)} bytes, shorter than the {header_size}-byte "
-            f"version {version} header"
+            f"file is {len(data)} bytes, shorter than the {size}-byte version {version} header"
         )
     if flags != 0:
         raise FormatError(f"unknown flags {flags:#04x}")
@@ -214,21 +326,29 @@ def unpack(data: bytes) -> tuple[Header, bytes, bytes]:
             f"header shapes {(lh, lw)}/{(sh, sw)} do not match a {height}x{width} image "
             f"({latent_shape}/{side_shape})"
         )
-    if header_size + side_length + latent_length != len(data):
+    if lengths is not None and sum(lengths) != latent_length:
+        raise FormatError(
+            f"the header's latent string lengths add up to {sum(lengths)}, not its latent "
+            f"length {latent_length}: the file is corrupt"
+        )
+    if size + side_length + latent_length != len(data):
         raise FormatError(
             f"file is {len(data)} bytes but its header describes "
-            f"{header_size + side_length + latent_length}: truncated or padded"
+            f"{size + side_length + latent_length}: truncated or padded"
         )
-    crc_offset = header_size - _CRC.size
+    crc_offset = size - _CRC.size
     fingerprint = None
-    if version == INTEGER_INDEX_VERSION:
+    if version != FLOAT_INDEX_VERSION:
         (fingerprint,) = _FINGERPRINT.unpack_from(data, _HEADER.size)
     (stored_crc,) = _CRC.unpack_from(data, crc_offset)
-    side = data[header_size : header_size + side_length]
-    latent = data[header_size + side_length :]
+    side = data[size : size + side_length]
+    latent = data[size + side_length :]
     crc = zlib.crc32(latent, zlib.crc32(side, zlib.crc32(data[:crc_offset])))
     if crc != stored_crc:
         raise FormatError("checksum mismatch: the file is corrupted")
+    if lengths is not None:
+        ends = np.cumsum((0, *lengths))
+        latent = tuple(latent[int(a) : int(b)] for a, b in zip(ends[:-1], ends[1:], strict=True))
     header = Header(
         lmbda,
         height,
@@ -239,6 +359,8 @@ def unpack(data: bytes) -> tuple[Header, bytes, bytes]:
         latent_length,
         version=version,
         fingerprint=fingerprint,
+        architecture=architecture,
+        latent_lengths=lengths,
     )
     return header, side, latent
 
@@ -263,19 +385,32 @@ def check_lmbda(lmbda, lmbda_range) -> float:
     return lmbda
 
 
-def check_header(header, fingerprint: bytes | None, lmbda_range) -> float:
+def check_header(
+    header, fingerprint: bytes | None, lmbda_range, architecture: str = SCALE_ARCHITECTURE
+) -> float:
     """The lambda of a `.yoto` header if a codec with `fingerprint` can decode it.
 
-    Raises FormatError when the file comes from another kind of model (format version)
-    or another model (fingerprint), or ValueError when its lambda is out of range.
+    `architecture` is the codec's coding architecture (`HyperpriorCodec.coding_architecture`).
+    Raises FormatError when the file comes from another architecture (named), another
+    kind of model (format version) or another model (fingerprint), or ValueError when
+    its lambda is out of range.
     """
+    if header.architecture != architecture:
+        raise FormatError(
+            f"this file (format version {header.version}) was written by a "
+            f"{header.architecture} codec; this codec is {architecture} and cannot decode it: "
+            "use a codec of the architecture that wrote it."
+        )
+    expected_version = INTEGER_INDEX_VERSION
+    if architecture != SCALE_ARCHITECTURE:
+        expected_version = MEAN_VERSION
     if fingerprint is None and header.version != FLOAT_INDEX_VERSION:
         raise FormatError(
             f"this file (format version {header.version}) was written by a codec with integer "
             f"entropy-model parameters (fingerprint {header.fingerprint.hex()}); this model "
             "has a float hyper-synthesis and cannot decode it: use the model that wrote it."
         )
-    if fingerprint is not None and header.version != INTEGER_INDEX_VERSION:
+    if fingerprint is not None and header.version != expected_version:
         raise FormatError(
             f"this file (format version {header.version}) was written by a codec with a float "
             "hyper-synthesis; this model (integer entropy-model parameters, fingerprint "

@@ -113,8 +113,16 @@ class CodecServingBase(tf.Module):
         return {"reconstructions": reconstructions, "bits": terms["rate"] * pixels}
 
     def extra_metadata(self) -> dict:
-        """The model's coding fingerprint (integer-index models), for `.yoto` version 2 files."""
-        return {} if self.fingerprint is None else {"coding_fingerprint": self.fingerprint.hex()}
+        """The model's coding fingerprint (integer-index models), for `.yoto` version 2 files.
+
+        Mean-scale models (`.yoto` version 3) add their `coding_architecture`.
+        """
+        metadata = {}
+        if self.fingerprint is not None:
+            metadata["coding_fingerprint"] = self.fingerprint.hex()
+        if self.model.predicts_means:
+            metadata["coding_architecture"] = self.model.coding_architecture()
+        return metadata
 
     def warmup_images(self) -> dict:
         """Two small grey images at the lowest and the middle lmbda, for warmup requests."""
@@ -137,6 +145,10 @@ class CompressionServing(CodecServingBase):
       `side_strings`.
     * `decompress(latent_strings, side_strings, lmbda, side_shape)` -> `images` uint8; the
       rows of `side_shape` must be equal: one request decodes images of one size.
+
+    Mean-scale models (`Config.entropy_model`, `.yoto` version 3) code their latents in
+    S slices (`model.num_slices`, 1 for mean_scale): their latent strings are `[N, S]`,
+    one string per slice, in and out.
     * `reconstruct(images, lmbda)`, also `serving_default` (see `CodecServingBase`).
     """
 
@@ -174,8 +186,12 @@ class CompressionServing(CodecServingBase):
     def _decompress(self, latent_strings, side_strings, lmbda, side_shape):
         lmbda = self._lmbda(lmbda)
         inputs = {}
-        for name, strings in (("latent_strings", latent_strings), ("side_strings", side_strings)):
-            strings = serving_inputs.check_shape(name, strings, ["N"])
+        latent_dims = ["N", self.model.num_slices] if self.model.predicts_means else ["N"]
+        for name, strings, dims in (
+            ("latent_strings", latent_strings, latent_dims),
+            ("side_strings", side_strings, ["N"]),
+        ):
+            strings = serving_inputs.check_shape(name, strings, dims, {1: "one string a slice"})
             inputs[name] = serving_inputs.check_batch_size(
                 name, strings, lmbda, f"{name} and lmbda need one lmbda per image"
             )

@@ -32,6 +32,19 @@ class CompressionStockServing(CodecServingBase):
       and read row 0.
     * `reconstruct(images, lmbda)` -> `reconstructions` and the rate estimate `bits`;
       also `serving_default`.
+
+    Mean-scale models (`Config.entropy_model`, `.yoto` version 3) decode `symbols + mean`
+    and code the latents in S slices (`model.num_slices`, S > 1 with a context model):
+
+    * `scale_indexes(side_symbols, latent_symbols, lmbda)` (S > 1; without
+      `latent_symbols` when S is 1): slice k of the result is the decoder's when
+      `latent_symbols` holds the decoded symbols of the slices before k (anything after),
+      so a client calls it once a slice, with the symbols decoded so far;
+    * `synthesize(latent_symbols, side_symbols, lmbda)`: the means come from the side;
+    * `coding_tables` also gives `coding_architecture_bytes [N]` ("mean_scale",
+      "channel_context/4"), for the `.yoto` version 3 header, and `latent_channels [N]`
+      (what `latent_symbols` holds before any is decoded); the slices are equal runs of
+      channels.
     """
 
     def __init__(self, model, **kwargs):
@@ -42,8 +55,19 @@ class CompressionStockServing(CodecServingBase):
         latent = tf.TensorSpec(None, tf.int32, name="latent_symbols")
         rows = tf.TensorSpec(None, tf.int32, name="rows")
         self.analyze = tf.function(self._analyze, input_signature=[images, lmbda])
-        self.scale_indexes = tf.function(self._scale_indexes, input_signature=[side, lmbda])
-        self.synthesize = tf.function(self._synthesize, input_signature=[latent, lmbda])
+        if not model.predicts_means:
+            self.scale_indexes = tf.function(self._scale_indexes, input_signature=[side, lmbda])
+            self.synthesize = tf.function(self._synthesize, input_signature=[latent, lmbda])
+        elif model.num_slices > 1:
+            self.scale_indexes = tf.function(
+                self._context_scale_indexes, input_signature=[side, latent, lmbda]
+            )
+        else:
+            self.scale_indexes = tf.function(self._scale_indexes, input_signature=[side, lmbda])
+        if model.predicts_means:
+            self.synthesize = tf.function(
+                self._mean_synthesize, input_signature=[latent, side, lmbda]
+            )
         self.coding_tables = tf.function(self._coding_tables, input_signature=[rows])
 
     def signatures(self) -> dict:
@@ -73,6 +97,49 @@ class CompressionStockServing(CodecServingBase):
         )
         return {"scale_indexes": self.model.scale_indexes_from_side_symbols(side_symbols, lmbda)}
 
+    def _latent_and_side_symbols(self, latent_symbols, side_symbols, lmbda):
+        """Both symbol inputs after their checks, the latents 4 times the side's size."""
+        side_symbols = self._symbols(
+            "side_symbols", side_symbols, self.model.num_hyper_filters, lmbda
+        )
+        latent_symbols = self._symbols(
+            "latent_symbols", latent_symbols, self.model.num_latent_filters, lmbda
+        )
+        ratio = codec_format.STRIDE // codec_format.LATENT_STRIDE
+        latent_symbols = serving_inputs.in_order(
+            latent_symbols,
+            [
+                lambda s: tf.debugging.Assert(
+                    tf.reduce_all(
+                        tf.shape(s)[:3] == tf.shape(side_symbols)[:3] * [1, ratio, ratio]
+                    ),
+                    [
+                        f"latent_symbols must be {ratio} times side_symbols' height and width "
+                        "(one image each); got shapes",
+                        tf.shape(s),
+                        tf.shape(side_symbols),
+                    ],
+                )
+            ],
+        )
+        return latent_symbols, side_symbols
+
+    def _context_scale_indexes(self, side_symbols, latent_symbols, lmbda):
+        lmbda = self._lmbda(lmbda)
+        latent_symbols, side_symbols = self._latent_and_side_symbols(
+            latent_symbols, side_symbols, lmbda
+        )
+        indexes = self.model.scale_indexes_from_side_symbols(side_symbols, lmbda, latent_symbols)
+        return {"scale_indexes": indexes}
+
+    def _mean_synthesize(self, latent_symbols, side_symbols, lmbda):
+        lmbda = self._lmbda(lmbda)
+        latent_symbols, side_symbols = self._latent_and_side_symbols(
+            latent_symbols, side_symbols, lmbda
+        )
+        images = self.model.synthesise_symbols(latent_symbols, lmbda, side_symbols)
+        return {"images": images}
+
     def _synthesize(self, latent_symbols, lmbda):
         lmbda = self._lmbda(lmbda)
         latent_symbols = self._symbols(
@@ -96,6 +163,10 @@ class CompressionStockServing(CodecServingBase):
         if self.fingerprint is not None:
             # Integer-index models: the client writes it into version 2 `.yoto` headers.
             tables["coding_fingerprint_bytes"] = tf.constant(self.fingerprint.hex())
+        if self.model.predicts_means:
+            # `.yoto` version 3: the client writes it into headers and decodes by its slices.
+            tables["coding_architecture_bytes"] = tf.constant(self.model.coding_architecture())
+            tables["latent_channels"] = tf.constant(self.model.num_latent_filters)
         count = tf.size(rows)
         return {
             name: tf.repeat(tf.convert_to_tensor(table)[tf.newaxis], count, axis=0)
@@ -110,11 +181,18 @@ class CompressionStockServing(CodecServingBase):
         inputs = self.warmup_images()
         symbols = self.analyze(**inputs)
         lmbda = inputs["lmbda"]
+        side = {"side_symbols": symbols["side_symbols"], "lmbda": lmbda}
+        latent = {"latent_symbols": symbols["latent_symbols"], "lmbda": lmbda}
+        scale_indexes, synthesize = side, latent
+        if self.model.predicts_means:
+            synthesize = {**side, **latent}
+            if self.model.num_slices > 1:
+                scale_indexes = synthesize
         return {
             "serving_default": inputs,
             "reconstruct": inputs,
             "analyze": inputs,
-            "scale_indexes": {"side_symbols": symbols["side_symbols"], "lmbda": lmbda},
-            "synthesize": {"latent_symbols": symbols["latent_symbols"], "lmbda": lmbda},
+            "scale_indexes": scale_indexes,
+            "synthesize": synthesize,
             "coding_tables": {"rows": tf.zeros([2], tf.int32)},
         }

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from export import export_lib
 from tests import cross_platform_worker
-from tests.codec_fixtures import trained_runlocal_codec
+from tests.codec_fixtures import CHANNEL_CONTEXT, MEAN_SCALE, trained_runlocal_codec
 from zoo.compression import codec
 from zoo.data import photos
 
@@ -29,6 +29,12 @@ def spread_hyper_synthesis(model, seed: int = 0):
         scale = 0.3 if "kernel" in variable.name else 2.0
         variable.assign(rng.normal(0, scale, variable.shape).astype(np.float32))
     network.convs[2].bias.assign(np.full(network.convs[2].bias.shape, 7.5, np.float32))
+    # A context model's slice networks: their corrections move scales and means by a few
+    # units, so that slices after the first decode under other tables than the hyperprior's.
+    for context in model.slice_contexts:
+        for variable in context.trainable_variables:
+            scale = 0.1 if "kernel" in variable.name else 0.5
+            variable.assign(rng.normal(0, scale, variable.shape).astype(np.float32))
 
 
 class CrossPlatformDecodingTest(tf.test.TestCase):
@@ -39,11 +45,13 @@ class CrossPlatformDecodingTest(tf.test.TestCase):
     """
 
     SETTINGS = ("onednn_off", "one_thread")
+    # Config overrides of the codec (an entropy model: `.yoto` version 3 files).
+    OVERRIDES = {}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        model, _ = trained_runlocal_codec(seed=0)
+        model, _ = trained_runlocal_codec(seed=0, **cls.OVERRIDES)
         spread_hyper_synthesis(model)
         cls.model = model
         cls.temp = pathlib.Path(tempfile.mkdtemp())
@@ -103,6 +111,33 @@ class CrossPlatformDecodingTest(tf.test.TestCase):
 class AllSettingsCrossPlatformDecodingTest(CrossPlatformDecodingTest):
     """The same checks in every setting of `cross_platform_worker.SETTINGS`."""
 
+    SETTINGS = tuple(cross_platform_worker.SETTINGS)
+
+
+class ChannelContextCrossPlatformDecodingTest(CrossPlatformDecodingTest):
+    """A channel-context codec's files: means, context networks and slice-by-slice decoding."""
+
+    OVERRIDES = CHANNEL_CONTEXT
+
+    def test_the_files_are_version_3_with_non_zero_means(self):
+        for path in (self.temp / "files").glob("*.yoto"):
+            self.assertEqual(path.read_bytes()[4], 3)
+        symbols = np.concatenate([e["latent_symbols"].ravel() for e in self.expected.values()])
+        self.assertGreater(np.mean(symbols != 0), 0.1)
+
+
+@pytest.mark.slow
+class AllSettingsChannelContextCrossPlatformDecodingTest(ChannelContextCrossPlatformDecodingTest):
+    """The channel-context codec in every setting."""
+
+    SETTINGS = tuple(cross_platform_worker.SETTINGS)
+
+
+@pytest.mark.slow
+class AllSettingsMeanScaleCrossPlatformDecodingTest(CrossPlatformDecodingTest):
+    """A mean-scale codec's files in every setting."""
+
+    OVERRIDES = MEAN_SCALE
     SETTINGS = tuple(cross_platform_worker.SETTINGS)
 
 
