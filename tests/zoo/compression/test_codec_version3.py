@@ -211,7 +211,7 @@ class ChannelContextCodecTest(_MeanCodecTest, tf.test.TestCase):
         self.assertEqual(codec_format.unpack(data)[0].architecture, "channel_context/4")
         self.assertAllEqual(self.codec.decode(data), refining.reconstruct(self.image, 0.05))
         estimated = refining.estimated_bits(self.image, 0.05)
-        self.assertTrue(np.isfinite(estimated) and estimated > 0)
+        self.assertTrue(np.isfinite(estimated) and estimated > 0, estimated)
         lmbda = self.codec.lmbda_for_target_bpp(self.image, 1.0, iterations=3)
         self.assertTrue(self.model.lmbda_range[0] <= lmbda <= self.model.lmbda_range[1])
         (row,) = codec_eval_lib.codec_curve(self.codec, self.image, [0.05], check_decoding=True)
