@@ -81,6 +81,7 @@ def shared_mean_codec(entropy_model: str):
     """
     import numpy as np
 
+    from zoo.compression import widening
     from zoo.loading import snapshots
 
     original, _ = shared_runlocal_codec(**SEED_0)
@@ -91,14 +92,18 @@ def shared_mean_codec(entropy_model: str):
     fresh_values = snapshots.checkpoint_values(model)
     values, dtypes = {}, {}
     for key, fresh in fresh_values.items():
-        old = old_values.get(key)
-        new_part = old is None or np.asarray(fresh).dtype.kind in "OS"
-        values[key] = np.asarray(fresh if new_part else old)
-        dtypes[key] = str(np.asarray(fresh).dtype)
+        old, fresh = old_values.get(key), np.asarray(fresh)
+        if old is None or fresh.dtype.kind in "OS":
+            values[key] = fresh
+        elif np.asarray(old).shape != fresh.shape:
+            # The hyper-analysis's first kernel, which now also reads y: fresh there.
+            values[key] = widening.place(np.asarray(old), fresh)
+        else:
+            values[key] = np.asarray(old)
+        dtypes[key] = str(fresh.dtype)
     snapshots.load_values(model, values, dtypes, "the shared seed-0 codec", "compression")
-    for index, variable in enumerate(model.trainable_variables):
-        name = variable.name
-        if "conv_mean" in name or ("context" in name and "conv_2" in name):
-            variable.assign(tf.random.stateless_normal(variable.shape, [0, index]) * 0.05)
+    heads = [model.hyper_synthesis.mean_conv] + [c.convs[-1] for c in model.slice_contexts]
+    for index, layer in enumerate(heads):
+        layer.kernel.assign(tf.random.stateless_normal(layer.kernel.shape, [0, index]) * 0.05)
     model.prepare_for_coding()
     return model

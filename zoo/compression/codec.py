@@ -325,20 +325,24 @@ class Codec:
         low, high = np.log(self.lmbda_range[0]), np.log(self.lmbda_range[1])
         pixels = image.shape[0] * image.shape[1]
 
+        def lmbda_of(log_lmbda):
+            # exp(log(high)) may come out an ulp above high: the range's ends are exact.
+            return float(np.clip(np.exp(log_lmbda), *self.lmbda_range))
+
         def bpp(log_lmbda):
-            return 8 * len(self.encode(image, float(np.exp(log_lmbda)))) / pixels
+            return 8 * len(self.encode(image, lmbda_of(log_lmbda))) / pixels
 
         if bpp(high) <= target_bpp:
-            return float(np.exp(high))
+            return lmbda_of(high)
         if bpp(low) > target_bpp:
-            return float(np.exp(low))
+            return lmbda_of(low)
         for _ in range(iterations):
             middle = (low + high) / 2
             if bpp(middle) <= target_bpp:
                 low = middle
             else:
                 high = middle
-        return float(np.exp(low))
+        return lmbda_of(low)
 
     def encode(self, image, lmbda: float) -> bytes:
         """Compresses one image at `lmbda` into .yoto bytes."""
