@@ -282,6 +282,31 @@ def level_modulation(hidden_layer, heads_layer, lmbda, lmbda_range, layers, filt
     return modulation
 
 
+def _add_level_film(network, conditioning_units: int) -> None:
+    """Gives an integer network with `convs`, `num_filters` and `lmbda_range` its FiLM MLP.
+
+    Sets `network.conditioned` (False for no range or a single lambda) and, when
+    conditioned, `conditioning_hidden` and `conditioning_heads` (scale and shift for the
+    first two convs, `level_modulation`).
+    """
+    low_high = network.lmbda_range
+    network.conditioned = low_high is not None and low_high[0] < low_high[1]
+    if network.conditioned:
+        network.conditioning_hidden = IntegerDense(conditioning_units, name="conditioning_hidden")
+        network.conditioning_heads = IntegerDense(
+            4 * network.num_filters, kernel_initializer=_small_heads(), name="conditioning_heads"
+        )
+
+
+def _integer_units(network, extra_layers=()) -> list[np.ndarray]:
+    """The integer units of `network`'s convs, its FiLM MLP, then `extra_layers`, in order."""
+    layers = list(network.convs)
+    if network.conditioned:
+        layers += [network.conditioning_hidden, network.conditioning_heads]
+    layers += list(extra_layers)
+    return [units for layer in layers for units in layer.integer_parameters()]
+
+
 def _small_heads():
     # Small initial heads: FiLM starts near the identity, as yoto_tf.FiLM does.
     return keras.initializers.VarianceScaling(0.01, "fan_in", "uniform")
@@ -337,15 +362,7 @@ class IntegerHyperSynthesis(keras.layers.Layer):
             self.mean_conv = IntegerConv2D(
                 self.num_latent_filters, 3, kernel_initializer="zeros", name="conv_mean"
             )
-        self.conditioned = (
-            self.lmbda_range is not None and self.lmbda_range[0] < self.lmbda_range[1]
-        )
-        if self.conditioned:
-            self.conditioning_hidden = IntegerDense(conditioning_units, name="conditioning_hidden")
-            # Small initial heads: FiLM starts near the identity, as yoto_tf.FiLM does.
-            self.conditioning_heads = IntegerDense(
-                4 * n, kernel_initializer=_small_heads(), name="conditioning_heads"
-            )
+        _add_level_film(self, conditioning_units)
 
     def build(self, input_shape):
         """Builds every layer for side symbols with `input_shape[-1]` channels."""
@@ -414,12 +431,7 @@ class IntegerHyperSynthesis(keras.layers.Layer):
 
     def integer_parameters(self) -> list[np.ndarray]:
         """Every integer the exact path computes with, in a fixed order (for fingerprints)."""
-        layers = list(self.convs)
-        if self.conditioned:
-            layers += [self.conditioning_hidden, self.conditioning_heads]
-        if self.predicts_means:
-            layers.append(self.mean_conv)
-        return [units for layer in layers for units in layer.integer_parameters()]
+        return _integer_units(self, [self.mean_conv] if self.predicts_means else [])
 
     def get_config(self):
         """Constructor arguments."""
@@ -474,14 +486,7 @@ class IntegerSliceContext(keras.layers.Layer):
             IntegerConv2D(n, 3, name="conv_1"),
             IntegerConv2D(2 * self.slice_channels, 3, kernel_initializer="zeros", name="conv_2"),
         ]
-        self.conditioned = (
-            self.lmbda_range is not None and self.lmbda_range[0] < self.lmbda_range[1]
-        )
-        if self.conditioned:
-            self.conditioning_hidden = IntegerDense(conditioning_units, name="conditioning_hidden")
-            self.conditioning_heads = IntegerDense(
-                4 * n, kernel_initializer=_small_heads(), name="conditioning_heads"
-            )
+        _add_level_film(self, conditioning_units)
 
     def build(self, input_shape):
         """Builds every layer for inputs with `input_shape[-1]` channels."""
@@ -524,10 +529,7 @@ class IntegerSliceContext(keras.layers.Layer):
 
     def integer_parameters(self) -> list[np.ndarray]:
         """Every integer the exact path computes with, in a fixed order (for fingerprints)."""
-        layers = list(self.convs)
-        if self.conditioned:
-            layers += [self.conditioning_hidden, self.conditioning_heads]
-        return [units for layer in layers for units in layer.integer_parameters()]
+        return _integer_units(self)
 
     def get_config(self):
         """Constructor arguments."""
