@@ -21,6 +21,7 @@ and WebP is in experiments/README.md.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 
@@ -78,47 +79,47 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
     0..255 scale ("distortion") with additive-noise quantisation (training) or
     rounding (evaluation). `compress`/`decompress` produce and read real
     range-coded strings; `zoo/compression/codec.py` wraps them in a file format.
+
+    Built from the task's `Config` whole, as every task's model is: its weight sampler
+    (`Config.weight_sampler`), `weight_sum_power` (over the distortion weight alone, the
+    rate's being 1), the transforms' widths, the scale table, the conditioning and the
+    entropy model; evaluation at lambda = `fixed_lmbda`, or 0.018. The fields the coder
+    reads are also attributes (`num_filters`, `num_latent_filters` and `num_hyper_filters`
+    with None resolved to `num_filters`, `entropy_model`, ...).
+
+    Args:
+      config: the task's `Config`.
+      seed: the seed of the weight sampler and the quantization noise.
     """
 
-    def __init__(
-        self,
-        weight_sampler: yoto_tf.WeightSampler,
-        num_filters: int = 64,
-        num_latent_filters: int | None = None,
-        num_hyper_filters: int | None = None,
-        num_scales: int = 64,
-        scale_min: float = 0.11,
-        scale_max: float = 256.0,
-        conditioning_units: int = 256,
-        conditioning_initializer: str = "glorot_uniform",
-        conditioned: bool = True,
-        latent_gain_exponent: float = 0.0,
-        integer_entropy_parameters: bool = False,
-        entropy_model: str = "scale",
-        context_slices: int = 4,
-        context_filters: int = 96,
-        evaluation_weights=None,
-        seed: int | None = 0,
-        **kwargs,
-    ):
-        super().__init__(weight_sampler, evaluation_weights=evaluation_weights, seed=seed, **kwargs)
+    def __init__(self, config: Config, seed: int | None = 0, **kwargs):
+        weight_sampler = config.weight_sampler()
+        super().__init__(
+            weight_sampler,
+            evaluation_weights={"distortion": config.fixed_lmbda or 0.018},
+            seed=seed,
+            weight_sum_power=config.weight_sum_power,
+            weight_sum_terms=("distortion",),
+            **kwargs,
+        )
         if tuple(weight_sampler.term_names) != TERM_NAMES:
             raise ValueError(
                 f"HyperpriorCodec needs loss terms {TERM_NAMES}, got {weight_sampler.term_names}."
             )
-        self.num_filters = int(num_filters)
-        self.num_latent_filters = int(num_latent_filters or num_filters)
-        self.num_hyper_filters = int(num_hyper_filters or num_filters)
-        self.num_scales = int(num_scales)
-        self.scale_min, self.scale_max = float(scale_min), float(scale_max)
-        self.conditioning_units = int(conditioning_units)
-        self.conditioning_initializer = conditioning_initializer
-        self.conditioned = bool(conditioned)
-        self.latent_gain_exponent = float(latent_gain_exponent)
-        self.integer_entropy_parameters = bool(integer_entropy_parameters)
-        self.entropy_model = str(entropy_model)
-        self.context_slices = int(context_slices)
-        self.context_filters = int(context_filters)
+        self.config = config
+        self.num_filters = int(config.num_filters)
+        self.num_latent_filters = int(config.num_latent_filters or config.num_filters)
+        self.num_hyper_filters = int(config.num_hyper_filters or config.num_filters)
+        self.num_scales = int(config.num_scales)
+        self.scale_min, self.scale_max = float(config.scale_min), float(config.scale_max)
+        self.conditioning_units = int(config.conditioning_units)
+        self.conditioning_initializer = config.conditioning_initializer
+        self.conditioned = bool(config.conditioned)
+        self.latent_gain_exponent = float(config.latent_gain_exponent)
+        self.integer_entropy_parameters = bool(config.integer_entropy_parameters)
+        self.entropy_model = str(config.entropy_model)
+        self.context_slices = int(config.context_slices)
+        self.context_filters = int(config.context_filters)
         self._check_entropy_model()
         lows, highs = weight_sampler.bounds()
         distortion = TERM_NAMES.index("distortion")
@@ -657,50 +658,24 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         return tf.cast(tf.clip_by_value(tf.round(images), 0.0, 255.0), tf.uint8)
 
     def get_config(self):
-        """Constructor arguments, for rebuilding the (untrained) model."""
-        config = super().get_config()
-        config.update(
-            num_filters=self.num_filters,
-            num_latent_filters=self.num_latent_filters,
-            num_hyper_filters=self.num_hyper_filters,
-            num_scales=self.num_scales,
-            scale_min=self.scale_min,
-            scale_max=self.scale_max,
-            conditioning_units=self.conditioning_units,
-            conditioning_initializer=self.conditioning_initializer,
-            conditioned=self.conditioned,
-            latent_gain_exponent=self.latent_gain_exponent,
-            integer_entropy_parameters=self.integer_entropy_parameters,
-            entropy_model=self.entropy_model,
-            context_slices=self.context_slices,
-            context_filters=self.context_filters,
-        )
-        return config
+        """Constructor arguments, for rebuilding the (untrained) model: the Config as a dict."""
+        return {"config": dataclasses.asdict(self.config), "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds the (untrained) model from `get_config()`."""
+        del custom_objects
+        # JSON turns the Config's tuples (learning_rate_drops) into lists.
+        fields = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in config["config"].items()
+        }
+        return cls(Config(**fields), seed=config["seed"])
 
 
 def build_model(config: Config, seed: int = 0) -> HyperpriorCodec:
     """Builds (and creates the variables of) the codec described by `config`."""
-    model = HyperpriorCodec(
-        config.weight_sampler(),
-        num_filters=config.num_filters,
-        num_latent_filters=config.num_latent_filters,
-        num_hyper_filters=config.num_hyper_filters,
-        num_scales=config.num_scales,
-        scale_min=config.scale_min,
-        scale_max=config.scale_max,
-        conditioning_units=config.conditioning_units,
-        conditioning_initializer=config.conditioning_initializer,
-        conditioned=config.conditioned,
-        latent_gain_exponent=config.latent_gain_exponent,
-        integer_entropy_parameters=config.integer_entropy_parameters,
-        entropy_model=config.entropy_model,
-        context_slices=config.context_slices,
-        context_filters=config.context_filters,
-        weight_sum_power=config.weight_sum_power,
-        weight_sum_terms=("distortion",),
-        evaluation_weights={"distortion": config.fixed_lmbda or 0.018},
-        seed=seed,
-    )
+    model = HyperpriorCodec(config, seed=seed)
     model(tf.zeros([1, STRIDE, STRIDE, 3]))
     return model
 

@@ -1,5 +1,7 @@
 import contextlib
+import dataclasses
 import io
+import json
 import struct
 import zlib
 
@@ -310,6 +312,29 @@ class LatentChannelsTest(_CodecVariant, tf.test.TestCase):
         z_hat = tf.round(z)
         indexes = self.model._scale_indexes(z_hat, conditioning, tf.constant([0.01]))
         self.assertEqual(indexes.shape, y.shape)
+
+
+class CodecConfigTest(tf.test.TestCase):
+    def test_a_codec_rebuilt_from_its_saved_config_has_the_same_config_and_variables(self):
+        config = dataclasses.replace(
+            compression_config.Config.runlocal(),
+            entropy_model="channel_context",
+            context_slices=2,
+            context_filters=8,
+            learning_rate_drops=(3,),
+        )
+        model = compression.build_model(config, seed=3)
+        # Through JSON, as Keras writes it: tuples come back as lists.
+        saved = json.loads(json.dumps(model.get_config()))
+        rebuilt = compression.HyperpriorCodec.from_config(saved)
+        self.assertEqual(rebuilt.config, config)
+        self.assertEqual(rebuilt.seed, 3)
+        self.assertEqual(rebuilt.num_latent_filters, config.num_filters)
+        rebuilt(tf.zeros([1, codec_format.STRIDE, codec_format.STRIDE, 3]))
+        self.assertEqual(
+            [(v.name, v.shape) for v in rebuilt.variables],
+            [(v.name, v.shape) for v in model.variables],
+        )
 
 
 class LearningRateTest(tf.test.TestCase):
