@@ -205,6 +205,7 @@ class ChannelContextCodecTest(_MeanCodecTest, tf.test.TestCase):
     ENTROPY_MODEL = "channel_context"
     ARCHITECTURE = "channel_context/4"
 
+    @pytest.mark.slow
     def test_refinement_target_bpp_and_evaluation_code_the_context_model(self):
         refining = codec.Codec(self.model, refine_steps=3)
         data = refining.encode(self.image, 0.05)

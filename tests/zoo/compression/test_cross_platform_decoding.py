@@ -114,6 +114,9 @@ class AllSettingsCrossPlatformDecodingTest(CrossPlatformDecodingTest):
     SETTINGS = tuple(cross_platform_worker.SETTINGS)
 
 
+# Slow: a second trained codec and worker processes (about 150 s of the fast suite); the
+# channel-context files' exactness in process is in test_codec_version3's fast class.
+@pytest.mark.slow
 class ChannelContextCrossPlatformDecodingTest(CrossPlatformDecodingTest):
     """A channel-context codec's files: means, context networks and slice-by-slice decoding."""
 

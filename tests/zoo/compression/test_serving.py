@@ -231,6 +231,9 @@ class StockCompressionExportTest(session_bundle.BatchingRulesTests, tf.test.Test
                 self.assertEqual(data, self.in_memory.encode(self.image, lmbda))
                 self.assertAllEqual(self.client.decode(data), self.in_memory.decode(data))
 
+    # Slow: a second stock export (about 2 minutes of the fast suite); the fast suite compares
+    # the client with the in-process codec above, the SavedModel with it in CompressionExportTest.
+    @pytest.mark.slow
     def test_each_backend_writes_the_same_bytes_for_one_image_and_decodes_them_alike(self):
         model, _, full_dir = full_codec_export()
         stock_dir = export_lib.export_model(

@@ -5,6 +5,7 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
 import tensorflow as tf
 
 import zoo
@@ -164,6 +165,8 @@ class TrainLibTest(tf.test.TestCase):
         _, config, _ = loading.load_run(model_dir)
         self.assertEqual(config.weight_sum_power, 0.0)
 
+    # Slow (a training run); the float-index codec's coding is in the fast FloatIndexCodecTest.
+    @pytest.mark.slow
     def test_a_codec_run_written_before_integer_indexes_resumes_with_its_float_ones(self):
         model_dir = pathlib.Path(self.get_temp_dir()) / "float_index_codec"
         options = dict(runlocal=True, verbose=0)
