@@ -20,6 +20,8 @@ calibration layers or none, which parts train (`yoto_tf.CalibratedModel`'s `trai
 
 from __future__ import annotations
 
+import dataclasses
+
 import tensorflow as tf
 
 import yoto_tf
@@ -43,34 +45,38 @@ _METHOD_SWITCHES = {
 class LifelongClassifier(yoto_tf.CalibratedModel):
     """A CNN of 3x3 convs, calibrated per task after every conv but the first.
 
+    Built from the task's `Config` whole, as every zoo model is: `config.method` sets the
+    switches (calibration layers or none, which parts of `yoto_tf.CalibratedModel` train,
+    EWC's penalty), `config.filters`/`strides` the convs, `alpha`/`beta` the calibration
+    modules.
+
     Args:
-      num_classes, task_names, train_base, new_task_modules: see `yoto_tf.CalibratedModel`.
-      filters, strides: of the conv layers.
-      calibrated: whether the convs after the first have `TaskCalibration` layers.
-      alpha, beta: of the calibration modules.
-      ewc_lambda: weight of the elastic weight consolidation penalty on the base's
-        weights, `ewc_lambda / 2 * sum_i F_i (w_i - w*_i) ** 2` (0: none), with F and w*
-        from `consolidate` after each task.
+      config: the task's `Config`.
+      num_classes, task_names: of the tasks it starts with (`yoto_tf.CalibratedModel`;
+        `add_task` adds more).
+      seed: kept for `get_config` (the weights are created under `build_model`'s seed).
+
+    With EWC, `ewc_lambda` weighs the elastic weight consolidation penalty on the base's
+    weights, `ewc_lambda / 2 * sum_i F_i (w_i - w*_i) ** 2`, with F and w* from
+    `consolidate` after each task; the other methods have none.
     """
 
-    def __init__(
-        self,
-        num_classes,
-        task_names=None,
-        filters=(32, 64, 128, 128),
-        strides=(2, 2, 1, 2),
-        calibrated: bool = True,
-        alpha: int = 1,
-        beta: int | None = None,
-        ewc_lambda: float = 0.0,
-        **kwargs,
-    ):
-        super().__init__(num_classes, task_names, **kwargs)
-        self.filters = tuple(int(f) for f in filters)
-        self.strides = tuple(int(s) for s in strides)
-        self.calibrated = bool(calibrated)
-        self.alpha, self.beta = int(alpha), beta
-        self.ewc_lambda = float(ewc_lambda)
+    def __init__(self, config: Config, num_classes, task_names=None, seed: int = 0, **kwargs):
+        calibrated, train_base, new_task_modules = _METHOD_SWITCHES[config.method]
+        super().__init__(
+            num_classes,
+            task_names,
+            train_base=train_base,
+            new_task_modules=new_task_modules,
+            **kwargs,
+        )
+        self.config = config
+        self.seed = seed
+        self.filters = tuple(int(f) for f in config.filters)
+        self.strides = tuple(int(s) for s in config.strides)
+        self.calibrated = calibrated
+        self.alpha, self.beta = int(config.alpha), config.beta
+        self.ewc_lambda = float(config.ewc_lambda) if config.method == "ewc" else 0.0
         self.convs = [
             keras.layers.Conv2D(f, 3, strides=s, padding="same", use_bias=False, name=f"conv_{i}")
             for i, (f, s) in enumerate(zip(self.filters, self.strides, strict=True))
@@ -156,34 +162,32 @@ class LifelongClassifier(yoto_tf.CalibratedModel):
             anchor.assign(weight)
 
     def get_config(self):
-        """Constructor arguments, for rebuilding the (untrained) model with its tasks."""
-        config = super().get_config()
-        config.update(
-            filters=list(self.filters),
-            strides=list(self.strides),
-            calibrated=self.calibrated,
-            alpha=self.alpha,
-            beta=self.beta,
-            ewc_lambda=self.ewc_lambda,
+        """Constructor arguments, for rebuilding the (untrained) model with all its tasks."""
+        return {
+            "config": dataclasses.asdict(self.config),
+            "num_classes": list(self.task_classes),
+            "task_names": list(self.task_names),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds the (untrained) model from `get_config()`."""
+        del custom_objects
+        fields = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in config["config"].items()
+        }
+        return cls(
+            Config(**fields), config["num_classes"], config["task_names"], seed=config["seed"]
         )
-        return config
 
 
 def build_model(config: Config, tasks: list[TaskSpec], seed: int = 0) -> LifelongClassifier:
     """Builds (and creates the variables of) the classifier for the first `len(tasks)` tasks."""
-    calibrated, train_base, new_task_modules = _METHOD_SWITCHES[config.method]
     keras.utils.set_random_seed(seed)
     model = LifelongClassifier(
-        [spec.num_classes for spec in tasks],
-        [spec.name for spec in tasks],
-        filters=config.filters,
-        strides=config.strides,
-        calibrated=calibrated,
-        alpha=config.alpha,
-        beta=config.beta,
-        ewc_lambda=config.ewc_lambda if config.method == "ewc" else 0.0,
-        train_base=train_base,
-        new_task_modules=new_task_modules,
+        config, [spec.num_classes for spec in tasks], [spec.name for spec in tasks], seed=seed
     )
     model(tf.zeros([1, *IMAGE_SHAPE]))
     model.ensure_ewc_state()

@@ -58,6 +58,26 @@ class LifelongRegistryTest(tf.test.TestCase):
             lifelong_config.Config(sequence="cifar100")
 
 
+class LifelongModelConfigTest(tf.test.TestCase):
+    def test_a_model_is_built_from_its_config_and_rebuilds_with_every_task_it_has(self):
+        config = lifelong_config.Config.runlocal(method="ewc")
+        specs = data.task_specs(config.sequence)
+        model = lifelong_model.build_model(config, specs[:1])
+        model.add_task(specs[1].num_classes, specs[1].name, input_shape=data.IMAGE_SHAPE)
+        saved = json.loads(json.dumps(model.get_config()))
+        rebuilt = lifelong_model.LifelongClassifier.from_config(saved)
+        self.assertEqual(rebuilt.config, config)
+        self.assertEqual(rebuilt.task_names, model.task_names)
+        self.assertEqual(rebuilt.task_classes, model.task_classes)
+        self.assertEqual(rebuilt.ewc_lambda, config.ewc_lambda)
+        self.assertEqual(
+            lifelong_model.LifelongClassifier(
+                lifelong_config.Config.runlocal(method="finetune"), [2]
+            ).ewc_lambda,
+            0.0,
+        )
+
+
 class LifelongRunTest(session_bundle.BatchingRulesTests, tf.test.TestCase):
     """One tiny calibrated run of two tasks, exported, then a third task and version 2."""
 
