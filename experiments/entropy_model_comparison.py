@@ -67,6 +67,22 @@ def centre_crop(image, max_side: int):
     return image[top : top + height, left : left + width]
 
 
+def run_grid(grid, high: float) -> tuple[float, ...]:
+    """The evaluation grid, continued at its own ratio up to a run's wider lambda range.
+
+    A run trained on a range reaching above the grid's top (issue 35's range arms) is also
+    coded at the grid's next points up to its top, and at the top itself, so that its
+    curve shows the quality the wider range reaches; BD-rates compare the common range.
+    """
+    ratio = grid[1] / grid[0]
+    points = list(grid)
+    while points[-1] * ratio <= high * (1 + 1e-6):
+        points.append(points[-1] * ratio)
+    if high > points[-1] * 1.05:
+        points.append(high)
+    return tuple(points)
+
+
 def model_curve(model, image, grid) -> list[dict]:
     """Real coded bpp, PSNR and MS-SSIM of `model` on one image at each lambda."""
     import tensorflow as tf
@@ -105,11 +121,11 @@ def main(argv) -> int:
         name: [centre_crop(image, _FLAGS.max_side) for _, image in photos]
         for name, photos in subsets.items()
     }
-    grid = compression_config.EVALUATION_GRID
     evaluators = {}
     for label, model_dir, checkpoint_folder in runs:
         model = restore_at(model_dir, _FLAGS.step, checkpoint_folder)
-        evaluators[label] = lambda image, model=model: model_curve(model, image, grid)
+        grid = run_grid(compression_config.EVALUATION_GRID, model.lmbda_range[1])
+        evaluators[label] = lambda image, model=model, grid=grid: model_curve(model, image, grid)
     curves = codec_eval_lib.evaluate_set(subsets, evaluators)
     anchor = runs[0][0]
     print(f"# step {_FLAGS.step}, {_FLAGS.photos} photographs, centre crops <= {_FLAGS.max_side}")
