@@ -671,6 +671,8 @@ class BatchingRulesTest(tf.test.TestCase):
             server.stop()
 
 
+# Slow: concurrent clients for about a minute; the behaviours it loads are tested one by one above.
+@pytest.mark.slow
 class LoadTest(tf.test.TestCase):
     """A short `tests/serving_load.py` run: what `bench/load_serving.py` measures longer."""
 

@@ -6,6 +6,7 @@ import struct
 import zlib
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tests.codec_fixtures import SEED_0, SEED_1_WIDE_LATENTS, shared_runlocal_codec
@@ -187,6 +188,8 @@ class CodecEvaluationTest(tf.test.TestCase):
         self.assertIn("yoto vs WebP", stderr.getvalue())
         self.assertIn("do not overlap", stderr.getvalue())
 
+    # Slow: trains fixed-lambda codecs; the YOTO curve's rows are tested fast above.
+    @pytest.mark.slow
     def test_fixed_lambda_codecs_form_one_curve_each_at_its_own_lambda(self):
         keras.utils.set_random_seed(0)
         image = photos.load_bundled("coffee")[:64, :64]
@@ -229,6 +232,8 @@ class _CodecVariant:
                 self.assertAllEqual(decoded, self.codec.reconstruct(self.image, lmbda))
 
 
+# Slow: a codec of its own (legacy float indexes, off since integer indexes became the default).
+@pytest.mark.slow
 class FloatIndexCodecTest(_CodecVariant, tf.test.TestCase):
     """A codec with the float hyper-synthesis (runs written before integer indexes existed)."""
 
@@ -276,6 +281,8 @@ class FloatIndexCodecTest(_CodecVariant, tf.test.TestCase):
             self.integer_codec.decode(off_grid)
 
 
+# Slow: a codec of its own for a non-default option (latent_gain_exponent).
+@pytest.mark.slow
 class LatentGainTest(_CodecVariant, tf.test.TestCase):
     OVERRIDES = {"latent_gain_exponent": 0.5}
 

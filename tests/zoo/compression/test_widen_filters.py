@@ -95,6 +95,8 @@ class WidenFiltersTest(tf.test.TestCase):
             loading.checkpoint_step(tf.train.latest_checkpoint(str(run_dir / "checkpoints"))), 201
         )
 
+    # Slow: a stock export; the widened codec's coding is tested fast above.
+    @pytest.mark.slow
     def test_the_widened_codec_serves_its_stock_signatures_with_narrower_hyper_transforms(self):
         version_dir = export_lib.export_model(
             "compression", self.wide, self.temp / "serving", "wide_stock", 1, stock=True

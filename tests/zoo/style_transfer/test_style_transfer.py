@@ -148,6 +148,8 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
                 ):
                     bundle.run(signature, inputs)
 
+    # Slow: a second training run through the binary.
+    @pytest.mark.slow
     def test_a_fixed_weight_baseline_trains_through_the_same_binary(self):
         root = pathlib.Path(tempfile.mkdtemp())
         overrides = {"fixed_weights": (1.0, 1.0, 0.0, 0.0, 0.0)}
