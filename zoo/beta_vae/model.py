@@ -26,6 +26,7 @@ import tensorflow as tf
 
 import yoto_tf
 from zoo.beta_vae.config import TERM_NAMES, Config
+from zoo.config_dicts import config_from_dict
 
 keras = tf.keras
 
@@ -193,11 +194,11 @@ class BetaVAE(yoto_tf.LossConditionalModel):
     def from_config(cls, config, custom_objects=None):
         """Rebuilds the (untrained) model from `get_config()`."""
         del custom_objects
-        fields = {
-            key: tuple(value) if isinstance(value, list) else value
-            for key, value in config["config"].items()
-        }
-        return cls(Config(**fields), image_shape=config["image_shape"], seed=config["seed"])
+        return cls(
+            config_from_dict(Config, config["config"]),
+            image_shape=config["image_shape"],
+            seed=config["seed"],
+        )
 
 
 def build_model(config: Config, seed: int = 0) -> BetaVAE:

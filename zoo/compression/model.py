@@ -34,6 +34,7 @@ from zoo.compression import codec_format, integer_network, transforms
 from zoo.compression import config as compression_config
 from zoo.compression.codec_format import STRIDE
 from zoo.compression.config import TERM_NAMES, Config
+from zoo.config_dicts import config_from_dict
 
 keras = tf.keras
 
@@ -666,11 +667,7 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
         """Rebuilds the (untrained) model from `get_config()`."""
         del custom_objects
         # JSON turns the Config's tuples (learning_rate_drops) into lists.
-        fields = {
-            key: tuple(value) if isinstance(value, list) else value
-            for key, value in config["config"].items()
-        }
-        return cls(Config(**fields), seed=config["seed"])
+        return cls(config_from_dict(Config, config["config"]), seed=config["seed"])
 
 
 def build_model(config: Config, seed: int = 0) -> HyperpriorCodec:

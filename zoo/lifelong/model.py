@@ -25,6 +25,7 @@ import dataclasses
 import tensorflow as tf
 
 import yoto_tf
+from zoo.config_dicts import config_from_dict
 from zoo.lifelong.config import Config
 from zoo.lifelong.data import IMAGE_SHAPE, TaskSpec
 
@@ -174,12 +175,11 @@ class LifelongClassifier(yoto_tf.CalibratedModel):
     def from_config(cls, config, custom_objects=None):
         """Rebuilds the (untrained) model from `get_config()`."""
         del custom_objects
-        fields = {
-            key: tuple(value) if isinstance(value, list) else value
-            for key, value in config["config"].items()
-        }
         return cls(
-            Config(**fields), config["num_classes"], config["task_names"], seed=config["seed"]
+            config_from_dict(Config, config["config"]),
+            config["num_classes"],
+            config["task_names"],
+            seed=config["seed"],
         )
 
 

@@ -26,6 +26,7 @@ import time
 import tensorflow as tf
 
 from zoo import atomic
+from zoo.config_dicts import config_from_dict
 from zoo.lifelong import data, evaluation, summaries
 from zoo.lifelong import model as lifelong_model
 from zoo.lifelong.config import Config
@@ -46,8 +47,7 @@ def _record(config: Config, seed: int) -> dict:
 
 
 def _config_from_record(record: dict) -> Config:
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items()}
-    return Config(**fields)
+    return config_from_dict(Config, record["config"])
 
 
 def load_run(model_dir) -> tuple[str, Config, int]:

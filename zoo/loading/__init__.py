@@ -25,6 +25,7 @@ import shlex
 import tensorflow as tf
 
 import zoo
+from zoo.config_dicts import config_from_dict
 from zoo.loading import releases, snapshots
 
 CONFIG_FILE = "config.json"
@@ -96,7 +97,7 @@ def run_from_record(record: dict) -> tuple[str, object, int]:
     record = with_new_fields(record)
     task = zoo.get_task(record["task"])
     fields = dict(record["config"])
-    config = task.Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+    config = config_from_dict(task.Config, fields)
     return record["task"], config, record["seed"]
 
 
