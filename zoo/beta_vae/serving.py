@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from zoo import serving_inputs
+from zoo import serving_inputs, serving_module
 
 # TF Serving batching for this servable (`batching_params.pbtxt`). Its inputs have one
 # fixed shape per example, so requests merge into one batch; a failed check fails the
@@ -23,7 +23,7 @@ BATCHING_PARAMETERS = {
 }
 
 
-class BetaVAEServing(tf.Module):
+class BetaVAEServing(serving_module.ServingModule):
     """The beta-VAE's serving surface.
 
     Every input and output has the batch dimension N first, so TF Serving can batch
@@ -39,8 +39,7 @@ class BetaVAEServing(tf.Module):
     """
 
     def __init__(self, model):
-        super().__init__(name="beta_vae_serving")
-        self.model = model
+        super().__init__(model, name="beta_vae_serving")
         lows, highs = model.weight_sampler.bounds()
         self.beta_range = (lows[1], highs[1])
         # Unknown rank: the shape checks run in the graph (see zoo/serving_inputs.py).

@@ -13,13 +13,13 @@ import contextlib
 import tensorflow as tf
 import tensorflow_compression as tfc
 
-from zoo import serving_inputs
+from zoo import serving_inputs, serving_module
 from zoo.compression import codec_format
 from zoo.compression import config as compression_config
 from zoo.compression.codec_format import STRIDE
 
 
-class CodecServingBase(tf.Module):
+class CodecServingBase(serving_module.ServingModule):
     """What every codec servable shares: the lmbda and image checks, `reconstruct`, warmup.
 
     `reconstruct(images, lmbda)` gives `reconstructions` uint8 (what decoding the bytes
@@ -32,9 +32,9 @@ class CodecServingBase(tf.Module):
     lmbda_spec = tf.TensorSpec(None, tf.float32, name="lmbda")
 
     def __init__(self, model, max_pixels: int = codec_format.MAX_PIXELS, name=None):
-        super().__init__(name=name)
-        self.model = model
+        # Before the base takes the model's variables: this builds the coding tables'.
         model.prepare_for_coding()
+        super().__init__(model, name=name)
         self.lmbda_range = model.lmbda_range
         self.max_pixels = int(max_pixels)
         # Computed here, eagerly: it hashes the tables' values.

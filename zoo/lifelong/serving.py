@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from zoo import serving_inputs
+from zoo import serving_inputs, serving_module
 
 # TF Serving batching for this servable (`batching_params.pbtxt`): one fixed image shape
 # and one task id per example, so requests for any mix of tasks merge into one batch.
@@ -17,7 +17,7 @@ BATCHING_PARAMETERS = {
 }
 
 
-class LifelongServing(tf.Module):
+class LifelongServing(serving_module.ServingModule):
     """The lifelong classifier's serving surface.
 
     * `classify(images [N, 28, 28, 1] float32 in [0, 1], task_id int64 [N])` ->
@@ -32,8 +32,7 @@ class LifelongServing(tf.Module):
     """
 
     def __init__(self, model):
-        super().__init__(name="lifelong_serving")
-        self.model = model
+        super().__init__(model, name="lifelong_serving")
         self.tasks = list(zip(model.task_names, model.task_classes, strict=True))
         image_spec = tf.TensorSpec(None, tf.float32, name="images")
         task_spec = tf.TensorSpec(None, tf.int64, name="task_id")

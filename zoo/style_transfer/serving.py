@@ -6,7 +6,7 @@ import warnings
 
 import tensorflow as tf
 
-from zoo import serving_inputs
+from zoo import serving_inputs, serving_module
 from zoo.style_transfer import config as style_config
 from zoo.style_transfer import data as style_data
 from zoo.weight_ranges import in_trained_range
@@ -17,7 +17,7 @@ MAX_PIXELS = 1 << 24
 STYLE_ASSET_DIR = "styles"
 
 
-class StyleTransferServing(tf.Module):
+class StyleTransferServing(serving_module.ServingModule):
     """The style-transfer network's serving surface.
 
     Signatures (images uint8 `[N, H, W, 3]`, H and W multiples of 4; `loss_weights`
@@ -31,8 +31,7 @@ class StyleTransferServing(tf.Module):
     """
 
     def __init__(self, model, max_pixels: int = MAX_PIXELS):
-        super().__init__(name="style_transfer_serving")
-        self.model = model
+        super().__init__(model, name="style_transfer_serving")
         self.max_pixels = int(max_pixels)
         lows, highs = model.weight_sampler.bounds()
         count = len(style_config.CONDITIONED_TERMS)
