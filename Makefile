@@ -16,8 +16,10 @@ $(STAMP): requirements.lock setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
 	  echo "error: $(PYTHON) is not Python 3.11 (TensorFlow 2.14.1 needs 3.11)."; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --no-deps -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	# --no-compile: pip byte-compiles every module of every wheel (TensorFlow's thousands),
+	# which took half of the install; Python compiles the ones a run imports, once.
+	$(PY) -m pip install --quiet --no-deps --no-compile -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-compile --no-build-isolation -e .
 	touch $(STAMP)
 
 # Test files run on TEST_WORKERS processes (pytest-xdist), one file per worker at a

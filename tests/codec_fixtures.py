@@ -20,11 +20,16 @@ from zoo.compression import model as compression
 def trained_runlocal_codec(seed: int = 0, steps: int = 3, epochs: int = 1, **overrides):
     """The runlocal HyperpriorCodec (with Config `overrides`) after `steps * epochs` steps.
 
-    A new model each call: for tests that change its weights.
+    A new model each call: for tests that change its weights. `steps=0` gives the seeded
+    initial model and no history: for tests of shapes, formats and exact decoding, which
+    a few steps of training would not change, at the cost of a model build instead of a
+    traced training loop (~10 s).
     """
     tf.keras.utils.set_random_seed(seed)
     config = dataclasses.replace(compression_config.Config.runlocal(), **overrides)
     model = compression.build_model(config)
+    if steps == 0:
+        return model, None
     model.compile(optimizer=compression.optimizer(config))
     history = model.fit(
         compression_data.train_dataset(config, seed=seed),
@@ -47,8 +52,9 @@ def shared_runlocal_codec(seed: int = 0, steps: int = 3, epochs: int = 1, **over
 
 # The codec most tests read; HyperpriorCodecTest checks its two epochs' history.
 SEED_0 = {"seed": 0, "epochs": 2}
-# Latents wider than the transforms (M > N), for the tests of another integer model.
-SEED_1_WIDE_LATENTS = {"seed": 1, "num_latent_filters": 12}
+# Latents wider than the transforms (M > N), for the tests of another integer model and
+# of the symbols' shapes: untrained.
+SEED_1_WIDE_LATENTS = {"seed": 1, "steps": 0, "num_latent_filters": 12}
 
 
 @functools.cache

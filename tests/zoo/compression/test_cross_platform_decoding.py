@@ -17,10 +17,10 @@ LMBDAS = (0.0018, 0.013, 0.18)
 
 
 def spread_hyper_synthesis(model, seed: int = 0):
-    """Gives a barely trained codec's integer hyper-synthesis weights that spread its indexes.
+    """Gives an untrained codec's integer hyper-synthesis weights that spread its indexes.
 
-    A few training steps leave every scale index at 0, where no platform could disagree;
-    large random weights put indexes all over the table and many raw values near the
+    Initial weights (or a few training steps) leave every scale index at 0, where no
+    platform could disagree; large random weights put indexes all over the table and many raw values near the
     integer boundaries where float arithmetic would flip them.
     """
     rng = np.random.default_rng(seed)
@@ -51,7 +51,8 @@ class CrossPlatformDecodingTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        model, _ = trained_runlocal_codec(seed=0, **cls.OVERRIDES)
+        # Untrained: the spread weights, not training, decide what the files exercise.
+        model, _ = trained_runlocal_codec(seed=0, steps=0, **cls.OVERRIDES)
         spread_hyper_synthesis(model)
         cls.model = model
         cls.temp = pathlib.Path(tempfile.mkdtemp())

@@ -217,11 +217,14 @@ class _CodecVariant:
 
     OVERRIDES: dict = {}
     SEED = 0
+    TRAINING_STEPS = 3
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.model, _ = shared_runlocal_codec(seed=cls.SEED, **cls.OVERRIDES)
+        cls.model, _ = shared_runlocal_codec(
+            seed=cls.SEED, steps=cls.TRAINING_STEPS, **cls.OVERRIDES
+        )
         cls.codec = codec.Codec(cls.model)
         cls.image = photos.load_bundled("coffee")[:70, :100]
 
@@ -307,6 +310,7 @@ class LatentChannelsTest(_CodecVariant, tf.test.TestCase):
 
     # The seed-1 codec the export tests read too: one training fewer per session.
     SEED = SEED_1_WIDE_LATENTS["seed"]
+    TRAINING_STEPS = SEED_1_WIDE_LATENTS["steps"]
     OVERRIDES = {"num_latent_filters": SEED_1_WIDE_LATENTS["num_latent_filters"]}
 
     def test_latents_have_num_latent_filters_channels_and_hyper_latents_num_filters(self):
