@@ -20,8 +20,8 @@ def spread_hyper_synthesis(model, seed: int = 0):
     """Gives an untrained codec's integer hyper-synthesis weights that spread its indexes.
 
     Initial weights (or a few training steps) leave every scale index at 0, where no
-    platform could disagree; large random weights put indexes all over the table and many raw values near the
-    integer boundaries where float arithmetic would flip them.
+    platform could disagree; large random weights put indexes all over the table and many
+    raw values near the integer boundaries where float arithmetic would flip them.
     """
     rng = np.random.default_rng(seed)
     network = model.hyper_synthesis
