@@ -207,6 +207,17 @@ class LossConditionalModel(keras.Model):
         # Auxiliary trackers only where they were updated (training): evaluate has none.
         return {name: self._trackers[name].result() for name in ("loss", *per_example)}
 
+    def compile(self, *args, **kwargs):
+        """Keras's `compile`, with the optimizer's variables created now if the model is built.
+
+        Otherwise they are created inside the first traced training step, and `tf.function`
+        then traces that step a second time without them: about half of a small model's
+        first `fit`. Call it under the distribution strategy's scope, as Keras asks.
+        """
+        super().compile(*args, **kwargs)
+        if self.built and self.optimizer is not None and self.trainable_variables:
+            self.optimizer.build(self.trainable_variables)
+
     def train_step(self, data):
         """Samples weights per example, minimises the mean weighted loss, updates metrics."""
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
