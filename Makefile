@@ -16,10 +16,13 @@ $(STAMP): requirements.lock setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
 	  echo "error: $(PYTHON) is not Python 3.11 (TensorFlow 2.14.1 needs 3.11)."; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	# --no-compile: pip byte-compiles every module of every wheel (TensorFlow's thousands),
-	# which took half of the install; Python compiles the ones a run imports, once.
+	# pip byte-compiles the wheels' modules one file at a time (half of the install);
+	# compileall does it on every core. The .pyc files must exist: with
+	# PYTHONDONTWRITEBYTECODE set, as on CI, Python would compile on every import. pip too
+	# skips a file that does not compile.
 	$(PY) -m pip install --quiet --no-deps --no-compile -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps --no-compile --no-build-isolation -e .
+	$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
 	touch $(STAMP)
 
 # Test files run on TEST_WORKERS processes (pytest-xdist), one file per worker at a
