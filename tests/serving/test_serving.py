@@ -81,6 +81,20 @@ def exported_with_custom_ops():
     return base, models
 
 
+@functools.cache
+def shared_server() -> serving_double.ModelServer:
+    """One server of `exported()`'s servables, default options, for the classes that only
+    send it requests (loading three models and replaying their warmup takes seconds)."""
+    base, _ = exported()
+    return serving_double.ModelServer(base / layout.MODELS_CONFIG, **QUICK)
+
+
+def teardown_module():
+    """Stops the shared server, if a class started it."""
+    if shared_server.cache_info().currsize:
+        shared_server().stop()
+
+
 def signature_inputs(model_name: str, signature: str, batch: int = 1) -> dict:
     """Valid inputs of `batch` examples for every signature of the exported servables."""
     vae_images = vae_data.evaluation_images(batch)
@@ -159,9 +173,12 @@ class ServingTest(tf.test.TestCase):
         super().setUpClass()
         cls.base, models = exported()
         cls.vae, cls.codec_model, cls.style = models["vae"], models["codec"], models["style"]
-        cls.server = serving_double.ModelServer(
-            cls.base / layout.MODELS_CONFIG, **QUICK, **cls.SERVER_OPTIONS
-        )
+        if cls.SERVER_OPTIONS:
+            cls.server = serving_double.ModelServer(
+                cls.base / layout.MODELS_CONFIG, **QUICK, **cls.SERVER_OPTIONS
+            )
+        else:
+            cls.server = shared_server()
         cls.clients = {
             "grpc": lambda name: serving_client.GrpcClient(cls.server.grpc_address, name),
             "rest": lambda name: serving_client.RestClient(cls.server.rest_url, name),
@@ -171,7 +188,8 @@ class ServingTest(tf.test.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
+        if cls.SERVER_OPTIONS:
+            cls.server.stop()
         super().tearDownClass()
 
     def test_every_signature_of_every_stock_servable_answers_over_grpc_and_rest(self):
@@ -721,12 +739,7 @@ class RawServerAnswersTest(tf.test.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.base, _ = exported()
-        cls.server = serving_double.ModelServer(cls.base / layout.MODELS_CONFIG, **QUICK)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        super().tearDownClass()
+        cls.server = shared_server()
 
     def grpc(self, model, signature, inputs):
         return raw_grpc_predict(self.server.grpc_address, model, signature, inputs)
