@@ -17,6 +17,7 @@ CONDITIONED_TERMS = TERM_NAMES[:-1]
 CONTENT_LAYER = "block3_conv3"
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1")
 STYLE_LAYER_BALANCES = ("per_layer", "summed")
+OUTPUT_UPSAMPLINGS = ("nearest", "subpixel")
 # For train.py's --eval_grid and evaluate_lib: sweep the content weight.
 SWEEP_TERM = "content"
 SWEEP_WEIGHT_NAME = "content"
@@ -74,6 +75,13 @@ class Config:
     # The kernel of the last conv, to RGB: Johnson et al.'s 9 costs a network at input
     # stride 2 a sixth of its time for a conv from a few channels to three, so it takes 3.
     output_kernel: int = 9
+    # How the output reaches full resolution. "nearest": the last upsampling block (nearest
+    # upsampling, a conv, instance norm) and the conv to RGB at full resolution.
+    # "subpixel": no last upsampling block; the conv to RGB runs at half resolution with
+    # 4 x 3 channels that depth-to-space rearranges (Shi et al. 2016's sub-pixel conv), so
+    # nothing but a rearrangement happens at full resolution (a quarter faster at 256 px
+    # on the speed screen). `widths` then has no entry for the last upsampling block.
+    output_upsampling: str = "nearest"
     conditioning_units: int = 128
     # He initialisation makes the conditioning vector about 1 in size, so the FiLM gains
     # that carry each style grow at a useful rate; Glorot's much smaller vector leaves the
@@ -121,6 +129,11 @@ class Config:
     }
 
     def __post_init__(self):
+        if self.output_upsampling not in OUTPUT_UPSAMPLINGS:
+            raise ValueError(
+                f"output_upsampling must be one of {OUTPUT_UPSAMPLINGS}, "
+                f"got {self.output_upsampling!r}."
+            )
         if self.style_layer_balance not in STYLE_LAYER_BALANCES:
             raise ValueError(
                 f"style_layer_balance must be one of {STYLE_LAYER_BALANCES}, "
@@ -139,19 +152,24 @@ class Config:
         return tuple(name for name, weight in weights.items() if weight > 0)
 
     def block_widths(self) -> tuple[int, ...]:
-        """The channels of each block (see `widths`), checked against `input_stride`."""
+        """The channels of each block (see `widths`), checked against `input_stride` and
+        `output_upsampling` (a sub-pixel output has no last upsampling block)."""
         f = self.filters
         if self.input_stride not in (1, 2):
             raise ValueError(f"input_stride must be 1 or 2, got {self.input_stride}.")
         default = (
             (f, 2 * f, 4 * f, 2 * f, f) if self.input_stride == 1 else (f, 3 * f // 2, f, f // 2)
         )
+        subpixel = self.output_upsampling == "subpixel"
+        if subpixel:
+            default = default[:-1]
         widths = tuple(int(width) for width in (self.widths or default))
-        count = 5 if self.input_stride == 1 else 4
+        count = (5 if self.input_stride == 1 else 4) - subpixel
         if len(widths) != count or min(widths) < 1:
             raise ValueError(
                 f"widths needs {count} positive channel counts at input_stride "
-                f"{self.input_stride}, got {self.widths}."
+                f"{self.input_stride} with output_upsampling={self.output_upsampling!r}, "
+                f"got {self.widths}."
             )
         return widths
 

@@ -179,16 +179,21 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         # A scalar, and {layer: [NUM_STYLES]} factors that turn Gram distances into terms.
         self.content_scale, self.style_layer_factors = scales
         film = config.conditioned
-        *down, up1, up2 = config.block_widths()
+        widths = config.block_widths()
+        self.subpixel = config.output_upsampling == "subpixel"
+        # The full-resolution block is the one a sub-pixel output leaves out.
+        ups = 1 if self.subpixel else 2
+        down, up = widths[:-ups], widths[-ups:]
         first_stride = config.input_stride
         self.down = [_ConvBlock(down[0], 9, strides=first_stride, film=film)]
         self.down += [_ConvBlock(width, 3, strides=2, film=film) for width in down[1:]]
         self.residual = [_Residual(down[-1], film) for _ in range(config.residual_blocks)]
-        self.up = [
-            _ConvBlock(up1, 3, upsample=True, film=film),
-            _ConvBlock(up2, 3, upsample=True, film=film),
-        ]
-        self.output_conv = keras.layers.Conv2D(3, config.output_kernel, padding="same")
+        self.up = [_ConvBlock(width, 3, upsample=True, film=film) for width in up]
+        # A sub-pixel output: 2 x 2 x 3 values per half-resolution pixel.
+        output_channels = 12 if self.subpixel else 3
+        self.output_conv = keras.layers.Conv2D(
+            output_channels, config.output_kernel, padding="same"
+        )
         if film:
             lows, highs = weight_sampler.bounds()
             self.conditioning = yoto_tf.ConditioningMLP(
@@ -207,7 +212,10 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         x = images / 127.5 - 1.0
         for block in [*self.down, *self.residual, *self.up]:
             x = block(x, conditioning)
-        return 255.0 * tf.sigmoid(tf.cast(self.output_conv(x), tf.float32))
+        x = tf.cast(self.output_conv(x), tf.float32)
+        if self.subpixel:
+            x = tf.nn.depth_to_space(x, 2)
+        return 255.0 * tf.sigmoid(x)
 
     def compile(self, *args, **kwargs):
         """Keras's `compile`; when the config names a teacher, loads it first (`load_teacher`)."""

@@ -301,6 +301,26 @@ class TransformNetworkTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "input_stride must be 1 or 2"):
             style_transfer.build_model(dataclasses.replace(config, input_stride=4))
 
+    def test_a_subpixel_output_leaves_out_the_full_resolution_block(self):
+        config = dataclasses.replace(
+            style_config.Config.runlocal(),
+            input_stride=2,
+            widths=(6, 5, 4),
+            output_kernel=3,
+            output_upsampling="subpixel",
+        )
+        model = style_transfer.build_model(config)
+        images = tf.random.stateless_uniform([2, 16, 24, 3], [0, 1], 0.0, 255.0)
+        stylized = model(images)
+        self.assertAllEqual(stylized.shape, [2, 16, 24, 3])
+        self.assertEqual([block.conv.filters for block in (*model.down, *model.up)], [6, 5, 4])
+        self.assertEqual(model.output_conv.filters, 12)
+        self.assertAllInRange(stylized, 0.0, 255.0)
+        with self.assertRaisesRegex(ValueError, "widths needs 3 positive channel counts"):
+            style_transfer.build_model(dataclasses.replace(config, widths=(6, 5, 4, 3)))
+        with self.assertRaisesRegex(ValueError, "output_upsampling must be one of"):
+            dataclasses.replace(config, output_upsampling="bilinear")
+
     def test_default_widths_follow_the_input_stride(self):
         config = dataclasses.replace(style_config.Config(), filters=32)
         self.assertEqual(
@@ -309,6 +329,8 @@ class TransformNetworkTest(tf.test.TestCase):
         self.assertEqual(
             dataclasses.replace(config, input_stride=2).block_widths(), (32, 48, 32, 16)
         )
+        subpixel = dataclasses.replace(config, input_stride=2, output_upsampling="subpixel")
+        self.assertEqual(subpixel.block_widths(), (32, 48, 32))
 
 
 class LossNetworkTest(tf.test.TestCase):
