@@ -23,7 +23,7 @@ def trained_runlocal_codec(seed: int = 0, steps: int = 3, epochs: int = 1, **ove
     A new model each call: for tests that change its weights. `steps=0` gives the seeded
     initial model and no history: for tests of shapes, formats and exact decoding, which
     a few steps of training would not change, at the cost of a model build instead of a
-    traced training loop (~10 s).
+    traced training loop.
     """
     tf.keras.utils.set_random_seed(seed)
     config = dataclasses.replace(compression_config.Config.runlocal(), **overrides)

@@ -211,8 +211,8 @@ class LossConditionalModel(keras.Model):
         """Keras's `compile`, with the optimizer's variables created now if the model is built.
 
         Otherwise they are created inside the first traced training step, and `tf.function`
-        then traces that step a second time without them: about half of a small model's
-        first `fit`. Call it under the distribution strategy's scope, as Keras asks.
+        then traces that step a second time without them. Call it under the distribution
+        strategy's scope, as Keras asks.
         """
         super().compile(*args, **kwargs)
         if self.built and self.optimizer is not None and self.trainable_variables:

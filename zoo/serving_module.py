@@ -2,7 +2,7 @@
 
 `tf.saved_model.save` of a module that holds a Keras model as an attribute also
 serializes the model as a Keras object, tracing every layer's `call` into functions that
-no signature uses (a quarter of a tiny codec's export time). A servable needs only the
+no signature uses (experiments/README.md measures the cost). A servable needs only the
 signatures and the variables they read, so the module keeps the model as a plain
 attribute and tracks its variables alone.
 """

@@ -79,8 +79,8 @@ class Config:
     # upsampling, a conv, instance norm) and the conv to RGB at full resolution.
     # "subpixel": no last upsampling block; the conv to RGB runs at half resolution with
     # 4 x 3 channels that depth-to-space rearranges (Shi et al. 2016's sub-pixel conv), so
-    # nothing but a rearrangement happens at full resolution (a quarter faster at 256 px
-    # on the speed screen). `widths` then has no entry for the last upsampling block.
+    # nothing but a rearrangement happens at full resolution (speed: experiments/README.md).
+    # `widths` then has no entry for the last upsampling block.
     output_upsampling: str = "nearest"
     conditioning_units: int = 128
     # He initialisation makes the conditioning vector about 1 in size, so the FiLM gains
