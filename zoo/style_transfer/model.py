@@ -74,6 +74,11 @@ def gram_matrix(features: tf.Tensor) -> tf.Tensor:
     return tf.matmul(flat, flat, transpose_a=True) / size
 
 
+def _logit(probabilities: tf.Tensor) -> tf.Tensor:
+    """The inverse of the sigmoid."""
+    return tf.math.log(probabilities) - tf.math.log1p(-probabilities)
+
+
 class _InstanceNorm(keras.layers.Layer):
     """Instance normalisation without its own scale and shift, which FiLM may supply.
 
@@ -127,13 +132,21 @@ class _Residual(keras.layers.Layer):
 
 
 class _ConvBlock(keras.layers.Layer):
-    """[upsample] -> conv -> instance norm -> FiLM (conditional instance norm) -> [ReLU]."""
+    """[upsample] -> conv -> instance norm -> FiLM (conditional instance norm) -> [ReLU].
 
-    def __init__(self, filters, kernel, strides=1, upsample=False, relu=True, film=True, **kw):
+    `normalize=False`: conv with a bias -> FiLM's scale and shift, no statistics, so the
+    block passes on the absolute levels of its input.
+    """
+
+    def __init__(
+        self, filters, kernel, strides=1, upsample=False, relu=True, film=True, normalize=True, **kw
+    ):
         super().__init__(**kw)
         self.upsample = keras.layers.UpSampling2D(interpolation="nearest") if upsample else None
-        self.conv = keras.layers.Conv2D(filters, kernel, strides, padding="same", use_bias=False)
-        self.norm = _InstanceNorm()
+        self.conv = keras.layers.Conv2D(
+            filters, kernel, strides, padding="same", use_bias=not normalize
+        )
+        self.norm = _InstanceNorm() if normalize else None
         self.film = yoto_tf.FiLM() if film else None
         self.relu = relu
 
@@ -147,7 +160,9 @@ class _ConvBlock(keras.layers.Layer):
         if self.upsample is not None:
             x = self.upsample(x)
         x = self.conv(x)
-        if self.film is None:
+        if self.norm is None:
+            x = x if self.film is None else self.film(x, conditioning)
+        elif self.film is None:
             x = self.norm(x)
         else:
             x = self.norm(x, *self.film.modulation(conditioning))
@@ -185,7 +200,15 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         ups = 1 if self.subpixel else 2
         down, up = widths[:-ups], widths[-ups:]
         first_stride = config.input_stride
-        self.down = [_ConvBlock(down[0], 9, strides=first_stride, film=film)]
+        self.down = [
+            _ConvBlock(
+                down[0],
+                9,
+                strides=first_stride,
+                film=film,
+                normalize=config.normalize_first_block,
+            )
+        ]
         self.down += [_ConvBlock(width, 3, strides=2, film=film) for width in down[1:]]
         self.residual = [_Residual(down[-1], film) for _ in range(config.residual_blocks)]
         self.up = [_ConvBlock(width, 3, upsample=True, film=film) for width in up]
@@ -215,6 +238,9 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         x = tf.cast(self.output_conv(x), tf.float32)
         if self.subpixel:
             x = tf.nn.depth_to_space(x, 2)
+        if self.config.input_skip:
+            # Half a level from 0 and 255 keeps the logits finite for black and white pixels.
+            x += _logit(tf.clip_by_value(images, 0.5, 254.5) / 255.0)
         return 255.0 * tf.sigmoid(x)
 
     def compile(self, *args, **kwargs):

@@ -321,6 +321,41 @@ class TransformNetworkTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "output_upsampling must be one of"):
             dataclasses.replace(config, output_upsampling="bilinear")
 
+    def test_an_input_skip_makes_a_zero_output_conv_return_the_photograph(self):
+        config = dataclasses.replace(style_config.Config.runlocal(), input_skip=True)
+        model = style_transfer.build_model(config)
+        for variable in model.output_conv.variables:
+            variable.assign(tf.zeros_like(variable))
+        images = tf.random.stateless_uniform([2, 16, 16, 3], [0, 2], 0.0, 255.0)
+        images = tf.concat([images, tf.zeros([1, 16, 16, 3]), tf.fill([1, 16, 16, 3], 255.0)], 0)
+        # Black and white pass within the half level that keeps their logits finite.
+        self.assertAllClose(model(images), tf.clip_by_value(images, 0.5, 254.5), atol=1e-3)
+        without_skip = style_transfer.build_model(style_config.Config.runlocal())
+        for variable in without_skip.output_conv.variables:
+            variable.assign(tf.zeros_like(variable))
+        self.assertAllClose(without_skip(images), tf.fill(images.shape, 127.5))
+
+    def test_an_unnormalised_first_block_passes_the_photographs_mean_colour_on(self):
+        """Two photographs that differ only by a constant colour: after a normalised first
+        block their features differ only through the zero padding at the borders (which
+        moves the statistics), after an unnormalised one by far more."""
+        photograph = tf.random.stateless_uniform([1, 64, 64, 3], [0, 3], 40.0, 160.0)
+        tinted = photograph + tf.constant([60.0, 20.0, 0.0])
+        differences = {}
+        for normalize in (True, False):
+            config = dataclasses.replace(
+                style_config.Config.runlocal(), normalize_first_block=normalize
+            )
+            model = style_transfer.build_model(config)
+            first = model.down[0]
+            self.assertEqual(first.norm is not None, normalize)
+            self.assertEqual(first.conv.use_bias, not normalize)
+            conditioning = model.conditioning(model.evaluation_weight_matrix(1))
+            features = [first(x / 127.5 - 1.0, conditioning) for x in (photograph, tinted)]
+            inside = tf.abs(features[0] - features[1])[:, 8:-8, 8:-8]
+            differences[normalize] = float(tf.reduce_mean(inside) / tf.reduce_mean(features[0]))
+        self.assertGreater(differences[False], 10 * differences[True], differences)
+
     def test_default_widths_follow_the_input_stride(self):
         config = dataclasses.replace(style_config.Config(), filters=32)
         self.assertEqual(
