@@ -85,9 +85,10 @@ class Config:
     # How the photograph's colours can reach the output. Instance norm right after the first
     # (linear) conv removes each channel's per-image mean and scale, so the network sees a
     # photograph's mean colour only through the zero padding at the borders and outputs a
-    # learned average: a colour cast even at the highest content weight (experiments/README.md, "What the style objective asks
-    # for"). `input_skip` adds the photograph's logits to the output's before the sigmoid,
-    # so a zero output is the photograph itself; `normalize_first_block=False` leaves the
+    # learned average: a colour cast even at the highest content weight
+    # (experiments/README.md, "What the style objective asks for"). `input_skip` adds the
+    # photograph's logits to the output's before the sigmoid, so a zero output is the
+    # photograph itself; `normalize_first_block=False` leaves the
     # first conv unnormalised (a bias, FiLM's scale and shift) so the body sees absolute
     # colour. Both off: Johnson et al.'s network, as every run before them.
     input_skip: bool = False
