@@ -423,10 +423,12 @@ class DeadlinesTest(ServerTestCase):
 
     def test_a_grpc_deadline_cancels_the_run_and_the_client_names_model_and_deadline(self):
         server = self.serve(base_with("m"))
-        client = serving_client.GrpcClient(server.grpc_address, "m", timeout_seconds=0.5)
+        # Long enough for the metadata and echo calls on a loaded 2-core machine (0.5 s was
+        # not), far shorter than the slow request (SLOW runs for minutes).
+        client = serving_client.GrpcClient(server.grpc_address, "m", timeout_seconds=3)
         client.signatures()
         with self.assertRaisesRegex(
-            serving_client.ServingError, r"model 'm' gave no answer within the 0\.5 s deadline"
+            serving_client.ServingError, r"model 'm' gave no answer within the 3 s deadline"
         ) as raised:
             client.predict("slow", {"n": SLOW})
         self.assertEqual(raised.exception.code, "DEADLINE_EXCEEDED")
