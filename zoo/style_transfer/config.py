@@ -88,9 +88,9 @@ class Config:
     # learned average: a colour cast even at the highest content weight
     # (experiments/README.md, "What the style objective asks for"). `input_skip` adds the
     # photograph's logits to the output's before the sigmoid, so a zero output is the
-    # photograph itself; `normalize_first_block=False` leaves the
-    # first conv unnormalised (a bias, FiLM's scale and shift) so the body sees absolute
-    # colour. Both off: Johnson et al.'s network, as every run before them.
+    # photograph itself; `normalize_first_block=False` leaves the first conv unnormalised
+    # (a bias, FiLM's scale and shift) so the body sees absolute colour. Both off: Johnson
+    # et al.'s network, as every run before them.
     input_skip: bool = False
     normalize_first_block: bool = True
     conditioning_units: int = 128
