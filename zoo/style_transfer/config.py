@@ -92,6 +92,9 @@ class Config:
     # (a bias, FiLM's scale and shift) so the body sees absolute colour. Both off: Johnson
     # et al.'s network, as every run before them.
     input_skip: bool = False
+    # With `input_skip`: the skip's strength is 1 plus a zero-started linear function of the
+    # conditioning vector, so each weight vector can keep or drop the photograph.
+    conditioned_skip: bool = False
     normalize_first_block: bool = True
     conditioning_units: int = 128
     # He initialisation makes the conditioning vector about 1 in size, so the FiLM gains

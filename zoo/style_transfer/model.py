@@ -225,6 +225,13 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
                 units=config.conditioning_units,
                 kernel_initializer=config.conditioning_initializer,
             )
+        # The skip's strength per image, 1 + a zero-started linear head on the conditioning
+        # vector: the weights can turn the photograph down where style should win.
+        self.skip_gain = None
+        if config.input_skip and config.conditioned_skip:
+            if not film:
+                raise ValueError("conditioned_skip needs conditioned=True (it reads the weights).")
+            self.skip_gain = keras.layers.Dense(1, kernel_initializer="zeros")
 
     def call(self, images, loss_weights=None, training=None):
         """Stylised images on 0..255 for images on 0..255."""
@@ -240,7 +247,11 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
             x = tf.nn.depth_to_space(x, 2)
         if self.config.input_skip:
             # Half a level from 0 and 255 keeps the logits finite for black and white pixels.
-            x += _logit(tf.clip_by_value(images, 0.5, 254.5) / 255.0)
+            skip = _logit(tf.clip_by_value(images, 0.5, 254.5) / 255.0)
+            if self.skip_gain is not None:
+                gain = 1.0 + tf.cast(self.skip_gain(conditioning), tf.float32)
+                skip *= gain[:, tf.newaxis, tf.newaxis, :]
+            x += skip
         return 255.0 * tf.sigmoid(x)
 
     def compile(self, *args, **kwargs):

@@ -335,6 +335,27 @@ class TransformNetworkTest(tf.test.TestCase):
             variable.assign(tf.zeros_like(variable))
         self.assertAllClose(without_skip(images), tf.fill(images.shape, 127.5))
 
+    def test_a_conditioned_skip_starts_at_full_strength_and_its_gain_follows_the_weights(self):
+        config = dataclasses.replace(
+            style_config.Config.runlocal(), input_skip=True, conditioned_skip=True
+        )
+        model = style_transfer.build_model(config)
+        for variable in model.output_conv.variables:
+            variable.assign(tf.zeros_like(variable))
+        images = tf.random.stateless_uniform([2, 16, 16, 3], [0, 4], 1.0, 254.0)
+        self.assertAllClose(model(images), images, atol=1e-3)  # Gain 1 at the start.
+        model.skip_gain.kernel.assign(tf.ones_like(model.skip_gain.kernel))
+        weights = tf.constant(
+            [[10.0, 0.1, 0, 0, 0, config.tv_weight], [0.1, 10.0, 0, 0, 0, config.tv_weight]]
+        )
+        outputs = model(images, weights)
+        self.assertNotAllClose(outputs, images)
+        # One gain per image, from its own weights: the two images move apart differently.
+        distance = tf.reduce_mean(tf.abs(outputs - images), axis=[1, 2, 3])
+        self.assertGreater(abs(float(distance[0] - distance[1])), 1e-3)
+        with self.assertRaisesRegex(ValueError, "conditioned_skip needs conditioned=True"):
+            style_transfer.build_model(dataclasses.replace(config, conditioned=False))
+
     def test_an_unnormalised_first_block_passes_the_photographs_mean_colour_on(self):
         """Two photographs that differ only by a constant colour: after a normalised first
         block their features differ only through the zero padding at the borders (which
