@@ -1,0 +1,61 @@
+"""A trained style network's snapshot given the photograph's skip (`upgrade_skip`)."""
+
+import pathlib
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+from tests import golden_files
+from zoo.loading import snapshots
+from zoo.style_transfer import upgrade_skip
+from zoo.training import train_lib
+
+
+class UpgradeSkipTest(tf.test.TestCase):
+    """The upgraded network stylises exactly as the original, and its gain can learn."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        tf.keras.utils.set_random_seed(0)
+        cls.temp = pathlib.Path(tempfile.mkdtemp())
+        # The recorded tiny run (tests/golden): restoring it costs no training.
+        run_dir = golden_files.copy_run("style_transfer", cls.temp / "run")
+        cls.snapshot = cls.temp / "snapshot"
+        train_lib.write_snapshot(run_dir, cls.snapshot, command="yoto-train")
+        cls.original, cls.upgraded = upgrade_skip.upgrade(cls.snapshot, cls.temp / "skip")
+        cls.images = tf.random.stateless_uniform([2, 32, 32, 3], [0, 7], 0.0, 255.0)
+        cls.weights = tf.constant([[10.0, 0.1, 0, 0, 0, 1e-3], [0.1, 10.0, 0, 0, 0, 1e-3]])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.temp, ignore_errors=True)
+        super().tearDownClass()
+
+    def test_the_upgraded_network_starts_at_zero_gain_and_stylises_as_the_original(self):
+        self.assertAllClose(
+            self.upgraded(self.images, self.weights),
+            self.original(self.images, self.weights),
+            atol=1e-3,
+        )
+        metadata = snapshots.read_metadata(self.temp / "skip")
+        self.assertTrue(metadata["config"]["input_skip"])
+        self.assertTrue(metadata["config"]["conditioned_skip"])
+
+    def test_the_gain_gets_a_gradient_at_the_start(self):
+        with tf.GradientTape() as tape:
+            outputs = self.upgraded(self.images, self.weights)
+            loss = tf.reduce_mean(tf.square(outputs - self.images))
+        gradients = tape.gradient(loss, self.upgraded.skip_gain.trainable_variables)
+        self.assertGreater(float(tf.reduce_max(tf.abs(gradients[0]))), 0.0)
+
+    def test_a_snapshot_that_already_has_the_skip_is_refused_by_name(self):
+        with self.assertRaisesRegex(ValueError, "already has input_skip=True"):
+            upgrade_skip.upgrade(self.temp / "skip", self.temp / "again")
+
+    def test_a_snapshot_of_another_task_is_refused(self):
+        run_dir = golden_files.copy_run("beta_vae", self.temp / "vae_run")
+        train_lib.write_snapshot(run_dir, self.temp / "vae", command="yoto-train")
+        with self.assertRaisesRegex(ValueError, "only a style_transfer snapshot"):
+            upgrade_skip.upgrade(self.temp / "vae", self.temp / "vae_skip")
