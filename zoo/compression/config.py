@@ -92,6 +92,11 @@ class Config:
     entropy_model: str = "scale"
     context_slices: int = 4
     context_filters: int = 96
+    # Train the entropy model alone: the analysis and synthesis transforms and the
+    # conditioning network they read keep their weights. The first stage of fitting a new
+    # entropy model to trained transforms, and on fixed latents a direct measure of what an
+    # entropy model saves (the distortion cannot move, so every change is bits).
+    frozen_transforms: bool = False
     # Training data: the bundled photographs unless a folder or a prepared TFDS dataset is set.
     image_folder: str | None = None
     # Also the 19 photographs of two Debian packages (`make photos`, zoo/data/photos.py).

@@ -162,6 +162,10 @@ class HyperpriorCodec(yoto_tf.LossConditionalModel):
                 units=self.conditioning_units,
                 kernel_initializer=self.conditioning_initializer,
             )
+        if config.frozen_transforms:
+            for layer in (self.analysis, self.synthesis, getattr(self, "conditioning", None)):
+                if layer is not None:
+                    layer.trainable = False
         self._coding_models = None
 
     def _check_entropy_model(self):

@@ -189,6 +189,31 @@ class MeanScaleCodingTest(tf.test.TestCase):
         for index, gradient in enumerate(tape.gradient(loss, heads)):
             self.assertGreater(float(tf.reduce_max(tf.abs(gradient))), 0.0, msg=f"head {index}")
 
+    def test_frozen_transforms_keep_their_weights_while_the_entropy_model_trains(self):
+        config = _tiny("channel_context", frozen_transforms=True)
+        tf.keras.utils.set_random_seed(3)
+        model = compression.build_model(config)
+        # Eager steps: tracing the context model for two tiny steps costs more than running them.
+        model.compile(optimizer=compression.optimizer(config), run_eagerly=True)
+        images = tf.cast(self.images, tf.float32)
+        model(images)  # Builds every layer.
+        frozen = [model.analysis, model.synthesis, model.conditioning]
+        before = {id(v): v.numpy() for layer in frozen for v in layer.weights}
+        entropy_before = [v.numpy() for v in model.trainable_variables]
+        model.fit(images, epochs=2, batch_size=2, verbose=0)
+        for layer in frozen:
+            self.assertNotEmpty(layer.weights)
+            for variable in layer.weights:
+                self.assertAllEqual(variable.numpy(), before[id(variable)], msg=variable.name)
+        moved = [
+            not np.array_equal(variable.numpy(), old)
+            for variable, old in zip(model.trainable_variables, entropy_before, strict=True)
+        ]
+        self.assertGreater(sum(moved), len(moved) // 2)
+        names = {variable.name for variable in model.trainable_variables}
+        self.assertTrue(any("hyper_analysis" in name for name in names), names)
+        self.assertTrue(any("context" in name for name in names), names)
+
 
 class EntropyModelConfigTest(tf.test.TestCase):
     def test_means_without_the_integer_hyper_synthesis_are_refused(self):
