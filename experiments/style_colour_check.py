@@ -23,14 +23,7 @@ import tensorflow as tf
 from zoo import loading
 from zoo.style_transfer import config as style_config
 from zoo.style_transfer import data as style_data
-
-
-def colour_statistics(output: np.ndarray, photo: np.ndarray) -> tuple[float, float]:
-    """(mean-colour error in levels, contrast ratio) of `output` against `photo`, `[H, W, 3]`."""
-    axes = (0, 1)
-    error = float(np.linalg.norm(output.mean(axis=axes) - photo.mean(axis=axes)))
-    contrast = float(np.mean(output.std(axis=axes) / np.maximum(photo.std(axis=axes), 1e-6)))
-    return error, contrast
+from zoo.style_transfer.style_eval_lib import colour_statistics
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """The released style network's checks on held-out photographs (`python -m zoo.releases.checks`).
 
-Each of the five conditioned terms falling strictly along its own weight; `grid.png` to
-look at.
+Each of the five conditioned terms falling strictly along its own weight; the photograph's
+colours kept where the content weight is high; `grid.png` to look at.
 """
 
 from __future__ import annotations
@@ -9,6 +9,14 @@ from __future__ import annotations
 import pathlib
 
 from zoo.loading.releases import result
+
+# At content weight 10 the objective's optimum is the photograph itself (experiments/README.md,
+# "What the style objective asks for"), and a user who asks for the photograph expects its
+# colours: a mean colour within 1/16 of the range (16 levels) of the photograph's, for every
+# style and held-out photograph. A network that cannot see the photograph's colour paints a
+# learned average instead (release v3: 77 levels on coffee).
+COLOUR_CONTENT_WEIGHT = 10.0
+COLOUR_TOLERANCE_LEVELS = 16.0
 
 
 def run_checks(spec, output_dir, command: str, options: dict) -> list[dict]:
@@ -44,4 +52,14 @@ def style_checks(spec, output_dir, command: str) -> list[dict]:
                 command,
             )
         )
+    errors = style_eval_lib.colour_errors(stylizer, images, COLOUR_CONTENT_WEIGHT)
+    results.append(
+        result(
+            f"mean-colour error at content {COLOUR_CONTENT_WEIGHT:g}, each style alone at 1, "
+            f"levels of 0..255 (at most {COLOUR_TOLERANCE_LEVELS:g})",
+            ", ".join(f"{error:.1f}" for error in errors),
+            max(errors) <= COLOUR_TOLERANCE_LEVELS,
+            command,
+        )
+    )
     return results

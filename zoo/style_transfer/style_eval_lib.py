@@ -38,6 +38,38 @@ def evaluate_sweeps(stylizer, images, weight_sweeps) -> list[dict]:
     return rows
 
 
+def colour_statistics(output, photo) -> tuple[float, float]:
+    """(mean-colour error in levels, contrast ratio) of `output` against `photo`, `[H, W, 3]`.
+
+    The error is the distance between the two images' per-channel means on 0..255; the
+    contrast the output's per-channel standard deviation over the photograph's, averaged
+    over R, G and B.
+    """
+    import numpy as np
+
+    output, photo = np.asarray(output, np.float64), np.asarray(photo, np.float64)
+    axes = (0, 1)
+    error = float(np.linalg.norm(output.mean(axis=axes) - photo.mean(axis=axes)))
+    contrast = float(np.mean(output.std(axis=axes) / np.maximum(photo.std(axis=axes), 1e-6)))
+    return error, contrast
+
+
+def colour_errors(stylizer, images, content: float) -> list[float]:
+    """Mean-colour errors (`colour_statistics`) of every image under each style alone at 1.
+
+    One per (style, image), styles outer, at content weight `content`: where the content
+    weight is high the objective's optimum is the photograph itself, colours included.
+    """
+    from zoo.style_transfer import config as style_config
+
+    errors = []
+    for style in range(len(style_config.STYLE_TERMS)):
+        vector = [content] + [1.0 if index == style else 0.0 for index in range(4)]
+        for image in images:
+            errors.append(colour_statistics(stylizer.stylize(image, vector), image)[0])
+    return errors
+
+
 def falls_monotonically(rows, term) -> bool:
     """Whether `term` strictly falls along its own sweep (rows in weight order)."""
     values = [row[term] for row in rows if row["sweep"] == term]

@@ -259,6 +259,36 @@ class StyleTransferModelTest(session_bundle.BatchingRulesTests, tf.test.TestCase
         self.assertFalse(style_eval_lib.falls_monotonically(falling[::-1], "content"))
 
 
+class ColourCheckTest(tf.test.TestCase):
+    def test_the_colour_check_measures_how_far_the_outputs_mean_colour_moved(self):
+        from zoo.style_transfer import style_eval_lib
+
+        rng = np.random.default_rng(5)
+        photo = rng.integers(30, 200, (16, 24, 3)).astype(np.uint8)
+        tint = np.array([12.0, -9.0, 0.0])
+
+        class Tinting:
+            """Returns the photograph tinted and its contrast halved, whatever the weights."""
+
+            def __init__(self):
+                self.vectors = []
+
+            def stylize(self, image, weights):
+                self.vectors.append(list(weights))
+                mean = image.mean(axis=(0, 1))
+                return (image - mean) / 2 + mean + tint
+
+        stylizer = Tinting()
+        errors = style_eval_lib.colour_errors(stylizer, [photo, photo[::-1]], content=10.0)
+        self.assertAllClose(errors, [15.0] * 8, atol=1e-9)  # |(12, -9, 0)| for 4 styles x 2.
+        self.assertEqual(stylizer.vectors[0], [10.0, 1.0, 0.0, 0.0, 0.0])
+        self.assertEqual(stylizer.vectors[-1], [10.0, 0.0, 0.0, 0.0, 1.0])
+        error, contrast = style_eval_lib.colour_statistics(stylizer.stylize(photo, [1] * 5), photo)
+        self.assertAlmostEqual(error, 15.0, places=9)
+        self.assertAlmostEqual(contrast, 0.5, places=9)
+        self.assertEqual(style_eval_lib.colour_statistics(photo, photo), (0.0, 1.0))
+
+
 class TransformNetworkTest(tf.test.TestCase):
     def test_the_folded_conditional_instance_norm_equals_norm_then_film(self):
         keras.utils.set_random_seed(0)
