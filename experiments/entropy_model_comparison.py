@@ -58,15 +58,6 @@ def restore_at(model_dir, step: int, checkpoint_folder=None):
     return model
 
 
-def centre_crop(image, max_side: int):
-    """The centre of `image`, at most `max_side` a side, both sides multiples of 64."""
-    from zoo.compression.codec_format import STRIDE
-
-    height, width = (min(side, max_side) // STRIDE * STRIDE for side in image.shape[:2])
-    top, left = (image.shape[0] - height) // 2, (image.shape[1] - width) // 2
-    return image[top : top + height, left : left + width]
-
-
 def run_grid(grid, high: float) -> tuple[float, ...]:
     """The evaluation grid, continued at its own ratio up to a run's wider lambda range.
 
@@ -118,7 +109,7 @@ def main(argv) -> int:
     else:
         subsets = photo_sets.evaluation_subsets()
     subsets = {
-        name: [centre_crop(image, _FLAGS.max_side) for _, image in photos]
+        name: [codec_eval_lib.centre_crop(image, _FLAGS.max_side) for _, image in photos]
         for name, photos in subsets.items()
     }
     evaluators = {}

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 
 from zoo import figures
+from zoo.compression.codec_format import STRIDE
 
 JPEG_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
 WEBP_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
@@ -23,6 +24,13 @@ BASELINES = {
 }
 # The key of the whole evaluation set's mean curves beside its subsets'.
 ALL = "all"
+
+
+def centre_crop(image, max_side: int):
+    """The centre of `image`, at most `max_side` a side, both sides multiples of 64."""
+    height, width = (min(side, max_side) // STRIDE * STRIDE for side in image.shape[:2])
+    top, left = (image.shape[0] - height) // 2, (image.shape[1] - width) // 2
+    return image[top : top + height, left : left + width]
 
 
 def mean_curve(curves: list[list[dict]]) -> list[dict]:
