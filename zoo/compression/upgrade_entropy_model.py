@@ -20,7 +20,6 @@ fine-tuning run at step 0 (the optimizer state restarts, as from any snapshot).
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 import re
 import shlex
 import sys
@@ -142,21 +141,7 @@ def upgrade(
     snapshots.load_values(upgraded, values, dtypes, f"the upgraded {snapshot_dir}", "compression")
     if new_parts == "small":
         _small_random_heads(upgraded, seed=int(metadata.get("seed", 0)))
-    record = {
-        key: value
-        for key, value in metadata.items()
-        if key not in ("step", "command", "dtypes", "rebuilt", "weights_sha256")
-    }
-    record["config"] = {**record["config"], **changes}
-    origin = record.pop("initialised_from", None)
-    snapshots.write(
-        upgraded,
-        pathlib.Path(output_dir),
-        record,
-        int(metadata["step"]),
-        command=command,
-        initialised_from=origin,
-    )
+    snapshots.write_derived(upgraded, output_dir, metadata, changes, command)
     return original, upgraded
 
 

@@ -11,7 +11,6 @@ step. `yoto-train --init_from` with the wider config then continues the run at t
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 import shlex
 import sys
 from collections.abc import Callable
@@ -95,21 +94,7 @@ def widen_snapshot(
             values[key] = widen_fn(key, old, fresh)
     dtypes = {key: str(np.asarray(value).dtype) for key, value in fresh_values.items()}
     snapshots.load_values(wide, values, dtypes, f"the widened {snapshot_dir}", "compression")
-    record = {
-        key: value
-        for key, value in metadata.items()
-        if key not in ("step", "command", "dtypes", "rebuilt", "weights_sha256")
-    }
-    record["config"] = {**record["config"], **config_changes}
-    origin = record.pop("initialised_from", None)
-    snapshots.write(
-        wide,
-        pathlib.Path(output_dir),
-        record,
-        int(metadata["step"]),
-        command=command,
-        initialised_from=origin,
-    )
+    snapshots.write_derived(wide, output_dir, metadata, config_changes, command)
     return narrow, wide
 
 

@@ -110,6 +110,31 @@ def write(
     return directory
 
 
+def write_derived(model, directory, metadata: dict, config_changes: dict, command=None):
+    """Writes `model`, made from the snapshot of `metadata` with `config_changes`, atomically.
+
+    For tools that change a trained model's architecture (widening, a new entropy model, the
+    style network's skip) and keep its weights: the record is the original's with the
+    changed config fields, at the original's step, with the original's origin kept as
+    provenance; `yoto-train --init_from` of it then fine-tunes from step 0.
+    """
+    record = {
+        key: value
+        for key, value in metadata.items()
+        if key not in ("step", "command", "dtypes", "rebuilt", "weights_sha256")
+    }
+    record["config"] = {**record["config"], **config_changes}
+    origin = record.pop("initialised_from", None)
+    return write(
+        model,
+        pathlib.Path(directory),
+        record,
+        int(metadata["step"]),
+        command=command,
+        initialised_from=origin,
+    )
+
+
 def replace_directory(new: pathlib.Path, target: pathlib.Path) -> None:
     """Puts `new` at `target`, and the old `target` (if any) is removed.
 

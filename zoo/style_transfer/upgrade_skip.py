@@ -21,15 +21,12 @@ step; `yoto-train --init_from` with it starts a fine-tuning run at step 0.
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 import shlex
 import sys
 
-from absl import app, flags
+from absl import flags
 
-_FLAGS = flags.FLAGS
-flags.DEFINE_string("snapshot", None, "A style_transfer weights snapshot without the skip.")
-flags.DEFINE_string("output", None, "Where the upgraded snapshot goes.")
+from zoo import flags_util
 
 # Where the gain head's variables sit in a checkpoint's object graph.
 _GAIN_PREFIX = "model/skip_gain/"
@@ -89,51 +86,54 @@ def upgrade(snapshot_dir, output_dir, command: str | None = None):
     snapshots.load_values(
         upgraded, values, dtypes, f"the upgraded {snapshot_dir}", "style_transfer"
     )
-    record = {
-        key: value
-        for key, value in metadata.items()
-        if key not in ("step", "command", "dtypes", "rebuilt", "weights_sha256")
-    }
-    record["config"] = {**record["config"], **changes}
-    origin = record.pop("initialised_from", None)
-    snapshots.write(
-        upgraded,
-        pathlib.Path(output_dir),
-        record,
-        int(metadata["step"]),
-        command=command,
-        initialised_from=origin,
-    )
+    snapshots.write_derived(upgraded, output_dir, metadata, changes, command)
     return original, upgraded
 
 
-def main(argv) -> int:
-    """Upgrades `--snapshot`, says what was written and how to fine-tune it."""
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    for name in ("snapshot", "output"):
-        if not getattr(_FLAGS, name):
-            print(f"upgrade_skip: error: --{name} is required", file=sys.stderr)
-            return 2
+def _define(flag_values):
+    flags.DEFINE_string(
+        "snapshot",
+        None,
+        "A style_transfer weights snapshot without the skip.",
+        flag_values=flag_values,
+        required=True,
+    )
+    flags.DEFINE_string(
+        "output",
+        None,
+        "Where the upgraded snapshot goes.",
+        flag_values=flag_values,
+        required=True,
+    )
+
+
+def run(argv=None) -> int:
+    """Upgrades `--snapshot`, says what was written and how to fine-tune it; the exit status."""
+    description = __doc__.split("\n\n")[0]
+    args, _ = flags_util.parse_command_line(
+        "python -m zoo.style_transfer.upgrade_skip",
+        description,
+        flags_util.Command(description, _define),
+        argv,
+    )
+    flags_util.import_tensorflow_quietly()
     from zoo import loading
     from zoo.loading import snapshots
 
-    command = shlex.join(["python", "-m", "zoo.style_transfer.upgrade_skip", *argv[1:]])
+    argv = sys.argv[1:] if argv is None else argv
+    command = shlex.join(["python", "-m", "zoo.style_transfer.upgrade_skip", *argv])
     try:
-        upgrade(_FLAGS.snapshot, _FLAGS.output, command=command)
+        upgrade(args.snapshot, args.output, command=command)
     except (ValueError, FileNotFoundError) as error:
         print(f"upgrade_skip: error: {error}", file=sys.stderr)
         return 2
-    metadata = snapshots.read_metadata(_FLAGS.output)
+    metadata = snapshots.read_metadata(args.output)
     print(
-        f"wrote {_FLAGS.output}: input_skip and conditioned_skip at zero gain; fine-tune it "
-        f"with {loading.continue_command(metadata, _FLAGS.output)}"
+        f"wrote {args.output}: input_skip and conditioned_skip at zero gain; fine-tune it "
+        f"with {loading.continue_command(metadata, args.output)}"
     )
     return 0
 
 
 if __name__ == "__main__":
-    from zoo.flags_util import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-    app.run(main)
+    sys.exit(run())

@@ -1,5 +1,7 @@
 """A trained style network's snapshot given the photograph's skip (`upgrade_skip`)."""
 
+import contextlib
+import io
 import pathlib
 import shutil
 import tempfile
@@ -59,3 +61,21 @@ class UpgradeSkipTest(tf.test.TestCase):
         train_lib.write_snapshot(run_dir, self.temp / "vae", command="yoto-train")
         with self.assertRaisesRegex(ValueError, "only a style_transfer snapshot"):
             upgrade_skip.upgrade(self.temp / "vae", self.temp / "vae_skip")
+
+    def test_the_command_line_writes_the_snapshot_and_names_a_missing_one(self):
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            status = upgrade_skip.run(
+                [f"--snapshot={self.snapshot}", f"--output={self.temp / 'cli'}"]
+            )
+        self.assertEqual(status, 0)
+        self.assertIn("--init_from=", output.getvalue())
+        self.assertTrue(snapshots.is_snapshot(self.temp / "cli"))
+        errors = io.StringIO()
+        with contextlib.redirect_stderr(errors):
+            status = upgrade_skip.run(
+                [f"--snapshot={self.temp / 'missing'}", f"--output={self.temp / 'none'}"]
+            )
+        self.assertEqual(status, 2)
+        self.assertIn("missing", errors.getvalue())
+        self.assertFalse((self.temp / "none").exists())
