@@ -51,9 +51,14 @@ task_flags() {
       # ("brick","retina","immunohistochemistry","hubble_deep_field"), which came out as colour
       # casts. yoto-train refuses to resume a run dir of those on these: move
       # runs/long/style_transfer aside first (--init_from a snapshot of them fine-tunes it).
+      # With the photograph's skip, its strength chosen by the weights, since step 500 on the
+      # paintings (zoo/style_transfer/upgrade_skip.py; experiments/README.md, "The
+      # photograph's skip on the trained teacher"): without it the network cannot see the
+      # photograph's colour.
       echo "--task=style_transfer --steps=100000 --checkpoint_every=250 --image_every=5000" \
         "--log_every=50" \
-        '--config=styles=("starry_night","great_wave","composition_viii","grande_jatte_study")' ;;
+        '--config=styles=("starry_night","great_wave","composition_viii","grande_jatte_study")' \
+        "--config=input_skip=True --config=conditioned_skip=True" ;;
     *) echo "unknown task $1 (beta_vae, compression, style_transfer)" >&2; return 2 ;;
   esac
 }
