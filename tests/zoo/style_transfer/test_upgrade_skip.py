@@ -8,6 +8,7 @@ import tempfile
 
 import tensorflow as tf
 
+from export import export_lib
 from tests import golden_files
 from zoo.loading import snapshots
 from zoo.style_transfer import upgrade_skip
@@ -51,6 +52,22 @@ class UpgradeSkipTest(tf.test.TestCase):
             loss = tf.reduce_mean(tf.square(outputs - self.images))
         gradients = tape.gradient(loss, self.upgraded.skip_gain.trainable_variables)
         self.assertGreater(float(tf.reduce_max(tf.abs(gradients[0]))), 0.0)
+
+    def test_the_upgraded_network_exports_and_its_signature_stylises_as_the_model(self):
+        self.upgraded.skip_gain.bias.assign([0.5])  # A gain of 1.5: the skip is in the output.
+        try:
+            version_dir = export_lib.export_model(
+                "style_transfer", self.upgraded, self.temp / "export", "skip"
+            )
+            loaded = tf.saved_model.load(str(version_dir))
+            images = tf.cast(tf.round(self.images), tf.uint8)
+            exported = loaded.signatures["stylize"](
+                images=images, loss_weights=self.weights[:, :5]
+            )["stylized"]
+            expected = self.upgraded(tf.cast(images, tf.float32), self.weights)
+            self.assertAllClose(tf.cast(exported, tf.float32), tf.round(expected), atol=1.0)
+        finally:
+            self.upgraded.skip_gain.bias.assign([-1.0])
 
     def test_a_snapshot_that_already_has_the_skip_is_refused_by_name(self):
         with self.assertRaisesRegex(ValueError, "already has input_skip=True"):
