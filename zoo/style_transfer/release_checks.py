@@ -14,7 +14,7 @@ from zoo.loading.releases import result
 # "What the style objective asks for"), and a user who asks for the photograph expects its
 # colours: a mean colour within 1/16 of the range (16 levels) of the photograph's, for every
 # style and held-out photograph. A network that cannot see the photograph's colour paints a
-# learned average instead (release v3: 77 levels on coffee).
+# learned average instead.
 COLOUR_CONTENT_WEIGHT = 10.0
 COLOUR_TOLERANCE_LEVELS = 16.0
 
