@@ -21,33 +21,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shlex
 import sys
 
-from absl import app, flags
+from absl import flags
 
 from zoo.compression import widening
 
 # The hyper-analysis's first kernel, stored as [in channels, out channels, ...]: the
 # upgraded codec's reads [|y|, y].
 _SIGNED_INPUT = r"^model/hyper_analysis/0/conv/_kernel_parameter/(real|imag)/"
-
-_FLAGS = flags.FLAGS
-flags.DEFINE_string("snapshot", None, "A compression weights snapshot (scale hyperprior).")
-flags.DEFINE_enum(
-    "entropy_model", "channel_context", ["mean_scale", "channel_context"], "The new coding."
-)
-flags.DEFINE_integer("context_slices", 4, "Slices of a channel_context model's latents.")
-flags.DEFINE_integer("context_filters", 96, "Width of each slice's context network.")
-flags.DEFINE_string("output", None, "Where the upgraded snapshot goes.")
-flags.DEFINE_enum(
-    "new_parts",
-    "small",
-    ["zero", "small"],
-    "How the new weights start: zero (codes exactly as before) or small random (training "
-    "has a gradient to follow).",
-)
-
 
 NEW_PARTS = ("zero", "small")
 
@@ -145,41 +127,65 @@ def upgrade(
     return original, upgraded
 
 
-def main(argv) -> int:
-    """Upgrades `--snapshot` to `--entropy_model`, says what was written and what next."""
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    for name in ("snapshot", "output"):
-        if not getattr(_FLAGS, name):
-            print(f"upgrade_entropy_model: error: --{name} is required", file=sys.stderr)
-            return 2
-    from zoo import loading
-    from zoo.loading import snapshots
-
-    command = shlex.join(["python", "-m", "zoo.compression.upgrade_entropy_model", *argv[1:]])
-    try:
-        upgrade(
-            _FLAGS.snapshot,
-            _FLAGS.output,
-            _FLAGS.entropy_model,
-            _FLAGS.context_slices,
-            _FLAGS.context_filters,
-            command=command,
-            new_parts=_FLAGS.new_parts,
-        )
-    except (ValueError, FileNotFoundError) as error:
-        print(f"upgrade_entropy_model: error: {error}", file=sys.stderr)
-        return 2
-    metadata = snapshots.read_metadata(_FLAGS.output)
-    print(
-        f"wrote {_FLAGS.output}: entropy_model={_FLAGS.entropy_model}; fine-tune it with "
-        f"{loading.continue_command(metadata, _FLAGS.output)}"
+def _define(flag_values):
+    flags.DEFINE_string(
+        "snapshot",
+        None,
+        "A compression weights snapshot (scale hyperprior).",
+        flag_values=flag_values,
+        required=True,
     )
-    return 0
+    flags.DEFINE_enum(
+        "entropy_model",
+        "channel_context",
+        ["mean_scale", "channel_context"],
+        "The new coding.",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_integer(
+        "context_slices", 4, "Slices of a channel_context model's latents.", flag_values=flag_values
+    )
+    flags.DEFINE_integer(
+        "context_filters", 96, "Width of each slice's context network.", flag_values=flag_values
+    )
+    flags.DEFINE_string(
+        "output", None, "Where the upgraded snapshot goes.", flag_values=flag_values, required=True
+    )
+    flags.DEFINE_enum(
+        "new_parts",
+        "small",
+        list(NEW_PARTS),
+        "How the new weights start: zero (codes exactly as before) or small random (training "
+        "has a gradient to follow).",
+        flag_values=flag_values,
+    )
+
+
+def run(argv=None) -> int:
+    """Upgrades `--snapshot` to `--entropy_model`, says what was written; the exit status."""
+    from zoo.loading import snapshot_tools
+
+    def derive(args, command):
+        upgrade(
+            args.snapshot,
+            args.output,
+            args.entropy_model,
+            args.context_slices,
+            args.context_filters,
+            command=command,
+            new_parts=args.new_parts,
+        )
+
+    return snapshot_tools.run(
+        "zoo.compression.upgrade_entropy_model",
+        __doc__.split("\n\n")[0],
+        _define,
+        derive,
+        lambda args, metadata: f"entropy_model={args.entropy_model}",
+        "fine-tune it with",
+        argv,
+    )
 
 
 if __name__ == "__main__":
-    from zoo.flags_util import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-    app.run(main)
+    sys.exit(run())

@@ -11,14 +11,10 @@ step. `yoto-train --init_from` with the wider config then continues the run at t
 from __future__ import annotations
 
 import dataclasses
-import shlex
-import sys
 from collections.abc import Callable
 
 import numpy as np
 from absl import flags
-
-from zoo import flags_util
 
 # Each tool's rule: (variable key, learned value, the wider codec's fresh initial value)
 # -> the value the wider codec starts from.
@@ -125,23 +121,16 @@ def command_line(module: str, description: str, width_flag: str, what: str, wide
             required=True,
         )
 
-    args, _ = flags_util.parse_command_line(
-        f"python -m {module}", description, flags_util.Command(description, define), argv
-    )
-    flags_util.import_tensorflow_quietly()
-    from zoo import loading
-    from zoo.loading import snapshots
+    from zoo.loading import snapshot_tools
 
-    width = args[width_flag].value
-    command = shlex.join(["python", "-m", module, *(sys.argv[1:] if argv is None else argv)])
-    try:
-        widen(args.snapshot, width, args.output, command=command)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"{module.rsplit('.', 1)[-1]}: error: {error}", file=sys.stderr)
-        return 2
-    metadata = snapshots.read_metadata(args.output)
-    print(
-        f"wrote {args.output}: {width} {what}, step {metadata['step']}; continue its run "
-        f"with {loading.continue_command(metadata, args.output)}"
+    return snapshot_tools.run(
+        module,
+        description,
+        define,
+        lambda args, command: widen(
+            args.snapshot, args[width_flag].value, args.output, command=command
+        ),
+        lambda args, metadata: f"{args[width_flag].value} {what}, step {metadata['step']}",
+        "continue its run with",
+        argv,
     )
-    return 0

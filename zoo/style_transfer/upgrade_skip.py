@@ -21,12 +21,9 @@ step; `yoto-train --init_from` with it starts a fine-tuning run at step 0.
 from __future__ import annotations
 
 import dataclasses
-import shlex
 import sys
 
 from absl import flags
-
-from zoo import flags_util
 
 # Where the gain head's variables sit in a checkpoint's object graph.
 _GAIN_PREFIX = "model/skip_gain/"
@@ -110,29 +107,17 @@ def _define(flag_values):
 def run(argv=None) -> int:
     """Upgrades `--snapshot`, says what was written and how to fine-tune it; the exit status."""
     description = __doc__.split("\n\n")[0]
-    args, _ = flags_util.parse_command_line(
-        "python -m zoo.style_transfer.upgrade_skip",
+    from zoo.loading import snapshot_tools
+
+    return snapshot_tools.run(
+        "zoo.style_transfer.upgrade_skip",
         description,
-        flags_util.Command(description, _define),
+        _define,
+        lambda args, command: upgrade(args.snapshot, args.output, command=command),
+        lambda args, metadata: "input_skip and conditioned_skip at zero gain",
+        "fine-tune it with",
         argv,
     )
-    flags_util.import_tensorflow_quietly()
-    from zoo import loading
-    from zoo.loading import snapshots
-
-    argv = sys.argv[1:] if argv is None else argv
-    command = shlex.join(["python", "-m", "zoo.style_transfer.upgrade_skip", *argv])
-    try:
-        upgrade(args.snapshot, args.output, command=command)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"upgrade_skip: error: {error}", file=sys.stderr)
-        return 2
-    metadata = snapshots.read_metadata(args.output)
-    print(
-        f"wrote {args.output}: input_skip and conditioned_skip at zero gain; fine-tune it "
-        f"with {loading.continue_command(metadata, args.output)}"
-    )
-    return 0
 
 
 if __name__ == "__main__":

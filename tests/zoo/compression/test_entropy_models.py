@@ -1,4 +1,6 @@
+import contextlib
 import dataclasses
+import io
 import pathlib
 import shutil
 import tempfile
@@ -93,6 +95,26 @@ class UpgradedCodecTest(tf.test.TestCase):
         # The tiny recorded codec spends few bits: a tenth-size start moves them by little.
         self.assertAllClose(terms[1]["rate"], terms[0]["rate"], rtol=0.1)
         self.assertAllClose(terms[1]["distortion"], terms[0]["distortion"], rtol=0.05)
+
+    def test_the_command_line_writes_the_upgrade_and_names_a_bad_snapshot(self):
+        output, errors = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(output):
+            status = upgrade_entropy_model.run(
+                [
+                    f"--snapshot={self.snapshot}",
+                    "--entropy_model=mean_scale",
+                    f"--output={self.temp / 'cli'}",
+                ]
+            )
+        self.assertEqual(status, 0)
+        self.assertIn("entropy_model=mean_scale; fine-tune it with", output.getvalue())
+        with contextlib.redirect_stderr(errors):
+            status = upgrade_entropy_model.run(
+                [f"--snapshot={self.temp / 'cli'}", f"--output={self.temp / 'again'}"]
+            )
+        self.assertEqual(status, 2)
+        self.assertIn("upgrade_entropy_model: error:", errors.getvalue())
+        self.assertIn("already codes with entropy_model='mean_scale'", errors.getvalue())
 
     def test_a_snapshot_that_already_has_means_is_refused_by_name(self):
         upgrade_entropy_model.upgrade(self.snapshot, self.temp / "means", "mean_scale")
