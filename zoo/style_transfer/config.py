@@ -95,6 +95,11 @@ class Config:
     # With `input_skip`: the skip's strength is 1 plus a zero-started linear function of the
     # conditioning vector, so each weight vector can keep or drop the photograph.
     conditioned_skip: bool = False
+    # The conditioned skip's strength before training, at every weight vector. 1 keeps the
+    # whole photograph, which a network trained from scratch must then overpower at the
+    # style end; 0 starts from no skip, as `upgrade_skip` gives a trained network, and
+    # lets the weights turn the photograph up where the content weight asks for it.
+    skip_gain_start: float = 1.0
     normalize_first_block: bool = True
     conditioning_units: int = 128
     # He initialisation makes the conditioning vector about 1 in size, so the FiLM gains
@@ -153,7 +158,7 @@ class Config:
                 f"style_layer_balance must be one of {STYLE_LAYER_BALANCES}, "
                 f"got {self.style_layer_balance!r}."
             )
-        for name in ("distill_pixel", "distill_features"):
+        for name in ("distill_pixel", "distill_features", "skip_gain_start"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")

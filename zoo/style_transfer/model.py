@@ -231,7 +231,11 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         if config.input_skip and config.conditioned_skip:
             if not film:
                 raise ValueError("conditioned_skip needs conditioned=True (it reads the weights).")
-            self.skip_gain = keras.layers.Dense(1, kernel_initializer="zeros")
+            self.skip_gain = keras.layers.Dense(
+                1,
+                kernel_initializer="zeros",
+                bias_initializer=keras.initializers.Constant(config.skip_gain_start - 1.0),
+            )
 
     def call(self, images, loss_weights=None, training=None):
         """Stylised images on 0..255 for images on 0..255."""

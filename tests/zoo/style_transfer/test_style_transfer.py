@@ -386,6 +386,23 @@ class TransformNetworkTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "conditioned_skip needs conditioned=True"):
             style_transfer.build_model(dataclasses.replace(config, conditioned=False))
 
+    def test_a_conditioned_skip_can_start_without_the_photograph(self):
+        config = dataclasses.replace(
+            style_config.Config.runlocal(),
+            input_skip=True,
+            conditioned_skip=True,
+            skip_gain_start=0.0,
+        )
+        model = style_transfer.build_model(config)
+        for variable in model.output_conv.variables:
+            variable.assign(tf.zeros_like(variable))
+        images = tf.random.stateless_uniform([2, 16, 16, 3], [0, 5], 1.0, 254.0)
+        # Gain 0 at every weight vector: a zero output conv gives mid-grey, not the photograph.
+        self.assertAllClose(model(images), tf.fill(images.shape, 127.5), atol=1e-3)
+        for bad in (float("nan"), -0.5):
+            with self.assertRaisesRegex(ValueError, "skip_gain_start must be a finite number"):
+                dataclasses.replace(config, skip_gain_start=bad)
+
     def test_an_unnormalised_first_block_passes_the_photographs_mean_colour_on(self):
         """Two photographs that differ only by a constant colour: after a normalised first
         block their features differ only through the zero padding at the borders (which
