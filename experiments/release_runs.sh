@@ -8,13 +8,15 @@
 #                                                   a release candidate: the run's weights
 #                                                   with its learning rate decayed for STEPS
 #
-# TASK: beta_vae, compression, style_transfer (default: all three). Each run trains in
+# TASK: beta_vae, compression, style_transfer, style_student (default: all four); style
+# transfer has two runs, the teacher (style_transfer, Johnson's network) and the release
+# network distilled from it (style_student). Each run trains in
 # runs/long/TASK (ignored by git) with one intra-op thread at the lowest priority, so
 # that tests and other work on a 2-core machine keep a core and the scheduler's
 # preference. `start` resumes from runs/long/TASK or from the committed snapshot in
 # releases/work/TASK, whichever holds more steps (`yoto-train --init_from`; from a
 # snapshot the optimizer state restarts, and the log says so). `snapshot` is what a
-# session runs before it ends, then commits releases/work/. Never two runs of a task.
+# session runs before it ends, then commits releases/work/. Never two runs of a name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,7 +61,22 @@ task_flags() {
         "--log_every=50" \
         '--config=styles=("starry_night","great_wave","composition_viii","grande_jatte_study")' \
         "--config=input_skip=True --config=conditioned_skip=True" ;;
-    *) echo "unknown task $1 (beta_vae, compression, style_transfer)" >&2; return 2 ;;
+    style_student)
+      # The release network (issue 41): style_config.FAST_NETWORK's shape (as fast as the
+      # peer; the skip's gain started at 0) distilled from the teacher's committed work area,
+      # releases/work/style_transfer (a fixed teacher until the next commit of it; a resume
+      # after that commit distils from the newer one). Same styles and weight ranges as the
+      # teacher, which load_teacher checks.
+      echo "--task=style_transfer --steps=100000 --checkpoint_every=250 --image_every=5000" \
+        "--log_every=50" \
+        '--config=styles=("starry_night","great_wave","composition_viii","grande_jatte_study")' \
+        "--config=input_stride=2 --config=output_kernel=3" \
+        "--config=output_upsampling=\"subpixel\" --config=input_skip=True" \
+        "--config=conditioned_skip=True --config=skip_gain_start=0.0" \
+        "--config=teacher=$WORK/style_transfer" ;;
+    *)
+      echo "unknown run $1 (beta_vae, compression, style_transfer, style_student)" >&2
+      return 2 ;;
   esac
 }
 
@@ -68,8 +85,8 @@ decay_flags() {
   case "$1" in
     beta_vae) echo "--config=learning_rate=1e-4" ;;
     compression) echo "--config=learning_rate=1e-4 --config=learning_rate_drops=()" ;;
-    style_transfer) echo "--config=learning_rate=1e-4" ;;
-    *) echo "unknown task $1" >&2; return 2 ;;
+    style_transfer | style_student) echo "--config=learning_rate=1e-4" ;;
+    *) echo "unknown run $1" >&2; return 2 ;;
   esac
 }
 
@@ -126,7 +143,7 @@ snapshot() {
 
 status() {
   local task
-  for task in beta_vae compression style_transfer; do
+  for task in beta_vae compression style_transfer style_student; do
     local pid step="none"
     pid=$(running_pid "$task")
     if [ -f "$WORK/$task/snapshot.json" ]; then
@@ -171,7 +188,7 @@ candidate() {
 command=${1:-status}
 shift || true
 tasks=("$@")
-[ ${#tasks[@]} -gt 0 ] || tasks=(beta_vae compression style_transfer)
+[ ${#tasks[@]} -gt 0 ] || tasks=(beta_vae compression style_transfer style_student)
 case "$command" in
   start) for task in "${tasks[@]}"; do start "$task"; done ;;
   snapshot) for task in "${tasks[@]}"; do snapshot "$task"; done ;;

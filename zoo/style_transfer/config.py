@@ -42,11 +42,21 @@ RELEASE_STYLES = ("starry_night", "great_wave", "composition_viii", "grande_jatt
 
 
 # The release network's shape (issue 41: at least the peer's images per second at 256 and
-# 512 px, batch 1 and 8): the strided first conv and a 3x3 output conv, the "h48" network of
-# experiments/README.md. Config overrides on top of the defaults, which stay Johnson et
-# al.'s network so that every run written before keeps its shape; trained by distillation
-# from a Johnson-layout teacher (`teacher`).
-FAST_NETWORK = {"input_stride": 2, "output_kernel": 3}
+# 512 px, batch 1 and 8): the strided first conv, a 3x3 sub-pixel output conv at half
+# resolution (h48 with nearest upsampling stays below the peer's speed: experiments/README.md,
+# "The fast release network"), and the photograph's skip, its strength chosen by the
+# weights and started at 0 (without it a network cannot keep the photograph's colours).
+# Config overrides on top of the defaults, which stay Johnson et al.'s network so that
+# every run written before keeps its shape; trained by distillation from a Johnson-layout
+# teacher (`teacher`).
+FAST_NETWORK = {
+    "input_stride": 2,
+    "output_kernel": 3,
+    "output_upsampling": "subpixel",
+    "input_skip": True,
+    "conditioned_skip": True,
+    "skip_gain_start": 0.0,
+}
 
 
 @dataclasses.dataclass
