@@ -15,7 +15,9 @@ Each task's checks live in its own package, named by the registry (`zoo/tasks.py
   files decoding exactly, BD-rates against JPEG, WebP and AVIF; with
   --float32_model_dir, the PSNR change that float16 weights cause.
 - style_transfer (`zoo/style_transfer/release_checks.py`): each conditioned term falling
-  along its own weight.
+  along its own weight, the photograph's colours kept at content weight 10, and for a
+  network distilled from a teacher its objective within 5% of the teacher's (--teacher,
+  default the teacher its config names).
 - beta_vae (`zoo/beta_vae/release_checks.py`): with --fixed_models=BETA=DIR,... (fixed-beta
   runs of as many steps), the YOTO model's total loss against each fixed model's.
 
@@ -43,6 +45,7 @@ def _define(flag_values):
     define("output_dir", "Where the figures go.", required=True)
     define("float32_model_dir", "compression: the run at the snapshot's step")
     define("fixed_models", "beta_vae: BETA=DIR,... fixed-beta runs")
+    define("teacher", "style_transfer: the teacher a distilled network is held to")
     define("publish", "Publish the snapshot as release NAME.")
     define("notes", "What a person saw in the figures, for the model card.")
 
@@ -73,7 +76,11 @@ def run(argv=None) -> int:
         measured_sha256 = (
             snapshots.read_metadata(args.model)["weights_sha256"] if args.publish else None
         )
-        options = {"float32_model_dir": args.float32_model_dir, "fixed_models": args.fixed_models}
+        options = {
+            "float32_model_dir": args.float32_model_dir,
+            "fixed_models": args.fixed_models,
+            "teacher": args.teacher,
+        }
         results = zoo.find_task(task).run_release_checks(
             args.model, args.output_dir, command, options
         )

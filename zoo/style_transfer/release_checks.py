@@ -1,7 +1,8 @@
 """The released style network's checks on held-out photographs (`python -m zoo.releases.checks`).
 
 Each of the five conditioned terms falling strictly along its own weight; the photograph's
-colours kept where the content weight is high; `grid.png` to look at.
+colours kept where the content weight is high; for a network distilled from a teacher, its
+objective within 5% of the teacher's; `grid.png` to look at.
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ from zoo.loading.releases import result
 # learned average instead.
 COLOUR_CONTENT_WEIGHT = 10.0
 COLOUR_TOLERANCE_LEVELS = 16.0
+# A distilled release (issue 41) is held to its teacher: the geometric mean over the release
+# check's 25 weight vectors and 25 drawn (seed 0) of student / teacher objective, both
+# scored by the teacher's objective, at most 1.05.
+TEACHER_RATIO_LIMIT = 1.05
+TEACHER_RANDOM_VECTORS = 25
 
 
 def run_checks(spec, output_dir, command: str, options: dict) -> list[dict]:
-    """The task's release checks (`Task.release_checks`): `style_checks`; no options."""
-    del options
-    return style_checks(spec, output_dir, command)
+    """The task's release checks (`Task.release_checks`): `style_checks`; `options["teacher"]`
+    names the teacher a distilled network is held to (default: the one its config names)."""
+    return style_checks(spec, output_dir, command, teacher=options.get("teacher"))
 
 
-def style_checks(spec, output_dir, command: str) -> list[dict]:
+def style_checks(spec, output_dir, command: str, teacher: str | None = None) -> list[dict]:
     """The released style network's checks on held-out photographs (module docstring)."""
     from zoo.style_transfer import config as style_config
     from zoo.style_transfer import data as style_data
@@ -62,4 +68,45 @@ def style_checks(spec, output_dir, command: str) -> list[dict]:
             command,
         )
     )
+    results.extend(teacher_checks(spec, teacher, images, command))
     return results
+
+
+def teacher_checks(spec, teacher: str | None, images, command: str) -> list[dict]:
+    """The objective of `spec` against its teacher's (`TEACHER_RATIO_LIMIT`); none for a
+    network trained without one when no `teacher` is given.
+
+    Raises ValueError naming the teacher and the fix when it cannot be loaded: a distilled
+    release is not checked without it.
+    """
+    from zoo import loading
+    from zoo.style_transfer import objective_comparison
+
+    student, config, _ = loading.restore_model(spec)
+    teacher = teacher or config.teacher
+    if not teacher:
+        return []
+    try:
+        teacher_model, _, _ = loading.restore_model(teacher)
+    except (FileNotFoundError, ValueError) as error:
+        raise ValueError(
+            f"{spec} was distilled from teacher {teacher!r}, which cannot be loaded ({error}); "
+            "pass --teacher=DIR (the teacher's snapshot or training dir)."
+        ) from error
+    vectors = objective_comparison.weight_vectors(teacher_model, TEACHER_RANDOM_VECTORS, seed=0)
+    rows = {
+        name: objective_comparison.mean_terms(model, teacher_model, images, vectors)
+        for name, model in (("student", student), ("teacher", teacher_model))
+    }
+    ratios = objective_comparison.ratios_by_sweep(vectors, rows["student"], rows["teacher"])
+    ratio = objective_comparison.geometric_mean(ratios)
+    wins = sum(value < 1 for values in ratios.values() for value in values)
+    return [
+        result(
+            f"objective / teacher {teacher}'s, geometric mean over {len(vectors)} weight "
+            f"vectors, judged by the teacher's objective (at most {TEACHER_RATIO_LIMIT:g})",
+            f"{ratio:.3f} (better at {wins} of {len(vectors)})",
+            ratio <= TEACHER_RATIO_LIMIT,
+            command,
+        )
+    ]
