@@ -11,7 +11,12 @@ setup(
     # Released models ship in the package; release trainings in progress (releases/work/,
     # outside the package) do not.
     package_data={
-        "zoo": ["releases/*/*.json", "releases/*/*.npz", "releases/*/*.md"],
+        "zoo": [
+            "releases/*/*.json",
+            "releases/*/*.npz",
+            "releases/*/*.md",
+            "releases/*/styles/*",
+        ],
         "web": ["static/*"],
     },
     # Exact pins live in requirements.lock; these are the direct dependencies.

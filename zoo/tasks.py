@@ -35,7 +35,8 @@ class Task:
     release_checks: the module with `run_checks(spec, output_dir, command, options)`, the
         checks a model of the task must pass to be released (`python -m zoo.releases.checks`;
         `options`: that binary's flags by name), returning model-card lines
-        (`zoo.loading.releases.result`); None for a task without releases.
+        (`zoo.loading.releases.result`), and optionally `release_files(spec)`, files a
+        release carries beside its weights and card; None for a task without releases.
     sequence: for a task learned as a sequence of tasks (lifelong learning), the module with
         `train_sequence`, `load_run` and `restore_run`: yoto-lifelong trains it and yoto-export
         restores it through them, and the single-run loop of yoto-train and yoto-evaluate
@@ -74,6 +75,14 @@ class Task:
             raise ValueError(f"Task {self.name!r} has no release checks.")
         module = importlib.import_module(self.release_checks)
         return module.run_checks(spec, output_dir, command, options)
+
+    def release_files(self, spec) -> dict[str, bytes]:
+        """Files (relative path -> bytes) that a release of the model `spec` carries beside
+        its weights and card: its release checks module's `release_files`, or none."""
+        if self.release_checks is None:
+            return {}
+        module = importlib.import_module(self.release_checks)
+        return module.release_files(spec) if hasattr(module, "release_files") else {}
 
     def serving_class(self, stock: bool = False) -> type:
         """The tf.Module class of the task's servable (its stock-op twin if `stock`)."""

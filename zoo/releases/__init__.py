@@ -7,7 +7,9 @@ Each release is a folder `zoo/releases/<name>/` holding a weights snapshot
 (`snapshot.json` with the task, full config, seed, steps and the weights' sha256, and
 `weights.npz`; `zoo/loading/snapshots.py`) and its model card: `card.json` (training data,
 command, commit, and the measured results of the release checks with the commands that
-produced them) and `MODEL_CARD.md` for people. Every binary that takes a training
+produced them) and `MODEL_CARD.md` for people; a style network of painted styles also
+carries the paintings as its loss network saw them (`styles/`, with their credits), so
+that it restores where they are not installed. Every binary that takes a training
 directory takes `pretrained:NAME` too (`zoo.loading.restore_model`), and
 `yoto-train --init_from=pretrained:NAME` fine-tunes one.
 
@@ -49,7 +51,11 @@ __all__ = [
 
 
 def publish(
-    snapshot_dir, name: str, card_fields: dict, measured_sha256: str | None = None
+    snapshot_dir,
+    name: str,
+    card_fields: dict,
+    measured_sha256: str | None = None,
+    extra_files: dict[str, bytes] | None = None,
 ) -> pathlib.Path:
     """Makes the weights snapshot `snapshot_dir` the release `name`, atomically; returns its folder.
 
@@ -57,7 +63,9 @@ def publish(
     value with the command that produced it); the task, config, steps, command and sha256
     come from the snapshot, the commit from git. `measured_sha256`: the sha256 of the
     weights the results were measured on; publishing refuses a snapshot rewritten since
-    (a background run's `snapshot` can replace the folder while its checks run). The
+    (a background run's `snapshot` can replace the folder while its checks run).
+    `extra_files`: relative path -> bytes of files the release carries beside them (a style
+    network's style pictures, `Task.release_files`), inside folders of their own. The
     card's `version` counts the releases published under `name`. A replaced release is
     swapped whole: a reader sees the old release or the new one, never a mixture (and,
     where the kernel can exchange two paths in one step, never neither:
@@ -76,6 +84,14 @@ def publish(
     for field in ("data", "results"):
         if field not in card_fields:
             raise ValueError(f"A release's card needs {field!r}.")
+    extra_files = extra_files or {}
+    for relative in extra_files:
+        parts = pathlib.PurePosixPath(relative).parts
+        if len(parts) < 2 or relative.startswith("/") or ".." in parts or parts[0][:1] == ".":
+            raise ValueError(
+                f"A release's extra file {relative!r} must lie in a folder inside the release "
+                "(e.g. styles/style_1.png), beside its weights and card, not in their place."
+            )
     snapshots.read_metadata(snapshot_dir)  # Clear errors for a missing or corrupt snapshot.
     # Read once more, and only these bytes are checked and written: the folder may be
     # replaced meanwhile (snapshots.write swaps it whole).
@@ -119,7 +135,7 @@ def publish(
     }
     staging = atomic.staging_directory(lookup.RELEASES_DIR, f".{name}-")
     try:
-        for file, content in files.items():
+        for file, content in [*files.items(), *extra_files.items()]:
             atomic.write_bytes(staging / file, content)
         atomic.write_text(staging / CARD_FILE, json.dumps(card_json, indent=2, sort_keys=True))
         atomic.write_text(staging / "MODEL_CARD.md", render_card(card_json))

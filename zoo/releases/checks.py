@@ -100,7 +100,8 @@ def run(argv=None) -> int:
         if args.notes:
             card["notes"] = args.notes
         try:
-            folder = releases.publish(args.model, args.publish, card, measured_sha256)
+            files = zoo.find_task(task).release_files(args.model)
+            folder = releases.publish(args.model, args.publish, card, measured_sha256, files)
         except (ValueError, FileNotFoundError) as error:
             print(f"release_checks: error: {error}", file=sys.stderr)
             return 2

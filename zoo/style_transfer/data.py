@@ -44,17 +44,52 @@ def style_files(config: Config) -> list[tuple[str, pathlib.Path]]:
 
 def _style_file(name: str) -> pathlib.Path:
     if name in PAINTED_STYLES:
-        return paintings.painting_path(name)
+        try:
+            return paintings.painting_path(name)
+        except FileNotFoundError:
+            released = released_picture(name)
+            if released is None:
+                raise
+            return released
     return photos.locate(*BUNDLED_STYLES[name])
+
+
+# Where a release keeps the paintings it was trained on, as the loss network saw them
+# (`release_checks.release_files`): a release of painted styles restores, stylizes and
+# shows its styles where the paintings are not installed (`make paintings` needs root).
+RELEASE_PICTURE_DIR = "styles"
+
+
+def released_picture(name: str) -> pathlib.Path | None:
+    """Painting `name` at the style size, frame trimmed, from a release that carries it."""
+    from zoo.loading import releases
+
+    for release in releases.names():
+        path = releases.RELEASES_DIR / release / RELEASE_PICTURE_DIR / f"{name}.png"
+        if path.is_file():
+            return path
+    return None
+
+
+def _is_released_picture(path: pathlib.Path) -> bool:
+    from zoo.loading import releases
+
+    return path.parent.name == RELEASE_PICTURE_DIR and path.parent.parent.parent == pathlib.Path(
+        releases.RELEASES_DIR
+    )
 
 
 def named_style_images(config: Config) -> list[tuple[str, np.ndarray]]:
     """`(name, image)` of the four styles in weight order, as `load_style_images` gives them."""
     named = []
     for name, path in style_files(config):
-        # A painting's frame, where its photograph shows one, is trimmed off.
+        # A painting's frame, where its photograph shows one, is trimmed off (a release's
+        # picture of it is trimmed and at the style size already).
         is_painting = not config.style_folder and name in PAINTED_STYLES
-        image = paintings.load_painting(name) if is_painting else photos.read_rgb8(path)
+        if is_painting and not _is_released_picture(path):
+            image = paintings.load_painting(name)
+        else:
+            image = photos.read_rgb8(path)
         scale = config.style_size / min(image.shape[:2])
         size = [max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale))]
         resized = tf.cast(tf.image.resize(image, size, antialias=True), tf.uint8).numpy()

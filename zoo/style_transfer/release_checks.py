@@ -72,6 +72,55 @@ def style_checks(spec, output_dir, command: str, teacher: str | None = None) -> 
     return results
 
 
+def release_files(spec) -> dict[str, bytes]:
+    """`styles/NAME.png` for each painted style of the model `spec`, as the loss network saw
+    it (frame trimmed, at the style size; lossless, so Gram targets rebuilt from it are the
+    training's), and `styles/SOURCES.md` crediting each: a release of painted styles then
+    restores, stylizes and shows its styles where the paintings are not installed
+    (`style_data.released_picture`). Bundled textures and a user's style folder need none.
+
+    Raises FileNotFoundError naming `make paintings` when a painting is not installed.
+    """
+    import tensorflow as tf
+
+    from zoo import loading
+    from zoo.data import paintings
+    from zoo.style_transfer import config as style_config
+    from zoo.style_transfer import data as style_data
+
+    _, config, _ = loading.load_run(spec)
+    if config.style_folder:
+        return {}
+    painted = {
+        name: image
+        for name, image in style_data.named_style_images(config)
+        if name in style_config.PAINTED_STYLES
+    }
+    if not painted:
+        return {}
+    folder = style_data.RELEASE_PICTURE_DIR
+    files = {
+        f"{folder}/{name}.png": tf.io.encode_png(image).numpy() for name, image in painted.items()
+    }
+    lines = [
+        "# The paintings of this release's styles",
+        "",
+        "Each at the size the loss network saw it (shorter side "
+        f"{config.style_size} px, frame trimmed). Sources: zoo/data/PAINTINGS.md.",
+        "",
+        "| file | painting | licence | attribution |",
+        "|---|---|---|---|",
+    ]
+    for name in painted:
+        painting = paintings.PAINTINGS[name]
+        lines.append(
+            f"| `{name}.png` | {painting.artist}, *{painting.title}*, {painting.year} | "
+            f"{painting.licence} | {painting.attribution} |"
+        )
+    files[f"{folder}/SOURCES.md"] = ("\n".join(lines) + "\n").encode()
+    return files
+
+
 def teacher_checks(spec, teacher: str | None, images, command: str) -> list[dict]:
     """The objective of `spec` against its teacher's (`TEACHER_RATIO_LIMIT`); none for a
     network trained without one when no `teacher` is given.
