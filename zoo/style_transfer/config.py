@@ -144,6 +144,12 @@ class Config:
     teacher: str | None = None
     distill_pixel: float = 1.0
     distill_features: float = 1.0
+    # Train on `distill_pixel` alone: the student regresses the teacher's outputs at the
+    # sampled weights, and no image goes through the loss network in training (the YOTO
+    # terms are still what `evaluate` and the checks measure). A step then costs the two
+    # networks' passes only: about a sixth of a distilled step with the loss network
+    # (experiments/README.md, "Distillation from the pixels alone").
+    distill_only: bool = False
     patch_size: int = 128
     batch_size: int = 4
     learning_rate: float = 1e-3
@@ -168,6 +174,12 @@ class Config:
                 f"style_layer_balance must be one of {STYLE_LAYER_BALANCES}, "
                 f"got {self.style_layer_balance!r}."
             )
+        if self.distill_only and not (self.teacher and self.distill_pixel > 0):
+            raise ValueError(
+                "distill_only trains on the teacher's pixels alone: it needs teacher= and "
+                f"distill_pixel > 0 (got teacher={self.teacher!r}, "
+                f"distill_pixel={self.distill_pixel!r})."
+            )
         for name in ("distill_pixel", "distill_features", "skip_gain_start"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
@@ -177,6 +189,8 @@ class Config:
         """The distillation terms this config trains with (none without a teacher)."""
         if not self.teacher:
             return ()
+        if self.distill_only:
+            return ("distill_pixel",)
         weights = {"distill_pixel": self.distill_pixel, "distill_features": self.distill_features}
         return tuple(name for name, weight in weights.items() if weight > 0)
 

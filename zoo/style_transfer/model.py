@@ -275,20 +275,40 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
         stacked = [outputs, images]
         distilling = bool(training and self.auxiliary_terms)
         if distilling:
-            if self._teacher is None:
-                raise ValueError(
-                    f"Config.teacher={self.config.teacher!r} is loaded by compile(); "
-                    "compile the model before training it."
-                )
-            # The teacher sees the student's sampled weights: its answer at the same point
-            # of the trade-off. No gradient reaches it.
-            targets = self._teacher.model(images, loss_weights, training=False)
-            stacked.append(tf.stop_gradient(targets))
+            stacked.append(self._teacher_outputs(images, loss_weights))
         features = loss_features(self.loss_network, tf.concat(stacked, axis=0))
         terms = self._terms_of_features(outputs, features, len(stacked))
         if distilling:
             terms.update(self._distillation_terms(outputs, stacked[-1], features))
         return terms
+
+    def train_step(self, data):
+        """`LossConditionalModel.train_step`; with `distill_only`, the teacher's pixels alone:
+        weights sampled per example as always, no loss-network pass."""
+        if not self.config.distill_only:
+            return super().train_step(data)
+        x, _, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        images = tf.cast(x, tf.float32)
+        loss_weights = self.weight_sampler.sample(self.generator, tf.shape(images)[0])
+        targets = self._teacher_outputs(images, loss_weights)
+        with tf.GradientTape() as tape:
+            outputs = self(images, loss_weights, training=True)
+            pixel = self._distillation_terms(outputs, targets, features=None)["distill_pixel"]
+            loss = tf.nn.compute_average_loss(pixel, sample_weight=sample_weight)
+        self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
+        self._trackers["distill_pixel"].update_state(pixel, sample_weight=sample_weight)
+        return {"distill_pixel": self._trackers["distill_pixel"].result()}
+
+    def _teacher_outputs(self, images, loss_weights):
+        """The teacher's outputs at the student's sampled weights (compiled models only)."""
+        if self._teacher is None:
+            raise ValueError(
+                f"Config.teacher={self.config.teacher!r} is loaded by compile(); "
+                "compile the model before training it."
+            )
+        # The teacher sees the student's sampled weights: its answer at the same point
+        # of the trade-off. No gradient reaches it.
+        return tf.stop_gradient(self._teacher.model(images, loss_weights, training=False))
 
     def objective_terms(self, outputs, images) -> dict[str, tf.Tensor]:
         """Per-example content, style and tv terms of any `outputs` (float, 0..255) for

@@ -6,6 +6,7 @@ import shutil
 import tempfile
 import types
 import warnings
+from unittest import mock
 
 import numpy as np
 import tensorflow as tf
@@ -95,6 +96,40 @@ class DistillationTest(tf.test.TestCase):
         self.assertTrue(set(DISTILL_TERMS) <= set(history.history))
         for name in DISTILL_TERMS:
             self.assertTrue(np.isfinite(history.history[name][0]) and history.history[name][0] > 0)
+
+    def test_a_pixels_only_student_learns_the_teachers_outputs_without_the_loss_network(self):
+        config = dataclasses.replace(self.config, distill_only=True)
+        keras.utils.set_random_seed(3)
+        student = style_transfer.build_model(config, seed=3)
+        student._teacher = self.student._teacher
+        student.compile(optimizer=keras.optimizers.Adam(1e-2))
+        self.assertEqual(student.auxiliary_terms, ("distill_pixel",))
+        images = tf.cast(self.crops, tf.float32)
+        teacher = student._teacher.model
+
+        def distance():
+            return float(
+                tf.reduce_mean(
+                    tf.abs(student(images, self.weights) - teacher(images, self.weights))
+                )
+            )
+
+        before = distance()
+        dataset = tf.data.Dataset.from_tensors(self.crops).repeat()
+        refuse = mock.Mock(side_effect=AssertionError("the loss network ran in training"))
+        with mock.patch.object(style_transfer, "loss_features", refuse):
+            history = student.fit(dataset, steps_per_epoch=20, epochs=1, verbose=0)
+        self.assertEqual(set(history.history), {"distill_pixel"})
+        self.assertLess(distance(), before)  # Nearer the teacher at these weights too.
+        # Evaluation still measures the YOTO terms, through the loss network.
+        results = student.evaluate(self.crops, steps=1, verbose=0, return_dict=True)
+        self.assertEqual(set(results), {"loss", *style_config.TERM_NAMES})
+
+    def test_pixels_only_distillation_needs_a_teacher_and_the_pixel_term(self):
+        with self.assertRaisesRegex(ValueError, "distill_only .* needs teacher="):
+            style_config.Config(distill_only=True)
+        with self.assertRaisesRegex(ValueError, "distill_pixel > 0"):
+            dataclasses.replace(self.config, distill_only=True, distill_pixel=0.0)
 
     def test_the_student_exports_and_snapshots_without_its_teacher(self):
         # The teacher is a plain model of the same config: the student holds only more trackers.
