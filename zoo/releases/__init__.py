@@ -84,10 +84,17 @@ def publish(
     for field in ("data", "results"):
         if field not in card_fields:
             raise ValueError(f"A release's card needs {field!r}.")
-    extra_files = extra_files or {}
+    extra_files = {str(relative): content for relative, content in (extra_files or {}).items()}
+    top_level = {snapshots.SNAPSHOT_FILE, snapshots.WEIGHTS_FILE, CARD_FILE, "MODEL_CARD.md"}
     for relative in extra_files:
         parts = pathlib.PurePosixPath(relative).parts
-        if len(parts) < 2 or relative.startswith("/") or ".." in parts or parts[0][:1] == ".":
+        if (
+            len(parts) < 2
+            or relative.startswith("/")
+            or ".." in parts
+            or parts[0][:1] == "."
+            or parts[0] in top_level
+        ):
             raise ValueError(
                 f"A release's extra file {relative!r} must lie in a folder inside the release "
                 "(e.g. styles/style_1.png), beside its weights and card, not in their place."

@@ -42,10 +42,10 @@ RELEASE_STYLES = ("starry_night", "great_wave", "composition_viii", "grande_jatt
 
 
 # The release network's shape (issue 41: at least the peer's images per second at 256 and
-# 512 px, batch 1 and 8): the strided first conv, a 3x3 sub-pixel output conv at half
-# resolution (h48 with nearest upsampling stays below the peer's speed: experiments/README.md,
-# "The fast release network"), and the photograph's skip, its strength chosen by the
-# weights and started at 0 (without it a network cannot keep the photograph's colours).
+# 512 px, batch 1 and 8; experiments/README.md, "Stylize in chunks"): the strided first
+# conv, a 3x3 sub-pixel output conv at half resolution, and the photograph's skip, its
+# strength chosen by the weights and started at 0 (without it a network cannot keep the
+# photograph's colours).
 # Config overrides on top of the defaults, which stay Johnson et al.'s network so that
 # every run written before keeps its shape; trained by distillation from a Johnson-layout
 # teacher (`teacher`).
@@ -105,7 +105,8 @@ class Config:
     # With `input_skip`: the skip's strength is 1 plus a zero-started linear function of the
     # conditioning vector, so each weight vector can keep or drop the photograph.
     conditioned_skip: bool = False
-    # The conditioned skip's strength before training, at every weight vector. 1 keeps the
+    # The conditioned skip's strength before training (with `input_skip` and
+    # `conditioned_skip`; unused otherwise), at every weight vector. 1 keeps the
     # whole photograph, which a network trained from scratch must then overpower at the
     # style end; 0 starts from no skip, as `upgrade_skip` gives a trained network, and
     # lets the weights turn the photograph up where the content weight asks for it.
@@ -144,11 +145,11 @@ class Config:
     teacher: str | None = None
     distill_pixel: float = 1.0
     distill_features: float = 1.0
-    # Train on `distill_pixel` alone: the student regresses the teacher's outputs at the
-    # sampled weights, and no image goes through the loss network in training (the YOTO
-    # terms are still what `evaluate` and the checks measure). A step then costs the two
-    # networks' passes only: about a sixth of a distilled step with the loss network
-    # (experiments/README.md, "Distillation from the pixels alone").
+    # Train on `distill_pixel` alone (`distill_features` unused): the student regresses the
+    # teacher's outputs at the sampled weights, and no image goes through the loss network
+    # in training, which is most of a distilled step's cost (the YOTO terms are still what
+    # `evaluate` and the checks measure; experiments/README.md, "Distillation from the
+    # pixels alone").
     distill_only: bool = False
     patch_size: int = 128
     batch_size: int = 4
@@ -174,16 +175,16 @@ class Config:
                 f"style_layer_balance must be one of {STYLE_LAYER_BALANCES}, "
                 f"got {self.style_layer_balance!r}."
             )
+        for name in ("distill_pixel", "distill_features", "skip_gain_start"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
         if self.distill_only and not (self.teacher and self.distill_pixel > 0):
             raise ValueError(
                 "distill_only trains on the teacher's pixels alone: it needs teacher= and "
                 f"distill_pixel > 0 (got teacher={self.teacher!r}, "
                 f"distill_pixel={self.distill_pixel!r})."
             )
-        for name in ("distill_pixel", "distill_features", "skip_gain_start"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
 
     def distill_terms(self) -> tuple[str, ...]:
         """The distillation terms this config trains with (none without a teacher)."""

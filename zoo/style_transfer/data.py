@@ -6,6 +6,7 @@ import pathlib
 
 import numpy as np
 import tensorflow as tf
+from PIL import Image
 
 from zoo.data import paintings, photos
 from zoo.style_transfer.config import BUNDLED_STYLES, NUM_STYLES, PAINTED_STYLES, Config
@@ -33,7 +34,7 @@ def style_files(config: Config) -> list[tuple[str, pathlib.Path]]:
                 f"Unknown bundled styles {unknown}; bundled: {sorted(BUNDLED_STYLES)}, "
                 f"paintings: {sorted(PAINTED_STYLES)}. Use style_folder for your own."
             )
-        named = [(name, _style_file(name)) for name in config.styles]
+        named = [(name, _style_file(name, config.style_size)) for name in config.styles]
         source = "styles"
     if len(named) != NUM_STYLES:
         raise ValueError(
@@ -42,12 +43,12 @@ def style_files(config: Config) -> list[tuple[str, pathlib.Path]]:
     return named
 
 
-def _style_file(name: str) -> pathlib.Path:
+def _style_file(name: str, style_size: int) -> pathlib.Path:
     if name in PAINTED_STYLES:
         try:
             return paintings.painting_path(name)
         except FileNotFoundError:
-            released = released_picture(name)
+            released = released_picture(name, style_size)
             if released is None:
                 raise
             return released
@@ -60,14 +61,21 @@ def _style_file(name: str) -> pathlib.Path:
 RELEASE_PICTURE_DIR = "styles"
 
 
-def released_picture(name: str) -> pathlib.Path | None:
-    """Painting `name` at the style size, frame trimmed, from a release that carries it."""
+def released_picture(name: str, style_size: int) -> pathlib.Path | None:
+    """Painting `name` from a release that carries it at `style_size` (its shorter side),
+    frame trimmed: the very pixels the release's loss network saw. None if none does (a
+    picture at another size would give other Gram targets than its network trained on)."""
     from zoo.loading import releases
 
     for release in releases.names():
         path = releases.RELEASES_DIR / release / RELEASE_PICTURE_DIR / f"{name}.png"
         if path.is_file():
-            return path
+            try:
+                with Image.open(path) as image:
+                    if min(image.size) == style_size:
+                        return path
+            except OSError:
+                continue  # An unreadable picture is no source; the painting's error stands.
     return None
 
 

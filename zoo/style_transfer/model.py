@@ -295,6 +295,8 @@ class StyleTransferNet(yoto_tf.LossConditionalModel):
             outputs = self(images, loss_weights, training=True)
             pixel = self._distillation_terms(outputs, targets, features=None)["distill_pixel"]
             loss = tf.nn.compute_average_loss(pixel, sample_weight=sample_weight)
+            if self.losses:
+                loss += tf.nn.scale_regularization_loss(tf.add_n(self.losses))
         self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
         self._trackers["distill_pixel"].update_state(pixel, sample_weight=sample_weight)
         return {"distill_pixel": self._trackers["distill_pixel"].result()}
@@ -389,6 +391,23 @@ def load_teacher(config: Config, student: StyleTransferNet):
         "Give --config=teacher= a trained style-transfer training dir, weights snapshot "
         "or pretrained:NAME on the same styles and weight ranges."
     )
+    teacher = restore_teacher(path, config, student.weight_sampler, advice)
+    if not (releases.is_release(path) or snapshots.is_snapshot(path)):
+        warnings.warn(
+            f"teacher={path!r} is a training dir: every start or resume of the student loads "
+            "its latest checkpoint, which moves while it trains. A weights snapshot "
+            "(python -m zoo.training.snapshot) is a fixed teacher.",
+            stacklevel=2,
+        )
+    teacher.trainable = False
+    return teacher
+
+
+def restore_teacher(path, config: Config, weight_sampler, advice: str):
+    """The style network at `path`, restored, if it can teach a student of `config` whose
+    weights `weight_sampler` draws: the same styles and style size, and every weight the
+    student can see inside the teacher's ranges (a narrower range or one fixed vector is
+    taught as well as the same range). Raises ValueError naming `path`, then `advice`."""
     try:
         task_name, teacher_config, _ = loading.load_run(path)
     except (FileNotFoundError, ValueError, KeyError) as error:
@@ -408,20 +427,18 @@ def load_teacher(config: Config, student: StyleTransferNet):
         teacher, _, _ = loading.restore_model(path)
     except (FileNotFoundError, ValueError) as error:
         raise ValueError(f"teacher={path!r} cannot be loaded: {error} {advice}") from error
-    ours, theirs = student.weight_sampler.bounds(), teacher.weight_sampler.bounds()
-    if not np.allclose(ours, theirs):
+    (our_low, our_high), (their_low, their_high) = (
+        np.asarray(weight_sampler.bounds(), np.float64),
+        np.asarray(teacher.weight_sampler.bounds(), np.float64),
+    )
+    tolerance = 1e-6 * np.maximum(1.0, np.abs(their_high))
+    if np.any(our_low < their_low - tolerance) or np.any(our_high > their_high + tolerance):
         raise ValueError(
-            f"teacher={path!r} was trained on the weight ranges {theirs}, the student on "
-            f"{ours} ({', '.join(TERM_NAMES)}): it cannot answer at every sampled weight. {advice}"
+            f"teacher={path!r} was trained on the weight ranges "
+            f"{[their_low.tolist(), their_high.tolist()]}, the student on "
+            f"{[our_low.tolist(), our_high.tolist()]} ({', '.join(TERM_NAMES)}): it cannot "
+            f"answer at every sampled weight. {advice}"
         )
-    if not (releases.is_release(path) or snapshots.is_snapshot(path)):
-        warnings.warn(
-            f"teacher={path!r} is a training dir: every start or resume of the student loads "
-            "its latest checkpoint, which moves while it trains. A weights snapshot "
-            "(python -m zoo.training.snapshot) is a fixed teacher.",
-            stacklevel=2,
-        )
-    teacher.trainable = False
     return teacher
 
 

@@ -7,6 +7,7 @@ objective within 5% of the teacher's; `grid.png` to look at.
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 from zoo.loading.releases import result
@@ -38,6 +39,8 @@ def style_checks(spec, output_dir, command: str, teacher: str | None = None) -> 
     from zoo.style_transfer import style_eval_lib
     from zoo.style_transfer.stylizer import Stylizer
 
+    # The teacher first: a wrong or missing one fails before the slow checks run.
+    held = teacher_of(spec, teacher)
     stylizer = Stylizer.load(spec)
     images = style_data.evaluation_images(size=256)
     grid = list(style_config.EVALUATION_GRID)
@@ -68,7 +71,8 @@ def style_checks(spec, output_dir, command: str, teacher: str | None = None) -> 
             command,
         )
     )
-    results.extend(teacher_checks(spec, teacher, images, command))
+    if held is not None:
+        results.append(teacher_check(spec, held, images, command))
     return results
 
 
@@ -121,41 +125,64 @@ def release_files(spec) -> dict[str, bytes]:
     return files
 
 
-def teacher_checks(spec, teacher: str | None, images, command: str) -> list[dict]:
-    """The objective of `spec` against its teacher's (`TEACHER_RATIO_LIMIT`); none for a
-    network trained without one when no `teacher` is given.
+@dataclasses.dataclass(frozen=True)
+class Teacher:
+    """The network a distilled release is held to, and how its card line names it."""
 
-    Raises ValueError naming the teacher and the fix when it cannot be loaded: a distilled
-    release is not checked without it.
+    model: object
+    description: str
+
+
+def teacher_of(spec, teacher: str | None) -> Teacher | None:
+    """The teacher `spec` is held to: `teacher`, else the one its config names; None for a
+    network trained without one when none is given.
+
+    Raises ValueError naming the teacher and the fix when it cannot be loaded or cannot
+    have taught `spec` (other styles, style size or weight ranges): a distilled release is
+    not checked without its teacher.
     """
+    import tensorflow as tf
+
+    from zoo import loading
+    from zoo.loading import releases, snapshots
+    from zoo.style_transfer import model as style_model
+
+    _, config, _ = loading.load_run(spec)
+    path = teacher or config.teacher
+    if not path:
+        return None
+    advice = "Pass --teacher=DIR: the snapshot or training dir it was distilled from."
+    sampler = config.weight_sampler()
+    model = style_model.restore_teacher(path, config, sampler, f"{spec} was distilled. {advice}")
+    if releases.is_release(path) or snapshots.is_snapshot(path):
+        directory = releases.directory(path) if releases.is_release(path) else path
+        metadata = snapshots.read_metadata(directory)
+        which = f"step {metadata['step']}, weights {metadata['weights_sha256'][:12]}"
+    else:
+        latest = tf.train.latest_checkpoint(str(pathlib.Path(path) / loading.CHECKPOINT_DIR))
+        which = f"a training dir's latest checkpoint, step {loading.checkpoint_step(latest)}"
+    return Teacher(model, f"{path} ({which})")
+
+
+def teacher_check(spec, held: Teacher, images, command: str) -> dict:
+    """The objective of `spec` against its teacher's, as a card line (`TEACHER_RATIO_LIMIT`)."""
     from zoo import loading
     from zoo.style_transfer import objective_comparison
 
-    student, config, _ = loading.restore_model(spec)
-    teacher = teacher or config.teacher
-    if not teacher:
-        return []
-    try:
-        teacher_model, _, _ = loading.restore_model(teacher)
-    except (FileNotFoundError, ValueError) as error:
-        raise ValueError(
-            f"{spec} was distilled from teacher {teacher!r}, which cannot be loaded ({error}); "
-            "pass --teacher=DIR (the teacher's snapshot or training dir)."
-        ) from error
-    vectors = objective_comparison.weight_vectors(teacher_model, TEACHER_RANDOM_VECTORS, seed=0)
+    student, _, _ = loading.restore_model(spec)
+    # Drawn from the student's ranges, which lie inside the teacher's (`teacher_of`).
+    vectors = objective_comparison.weight_vectors(student, TEACHER_RANDOM_VECTORS, seed=0)
     rows = {
-        name: objective_comparison.mean_terms(model, teacher_model, images, vectors)
-        for name, model in (("student", student), ("teacher", teacher_model))
+        name: objective_comparison.mean_terms(model, held.model, images, vectors)
+        for name, model in (("student", student), ("teacher", held.model))
     }
     ratios = objective_comparison.ratios_by_sweep(vectors, rows["student"], rows["teacher"])
     ratio = objective_comparison.geometric_mean(ratios)
     wins = sum(value < 1 for values in ratios.values() for value in values)
-    return [
-        result(
-            f"objective / teacher {teacher}'s, geometric mean over {len(vectors)} weight "
-            f"vectors, judged by the teacher's objective (at most {TEACHER_RATIO_LIMIT:g})",
-            f"{ratio:.3f} (better at {wins} of {len(vectors)})",
-            ratio <= TEACHER_RATIO_LIMIT,
-            command,
-        )
-    ]
+    return result(
+        f"objective / teacher {held.description}'s, geometric mean over {len(vectors)} "
+        f"weight vectors, judged by the teacher's objective (at most {TEACHER_RATIO_LIMIT:g})",
+        f"{ratio:.3f} (better at {wins} of {len(vectors)})",
+        ratio <= TEACHER_RATIO_LIMIT,
+        command,
+    )

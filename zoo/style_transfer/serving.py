@@ -15,9 +15,8 @@ from zoo.weight_ranges import in_trained_range
 MAX_PIXELS = 1 << 24
 # `stylize` runs a batch through the network in chunks of about this many pixels: beyond
 # it the activations outgrow the CPU's caches and a batch is slower per image than its
-# images one by one (eight 512 px images: 8.6 img/s at once, 10.2 in chunks of two;
-# experiments/README.md, "Stylize in chunks"). Each image is stylized alone either way
-# (instance norm and FiLM are per image), so chunks change no output.
+# images one by one (experiments/README.md, "Stylize in chunks"). Each image is stylized
+# alone either way (instance norm and FiLM are per image), so chunks change no output.
 CHUNK_PIXELS = 1 << 19
 # Under a version's assets.extra/: the style images, one PNG per style weight.
 STYLE_ASSET_DIR = "styles"

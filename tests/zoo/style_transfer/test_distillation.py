@@ -172,11 +172,24 @@ class DistillationTest(tf.test.TestCase):
         styles = dataclasses.replace(self.config, styles=("retina", "grass", "gravel", "brick"))
         with self.assertRaisesRegex(ValueError, "trained with styles=.*not targets"):
             style_transfer.load_teacher(styles, self.student)
-        # The student's own sampler says its ranges.
-        ranges = dataclasses.replace(self.config, content_high=5.0)
+        # The student's own sampler says its ranges: beyond the teacher's is refused...
+        ranges = dataclasses.replace(self.config, content_high=20.0)
         student = types.SimpleNamespace(weight_sampler=ranges.weight_sampler())
         with self.assertRaisesRegex(ValueError, "weight ranges.*cannot answer"):
             style_transfer.load_teacher(ranges, student)
+        # ...inside it, a narrower range or one fixed weight vector, is taught.
+        for inside in (
+            dataclasses.replace(self.config, content_high=5.0),
+            dataclasses.replace(self.config, fixed_weights=(1.0, 0.0, 2.0, 0.0, 0.0)),
+        ):
+            student = types.SimpleNamespace(weight_sampler=inside.weight_sampler())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                self.assertIsNotNone(style_transfer.load_teacher(inside, student))
+        outside = dataclasses.replace(self.config, fixed_weights=(30.0, 0.0, 2.0, 0.0, 0.0))
+        student = types.SimpleNamespace(weight_sampler=outside.weight_sampler())
+        with self.assertRaisesRegex(ValueError, "weight ranges.*cannot answer"):
+            style_transfer.load_teacher(outside, student)
 
     def test_a_teacher_of_another_task_is_refused(self):
         root = pathlib.Path(tempfile.mkdtemp())

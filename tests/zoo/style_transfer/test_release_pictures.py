@@ -79,6 +79,9 @@ class ReleasePicturesTest(tf.test.TestCase):
                 CARD,
                 extra_files={f"styles/{DEBIAN_PAINTING}.png": tf.io.encode_png(picture).numpy()},
             )
+            # At another style size the picture is not the one that network saw: not used.
+            with self.assertRaisesRegex(FileNotFoundError, "make paintings"):
+                style_data.named_style_images(dataclasses.replace(config, style_size=96))
             (name, image), *_ = style_data.named_style_images(config)
             self.assertEqual(name, DEBIAN_PAINTING)
             self.assertAllEqual(image, picture)  # At the style size: no resampling.
@@ -102,7 +105,8 @@ class ReleasePicturesTest(tf.test.TestCase):
         self.assertEqual(release_checks.release_files(str(run)), {})
 
     def test_extra_files_go_in_folders_of_their_own(self):
-        for name in ("weights.npz", "card.json", "../styles/x.png", "/tmp/x.png", ".x/y.png"):
+        names = ("weights.npz", "card.json", "../styles/x.png", "/tmp/x.png", ".x/y.png")
+        for name in (*names, "weights.npz/x.png", pathlib.Path("card.json/x.png")):
             with self.subTest(name=name):
                 with self.assertRaisesRegex(ValueError, "must lie in a folder inside"):
                     releases.publish(self.snapshot, "tiny-style", CARD, extra_files={name: b""})
