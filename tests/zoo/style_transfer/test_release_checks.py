@@ -9,6 +9,7 @@ from unittest import mock
 
 import tensorflow as tf
 
+from tests import tiny_runs
 from zoo.style_transfer import data as style_data
 from zoo.style_transfer import release_checks
 from zoo.training import train_lib
@@ -20,8 +21,7 @@ class TeacherCheckTest(tf.test.TestCase):
         super().setUpClass()
         tf.keras.utils.set_random_seed(0)
         cls.root = pathlib.Path(tempfile.mkdtemp())
-        cls.teacher_dir = cls.root / "teacher"
-        train_lib.train("style_transfer", cls.teacher_dir, steps=1, runlocal=True, verbose=0)
+        cls.teacher_dir = tiny_runs.run_dir("style_transfer", 1)
         cls.student_dir = cls.root / "student"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # A training dir as teacher moves.

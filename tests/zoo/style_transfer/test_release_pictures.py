@@ -11,6 +11,7 @@ from unittest import mock
 import numpy as np
 import tensorflow as tf
 
+from tests import tiny_runs
 from zoo import releases
 from zoo.data import packages, photos
 from zoo.loading import releases as release_lookup
@@ -99,8 +100,7 @@ class ReleasePicturesTest(tf.test.TestCase):
             self.assertEqual(stylized.shape, (16, 16, 3))
 
     def test_textures_need_no_pictures(self):
-        run = self.temp / "textures"
-        train_lib.train("style_transfer", run, steps=1, runlocal=True, verbose=0)
+        run = tiny_runs.run_dir("style_transfer", 1)
         self.assertEqual(style_data.style_files(style_config.Config.runlocal())[0][0], "brick")
         self.assertEqual(release_checks.release_files(str(run)), {})
 
