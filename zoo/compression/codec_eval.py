@@ -24,93 +24,126 @@ import functools
 import pathlib
 import sys
 
-from absl import app, flags
+from absl import flags
 
-from zoo.flags_util import import_tensorflow_quietly
+from zoo import flags_util
 
-import_tensorflow_quietly()
-
-from yoto_tf.metrics import BD_RATE_METHODS  # noqa: E402 (TensorFlow first, quietly)
-
-FLAGS = flags.FLAGS
 FIXED_LABEL = "fixed-lambda models"
-flags.DEFINE_list("models", None, "Compression training dirs to evaluate.")
-flags.DEFINE_list("labels", None, "A label per model (default: the dir names).")
-flags.DEFINE_list(
-    "fixed_models",
-    None,
-    "Fixed-lambda compression training dirs (--config=fixed_lmbda=...): together one curve, "
-    "each model at its own lambda.",
-)
-flags.DEFINE_string("grid", None, "Comma-separated lambdas (default: 8 log-spaced in range).")
-flags.DEFINE_string(
-    "image_folder", None, "Evaluate on these images (one subset) instead of --photos."
-)
-flags.DEFINE_enum(
-    "photos",
-    "evaluation",
-    ["evaluation", "validation"],
-    "The evaluation set, or the validation split of the training sources (for training "
-    "choices; module docstring).",
-)
-flags.DEFINE_list(
-    "subsets",
-    None,
-    "Only these subsets of --photos (default: all; e.g. held_out, to add a subset to an "
-    "earlier run's).",
-)
-flags.DEFINE_string("output_dir", None, "Where to write rd.csv, bd_rates.csv and the plots.")
-flags.DEFINE_integer(
-    "refine_steps",
-    0,
-    "Encode every learned codec (YOTO and fixed) with this many latent-refinement steps "
-    "per image and lambda (zoo/compression/latent_refinement.py; 0: the encoder's latents "
-    "as they are).",
-)
-flags.DEFINE_bool(
-    "estimated_bpp",
-    True,
-    "Also the entropy model's estimate of the bits (a model pass per image and lambda that "
-    "costs about as much as encoding and decoding together).",
-)
-flags.DEFINE_enum(
-    "bd_method",
-    "pchip",
-    list(BD_RATE_METHODS),
-    "BD-rate interpolation: piecewise monotone cubic (VCEG-AL22, robust on flat curves) or "
-    "one cubic polynomial per curve (VCEG-M33, this tool's method before 2026-11-26).",
-)
 
 
-def main(argv):
-    """Evaluates the models and the Pillow baselines; prints, writes CSV and plots."""
-    del argv
-    from zoo import atomic, flags_util, tables
+def _define(flag_values):
+    # The BD-rate methods are yoto_tf.metrics', which imports TensorFlow: quietly and first,
+    # and only once a command line is parsed (importing this module stays light).
+    flags_util.import_tensorflow_quietly()
+    from yoto_tf.metrics import BD_RATE_METHODS
+
+    flags.DEFINE_list(
+        "models", None, "Compression training dirs to evaluate.", flag_values=flag_values
+    )
+    flags.DEFINE_list(
+        "labels", None, "A label per model (default: the dir names).", flag_values=flag_values
+    )
+    flags.DEFINE_list(
+        "fixed_models",
+        None,
+        "Fixed-lambda compression training dirs (--config=fixed_lmbda=...): together one curve, "
+        "each model at its own lambda.",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_string(
+        "grid",
+        None,
+        "Comma-separated lambdas (default: 8 log-spaced in range).",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_string(
+        "image_folder",
+        None,
+        "Evaluate on these images (one subset) instead of --photos.",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_enum(
+        "photos",
+        "evaluation",
+        ["evaluation", "validation"],
+        "The evaluation set, or the validation split of the training sources (for training "
+        "choices; module docstring).",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_list(
+        "subsets",
+        None,
+        "Only these subsets of --photos (default: all; e.g. held_out, to add a subset to an "
+        "earlier run's).",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_string(
+        "output_dir",
+        None,
+        "Where to write rd.csv, bd_rates.csv and the plots.",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_integer(
+        "refine_steps",
+        0,
+        "Encode every learned codec (YOTO and fixed) with this many latent-refinement steps "
+        "per image and lambda (zoo/compression/latent_refinement.py; 0: the encoder's latents "
+        "as they are).",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_bool(
+        "estimated_bpp",
+        True,
+        "Also the entropy model's estimate of the bits (a model pass per image and lambda that "
+        "costs about as much as encoding and decoding together).",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_enum(
+        "bd_method",
+        "pchip",
+        list(BD_RATE_METHODS),
+        "BD-rate interpolation: piecewise monotone cubic (VCEG-AL22, robust on flat curves) or "
+        "one cubic polynomial per curve (VCEG-M33, this tool's method before 2026-11-26).",
+        flag_values=flag_values,
+    )
+
+
+COMMAND = flags_util.Command("Rate-distortion evaluation of codecs from real bytes.", _define)
+
+
+def run(argv=None) -> int:
+    """Evaluates the models and the Pillow baselines; prints, writes CSV and plots.
+
+    Returns the exit status: 0, or 2 with a message on stderr for a bad command line,
+    model, grid or photo set (refused before any writing).
+    """
+    args, _ = flags_util.parse_command_line(
+        "python -m zoo.compression.codec_eval", __doc__.strip(), COMMAND, argv
+    )
+    from zoo import atomic, tables
     from zoo.compression import codec, config, data
     from zoo.compression import codec_eval_lib as lib
     from zoo.data import photos
 
     try:
-        if not FLAGS.models:
+        if not args.models:
             raise ValueError("--models is required.")
-        labels = FLAGS.labels or [pathlib.Path(m).name for m in FLAGS.models]
-        grid = flags_util.parse_grid(FLAGS.grid) if FLAGS.grid else config.EVALUATION_GRID
-        if FLAGS.image_folder:
-            subsets = {"folder": photos.load_folder(FLAGS.image_folder)}
+        labels = args.labels or [pathlib.Path(m).name for m in args.models]
+        grid = flags_util.parse_grid(args.grid) if args.grid else config.EVALUATION_GRID
+        if args.image_folder:
+            subsets = {"folder": photos.load_folder(args.image_folder)}
         else:
-            chosen = (
-                data.evaluation_set() if FLAGS.photos == "evaluation" else data.validation_set()
-            )
-            unknown = set(FLAGS.subsets or ()) - set(chosen)
+            chosen = data.evaluation_set() if args.photos == "evaluation" else data.validation_set()
+            unknown = set(args.subsets or ()) - set(chosen)
             if unknown:
                 raise ValueError(
                     f"--subsets={','.join(sorted(unknown))}: no such subset of the "
-                    f"{FLAGS.photos} photographs; known: {', '.join(chosen)}."
+                    f"{args.photos} photographs; known: {', '.join(chosen)}."
                 )
             subsets = {
                 name: list(images.values())
                 for name, images in chosen.items()
-                if not FLAGS.subsets or name in FLAGS.subsets
+                if not args.subsets or name in args.subsets
             }
         evaluators = lib.baseline_evaluators()
 
@@ -120,19 +153,19 @@ def main(argv):
             model, _, task_name = loading.restore_model(model_dir)
             if task_name != "compression":
                 raise ValueError(f"{model_dir} holds a {task_name} model, not a codec.")
-            return codec.Codec(model, refine_steps=FLAGS.refine_steps)
+            return codec.Codec(model, refine_steps=args.refine_steps)
 
-        for label, model_dir in zip(labels, FLAGS.models, strict=True):
+        for label, model_dir in zip(labels, args.models, strict=True):
             loaded = load_codec(model_dir)
             # Refused here, before minutes of evaluation, if the grid is outside its range.
             for lmbda in grid:
                 loaded.check_lmbda(lmbda)
             evaluators[label] = functools.partial(
-                lib.codec_curve, loaded, grid=grid, estimated=FLAGS.estimated_bpp
+                lib.codec_curve, loaded, grid=grid, estimated=args.estimated_bpp
             )
         tests = list(labels)
-        if FLAGS.fixed_models:
-            fixed = [load_codec(model_dir) for model_dir in FLAGS.fixed_models]
+        if args.fixed_models:
+            fixed = [load_codec(model_dir) for model_dir in args.fixed_models]
             evaluators[FIXED_LABEL] = functools.partial(lib.fixed_codecs_curve, fixed)
             tests.append(FIXED_LABEL)
         by_subset = lib.evaluate_set(subsets, evaluators)
@@ -152,13 +185,13 @@ def main(argv):
             f"{label}: bpp rises with lambda: {lib.rises_with_lambda(rows, 'bpp')}; "
             f"PSNR rises with lambda: {lib.rises_with_lambda(rows, 'psnr')}"
         )
-        for anchor, value in lib.bd_rates(curves, label, FLAGS.bd_method).items():
-            print(f"BD-rate (PSNR, {FLAGS.bd_method}) of {label} against {anchor}: {value:+.1f}%")
-    summary = lib.summary_rows(by_subset, tests, counts, FLAGS.bd_method)
-    print(f"Per subset ({FLAGS.bd_method}; {lib.ALL}: every photograph weighted alike):")
+        for anchor, value in lib.bd_rates(curves, label, args.bd_method).items():
+            print(f"BD-rate (PSNR, {args.bd_method}) of {label} against {anchor}: {value:+.1f}%")
+    summary = lib.summary_rows(by_subset, tests, counts, args.bd_method)
+    print(f"Per subset ({args.bd_method}; {lib.ALL}: every photograph weighted alike):")
     print(lib.format_summary(summary))
-    if FLAGS.output_dir:
-        output_dir = pathlib.Path(FLAGS.output_dir)
+    if args.output_dir:
+        output_dir = pathlib.Path(args.output_dir)
         every_curve = {
             label: [
                 {"subset": subset, **row}
@@ -177,4 +210,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    sys.exit(run())
