@@ -14,38 +14,61 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, flags
+from absl import flags
 
-from zoo.flags_util import import_tensorflow_quietly
-
-import_tensorflow_quietly()
-
-FLAGS = flags.FLAGS
-flags.DEFINE_string("model_dir", None, "Run directory: config, checkpoints, results, TensorBoard.")
-flags.DEFINE_integer("num_tasks", None, "Learn the sequence's first N tasks (default: all).")
-flags.DEFINE_integer("seed", 0, "Seed of initialisation and data order.")
-flags.DEFINE_multi_string(
-    "config", [], "Config override field=value, repeatable (e.g. method=ewc, steps_per_task=500)."
-)
-flags.DEFINE_bool("runlocal", False, "Tiny config: the same code path, fast.")
-flags.mark_flag_as_required("model_dir")
+from zoo import flags_util
 
 
-def main(argv):
-    """Reads flags, learns the tasks, prints the accuracy matrix."""
-    del argv
+def _define(flag_values):
+    flags.DEFINE_string(
+        "model_dir",
+        None,
+        "Run directory: config, checkpoints, results, TensorBoard.",
+        flag_values=flag_values,
+        required=True,
+    )
+    flags.DEFINE_integer(
+        "num_tasks",
+        None,
+        "Learn the sequence's first N tasks (default: all).",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_integer(
+        "seed", 0, "Seed of initialisation and data order.", flag_values=flag_values
+    )
+    flags.DEFINE_multi_string(
+        "config",
+        [],
+        "Config override field=value, repeatable (e.g. method=ewc, steps_per_task=500).",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_bool(
+        "runlocal", False, "Tiny config: the same code path, fast.", flag_values=flag_values
+    )
+
+
+COMMAND = flags_util.Command("Learn a lifelong task sequence.", _define)
+
+
+def run(argv=None) -> int:
+    """Reads the command line, learns the tasks, prints the accuracy matrix.
+
+    The `yoto-lifelong` console script; returns the exit status: 0, or 2 with a message on
+    stderr for a bad command line, config or run directory.
+    """
+    args, _ = flags_util.parse_command_line("yoto-lifelong", __doc__.strip(), COMMAND, argv)
+    flags_util.import_tensorflow_quietly()
     import dataclasses
 
-    from zoo import flags_util
     from zoo.lifelong import config as lifelong_config
     from zoo.lifelong import evaluation, sequence
 
     try:
-        overrides = flags_util.parse_overrides(FLAGS.config, lifelong_config.Config)
-        base = lifelong_config.Config.runlocal() if FLAGS.runlocal else lifelong_config.Config()
+        overrides = flags_util.parse_overrides(args.config, lifelong_config.Config)
+        base = lifelong_config.Config.runlocal() if args.runlocal else lifelong_config.Config()
         config = dataclasses.replace(base, **overrides)
         results = sequence.train_sequence(
-            FLAGS.model_dir, config, seed=FLAGS.seed, num_tasks=FLAGS.num_tasks
+            args.model_dir, config, seed=args.seed, num_tasks=args.num_tasks
         )
     except (ValueError, FileNotFoundError) as error:
         print(f"yoto-lifelong: error: {error}", file=sys.stderr)
@@ -61,10 +84,5 @@ def main(argv):
     return 0
 
 
-def run():
-    """Console-script entry point."""
-    app.run(main)
-
-
 if __name__ == "__main__":
-    run()
+    sys.exit(run())
