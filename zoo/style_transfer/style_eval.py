@@ -19,32 +19,65 @@ from __future__ import annotations
 import pathlib
 import sys
 
-from absl import app, flags
+from absl import flags
 
-from zoo.flags_util import import_tensorflow_quietly
-
-import_tensorflow_quietly()
-
-FLAGS = flags.FLAGS
-flags.DEFINE_string("model", None, "SavedModel version dir or training dir.")
-flags.DEFINE_string("output_dir", None, "Where grid.png and terms.csv go.")
-flags.DEFINE_list("content_grid", ["0.1", "0.3", "1", "3", "10"], "Content weights.")
-flags.DEFINE_list("style_grid", ["0.1", "0.3", "1", "3", "10"], "Style strengths.")
-flags.DEFINE_float("content", 1.0, "Content weight while a style weight moves.")
-flags.DEFINE_float("strength", 1.0, "Style strength while the content weight moves.")
-flags.DEFINE_integer("size", 256, "Side of the held-out centre crops.")
-flags.DEFINE_multi_string(
-    "compare",
-    [],
-    "A fixed-weight model to compare at its own weights: LABEL=PATH@c,s1,s2,s3,s4 (repeatable).",
-)
-flags.mark_flags_as_required(["model", "output_dir"])
+from zoo import flags_util
 
 
-def main(argv):
-    """Renders the grid, evaluates the sweeps, prints and writes the results."""
-    del argv
-    from zoo import atomic, flags_util, tables
+def _define(flag_values):
+    flags.DEFINE_string(
+        "model",
+        None,
+        "SavedModel version dir or training dir.",
+        flag_values=flag_values,
+        required=True,
+    )
+    flags.DEFINE_string(
+        "output_dir",
+        None,
+        "Where grid.png and terms.csv go.",
+        flag_values=flag_values,
+        required=True,
+    )
+    flags.DEFINE_list(
+        "content_grid",
+        ["0.1", "0.3", "1", "3", "10"],
+        "Content weights.",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_list(
+        "style_grid", ["0.1", "0.3", "1", "3", "10"], "Style strengths.", flag_values=flag_values
+    )
+    flags.DEFINE_float(
+        "content", 1.0, "Content weight while a style weight moves.", flag_values=flag_values
+    )
+    flags.DEFINE_float(
+        "strength", 1.0, "Style strength while the content weight moves.", flag_values=flag_values
+    )
+    flags.DEFINE_integer("size", 256, "Side of the held-out centre crops.", flag_values=flag_values)
+    flags.DEFINE_multi_string(
+        "compare",
+        [],
+        "A fixed-weight model to compare at its own weights: LABEL=PATH@c,s1,s2,s3,s4 "
+        "(repeatable).",
+        flag_values=flag_values,
+    )
+
+
+COMMAND = flags_util.Command("Evaluate an adjustable style-transfer model.", _define)
+
+
+def run(argv=None) -> int:
+    """Renders the grid, evaluates the sweeps, prints and writes the results.
+
+    Returns the exit status: 0, or 2 with a message on stderr for a bad command line,
+    grid, model or comparison.
+    """
+    args, _ = flags_util.parse_command_line(
+        "python -m zoo.style_transfer.style_eval", __doc__.strip(), COMMAND, argv
+    )
+    flags_util.import_tensorflow_quietly()
+    from zoo import atomic, tables
     from zoo.style_transfer import data as style_data
     from zoo.style_transfer.style_eval_lib import (
         compare_fixed,
@@ -57,15 +90,15 @@ def main(argv):
     from zoo.style_transfer.stylizer import Stylizer
 
     try:
-        content_grid = flags_util.parse_grid(",".join(FLAGS.content_grid))
-        style_grid = flags_util.parse_grid(",".join(FLAGS.style_grid))
-        stylizer = Stylizer.load(FLAGS.model)
-        images = style_data.evaluation_images(size=FLAGS.size)
-        output = pathlib.Path(FLAGS.output_dir)
-        render_grid(stylizer, images[0], content_grid, FLAGS.strength, output / "grid.png")
-        weight_sweeps = sweeps(content_grid, style_grid, FLAGS.content, FLAGS.strength)
+        content_grid = flags_util.parse_grid(",".join(args.content_grid))
+        style_grid = flags_util.parse_grid(",".join(args.style_grid))
+        stylizer = Stylizer.load(args.model)
+        images = style_data.evaluation_images(size=args.size)
+        output = pathlib.Path(args.output_dir)
+        render_grid(stylizer, images[0], content_grid, args.strength, output / "grid.png")
+        weight_sweeps = sweeps(content_grid, style_grid, args.content, args.strength)
         rows = evaluate_sweeps(stylizer, images, weight_sweeps)
-        comparisons = [parse_comparison(text) for text in FLAGS.compare]
+        comparisons = [parse_comparison(text) for text in args.compare]
         compared = compare_fixed(stylizer, images, comparisons)
     except (ValueError, FileNotFoundError) as error:
         print(f"style_eval: error: {error}", file=sys.stderr)
@@ -83,4 +116,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    sys.exit(run())
