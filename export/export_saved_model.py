@@ -14,37 +14,59 @@ from __future__ import annotations
 import pathlib
 import sys
 
-from absl import app, flags
+from absl import flags
 
-from zoo.flags_util import import_tensorflow_quietly
-
-import_tensorflow_quietly()
-
-FLAGS = flags.FLAGS
-flags.DEFINE_string("model_dir", None, "Training directory written by yoto-train.")
-flags.DEFINE_string("base_dir", None, "Model base directory served by TF Serving.")
-flags.DEFINE_string("model_name", None, "Served model name (default: the task name).")
-flags.DEFINE_integer("version", None, "Version number (default: one past the newest).")
-flags.mark_flags_as_required(["model_dir", "base_dir"])
+from zoo import flags_util
 
 
-def main(argv):
-    """Reads flags and exports."""
-    del argv
+def _define(flag_values):
+    flags.DEFINE_string(
+        "model_dir",
+        None,
+        "Training directory written by yoto-train.",
+        flag_values=flag_values,
+        required=True,
+    )
+    flags.DEFINE_string(
+        "base_dir",
+        None,
+        "Model base directory served by TF Serving.",
+        flag_values=flag_values,
+        required=True,
+    )
+    flags.DEFINE_string(
+        "model_name", None, "Served model name (default: the task name).", flag_values=flag_values
+    )
+    flags.DEFINE_integer(
+        "version", None, "Version number (default: one past the newest).", flag_values=flag_values
+    )
+
+
+COMMAND = flags_util.Command("Export a trained model dir for TF Serving.", _define)
+
+
+def run(argv=None) -> int:
+    """Reads the command line and exports; prints what was written.
+
+    The `yoto-export` console script; returns the exit status: 0, or 2 with a message on
+    stderr for a bad command line, model dir or an existing version.
+    """
+    args, _ = flags_util.parse_command_line("yoto-export", __doc__.strip(), COMMAND, argv)
+    flags_util.import_tensorflow_quietly()
     from export import export_lib, layout
     from zoo import loading
 
     try:
-        task_name, _, _ = loading.load_run(FLAGS.model_dir)
+        task_name, _, _ = loading.load_run(args.model_dir)
         paths = export_lib.export_all(
-            FLAGS.model_dir, FLAGS.base_dir, FLAGS.model_name or task_name, FLAGS.version
+            args.model_dir, args.base_dir, args.model_name or task_name, args.version
         )
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"yoto-export: error: {error}", file=sys.stderr)
         return 2
     for path in paths:
         print(f"exported {path}")
-    base = pathlib.Path(FLAGS.base_dir)
+    base = pathlib.Path(args.base_dir)
     for name, what in (
         (layout.MODELS_CONFIG, "--model_config_file for a stock ModelServer (stock-op models)"),
         (
@@ -57,10 +79,5 @@ def main(argv):
     return 0
 
 
-def run():
-    """Console-script entry point."""
-    app.run(main)
-
-
 if __name__ == "__main__":
-    run()
+    sys.exit(run())
