@@ -42,10 +42,13 @@ def parse_overrides(items: list[str], config_class, flag_name: str = "--config")
 def import_tensorflow_quietly():
     """Imports TensorFlow with its C++ info logs and absl INFO lines hidden; returns the module.
 
-    Binaries call this at import time, before `app.run`: importing TensorFlow for the
-    first time inside an absl `main` made Keras's optimizer fail to build its slot
+    Binaries on `app.run` call this at import time, before `app.run`: importing TensorFlow
+    for the first time inside an absl `main` made Keras's optimizer fail to build its slot
     variables ("Tensor.op is undefined when eager execution is enabled"), seen with
-    TF 2.14.1. Warnings and errors still show; a `TF_CPP_MIN_LOG_LEVEL` set by the user wins.
+    TF 2.14.1. Binaries parsed by `parse_command_line` (no `app.run`) call it in their
+    `run` once the command line is parsed, so that `--help` and a bad command line answer
+    without importing TensorFlow; yoto-train trains that way (tests/zoo/training/).
+    Warnings and errors still show; a `TF_CPP_MIN_LOG_LEVEL` set by the user wins.
     """
     import os
 
