@@ -7,6 +7,9 @@
 #   experiments/release_runs.sh candidate TASK STEPS
 #                                                   a release candidate: the run's weights
 #                                                   with its learning rate decayed for STEPS
+#   experiments/release_runs.sh teacher STEPS       the student's teacher: the teacher run's
+#                                                   latest checkpoint decayed for STEPS, into
+#                                                   releases/work/style_teacher
 #
 # TASK: beta_vae, compression, style_transfer, style_student (default: all four); style
 # transfer has two runs, the teacher (style_transfer, Johnson's network) and the release
@@ -63,17 +66,20 @@ task_flags() {
         "--config=input_skip=True --config=conditioned_skip=True" ;;
     style_student)
       # The release network (issue 41): style_config.FAST_NETWORK's shape (as fast as the
-      # peer; the skip's gain started at 0) distilled from the teacher's committed work area,
-      # releases/work/style_transfer (a fixed teacher until the next commit of it; a resume
-      # after that commit distils from the newer one). Same styles and weight ranges as the
-      # teacher, which load_teacher checks.
+      # peer; the skip's gain started at 0) distilled from releases/work/style_teacher, the
+      # teacher run decayed at a tenth of its rate (`teacher` below): at 1e-3 the teacher's
+      # checkpoints are a noisy walk, and 250 decayed steps made it 16% better by its own
+      # objective (experiments/README.md, "The teacher's checkpoints are noisy at 1e-3").
+      # A fixed teacher until the next commit of it; a resume after that commit distils
+      # from the newer one. Same styles and weight ranges as the teacher (load_teacher
+      # checks).
       echo "--task=style_transfer --steps=100000 --checkpoint_every=250 --image_every=5000" \
         "--log_every=50" \
         '--config=styles=("starry_night","great_wave","composition_viii","grande_jatte_study")' \
         "--config=input_stride=2 --config=output_kernel=3" \
         "--config=output_upsampling=\"subpixel\" --config=input_skip=True" \
         "--config=conditioned_skip=True --config=skip_gain_start=0.0" \
-        "--config=teacher=$WORK/style_transfer" ;;
+        "--config=teacher=$WORK/style_teacher" ;;
     *)
       echo "unknown run $1 (beta_vae, compression, style_transfer, style_student)" >&2
       return 2 ;;
@@ -185,6 +191,28 @@ candidate() {
   start "$task"
 }
 
+# The student's teacher: the teacher run's latest checkpoint fine-tuned STEPS steps at a
+# tenth of its rate, beside the running teacher (which keeps training at its own rate),
+# written to $WORK/style_teacher for the student run and the release checks to read.
+teacher() {
+  local steps=$1 step branch flags
+  [[ "$steps" =~ ^[0-9]+$ ]] || { echo "teacher needs STEPS" >&2; return 2; }
+  step=$(latest_step style_transfer)
+  [ -n "$step" ] || { echo "style_transfer: no checkpoint in $RUNS/style_transfer" >&2; return 2; }
+  branch="$RUNS/style_teacher_$step"
+  TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m zoo.training.snapshot --model_dir="$RUNS/style_transfer" \
+    --output="$branch/start" --nofloat16
+  flags="$(task_flags style_transfer) $(decay_flags style_transfer)"
+  # shellcheck disable=SC2086  # $flags is a list of flags.
+  TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_CPP_MIN_LOG_LEVEL=2 \
+    nice -n 19 .venv/bin/yoto-train $flags --steps="$steps" --model_dir="$branch/run" \
+    --init_from="$branch/start" >>"$branch.log" 2>&1
+  TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m zoo.training.snapshot --model_dir="$branch/run" \
+    --output="$WORK/style_teacher" \
+    --command="yoto-train $flags --steps=$steps --model_dir=$branch/run --init_from=$branch/start"
+  echo "style_teacher: $WORK/style_teacher (the teacher run at step $step + $steps at a tenth of the rate)"
+}
+
 command=${1:-status}
 shift || true
 tasks=("$@")
@@ -194,5 +222,7 @@ case "$command" in
   snapshot) for task in "${tasks[@]}"; do snapshot "$task"; done ;;
   status) status ;;
   candidate) candidate "${tasks[0]}" "${tasks[1]:-}" ;;
-  *) echo "usage: $0 {start|snapshot|status} [TASK...] | candidate TASK STEPS" >&2; exit 2 ;;
+  teacher) teacher "${tasks[0]:-}" ;;
+  *) echo "usage: $0 {start|snapshot|status} [TASK...] | candidate TASK STEPS | teacher STEPS" >&2
+     exit 2 ;;
 esac
