@@ -161,8 +161,22 @@ status() {
   done
 }
 
+# TASK's run fine-tuned from the snapshot START for STEPS steps at a tenth of its rate, in
+# BRANCH (in the foreground), and its weights written to the snapshot OUTPUT.
+decay_branch() {
+  local task=$1 start=$2 branch=$3 steps=$4 output=$5 flags
+  flags="$(task_flags "$task") $(decay_flags "$task")"
+  # shellcheck disable=SC2086  # $flags is a list of flags.
+  TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_CPP_MIN_LOG_LEVEL=2 \
+    nice -n 19 .venv/bin/yoto-train $flags --steps="$steps" --model_dir="$branch" \
+    --init_from="$start" >>"$branch.log" 2>&1
+  TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m zoo.training.snapshot --model_dir="$branch" \
+    --output="$output" \
+    --command="yoto-train $flags --steps=$steps --model_dir=$branch --init_from=$start"
+}
+
 candidate() {
-  local task=$1 steps=$2 pid latest step branch flags
+  local task=$1 steps=$2 pid latest step branch
   [[ "$steps" =~ ^[0-9]+$ ]] || { echo "candidate needs TASK STEPS" >&2; return 2; }
   pid=$(running_pid "$task")
   if [ -n "$pid" ]; then
@@ -179,14 +193,7 @@ candidate() {
   step=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['step'])" \
     "$WORK/$task/snapshot.json")
   branch="$RUNS/${task}_candidate_$step"
-  flags="$(task_flags "$task") $(decay_flags "$task")"
-  # shellcheck disable=SC2086  # $flags is a list of flags.
-  TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_CPP_MIN_LOG_LEVEL=2 \
-    nice -n 19 .venv/bin/yoto-train $flags --steps="$steps" --model_dir="$branch" \
-    --init_from="$WORK/$task" >>"$branch.log" 2>&1
-  TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m zoo.training.snapshot --model_dir="$branch" \
-    --output="$branch/snapshot" \
-    --command="yoto-train $flags --steps=$steps --model_dir=$branch --init_from=$WORK/$task"
+  decay_branch "$task" "$WORK/$task" "$branch" "$steps" "$branch/snapshot"
   echo "$task: candidate $branch/snapshot (step $step + $steps at a tenth of the rate)"
   start "$task"
 }
@@ -195,21 +202,14 @@ candidate() {
 # tenth of its rate, beside the running teacher (which keeps training at its own rate),
 # written to $WORK/style_teacher for the student run and the release checks to read.
 teacher() {
-  local steps=$1 step branch flags
+  local steps=$1 step branch
   [[ "$steps" =~ ^[0-9]+$ ]] || { echo "teacher needs STEPS" >&2; return 2; }
   step=$(latest_step style_transfer)
   [ -n "$step" ] || { echo "style_transfer: no checkpoint in $RUNS/style_transfer" >&2; return 2; }
   branch="$RUNS/style_teacher_$step"
   TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m zoo.training.snapshot --model_dir="$RUNS/style_transfer" \
     --output="$branch/start" --nofloat16
-  flags="$(task_flags style_transfer) $(decay_flags style_transfer)"
-  # shellcheck disable=SC2086  # $flags is a list of flags.
-  TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_CPP_MIN_LOG_LEVEL=2 \
-    nice -n 19 .venv/bin/yoto-train $flags --steps="$steps" --model_dir="$branch/run" \
-    --init_from="$branch/start" >>"$branch.log" 2>&1
-  TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m zoo.training.snapshot --model_dir="$branch/run" \
-    --output="$WORK/style_teacher" \
-    --command="yoto-train $flags --steps=$steps --model_dir=$branch/run --init_from=$branch/start"
+  decay_branch style_transfer "$branch/start" "$branch/run" "$steps" "$WORK/style_teacher"
   echo "style_teacher: $WORK/style_teacher (the teacher run at step $step + $steps at a tenth of the rate)"
 }
 
