@@ -102,8 +102,16 @@ latest_step() {
     2>/dev/null || true
 }
 
+# The run's process in this checkout: runs are started with a relative --model_dir, so a
+# second checkout's run of the same name is told apart by its working directory.
 running_pid() {
-  pgrep -f -- "--model_dir=$RUNS/$1( |\$)" | head -n 1 || true
+  local pid
+  for pid in $(pgrep -f -- "--model_dir=$RUNS/$1( |\$)" || true); do
+    if [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$PWD" ]; then
+      echo "$pid"
+      return 0
+    fi
+  done
 }
 
 start() {
