@@ -7,9 +7,9 @@
 # STUDENT_DIR is a yoto-train run of the YOTO student that holds a checkpoint at STEPS
 # (checkpoints are kept at every --checkpoint_every). Each single-style student trains with
 # the YOTO student's own config (its network, styles and teacher: every field that differs
-# from the defaults) plus fixed_weights=(1, style k at 1), for STEPS steps, one after
-# another, one thread each (a run dir that already holds STEPS steps is only resumed: a
-# no-op). Then `zoo.style_transfer.style_eval` compares the YOTO student at STEPS with each
+# from the defaults) plus fixed_weights=(1, style k at 1), for STEPS steps, JOBS at a time
+# (environment, default 1), one thread each (a run dir that already holds STEPS steps is
+# only resumed: a no-op). Then `zoo.style_transfer.style_eval` compares the YOTO student at STEPS with each
 # at its own weights (`compare.csv`: each term and the weighted total, yoto / fixed).
 set -euo pipefail
 student=${1:?usage: $0 STUDENT_DIR STEPS [OUT]}
@@ -43,15 +43,28 @@ if record.get("seed", 0):
 PY
 )
 
-compares=()
-for k in 1 2 3 4; do
-  weights="1"
-  for j in 1 2 3 4; do [ "$j" = "$k" ] && weights="$weights,1" || weights="$weights,0"; done
+jobs=${JOBS:-1}
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "JOBS must be a positive number, got $jobs" >&2; exit 2; }
+train_single_style() {
+  local k=$1 weights=$2
   TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_CPP_MIN_LOG_LEVEL=2 \
     "$python" -m zoo.training.train --task=style_transfer --model_dir="$out/fixed_$k" \
     --steps="$steps" "${flags[@]}" --config="fixed_weights=($weights)" \
     --checkpoint_every="$steps" --log_every=50 >>"$out/fixed_$k.log" 2>&1
+}
+compares=()
+pids=()
+for k in 1 2 3 4; do
+  weights="1"
+  for j in 1 2 3 4; do [ "$j" = "$k" ] && weights="$weights,1" || weights="$weights,0"; done
+  train_single_style "$k" "$weights" &
+  pids+=($!)
   compares+=(--compare="style_$k=$out/fixed_$k@$weights")
+  if [ "${#pids[@]}" -ge "$jobs" ]; then
+    for pid in "${pids[@]}"; do wait "$pid"; done
+    pids=()
+  fi
 done
+for pid in "${pids[@]}"; do wait "$pid"; done
 "$python" -m zoo.style_transfer.style_eval --model="$out/yoto" --output_dir="$out/eval" \
   "${compares[@]}" | tee "$out/eval.txt"

@@ -1,6 +1,11 @@
-"""Test setup: quiet TensorFlow, and two logical CPU devices for MirroredStrategy tests."""
+"""Test setup: quiet TensorFlow, two logical CPU devices for MirroredStrategy tests, and one
+temporary folder per run that the run removes."""
 
 import os
+import shutil
+import tempfile
+
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -17,3 +22,29 @@ tf.config.set_logical_device_configuration(
 def pytest_collection_modifyitems(items):
     """Drops tf.test.TestCase's inherited `test_session`, a context manager, not a test."""
     items[:] = [item for item in items if item.name != "test_session"]
+
+
+TEMPORARY_FOLDER_PREFIX = "yoto-tests-"
+_FOLDER = pytest.StashKey[str]()
+
+
+def pytest_configure(config):
+    """Sends every temporary file of the run into one folder of its own.
+
+    Tests make folders with `tempfile.mkdtemp` (fixtures that outlive one test, tools run as
+    subprocesses), and TensorFlow's autograph writes a file per converted function; neither is
+    removed, and a day of test runs left gigabytes in /tmp. Pointing `tempfile` and `TMPDIR`
+    (which subprocesses and pytest-xdist's workers inherit) at one folder lets
+    `pytest_unconfigure` remove all of it.
+    """
+    folder = tempfile.mkdtemp(prefix=TEMPORARY_FOLDER_PREFIX)
+    config.stash[_FOLDER] = folder
+    os.environ["TMPDIR"] = folder
+    tempfile.tempdir = folder
+
+
+def pytest_unconfigure(config):
+    """Removes the run's temporary folder (a worker's lies inside the controller's)."""
+    folder = config.stash.get(_FOLDER, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
