@@ -58,15 +58,19 @@ def restore_at(model_dir, step: int, checkpoint_folder=None):
     return model
 
 
-def run_grid(grid, high: float) -> tuple[float, ...]:
-    """The evaluation grid, continued at its own ratio up to a run's wider lambda range.
+def run_grid(grid, low: float, high: float) -> tuple[float, ...]:
+    """The evaluation grid, fitted to a run's lambda range.
 
     A run trained on a range reaching above the grid's top (issue 35's range arms) is also
     coded at the grid's next points up to its top, and at the top itself, so that its
-    curve shows the quality the wider range reaches; BD-rates compare the common range.
+    curve shows the quality the wider range reaches. A run trained on part of the range
+    (issue 35's split arms) is coded only inside it: at its bottom, then at the grid's
+    points above. BD-rates compare the common range.
     """
     ratio = grid[1] / grid[0]
-    points = list(grid)
+    points = [point for point in grid if point >= low * (1 - 1e-6)]
+    if not points or points[0] > low * 1.05:
+        points.insert(0, low)
     while points[-1] * ratio <= high * (1 + 1e-6):
         points.append(points[-1] * ratio)
     if high > points[-1] * 1.05:
@@ -115,7 +119,7 @@ def main(argv) -> int:
     evaluators = {}
     for label, model_dir, checkpoint_folder in runs:
         model = restore_at(model_dir, _FLAGS.step, checkpoint_folder)
-        grid = run_grid(compression_config.EVALUATION_GRID, model.lmbda_range[1])
+        grid = run_grid(compression_config.EVALUATION_GRID, *model.lmbda_range)
         evaluators[label] = lambda image, model=model, grid=grid: model_curve(model, image, grid)
     curves = codec_eval_lib.evaluate_set(subsets, evaluators)
     anchor = runs[0][0]
