@@ -4,6 +4,9 @@
 #   experiments/release_runs.sh start [TASK...]     start or resume each run in the background
 #   experiments/release_runs.sh snapshot [TASK...]  write each run's weights to the work area
 #   experiments/release_runs.sh status              each run's step and process
+#   experiments/release_runs.sh pause [TASK...]     stop each run where it is (a measurement
+#                                                   needs the CPU); nothing is lost
+#   experiments/release_runs.sh resume [TASK...]    let each paused run go on
 #   experiments/release_runs.sh candidate TASK STEPS
 #                                                   a release candidate: the run's weights
 #                                                   with its learning rate decayed for STEPS
@@ -114,12 +117,35 @@ running_pid() {
   done
 }
 
+# Whether the process is stopped (SIGSTOP; `ps` state T).
+is_paused() {
+  [[ "$(ps -o stat= -p "$1" 2>/dev/null)" == T* ]]
+}
+
+# Pauses or resumes TASK's run with SIGSTOP or SIGCONT: a stopped process keeps its
+# memory, step and open files, and writes nothing until it goes on.
+signal_run() {
+  local signal=$1 task=$2 pid
+  task_flags "$task" >/dev/null
+  pid=$(running_pid "$task")
+  if [ -z "$pid" ]; then
+    echo "$task: not running"
+    return 0
+  fi
+  kill "-$signal" "$pid"
+  if [ "$signal" = STOP ]; then echo "$task: paused (pid $pid)"; else echo "$task: resumed (pid $pid)"; fi
+}
+
 start() {
   local task=$1 flags pid init=()
   flags=$(task_flags "$task")
   pid=$(running_pid "$task")
   if [ -n "$pid" ]; then
-    echo "$task: already training (pid $pid)"
+    if is_paused "$pid"; then
+      echo "$task: already running, paused (pid $pid): $0 resume $task"
+    else
+      echo "$task: already training (pid $pid)"
+    fi
     return 0
   fi
   [ -f "$WORK/$task/snapshot.json" ] && init=(--init_from="$WORK/$task")
@@ -160,6 +186,7 @@ status() {
   for task in beta_vae compression style_transfer style_student; do
     local pid step="none"
     pid=$(running_pid "$task")
+    if [ -n "$pid" ] && is_paused "$pid"; then pid="$pid (paused)"; fi
     if [ -f "$WORK/$task/snapshot.json" ]; then
       step=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['step'])" \
         "$WORK/$task/snapshot.json")
@@ -188,6 +215,8 @@ candidate() {
   [[ "$steps" =~ ^[0-9]+$ ]] || { echo "candidate needs TASK STEPS" >&2; return 2; }
   pid=$(running_pid "$task")
   if [ -n "$pid" ]; then
+    # A paused run would never reach its next checkpoint, nor end on SIGTERM.
+    kill -CONT "$pid"
     latest=$(latest_step "$task")
     echo "$task: waiting for the run's next checkpoint (after step $latest) before stopping it"
     while [ "$(latest_step "$task")" = "$latest" ] && kill -0 "$pid" 2>/dev/null; do
@@ -229,8 +258,10 @@ case "$command" in
   start) for task in "${tasks[@]}"; do start "$task"; done ;;
   snapshot) for task in "${tasks[@]}"; do snapshot "$task"; done ;;
   status) status ;;
+  pause) for task in "${tasks[@]}"; do signal_run STOP "$task"; done ;;
+  resume) for task in "${tasks[@]}"; do signal_run CONT "$task"; done ;;
   candidate) candidate "${tasks[0]}" "${tasks[1]:-}" ;;
   teacher) teacher "${tasks[0]:-}" ;;
-  *) echo "usage: $0 {start|snapshot|status} [TASK...] | candidate TASK STEPS | teacher STEPS" >&2
+  *) echo "usage: $0 {start|snapshot|status|pause|resume} [TASK...] | candidate TASK STEPS | teacher STEPS" >&2
      exit 2 ;;
 esac
