@@ -1,11 +1,10 @@
 """Test setup: quiet TensorFlow, two logical CPU devices for MirroredStrategy tests, and one
 temporary folder per run that the run removes."""
 
+import atexit
 import os
 import shutil
 import tempfile
-
-import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -25,26 +24,19 @@ def pytest_collection_modifyitems(items):
 
 
 TEMPORARY_FOLDER_PREFIX = "yoto-tests-"
-_FOLDER = pytest.StashKey[str]()
 
 
 def pytest_configure(config):
-    """Sends every temporary file of the run into one folder of its own.
+    """Sends every temporary file of the run into one folder, removed when the process exits.
 
     Tests make folders with `tempfile.mkdtemp` (fixtures that outlive one test, tools run as
     subprocesses), and TensorFlow's autograph writes a file per converted function; neither is
     removed, and a day of test runs left gigabytes in /tmp. Pointing `tempfile` and `TMPDIR`
-    (which subprocesses and pytest-xdist's workers inherit) at one folder lets
-    `pytest_unconfigure` remove all of it.
+    (which subprocesses and pytest-xdist's workers inherit) at one folder lets one removal take
+    all of it. At exit, not at pytest_unconfigure: TensorFlow's test temp folder lies inside and
+    removes itself at exit (it logs an error if it is gone), and exit handlers run last-in first.
     """
     folder = tempfile.mkdtemp(prefix=TEMPORARY_FOLDER_PREFIX)
-    config.stash[_FOLDER] = folder
     os.environ["TMPDIR"] = folder
     tempfile.tempdir = folder
-
-
-def pytest_unconfigure(config):
-    """Removes the run's temporary folder (a worker's lies inside the controller's)."""
-    folder = config.stash.get(_FOLDER, None)
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
