@@ -9,8 +9,9 @@
 # the YOTO student's own config (its network, styles and teacher: every field that differs
 # from the defaults) plus fixed_weights=(1, style k at 1), for STEPS steps, JOBS at a time
 # (environment, default 1), one thread each (a run dir that already holds STEPS steps is
-# only resumed: a no-op). Then `zoo.style_transfer.style_eval` compares the YOTO student at STEPS with each
-# at its own weights (`compare.csv`: each term and the weighted total, yoto / fixed).
+# only resumed: a no-op). Then `zoo.style_transfer.style_eval` compares the YOTO student at
+# STEPS with each at its own weights (`compare.csv`: each term and the weighted total,
+# yoto / fixed).
 set -euo pipefail
 student=${1:?usage: $0 STUDENT_DIR STEPS [OUT]}
 steps=${2:?usage: $0 STUDENT_DIR STEPS [OUT]}

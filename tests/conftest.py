@@ -23,9 +23,6 @@ def pytest_collection_modifyitems(items):
     items[:] = [item for item in items if item.name != "test_session"]
 
 
-TEMPORARY_FOLDER_PREFIX = "yoto-tests-"
-
-
 def pytest_configure(config):
     """Sends every temporary file of the run into one folder, removed when the process exits.
 
@@ -36,7 +33,7 @@ def pytest_configure(config):
     all of it. At exit, not at pytest_unconfigure: TensorFlow's test temp folder lies inside and
     removes itself at exit (it logs an error if it is gone), and exit handlers run last-in first.
     """
-    folder = tempfile.mkdtemp(prefix=TEMPORARY_FOLDER_PREFIX)
+    folder = tempfile.mkdtemp(prefix="yoto-tests-")
     os.environ["TMPDIR"] = folder
     tempfile.tempdir = folder
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
