@@ -133,7 +133,9 @@ signal_run() {
     return 0
   fi
   kill "-$signal" "$pid"
-  if [ "$signal" = STOP ]; then echo "$task: paused (pid $pid)"; else echo "$task: resumed (pid $pid)"; fi
+  local done=resumed
+  [ "$signal" = STOP ] && done=paused
+  echo "$task: $done (pid $pid)"
 }
 
 start() {
