@@ -133,9 +133,9 @@ signal_run() {
     return 0
   fi
   kill "-$signal" "$pid"
-  local done=resumed
-  [ "$signal" = STOP ] && done=paused
-  echo "$task: $done (pid $pid)"
+  local state=resumed
+  [ "$signal" = STOP ] && state=paused
+  echo "$task: $state (pid $pid)"
 }
 
 start() {
