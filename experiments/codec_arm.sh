@@ -7,6 +7,8 @@
 #
 #   experiments/codec_arm.sh RUN_DIR START [EXTRA_FLAG...]
 #
+# ARM_TASK=style_student (or another run of release_runs.sh) makes an arm of that run instead.
+#
 # e.g. the arms of experiments/README.md's entropy-model and lambda-range comparisons:
 #   experiments/codec_arm.sh runs/cmp36/channel_context3 runs/cmp36/start3_channel_context \
 #       "--config=entropy_model='channel_context'"
@@ -23,10 +25,12 @@ else
   [ -f "$start/snapshot.json" ] || { echo "$start is not a weights snapshot" >&2; exit 2; }
   start_flags=(--init_from="$start")
 fi
+WORK=releases/work  # task_flags names the style student's teacher in it.
 source <(sed -n '/^task_flags()/,/^}/p' experiments/release_runs.sh)
-# shellcheck disable=SC2046  # task_flags prints a list of flags.
+flags=$(task_flags "${ARM_TASK:-compression}")
+# shellcheck disable=SC2086  # $flags is a list of flags.
 TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_CPP_MIN_LOG_LEVEL=2 \
-  setsid nohup nice -n 19 .venv/bin/yoto-train $(task_flags compression) --steps=6000 \
+  setsid nohup nice -n 19 .venv/bin/yoto-train $flags --steps=6000 \
   --checkpoint_every=300 "$@" --model_dir="$run_dir" "${start_flags[@]}" \
   >>"$run_dir.log" 2>&1 &
 pid=$!
