@@ -8,7 +8,11 @@ log(1 + BD/100) against log(steps) with a straight line (`numpy.polyfit`) over a
 candidates and over the last four and last three (the gains slow, so the later fits are
 the cautious ones), and prints for each fit the change per doubling of steps, the BD-rate
 it projects at the last candidate's steps plus `--ahead`, and the steps at which it
-projects 0% (never, if the line does not fall). An extrapolation, not a measurement.
+projects 0% (never, if the line does not fall), or `--target` percent. An extrapolation,
+not a measurement.
+
+The same fit serves any ratio that falls with training: a style student's objective over
+its teacher's, 1.608 as `STEPS:60.8`, with `--target=5` for issue 41's 5%.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("candidates", nargs="+", type=parse_candidate, help="STEPS:BD")
     parser.add_argument("--ahead", type=float, default=100_000, help="steps past the last")
+    parser.add_argument("--target", type=float, default=0.0, help="percent to find the steps of")
     args = parser.parse_args()
     candidates = sorted(args.candidates)
     if len(candidates) < 2:
@@ -59,10 +64,12 @@ def main() -> None:
             continue
         slope, intercept = fit(candidates[-count:])
         ahead = projected_bd_rate(slope, intercept, last_steps + args.ahead)
-        zero = f"{math.exp(-intercept / slope):,.0f} steps" if slope < 0 else "never"
+        target = math.log1p(args.target / 100)
+        reached = f"{math.exp((target - intercept) / slope):,.0f} steps" if slope < 0 else "never"
         print(
             f"last {count} candidates: {100 * math.expm1(slope * math.log(2)):+.1f}% of (1 + BD)"
-            f" per doubling; at {last_steps + args.ahead:,.0f} steps {ahead:+.1f}%; 0% at {zero}"
+            f" per doubling; at {last_steps + args.ahead:,.0f} steps {ahead:+.1f}%;"
+            f" {args.target:g}% at {reached}"
         )
 
 
