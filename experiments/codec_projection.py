@@ -58,13 +58,15 @@ def main() -> None:
     candidates = sorted(args.candidates)
     if len(candidates) < 2:
         parser.error("give at least two candidates")
+    if args.target <= -100:
+        parser.error(f"--target must be above -100%, got {args.target:g}")
+    target = math.log1p(args.target / 100)
     last_steps = candidates[-1][0]
     for count in sorted({len(candidates), 4, 3}, reverse=True):
         if count > len(candidates):
             continue
         slope, intercept = fit(candidates[-count:])
         ahead = projected_bd_rate(slope, intercept, last_steps + args.ahead)
-        target = math.log1p(args.target / 100)
         reached = f"{math.exp((target - intercept) / slope):,.0f} steps" if slope < 0 else "never"
         print(
             f"last {count} candidates: {100 * math.expm1(slope * math.log(2)):+.1f}% of (1 + BD)"
